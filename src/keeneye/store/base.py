@@ -1,0 +1,134 @@
+"""The ``EventStore`` protocol: what every storage backend implements.
+
+Statistics know nothing of storage; storage knows nothing of statistics. The collector writes
+through this protocol, the analysis jobs read through it, and one conformance suite
+(``tests/store/``) runs against every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+import pyarrow as pa
+
+from keeneye.store.records import (
+    LabelEvent,
+    ModelSummary,
+    ModelVersion,
+    PredictionEvent,
+    StoredResult,
+    VersionChange,
+    WindowData,
+    WriteReport,
+)
+
+
+@runtime_checkable
+class EventStore(Protocol):
+    """Durable storage of predictions, labels, versions, baselines and analysis results.
+
+    Writes return only after the data is committed durably (an acknowledged event survives a
+    crash). All methods are safe to call from several threads.
+    """
+
+    # -- events -------------------------------------------------------------------------------
+    def write_predictions(self, model: str, events: Sequence[PredictionEvent]) -> WriteReport:
+        """Store a batch atomically; an ``event_id`` already stored counts as a duplicate."""
+        ...
+
+    def write_labels(self, model: str, labels: Sequence[LabelEvent]) -> WriteReport:
+        """Store labels; a label may arrive before its prediction; a repeat replaces the old."""
+        ...
+
+    def read_window(
+        self,
+        model: str,
+        start: datetime,
+        end: datetime,
+        *,
+        version: str | None = None,
+        features: Sequence[str] | None = None,
+    ) -> WindowData:
+        """Rows with ``start <= timestamp < end`` (label joined where present)."""
+        ...
+
+    def count_events(
+        self,
+        model: str,
+        start: datetime,
+        end: datetime,
+        *,
+        version: str | None = None,
+        bucket_seconds: int | None = None,
+    ) -> pa.Table:
+        """Event counts in ``[start, end)``; with ``bucket_seconds`` one row per bucket
+        (columns ``bucket_start``, ``version``, ``events``), else one row per version."""
+        ...
+
+    def invalid_value_counts(
+        self, model: str, start: datetime, end: datetime, *, version: str | None = None
+    ) -> Mapping[str, Mapping[str, int]]:
+        """``{feature: {reason: count}}`` for values stored as invalid markers in the window
+        (reasons such as ``"type"``, ``"unknown_feature"``)."""
+        ...
+
+    def feature_types(self, model: str) -> Mapping[str, str]:
+        """The stored type of each feature (``"numeric"`` or ``"categorical"``)."""
+        ...
+
+    def schema_changes(self, model: str) -> pa.Table:
+        """Recorded type changes: ``feature``, ``old_type``, ``new_type``, ``changed_at``."""
+        ...
+
+    # -- models and versions ------------------------------------------------------------------
+    def register_version(self, version: ModelVersion, *, live: bool = False) -> None:
+        """Add or update a version's metadata; ``live=True`` also makes it the live version."""
+        ...
+
+    def set_live_version(self, model: str, version: str, at: datetime) -> None:
+        """Record that ``version`` is live from ``at`` on (promotion or rollback)."""
+        ...
+
+    def list_models(self) -> list[ModelSummary]: ...
+
+    def model_summary(self, model: str) -> ModelSummary:
+        """Raises :class:`keeneye.errors.NotFoundError` for an unknown model."""
+        ...
+
+    def versions(self, model: str) -> list[ModelVersion]: ...
+
+    def version_history(self, model: str) -> list[VersionChange]: ...
+
+    # -- baselines ----------------------------------------------------------------------------
+    def save_baseline(self, model: str, version: str, table: pa.Table) -> None:
+        """Keep the training data (reference) of a model version; replaces an earlier one."""
+        ...
+
+    def load_baseline(self, model: str, version: str) -> pa.Table | None: ...
+
+    # -- analysis results and alerts ----------------------------------------------------------
+    def save_results(self, results: Sequence[StoredResult]) -> None:
+        """Upsert by (model, version, kind, window_start, window_end)."""
+        ...
+
+    def load_results(
+        self,
+        model: str,
+        *,
+        kind: str | None = None,
+        version: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[StoredResult]: ...
+
+    def save_alert(self, alert: Mapping[str, Any]) -> None:
+        """Append one alert state change (JSON-serialisable mapping with ``model``, ``rule``,
+        ``status``, ``at`` …)."""
+        ...
+
+    def list_alerts(self, model: str | None = None, *, limit: int = 1000) -> list[dict[str, Any]]:
+        ...
+
+    def close(self) -> None: ...
