@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError
@@ -44,6 +44,131 @@ class ServerSettings(BaseModel):
     )
 
 
+class NotifySettings(BaseModel):
+    """Where alerts go (apprise URLs) and how often the same alert may be repeated."""
+
+    urls: list[SecretStr] = Field(
+        default_factory=list,
+        description="Apprise URLs (slack://…, mailtos://…, msteams://…, pagerduty://…, jsons://…);"
+        " they carry tokens, so they are kept secret and redacted in logs.",
+    )
+    cooldown_seconds: float = Field(
+        3600.0, ge=0, description="An alert that stays active is not re-sent within this time."
+    )
+    send_resolved: bool = Field(
+        True, description="Send a 'resolved' message when a firing alert is no longer active."
+    )
+    timeout: float = Field(
+        10.0, gt=0, le=300, description="Connect and read timeout of one delivery, in seconds."
+    )
+
+
+WindowName = Literal["hourly", "daily"]
+DEFAULT_WINDOWS: tuple[WindowName, ...] = ("hourly", "daily")
+
+
+class AnalysisSettings(BaseModel):
+    """The statistics and drift jobs (``keeneye.analysis``)."""
+
+    windows: list[WindowName] = Field(
+        default_factory=lambda: list(DEFAULT_WINDOWS),
+        description="Tumbling window sizes computed for every model (UTC-aligned).",
+    )
+    interval_seconds: float = Field(
+        60.0, gt=0, description="How often the embedded analysis runs inside `keeneye server`."
+    )
+    enabled: bool = Field(True, description="Run the analysis inside `keeneye server`.")
+    grace_seconds: float = Field(
+        60.0, ge=0, description="A window is complete this long after its end (in-flight events)."
+    )
+    recheck_days: float = Field(
+        14.0,
+        ge=0,
+        description="Windows this recent are recomputed when late events or labels land.",
+    )
+    backfill_days: float = Field(
+        35.0, ge=0, description="How far back the first run (and `analyze`) computes windows."
+    )
+    baseline_versions: dict[str, str] = Field(
+        default_factory=dict,
+        description="model -> version whose baseline to use (default: each version's own, "
+        "else the live version's).",
+    )
+    rolling_reference: list[str] = Field(
+        default_factory=list,
+        description="Models whose drift reference is the same window a week earlier "
+        "instead of the training baseline.",
+    )
+    drift_methods: dict[str, str] = Field(
+        default_factory=dict, description="feature -> drift method pinned for that feature."
+    )
+    drift_thresholds: dict[str, float] = Field(
+        default_factory=dict, description="feature -> threshold pinned for that feature."
+    )
+    correction: Literal["holm", "bonferroni", "bh", "none"] = Field(
+        "holm", description="Multiple-testing correction of the dataset drift verdict."
+    )
+    tasks: dict[str, Literal["auto", "classification", "regression"]] = Field(
+        default_factory=dict, description="model -> task; 'auto' guesses from labels."
+    )
+    positive_class: dict[str, str] = Field(
+        default_factory=dict, description="model -> positive class of a binary classifier."
+    )
+    weekend_days: list[int] = Field(
+        default_factory=lambda: [5, 6],
+        description="Weekdays (Monday=0) that form the weekend for seasonal traffic rules.",
+    )
+
+
+class AlertSettings(BaseModel):
+    """Alert rules evaluated over every computed window (``keeneye.analysis.rules``)."""
+
+    traffic_change: float = Field(
+        0.4, gt=0, description="Relative change of traffic vs a day and a week ago that alerts."
+    )
+    traffic_min_events: int = Field(
+        20, ge=0, description="Windows compared for traffic need this many events in the past."
+    )
+    nonfinite_predictions: int = Field(
+        0, ge=0, description="Alert when more than this many predictions are NaN or infinite."
+    )
+    drift_share: float = Field(
+        0.5, gt=0, le=1, description="Alert when this share of features drifted (or more)."
+    )
+    drift_features: list[str] = Field(
+        default_factory=list,
+        description="Features whose drift alone alerts; '*' means any feature.",
+    )
+    missing_increase: float = Field(
+        0.1,
+        gt=0,
+        le=1,
+        description="Alert when a feature's missing share rises this much "
+        "above the baseline's (absolute).",
+    )
+    out_of_range: float = Field(
+        0.1,
+        gt=0,
+        le=1,
+        description="Alert when this share of a feature is outside the baseline's range.",
+    )
+    performance_min: dict[str, float] = Field(
+        default_factory=dict, description="metric -> lowest acceptable value (e.g. accuracy)."
+    )
+    performance_max: dict[str, float] = Field(
+        default_factory=dict, description="metric -> highest acceptable value (e.g. rmse)."
+    )
+    min_labels: int = Field(
+        30, ge=1, description="Performance and bias rules need this many labelled events."
+    )
+    prediction_bias: float = Field(
+        0.1, gt=0, description="Alert when |normalised prediction bias| exceeds this."
+    )
+    min_events: int = Field(
+        30, ge=1, description="Drift and quality rules need this many events in the window."
+    )
+
+
 class Settings(BaseSettings):
     """All of keeneye's settings."""
 
@@ -52,6 +177,9 @@ class Settings(BaseSettings):
     )
 
     server: ServerSettings = Field(default_factory=ServerSettings)
+    analysis: AnalysisSettings = Field(default_factory=lambda: AnalysisSettings.model_validate({}))
+    alerts: AlertSettings = Field(default_factory=lambda: AlertSettings.model_validate({}))
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
 
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
@@ -60,9 +188,10 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     Raises :class:`keeneye.errors.ConfigError` naming the key and the value on invalid input.
     """
     data: dict[str, Any] = {}
-    file = Path(path) if path is not None else Path(os.environ.get("KEENEYE_CONFIG", ""))
-    if path is None and not str(file):
-        file = Path(DEFAULT_CONFIG_FILE)
+    # (Path("") is "." — test the variable's text, not the path, for "unset".)
+    file = Path(path) if path is not None else Path(
+        os.environ.get("KEENEYE_CONFIG", "") or DEFAULT_CONFIG_FILE
+    )
     if path is not None and not file.exists():
         raise ConfigError(f"config file {str(file)!r} does not exist")
     if file.is_file():

@@ -9,6 +9,7 @@ The tree::
     ├── ConfigError           keeneye.yaml / KEENEYE_* settings are invalid
     ├── StoreError            the event store failed (I/O, schema, connection)
     ├── NotFoundError         a model, version or baseline that does not exist
+    ├── CollectorError        the collector refused or could not answer a synchronous SDK call
     └── MissingExtraError     an optional dependency is not installed (names the pip command)
 
 Messages name the thing and the fix, e.g.
@@ -53,6 +54,19 @@ class StoreError(KeeneyeError):
 
 class NotFoundError(KeeneyeError, LookupError):
     """A model, version, baseline or result that does not exist."""
+
+
+class CollectorError(KeeneyeError):
+    """The collector refused a synchronous request (e.g. registering a version) or was unreachable.
+
+    ``status`` is the HTTP status (None when no answer came) and ``code`` the error code the
+    collector sent, if any.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        self.status = status
+        self.code = code
+        super().__init__(message)
 
 
 class MissingExtraError(KeeneyeError, ImportError):

@@ -15,6 +15,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "keeneye.cli.server_cmd",
     "keeneye.cli.analysis_cmd",
     "keeneye.cli.demo_cmd",
+    "keeneye.cli.alerts_cmd",
+    "keeneye.cli.export_cmd",
 )
 
 app = typer.Typer(

@@ -1,5 +1,21 @@
-"""Event storage: the ``EventStore`` protocol and its backends (DuckDB is the embedded default)."""
+"""Event storage: the ``EventStore`` protocol and its backends (DuckDB is the embedded default).
 
+:func:`open_store` picks a backend from an explicit table keyed by URL scheme; a plain path
+means the embedded DuckDB file.
+
+>>> store = open_store(":memory:")
+>>> type(store).__name__
+'DuckDBStore'
+>>> store.close()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from keeneye.errors import ConfigError
 from keeneye.store.base import EventStore
 from keeneye.store.records import (
     LabelEvent,
@@ -12,7 +28,41 @@ from keeneye.store.records import (
     WriteReport,
 )
 
+
+def _open_duckdb(location: str, **options: Any) -> EventStore:
+    from keeneye.store.duckdb import DuckDBStore
+
+    return DuckDBStore(location, **options)
+
+
+#: URL scheme → opener taking the rest of the URL (a plain path uses ``duckdb``).
+BACKENDS: dict[str, Callable[..., EventStore]] = {
+    "duckdb": _open_duckdb,
+}
+
+
+def open_store(url_or_path: str | Path, **options: Any) -> EventStore:
+    """Open the store at a path (DuckDB file) or URL such as ``duckdb:///var/lib/keeneye.duckdb``.
+
+    ``options`` go to the backend (e.g. ``clock`` for DuckDB). An unknown scheme raises
+    :class:`~keeneye.errors.ConfigError` listing the known ones.
+    """
+    text = str(url_or_path)
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return BACKENDS["duckdb"](text, **options)
+    opener = BACKENDS.get(scheme)
+    if opener is None:
+        raise ConfigError(
+            f"unknown store URL scheme {scheme!r} in {text!r}; use a file path or one of: "
+            + ", ".join(f"{name}://" for name in sorted(BACKENDS))
+        )
+    # duckdb:///abs/path and duckdb://relative/path both name a file.
+    return opener(rest or ":memory:", **options)
+
+
 __all__ = [
+    "BACKENDS",
     "EventStore",
     "LabelEvent",
     "ModelSummary",
@@ -22,4 +72,5 @@ __all__ = [
     "VersionChange",
     "WindowData",
     "WriteReport",
+    "open_store",
 ]

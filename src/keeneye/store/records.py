@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,7 +23,7 @@ class PredictionEvent:
     timestamp: datetime
     inputs: Mapping[str, Any]
     prediction: Any
-    probabilities: Mapping[str, float] | None = None
+    probabilities: Mapping[str, float] | Sequence[float] | None = None
     latency_seconds: float | None = None
 
 
@@ -44,6 +44,8 @@ class WriteReport:
     duplicates: int = 0
     replaced: int = 0
     invalid_values: Mapping[str, int] = field(default_factory=dict)
+    #: Labels stored before their prediction (joined when it arrives).
+    pending: int = 0
 
 
 @dataclass(frozen=True)

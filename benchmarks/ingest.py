@@ -1,0 +1,204 @@
+"""Ingest throughput: events/s the collector durably stores, next to a bare DuckDB bulk insert.
+
+Run: ``python benchmarks/ingest.py`` (options: ``--events``, ``--clients``, ``--batch``).
+
+* collector — a real ``keeneye server`` subprocess on a free port and a fresh DuckDB file;
+  ``--clients`` threads POST pre-serialised batches (20 features per event: 15 numeric,
+  5 categorical) over keep-alive HTTP; an event counts once the server has acknowledged it,
+  which it does only after COMMIT.
+* bare DuckDB — the same rows as Arrow tables inserted into a table of the same shape (event id
+  primary key, typed feature columns), one transaction per batch: the limit of the store.
+
+The ratio ``bare / collector`` is the collector's overhead (target: >= 20,000 events/s and
+within 3x of the bare insert).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import pyarrow as pa
+
+N_NUMERIC = 15
+N_CATEGORICAL = 5
+T0 = datetime(2026, 11, 27, tzinfo=UTC)
+
+
+def make_events(n: int, seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    plans = ["basic", "pro", "team", "enterprise"]
+    events = []
+    for i in range(n):
+        inputs: dict[str, Any] = {f"num_{j}": rng.gauss(0, 1) for j in range(N_NUMERIC)}
+        inputs.update({f"cat_{j}": rng.choice(plans) for j in range(N_CATEGORICAL)})
+        events.append(
+            {
+                "event_id": f"{seed}-{i:09d}",
+                "timestamp": (T0 + timedelta(milliseconds=i)).isoformat(),
+                "inputs": inputs,
+                "prediction": rng.random(),
+                "latency_seconds": 0.001,
+            }
+        )
+    return events
+
+
+def batches(events: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    return [events[i : i + size] for i in range(0, len(events), size)]
+
+
+def start_server(store: Path) -> tuple[subprocess.Popen[str], str]:
+    keeneye = str(Path(sys.executable).parent / "keeneye")
+    proc = subprocess.Popen(
+        [keeneye, "server", "--port", "0", "--store", str(store)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    match = re.search(r"listening on (http://\S+)", proc.stdout.readline())
+    if match is None:
+        proc.kill()
+        raise SystemExit("keeneye server did not start")
+    url = match.group(1)
+    for _ in range(300):
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("keeneye server did not become ready")
+
+
+def run_collector(bodies: list[bytes], per_batch: int, clients: int, url: str) -> float:
+    """Events per second acknowledged by the collector."""
+    queue = list(range(len(bodies)))
+    lock = threading.Lock()
+    stored = [0] * clients
+    errors: list[str] = []
+
+    def client(k: int) -> None:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    index = queue.pop()
+                response = http.post(
+                    "/v1/models/bench/predictions",
+                    content=bodies[index],
+                    headers={"Content-Type": "application/json"},
+                )
+                if response.status_code != 200:
+                    errors.append(response.text[:200])
+                    return
+                stored[k] += response.json()["stored"]
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise SystemExit(f"collector rejected a batch: {errors[0]}")
+    total = sum(stored)
+    if total != len(bodies) * per_batch:
+        raise SystemExit(f"collector stored {total} of {len(bodies) * per_batch} events")
+    return total / elapsed
+
+
+def arrow_batch(batch: list[dict[str, Any]]) -> pa.Table:
+    columns: dict[str, Any] = {
+        "event_id": [e["event_id"] for e in batch],
+        "version": ["1"] * len(batch),
+        "ts": pa.array(
+            [datetime.fromisoformat(e["timestamp"]) for e in batch], pa.timestamp("us", tz="UTC")
+        ),
+        "prediction": [e["prediction"] for e in batch],
+        "latency_seconds": [e["latency_seconds"] for e in batch],
+    }
+    for j in range(N_NUMERIC):
+        columns[f"num_{j}"] = pa.array([e["inputs"][f"num_{j}"] for e in batch], pa.float64())
+    for j in range(N_CATEGORICAL):
+        columns[f"cat_{j}"] = pa.array([e["inputs"][f"cat_{j}"] for e in batch], pa.string())
+    return pa.table(columns)
+
+
+def run_bare(tables: list[pa.Table], path: Path) -> float:
+    """Events per second of Arrow → DuckDB inserts, one committed transaction per batch."""
+    con = duckdb.connect(str(path))
+    features = ", ".join(
+        [f"num_{j} DOUBLE" for j in range(N_NUMERIC)]
+        + [f"cat_{j} VARCHAR" for j in range(N_CATEGORICAL)]
+    )
+    con.execute(
+        "CREATE TABLE events (event_id VARCHAR PRIMARY KEY, version VARCHAR, ts TIMESTAMPTZ, "
+        f"prediction DOUBLE, latency_seconds DOUBLE, {features})"
+    )
+    started = time.perf_counter()
+    for table in tables:
+        con.begin()
+        con.register("batch", table)
+        con.execute("INSERT INTO events SELECT * FROM batch")
+        con.unregister("batch")
+        con.commit()
+    elapsed = time.perf_counter() - started
+    rows = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+    con.close()
+    if rows != sum(t.num_rows for t in tables):
+        raise SystemExit("bare insert lost rows")
+    return rows / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000, help="events per measurement")
+    parser.add_argument("--batch", type=int, default=500, help="events per request / insert")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
+    args = parser.parse_args()
+
+    events = make_events(args.events, seed=1)
+    groups = batches(events, args.batch)
+    bodies = [json.dumps({"version": "1", "events": group}).encode() for group in groups]
+    tables = [arrow_batch(group) for group in groups]
+    with tempfile.TemporaryDirectory(prefix="keeneye-bench-") as tmp:
+        bare = run_bare(tables, Path(tmp) / "bare.duckdb")
+        proc, url = start_server(Path(tmp) / "collector.duckdb")
+        try:
+            warm = make_events(5 * args.batch, seed=2)
+            warm_bodies = [
+                json.dumps({"version": "1", "events": g}).encode()
+                for g in batches(warm, args.batch)
+            ]
+            run_collector(warm_bodies, args.batch, args.clients, url)
+            collector = run_collector(bodies, args.batch, args.clients, url)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
+    print(
+        f"ingest: {args.events:,} events, 20 features, batches of {args.batch}, "
+        f"{args.clients} clients"
+    )
+    print(f"  collector (HTTP, durable ack): {collector:12,.0f} events/s")
+    print(f"  bare DuckDB Arrow insert:      {bare:12,.0f} events/s")
+    print(f"  ratio bare / collector:        {bare / collector:12.2f} x")
+
+
+if __name__ == "__main__":
+    main()

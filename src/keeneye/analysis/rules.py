@@ -1,0 +1,262 @@
+"""Alert rules: read the results of one window and say what is wrong, as
+:class:`keeneye.notify.Alert` records. Pure functions; thresholds come from the ``alerts``
+section of the settings.
+
+Every rule is a function ``(result, settings) -> list[Alert]`` registered for one result kind
+in :data:`RULES`. Rules only *find* conditions; the notifier deduplicates, cools down and sends
+"resolved" messages (an alert's ``key`` names the condition).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from keeneye.analysis.traffic import traffic_verdict
+from keeneye.config import AlertSettings
+from keeneye.notify.alert import Alert, Severity
+from keeneye.store.records import StoredResult
+
+Rule = Callable[[StoredResult, AlertSettings], list[Alert]]
+
+
+def _alert(
+    result: StoredResult,
+    rule: str,
+    subject: str,
+    summary: str,
+    *,
+    severity: Severity = Severity.WARNING,
+    value: float | None = None,
+    threshold: float | None = None,
+    **details: Any,
+) -> Alert:
+    window = result.payload.get("window", "")
+    return Alert(
+        model=result.model,
+        version=result.version,
+        rule=rule,
+        subject=subject,
+        severity=severity,
+        summary=f"{result.model} v{result.version} ({window} window "
+        f"{result.window_start.isoformat()}): {summary}",
+        window_start=result.window_start,
+        window_end=result.window_end,
+        value=value,
+        threshold=threshold,
+        details={"window": window, **details},
+    )
+
+
+def traffic_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
+    """Traffic changed by more than ``traffic_change`` against comparable earlier windows."""
+    verdict = traffic_verdict(result.payload, settings.traffic_change, settings.traffic_min_events)
+    if not verdict.alert or verdict.change_ratio is None:
+        return []
+    change = verdict.change_ratio
+    compared = result.payload["compared"]
+    basis = compared[verdict.compared_to[-1]]
+    direction = "below" if change < 0 else "above"
+    summary = (
+        f"{result.payload['events']} predictions, {abs(change):.0%} {direction} "
+        f"{'a week' if 'week' in verdict.compared_to else 'a day'} ago ({basis['events']})"
+    )
+    severity = Severity.CRITICAL if abs(change) >= 2 * settings.traffic_change else Severity.WARNING
+    return [
+        _alert(
+            result,
+            "traffic",
+            str(result.payload.get("window", "window")),
+            summary,
+            severity=severity,
+            value=change,
+            threshold=settings.traffic_change,
+            compared_to=list(verdict.compared_to),
+            changes={k: v.get("change_ratio") for k, v in compared.items()},
+        )
+    ]
+
+
+def nonfinite_prediction_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
+    """Any NaN or infinite prediction (more than ``nonfinite_predictions``)."""
+    prediction = result.payload.get("prediction") or {}
+    count = int(prediction.get("nonfinite", 0))
+    if count <= settings.nonfinite_predictions:
+        return []
+    return [
+        _alert(
+            result,
+            "nonfinite_prediction",
+            "prediction",
+            f"{count} of {result.payload.get('events')} predictions are NaN or infinite",
+            severity=Severity.CRITICAL,
+            value=float(count),
+            threshold=float(settings.nonfinite_predictions),
+        )
+    ]
+
+
+def quality_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
+    """A feature's missing share rose by ``missing_increase`` over the baseline's, or a share
+    above ``out_of_range`` of its values lies outside the baseline's range."""
+    if int(result.payload.get("events", 0)) < settings.min_events:
+        return []
+    out: list[Alert] = []
+    for feature, info in sorted((result.payload.get("features") or {}).items()):
+        missing = info.get("missing_ratio")
+        # Without a baseline there is nothing to compare with: a sparse feature would alert in
+        # every window.
+        base = info.get("baseline_missing_ratio")
+        if missing is not None and base is not None and missing - base > settings.missing_increase:
+            out.append(
+                _alert(
+                    result,
+                    "missing_values",
+                    feature,
+                    f"feature {feature!r} is missing in {missing:.0%} of events "
+                    f"(baseline {base:.0%})",
+                    value=missing,
+                    threshold=base + settings.missing_increase,
+                    baseline=base,
+                )
+            )
+        outside = info.get("out_of_range_ratio")
+        if outside is not None and outside > settings.out_of_range:
+            out.append(
+                _alert(
+                    result,
+                    "out_of_range",
+                    feature,
+                    f"{outside:.0%} of feature {feature!r} lies outside the baseline's range",
+                    value=outside,
+                    threshold=settings.out_of_range,
+                )
+            )
+    return out
+
+
+def drift_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
+    """The dataset drift share reached ``drift_share``, or a feature named in
+    ``drift_features`` (``'*'``: any) drifted."""
+    payload = result.payload
+    if int(payload.get("n_current", payload.get("events", 0))) < settings.min_events:
+        return []
+    out: list[Alert] = []
+    features = list(payload.get("features", []))
+    share = payload.get("drift_share")
+    drifted = [f["feature"] for f in features if f.get("drifted")]
+    if share is not None and features and share >= settings.drift_share:
+        out.append(
+            _alert(
+                result,
+                "dataset_drift",
+                "dataset",
+                f"{share:.0%} of features drifted ({', '.join(drifted[:5])}"
+                f"{' …' if len(drifted) > 5 else ''})",
+                severity=Severity.CRITICAL,
+                value=float(share),
+                threshold=settings.drift_share,
+                drifted=drifted,
+            )
+        )
+    watched = set(settings.drift_features)
+    candidates = list(features)
+    prediction = payload.get("prediction")
+    if isinstance(prediction, Mapping) and prediction.get("method"):
+        candidates.append({**prediction, "feature": "__prediction__"})
+    for info in candidates:
+        name = info.get("feature")
+        named = name in watched or (name == "__prediction__" and "prediction" in watched)
+        if not info.get("drifted") or not ("*" in watched or named):
+            continue
+        label = "the prediction" if name == "__prediction__" else f"feature {name!r}"
+        score = info.get("effect_size")
+        if score is None:
+            score = info.get("statistic")
+        out.append(
+            _alert(
+                result,
+                "feature_drift",
+                str(name),
+                f"{label} drifted ({info.get('method')}: statistic "
+                f"{_fmt(info.get('statistic'))}, p-value {_fmt(info.get('p_value'))})",
+                value=None if score is None else float(score),
+                threshold=info.get("threshold"),
+                method=info.get("method"),
+            )
+        )
+    return out
+
+
+def performance_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
+    """A metric under ``performance_min`` (or over ``performance_max``), and a prediction bias
+    beyond ``prediction_bias``, once ``min_labels`` labels have landed."""
+    payload = result.payload
+    if int(payload.get("labels", 0)) < settings.min_labels:
+        return []
+    out: list[Alert] = []
+    metrics: Mapping[str, float] = (payload.get("performance") or {}).get("metrics", {})
+    for metric, low in sorted(settings.performance_min.items()):
+        value = metrics.get(metric)
+        if value is not None and value < low:
+            out.append(
+                _alert(
+                    result,
+                    "performance",
+                    metric,
+                    f"{metric} is {value:.3f}, under {low} ({payload['labels']} labels)",
+                    value=value,
+                    threshold=low,
+                )
+            )
+    for metric, high in sorted(settings.performance_max.items()):
+        value = metrics.get(metric)
+        if value is not None and value > high:
+            out.append(
+                _alert(
+                    result,
+                    "performance",
+                    metric,
+                    f"{metric} is {value:.3f}, over {high} ({payload['labels']} labels)",
+                    value=value,
+                    threshold=high,
+                )
+            )
+    bias = payload.get("bias") or {}
+    normalized = bias.get("normalized")
+    if normalized is not None and abs(normalized) > settings.prediction_bias:
+        subject = bias.get("subject")
+        what = f"class {subject!r} predicted" if subject is not None else "mean prediction"
+        out.append(
+            _alert(
+                result,
+                "prediction_bias",
+                "prediction",
+                f"{what} off by {bias['value']:+.3g} from what was observed",
+                value=float(normalized),
+                threshold=settings.prediction_bias,
+            )
+        )
+    return out
+
+
+#: Which rules read which result kind.
+RULES: Mapping[str, tuple[Rule, ...]] = {
+    "traffic": (traffic_rule,),
+    "summary": (nonfinite_prediction_rule, quality_rule),
+    "drift": (drift_rule,),
+    "performance": (performance_rule,),
+}
+
+
+def evaluate(results: Iterable[StoredResult], settings: AlertSettings) -> list[Alert]:
+    """Every alert that the rules find in ``results`` (any kinds, any windows)."""
+    alerts: list[Alert] = []
+    for result in results:
+        for rule in RULES.get(result.kind, ()):
+            alerts.extend(rule(result, settings))
+    return alerts
+
+
+def _fmt(value: Any) -> str:
+    return "n/a" if value is None else f"{float(value):.3g}"

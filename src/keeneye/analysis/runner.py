@@ -1,0 +1,421 @@
+"""The analysis runner: finds the windows that are complete and not computed yet (or that late
+events or labels re-opened), runs the statistics and drift jobs on them, saves the results and
+evaluates the alert rules. Written against the ``EventStore`` protocol only, so the same code
+runs inside ``keeneye server`` and as ``keeneye worker stats|drift`` processes.
+
+Bookkeeping lives in the store, not in memory: every computed window carries a fingerprint of
+what it held (events, labels, newest label time) in a per-model *marker* result (kind
+``traffic`` for the statistics job, ``drift_window`` for the drift job, version ``*``). A window
+inside ``analysis.recheck_days`` whose current fingerprint differs is computed again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from keeneye.analysis.clock import Clock
+from keeneye.analysis.drift import drift_payload
+from keeneye.analysis.reference import Reference, ReferenceCache, build_reference
+from keeneye.analysis.rules import evaluate
+from keeneye.analysis.statistics import (
+    epoch_seconds,
+    performance_payload,
+    rows_of_version,
+    summary_payload,
+)
+from keeneye.analysis.traffic import COMPARISONS, traffic_payload
+from keeneye.analysis.windows import (
+    Fingerprint,
+    Window,
+    complete_windows,
+    window_at,
+)
+from keeneye.analysis.windows import (
+    needs_computing as window_needs_computing,
+)
+from keeneye.baseline.register import baseline_info, table_digest
+from keeneye.baseline.resolve import ReferenceChoice, choose_baseline
+from keeneye.config import Settings
+from keeneye.errors import NotFoundError
+from keeneye.notify.alert import Alert
+from keeneye.store.base import EventStore
+from keeneye.store.records import StoredResult, WindowData
+
+log = logging.getLogger("keeneye.analysis")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_TS = pa.timestamp("us", tz="UTC")
+
+#: The version recorded on model-level results (traffic, window markers).
+ALL_VERSIONS = "*"
+#: The result kinds each job writes; the first one is the job's window marker.
+JOB_KINDS: dict[str, tuple[str, ...]] = {
+    "stats": ("traffic", "summary", "performance"),
+    "drift": ("drift_window", "drift"),
+}
+
+Progress = Callable[[int, int, str], None]
+#: Results are committed in groups of about this many.
+_SAVE_EVERY = 200
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What one ``run_once`` did.
+
+    ``windows`` counts window computations (a window computed by both jobs counts twice).
+    ``alerts`` are the conditions found in the windows computed by this run (for a timeline);
+    ``active`` are the conditions of the latest complete windows — the complete set of alerts
+    active now, which is what a notifier needs to send "resolved" messages.
+    """
+
+    computed: tuple[StoredResult, ...]
+    alerts: tuple[Alert, ...]
+    active: tuple[Alert, ...]
+    windows: int
+    ran_at: datetime
+
+
+class AnalysisRunner:
+    """Compute every complete, not-yet-computed (or re-opened) window of every model.
+
+    >>> from keeneye.analysis.clock import ManualClock
+    >>> from keeneye.config import Settings
+    >>> from keeneye.store.duckdb import DuckDBStore
+    >>> clock = ManualClock(datetime(2026, 1, 5, tzinfo=timezone.utc))
+    >>> runner = AnalysisRunner(DuckDBStore(":memory:"), Settings(), clock)
+    >>> runner.run_once().windows
+    0
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        settings: Settings,
+        clock: Clock,
+        *,
+        jobs: Sequence[str] = ("stats", "drift"),
+        cache: ReferenceCache | None = None,
+    ) -> None:
+        unknown = [j for j in jobs if j not in JOB_KINDS]
+        if unknown:
+            raise ValueError(f"unknown analysis job {unknown[0]!r}; choose from stats, drift")
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.jobs = tuple(jobs)
+        self.cache = cache or ReferenceCache()
+        self.last_run: datetime | None = None
+        # Per-run memo of store look-ups that do not change during a run (baseline choice,
+        # first event of a model); cleared at the start and end of every run.
+        self._memo: dict[tuple[str, ...], Any] = {}
+
+    def _choice(self, model: str, version: str) -> ReferenceChoice | None:
+        key = ("choice", model, version)
+        if key not in self._memo:
+            self._memo[key] = choose_baseline(self.store, model, version, self.settings.analysis)
+        return self._memo[key]
+
+    def _first_event(self, model: str) -> datetime | None:
+        key = ("first", model)
+        if key not in self._memo:
+            first = self.store.model_summary(model).first_event
+            self._memo[key] = None if first is None else _utc(first)
+        return self._memo[key]
+
+    # -- the loop body ----------------------------------------------------------------------
+    def run_once(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        backfill: bool = False,
+        models: Iterable[str] | None = None,
+        progress: Progress | None = None,
+    ) -> RunReport:
+        """Compute what is due at the clock's time and return what it found.
+
+        ``since``/``until`` bound the windows considered (default: ``analysis.backfill_days``
+        back from now, up to now); ``backfill`` reaches back to the model's first event.
+        """
+        now = self.clock.now()
+        self._memo.clear()
+        until = min(until, now) if until is not None else now
+        names = [m.model for m in self.store.list_models()] if models is None else list(models)
+        due = [(m, w, job) for m in names for (w, job) in self._due(m, now, until, since, backfill)]
+        # Both jobs of one window share one read of its rows.
+        grouped: dict[tuple[str, Window], list[str]] = {}
+        for model, window, job in due:
+            grouped.setdefault((model, window), []).append(job)
+        computed: list[StoredResult] = []
+        found: list[Alert] = []
+        pending: list[StoredResult] = []
+        for i, ((model, window), jobs) in enumerate(grouped.items()):
+            if progress is not None:
+                progress(i, len(grouped), f"{model} {window.label()}")
+            results = self._compute(model, window, jobs)
+            pending.extend(results)
+            computed.extend(results)
+            found.extend(evaluate(results, self.settings.alerts))
+            # Saving in groups: one commit per window costs more than the window's statistics,
+            # and a crash loses at most one group (recomputed on the next run).
+            if len(pending) >= _SAVE_EVERY:
+                self.store.save_results(pending)
+                pending = []
+        self.store.save_results(pending)
+        self._memo.clear()
+        if progress is not None:
+            progress(len(grouped), len(grouped), "done")
+        active = [a for m in names for a in self.active_alerts(m, until)]
+        self.last_run = now
+        return RunReport(tuple(computed), tuple(found), tuple(active), len(due), now)
+
+    # -- what is due ------------------------------------------------------------------------
+    def _due(
+        self,
+        model: str,
+        now: datetime,
+        until: datetime,
+        since: datetime | None,
+        backfill: bool,
+    ) -> list[tuple[Window, str]]:
+        try:
+            summary = self.store.model_summary(model)
+        except NotFoundError:
+            return []
+        if summary.first_event is None:
+            return []
+        first = _utc(summary.first_event)
+        analysis = self.settings.analysis
+        start = first if backfill else max(first, now - timedelta(days=analysis.backfill_days))
+        if since is not None:
+            start = max(_utc(since), first)
+        grace = timedelta(seconds=analysis.grace_seconds)
+        recheck_from = now - timedelta(days=analysis.recheck_days)
+        due: list[tuple[Window, str]] = []
+        for name in analysis.windows:
+            windows = [w for w in complete_windows(name, start, now, grace=grace) if w.end <= until]
+            if not windows:
+                continue
+            recent = [w for w in windows if w.end > recheck_from]
+            current = self._fingerprints(model, recent) if recent else {}
+            for job in self.jobs:
+                marker = JOB_KINDS[job][0]
+                stored = {
+                    _key(r.window_start): Fingerprint.from_dict(r.payload.get("fingerprint"))
+                    for r in self.store.load_results(
+                        model, kind=marker, version=ALL_VERSIONS, start=windows[0].start
+                    )
+                    if r.payload.get("window") == name
+                }
+                for window in windows:
+                    key = _key(window.start)
+                    if key not in stored or (
+                        key in current and needs_computing(current[key], stored[key], job)
+                    ):
+                        due.append((window, job))
+        due.sort(key=lambda item: (item[0].end, item[0].start, item[1]))
+        return due
+
+    def _fingerprints(self, model: str, windows: list[Window]) -> dict[float, Fingerprint]:
+        """Current fingerprints of ``windows`` (of one size) from one read of their events."""
+        start, end = windows[0].start, windows[-1].end
+        events = self.store.read_window(model, start, end, features=[]).events
+        length = windows[0].length.total_seconds()
+        base = windows[0].start.timestamp()
+        out = {_key(w.start): Fingerprint(0, 0, None) for w in windows}
+        if events.num_rows == 0:
+            return out
+        bucket = np.floor((epoch_seconds(events.column("timestamp")) - base) / length)
+        labelled = np.asarray(pc.is_valid(events.column("label")).to_numpy(zero_copy_only=False))
+        # Integer microseconds: the newest label time must print exactly as fingerprint_of does.
+        label_us = np.asarray(
+            pc.fill_null(
+                pc.cast(pc.cast(events.column("label_timestamp"), _TS), pa.int64()), 0
+            ).to_numpy(zero_copy_only=False),
+            dtype=np.int64,
+        )
+        for b in np.unique(bucket):
+            rows = bucket == b
+            key = base + float(b) * length
+            if key not in out:
+                continue
+            times = label_us[rows & labelled]
+            newest = None
+            if times.size:
+                newest = (_EPOCH + timedelta(microseconds=int(times.max()))).isoformat()
+            out[key] = Fingerprint(int(rows.sum()), int((rows & labelled).sum()), newest)
+        return out
+
+    # -- computing one window ---------------------------------------------------------------
+    def _compute(self, model: str, window: Window, jobs: Sequence[str]) -> list[StoredResult]:
+        data = self.store.read_window(model, window.start, window.end)
+        fingerprint = fingerprint_of(data)
+        computed_at = self.clock.now()
+
+        def result(version: str, kind: str, payload: dict[str, Any]) -> StoredResult:
+            body = {"window": window.name, "fingerprint": fingerprint.to_dict(), **payload}
+            return StoredResult(model, version, kind, window.start, window.end, computed_at, body)
+
+        versions = sorted(set(data.events.column("version").to_pylist()))
+        out: list[StoredResult] = []
+        if "stats" in jobs:
+            out.append(result(ALL_VERSIONS, "traffic", self._traffic(model, window, data)))
+            for version in versions:
+                features, events = rows_of_version(data.features, data.events, version)
+                invalid = self.store.invalid_value_counts(
+                    model, window.start, window.end, version=version
+                )
+                reference = self._reference(model, version, window)
+                out.append(
+                    result(
+                        version, "summary", summary_payload(features, events, invalid, reference)
+                    )
+                )
+                out.append(
+                    result(
+                        version,
+                        "performance",
+                        performance_payload(
+                            events,
+                            task=self.settings.analysis.tasks.get(model, "auto"),
+                            positive_class=self.settings.analysis.positive_class.get(model),
+                        ),
+                    )
+                )
+        if "drift" in jobs:
+            references: dict[str, Any] = {}
+            for version in versions:
+                features, events = rows_of_version(data.features, data.events, version)
+                reference = self._reference(model, version, window)
+                choice = self._choice(model, version)
+                references[version] = None if choice is None else choice.reason
+                if reference is None:
+                    continue
+                payload = drift_payload(features, events, reference, self.settings.analysis)
+                if payload is not None:
+                    payload["reference"] = {
+                        "kind": choice.kind if choice else None,
+                        "version": choice.version if choice else None,
+                        "reason": choice.reason if choice else None,
+                    }
+                    out.append(result(version, "drift", payload))
+            out.append(result(ALL_VERSIONS, "drift_window", {"references": references}))
+        return out
+
+    def _traffic(self, model: str, window: Window, data: WindowData) -> dict[str, Any]:
+        versions = data.events.column("version").to_pylist()
+        by_version: dict[str, int] = {}
+        for v in versions:
+            by_version[v] = by_version.get(v, 0) + 1
+        first = self._first_event(model) or window.start
+        history_start = first.replace(minute=0, second=0, microsecond=0)
+        references: dict[str, int | None] = {}
+        for name, days in COMPARISONS:
+            earlier = window.shifted(days=-days)
+            if earlier.start < history_start:
+                references[name] = None  # before the model's history: no reference, not a drop
+                continue
+            counts = self.store.count_events(model, earlier.start, earlier.end)
+            references[name] = int(pc.sum(counts.column("events")).as_py() or 0)
+        weekend = frozenset(self.settings.analysis.weekend_days)
+        return traffic_payload(window, len(versions), by_version, references, weekend)
+
+    def _reference(self, model: str, version: str, window: Window) -> Reference | None:
+        """The prepared reference of a version (cached per baseline digest), or the same window
+        a week earlier for models with a rolling reference."""
+        choice = self._choice(model, version)
+        if choice is None:
+            return None
+        if choice.kind == "rolling":
+            earlier = window.shifted(days=-7)
+            past = self.store.read_window(model, earlier.start, earlier.end, version=version)
+            if past.features.num_rows == 0:
+                return None
+            table = past.features.append_column("prediction", past.events.column("prediction"))
+            return build_reference(table)
+        if choice.version is None:
+            return None
+        memo_key = ("info", model, choice.version)
+        if memo_key not in self._memo:
+            self._memo[memo_key] = baseline_info(self.store, model, choice.version)
+        info = self._memo[memo_key]
+        digest = str(info["digest"]) if info else "unregistered"
+        key = (model, choice.version, digest)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        table = self.store.load_baseline(model, choice.version)
+        if table is None:
+            return None
+        if info is None:
+            key = (model, choice.version, table_digest(table))
+        reference = build_reference(table)
+        self.cache.put(key, reference)
+        return reference
+
+    # -- the alerts active now --------------------------------------------------------------
+    def active_alerts(self, model: str, until: datetime | None = None) -> list[Alert]:
+        """Alerts of the latest complete window of each size (performance: the latest window
+        with enough labels), i.e. the conditions that hold now."""
+        now = until or self.clock.now()
+        analysis = self.settings.analysis
+        grace = timedelta(seconds=analysis.grace_seconds)
+        latest: list[StoredResult] = []
+        for name in analysis.windows:
+            last = window_at(name, now - grace)
+            last = last.shifted(seconds=-last.length.total_seconds())
+            for r in self.store.load_results(model, start=last.start, end=last.end):
+                if r.kind in ("summary", "drift", "traffic") and r.payload.get("window") == name:
+                    latest.append(r)
+            horizon = now - timedelta(days=analysis.recheck_days)
+            performance = [
+                r
+                for r in self.store.load_results(model, kind="performance", start=horizon)
+                if r.payload.get("window") == name
+                and int(r.payload.get("labels", 0)) >= self.settings.alerts.min_labels
+            ]
+            newest: dict[str, StoredResult] = {}
+            for r in performance:
+                newest[r.version] = r  # results come in window order: the last one wins
+            latest.extend(newest.values())
+        return evaluate(latest, self.settings.alerts)
+
+
+def fingerprint_of(data: WindowData) -> Fingerprint:
+    """The fingerprint of the rows a window was computed from."""
+    events = data.events
+    labelled = events.filter(pc.is_valid(events.column("label")))
+    newest = None
+    if labelled.num_rows:
+        value = pc.max(labelled.column("label_timestamp")).as_py()
+        newest = _utc(value).isoformat() if value is not None else None
+    return Fingerprint(events.num_rows, labelled.num_rows, newest)
+
+
+def needs_computing(current: Fingerprint, stored: Fingerprint | None, job: str) -> bool:
+    """Labels re-open a window for the statistics job only (drift does not read labels)."""
+    if stored is None or job == "stats":
+        return window_needs_computing(current, stored)
+    return current.events != stored.events
+
+
+def _key(when: datetime) -> float:
+    return _utc(when).timestamp()
+
+
+def _utc(when: datetime) -> datetime:
+    if when.tzinfo is None:
+        return when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc)
+
+
+__all__ = ["ALL_VERSIONS", "AnalysisRunner", "RunReport", "fingerprint_of"]

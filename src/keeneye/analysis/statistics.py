@@ -1,0 +1,224 @@
+"""The statistics job's computations for one window: traffic, per-feature summaries and data
+quality, prediction and latency summaries, and (once labels land) performance, prediction bias
+and label coverage/delay. Each function turns window rows into a JSON-safe payload."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from keeneye.analysis import performance as perf
+from keeneye.analysis.columns import column_kinds, to_columns, with_nulls
+from keeneye.analysis.drift import with_reference_columns
+from keeneye.analysis.reference import Reference
+from keeneye.schema import FeatureKind
+from keeneye.stats import check_quality, summarize
+from keeneye.stats.results import json_safe
+
+
+def rows_of_version(table: pa.Table, events: pa.Table, version: str) -> tuple[pa.Table, pa.Table]:
+    """The feature and event rows of one version (rows are aligned)."""
+    mask = pc.equal(events.column("version"), version)
+    return table.filter(mask), events.filter(mask)
+
+
+def epoch_seconds(column: pa.ChunkedArray) -> np.ndarray:
+    """Timestamps as float epoch seconds (NaN for nulls)."""
+    micros = pc.cast(pc.cast(column, pa.timestamp("us", tz="UTC")), pa.int64())
+    values = micros.to_numpy(zero_copy_only=False)
+    return np.asarray(values, dtype=np.float64) / 1e6
+
+
+def summary_payload(
+    features: pa.Table,
+    events: pa.Table,
+    invalid: Mapping[str, Mapping[str, int]],
+    reference: Reference | None,
+) -> dict[str, Any]:
+    """Per-feature summaries and quality, prediction and latency summaries of one version's
+    rows. Feature kinds come from the baseline when there is one (as in ``keeneye.compare``),
+    else from the window's own columns."""
+    n = events.num_rows
+    if reference is not None:
+        features = with_reference_columns(features, reference)
+    known = reference.kinds if reference is not None else {}
+    # The window holds a column for every feature of the model; one that this version never
+    # sent (all null, no invalid marker) and that its baseline lacks is not this version's.
+    features = features.select(
+        [
+            name
+            for name in features.column_names
+            if name in known
+            or name in invalid
+            or features.column(name).null_count < features.num_rows
+        ]
+    )
+    kinds = dict(known) if reference is not None else column_kinds(features)
+    for name, kind in column_kinds(features).items():
+        kinds.setdefault(name, kind)
+    columns, problems = to_columns(features, kinds)
+    out: dict[str, Any] = {}
+    for name in sorted(kinds):
+        kind = kinds[name]
+        markers = invalid.get(name, {})
+        wrong = int(sum(v for k, v in markers.items() if k not in ("missing", "unknown_feature")))
+        nulls = features.column(name).null_count if name in features.column_names else n
+        entry: dict[str, Any] = {
+            "kind": None if kind is None else kind.value,
+            "missing_ratio": (nulls - wrong) / n if n else None,
+            "invalid": dict(markers),
+            "invalid_ratio": wrong / n if n else None,
+        }
+        if name in problems:
+            entry["problem"] = problems[name]
+        if name in columns and kind is not None:
+            # Summaries and quality exactly as keeneye.compare reports them (nulls counted as
+            # missing, not as NaN), against the baseline's summary when there is one.
+            values = columns[name]
+            base = reference.summaries.get(name) if reference is not None else None
+            if base is not None and base.kind is kind:
+                quality = check_quality(base, values)
+                current = with_nulls(quality.current, nulls)
+                quality = replace(quality, current=current)
+                entry["summary"] = current.to_dict()
+                entry["quality"] = {k: v for k, v in quality.to_dict().items() if k != "current"}
+                # Type markers are stored as missing values; they are counted as invalid.
+                entry["missing_ratio"] = max(0.0, quality.missing_share_current - wrong / n)
+                entry["baseline_missing_ratio"] = quality.missing_share_reference
+                entry["out_of_range_ratio"] = quality.out_of_range_share
+                entry["new_categories"] = dict(quality.to_dict()["new_categories"])
+            else:
+                summary = with_nulls(summarize(values, kind), nulls)
+                entry["summary"] = summary.to_dict()
+                entry["missing_ratio"] = max(0.0, summary.missing_share - wrong / n) if n else None
+        out[name] = entry
+    payload = {
+        "events": n,
+        "features": out,
+        "prediction": prediction_summary(events),
+        "latency": latency_summary(events),
+    }
+    return json_safe(payload)
+
+
+def prediction_summary(events: pa.Table) -> dict[str, Any]:
+    """Summary of the prediction column; non-finite numeric predictions are counted."""
+    column = events.column("prediction")
+    n = events.num_rows
+    missing = column.null_count
+    if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
+        values = np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), np.float64)
+        nonfinite = int(np.sum(~np.isfinite(values))) - missing
+        return {
+            "kind": "numeric",
+            "missing": missing,
+            "nonfinite": nonfinite,
+            "summary": summarize(values, FeatureKind.NUMERIC).to_dict(),
+        }
+    strings = column.cast(pa.string()) if not pa.types.is_null(column.type) else column
+    objects = np.asarray(strings.to_numpy(zero_copy_only=False), dtype=object)
+    return {
+        "kind": "categorical",
+        "missing": missing,
+        "nonfinite": 0,
+        "summary": summarize(objects, FeatureKind.CATEGORICAL).to_dict() if n else None,
+    }
+
+
+def latency_summary(events: pa.Table) -> dict[str, Any] | None:
+    """Count, mean and quantiles of the reported latencies (``None`` when none reported)."""
+    values = np.asarray(
+        events.column("latency_seconds").cast(pa.float64()).to_numpy(zero_copy_only=False),
+        dtype=np.float64,
+    )
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return None
+    p50, p90, p99 = np.quantile(values, [0.5, 0.9, 0.99])
+    return {
+        "count": int(values.size),
+        "mean_seconds": float(values.mean()),
+        "p50_seconds": float(p50),
+        "p90_seconds": float(p90),
+        "p99_seconds": float(p99),
+        "max_seconds": float(values.max()),
+    }
+
+
+def performance_payload(
+    events: pa.Table, *, task: str = "auto", positive_class: str | None = None
+) -> dict[str, Any]:
+    """Label coverage and delay, and — over the labelled rows — performance and bias."""
+    n = events.num_rows
+    labelled_mask = pc.is_valid(events.column("label"))
+    labelled = events.filter(labelled_mask)
+    m = labelled.num_rows
+    payload: dict[str, Any] = {
+        "events": n,
+        "labels": m,
+        "label_coverage": m / n if n else None,
+        "label_delay": perf.label_delays(
+            epoch_seconds(labelled.column("timestamp")),
+            epoch_seconds(labelled.column("label_timestamp")),
+        ),
+        "task": None,
+        "performance": None,
+        "bias": None,
+    }
+    if m == 0:
+        return payload
+    labels = labelled.column("label").to_pylist()
+    preds = labelled.column("prediction").to_pylist()
+    chosen = perf.infer_task(preds, labels) if task == "auto" else task
+    payload["task"] = chosen
+    if chosen == "regression":
+        y = np.asarray([np.nan if v is None else float(v) for v in labels], dtype=np.float64)
+        p = np.asarray(
+            [np.nan if v is None or isinstance(v, str) else float(v) for v in preds],
+            dtype=np.float64,
+        )
+        payload["performance"] = perf.regression_metrics(y, p).to_dict()
+        bias = perf.regression_bias(y, p)
+    else:
+        y_true = perf.class_labels(labels)
+        scores = perf.binary_scores(preds, y_true)
+        if scores is None:
+            scores = _probability_scores(labelled, positive_class or "1", y_true)
+            y_pred = perf.class_labels(preds)
+        else:
+            # The logged score is the positive class's probability: classes at 0.5.
+            y_pred = perf.class_labels(
+                [None if not np.isfinite(v) else int(v >= 0.5) for v in scores]
+            )
+        payload["performance"] = perf.classification_metrics(
+            y_true, y_pred, scores=scores, positive_class=positive_class
+        ).to_dict()
+        bias = perf.classification_bias(y_true, y_pred, positive_class)
+    payload["bias"] = None if bias is None else bias.to_dict()
+    return json_safe(payload)
+
+
+def _probability_scores(labelled: pa.Table, positive: str, y_true: np.ndarray) -> np.ndarray | None:
+    """The positive class's probability from logged ``probabilities`` (binary tasks only)."""
+    if "probabilities" not in labelled.column_names or len({*y_true} - {None}) > 2:
+        return None
+    scores = np.full(labelled.num_rows, np.nan)
+    found = False
+    for i, raw in enumerate(labelled.column("probabilities").to_pylist()):
+        if raw is None:
+            continue
+        probs = json.loads(raw) if isinstance(raw, str) else raw
+        if isinstance(probs, Mapping) and probs.get(positive) is not None:
+            scores[i] = float(probs[positive])
+            found = True
+        elif isinstance(probs, list) and len(probs) == 2 and positive in ("1", "True"):
+            # A list of two probabilities is [P(0), P(1)], as scikit-learn's predict_proba.
+            scores[i] = float(probs[1])
+            found = True
+    return scores if found else None

@@ -1,0 +1,112 @@
+"""Traffic: the number of predictions in a window against the same window a day and a week
+earlier, and the seasonal decision of whether the change is news.
+
+A change ratio is ``current / reference − 1`` (−0.45 is a 45 % drop). Weekly seasonality is
+handled by *what* is compared: the week-ago window is the same weekday and hour, so it is always
+comparable; the day-ago window is comparable only when it is the same kind of day (weekday vs
+weekend). When both are comparable both must agree (a one-off yesterday does not alert); when
+only the week-ago one is, it decides alone (so a Saturday is never judged against a Friday).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from keeneye.analysis.windows import Window
+
+#: The comparisons made for every window, as (name, days back).
+COMPARISONS: tuple[tuple[str, int], ...] = (("day", 1), ("week", 7))
+
+
+def change_ratio(current: int, reference: int | None) -> float | None:
+    """``current / reference − 1``; ``None`` when there is no reference or it is empty.
+
+    >>> change_ratio(55, 100)
+    -0.45
+    >>> change_ratio(10, 0) is None
+    True
+    """
+    if reference is None or reference <= 0:
+        return None
+    return current / reference - 1.0
+
+
+def traffic_payload(
+    window: Window,
+    events: int,
+    by_version: Mapping[str, int],
+    references: Mapping[str, int | None],
+    weekend_days: frozenset[int],
+) -> dict[str, Any]:
+    """The stored traffic result of ``window``; ``references`` maps each comparison name to the
+    event count of that earlier window, or ``None`` when it lies before the model's history."""
+    compared: dict[str, Any] = {}
+    for name, days in COMPARISONS:
+        earlier = window.shifted(days=-days)
+        reference = references.get(name)
+        compared[name] = {
+            "window_start": earlier.start.isoformat(),
+            "events": reference,
+            "change_ratio": change_ratio(events, reference),
+            "same_day_kind": earlier.is_weekend(weekend_days) == window.is_weekend(weekend_days),
+        }
+    return {
+        "events": events,
+        "by_version": dict(by_version),
+        "weekend": window.is_weekend(weekend_days),
+        "compared": compared,
+    }
+
+
+@dataclass(frozen=True)
+class TrafficVerdict:
+    """The seasonal decision over one traffic result."""
+
+    alert: bool
+    change_ratio: float | None
+    compared_to: tuple[str, ...]
+    reason: str
+
+
+def traffic_verdict(
+    payload: Mapping[str, Any], threshold: float, min_events: int
+) -> TrafficVerdict:
+    """Whether the traffic of a window changed by more than ``threshold`` against comparable
+    earlier windows holding at least ``min_events`` events.
+
+    >>> week = {"events": 100, "change_ratio": -0.45, "same_day_kind": True}
+    >>> fri = {"events": 200, "change_ratio": -0.725, "same_day_kind": False}
+    >>> traffic_verdict({"compared": {"day": fri, "week": week}}, 0.4, 20).alert
+    True
+    >>> normal_saturday = {"events": 110, "change_ratio": 0.0, "same_day_kind": True}
+    >>> traffic_verdict({"compared": {"day": fri, "week": normal_saturday}}, 0.4, 20).alert
+    False
+    """
+    compared = payload.get("compared", {})
+
+    def usable(name: str) -> dict[str, Any] | None:
+        entry = compared.get(name)
+        if not entry or entry.get("change_ratio") is None:
+            return None
+        if entry.get("events") is None or entry["events"] < min_events:
+            return None
+        return dict(entry)
+
+    week = usable("week")
+    day = usable("day")
+    if day is not None and not day.get("same_day_kind", True):
+        day = None  # a weekend judged against a weekday (or the reverse) says nothing
+    if week is not None and day is not None:
+        changed = abs(week["change_ratio"]) > threshold and abs(day["change_ratio"]) > threshold
+        return TrafficVerdict(
+            changed, week["change_ratio"], ("day", "week"), "vs a day and a week ago"
+        )
+    if week is not None:
+        changed = abs(week["change_ratio"]) > threshold
+        return TrafficVerdict(changed, week["change_ratio"], ("week",), "vs a week ago")
+    if day is not None:
+        changed = abs(day["change_ratio"]) > threshold
+        return TrafficVerdict(changed, day["change_ratio"], ("day",), "vs a day ago")
+    return TrafficVerdict(False, None, (), "no comparable earlier window")

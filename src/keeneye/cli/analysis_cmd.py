@@ -1,0 +1,198 @@
+"""``keeneye analyze``, ``keeneye worker stats|drift`` and ``keeneye baseline register``."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from keeneye.analysis.clock import SystemClock
+from keeneye.analysis.runner import AnalysisRunner, RunReport
+from keeneye.analysis.service import AnalysisService
+from keeneye.baseline.register import register_baseline
+from keeneye.config import Settings, load_settings
+from keeneye.errors import KeeneyeError
+from keeneye.notify.alert import Alert
+from keeneye.store import open_store
+
+baseline_app = typer.Typer(help="Register the training data of model versions.")
+JOBS = ("stats", "drift")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="analyze")(analyze)
+    app.command(name="worker")(worker)
+    app.add_typer(baseline_app, name="baseline")
+
+
+def _settings(config: Path | None, store: Path | None) -> Settings:
+    try:
+        settings = load_settings(config)
+    except KeeneyeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if store is not None:
+        settings.server.store = str(store)
+    return settings
+
+
+def _time(name: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint=name) from exc
+    if parsed.tzinfo is None:
+        raise typer.BadParameter(f"{value!r} needs a UTC offset, e.g. +00:00", param_hint=name)
+    return parsed
+
+
+def print_alerts(alerts: Sequence[Alert], console: Console) -> None:
+    for alert in alerts:
+        style = "bold red" if alert.severity.value == "critical" else "yellow"
+        console.print(f"[{style}]{alert.severity.value.upper()}[/] {alert.summary}")
+
+
+def analyze(
+    store: Path | None = typer.Option(None, "--store", help="DuckDB store (default server.store)."),
+    config: Path | None = typer.Option(None, "--config", help="keeneye.yaml to read."),
+    backfill: bool = typer.Option(
+        False,
+        "--backfill",
+        help="Reach back to each model's first event (not only analysis.backfill_days).",
+    ),
+    since: str | None = typer.Option(None, "--since", help="Only windows from this time (ISO)."),
+    until: str | None = typer.Option(None, "--until", help="Only windows up to this time (ISO)."),
+    model: list[str] | None = typer.Option(None, "--model", help="Only these models."),
+) -> None:
+    """Compute every complete window that is not computed yet (or re-opened by late data),
+    save the results, and print the alerts they raise."""
+    settings = _settings(config, store)
+    console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
+    try:
+        the_store = open_store(settings.server.store)
+    except KeeneyeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    try:
+        runner = AnalysisRunner(the_store, settings, SystemClock())
+        with Progress(
+            TextColumn("[bold]analyze"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            transient=False,
+        ) as bar:
+            task = bar.add_task("", total=None)
+
+            def progress(done: int, total: int, what: str) -> None:
+                bar.update(task, completed=done, total=total, description=what)
+
+            report: RunReport = runner.run_once(
+                since=_time("--since", since),
+                until=_time("--until", until),
+                backfill=backfill,
+                models=model or None,
+                progress=progress,
+            )
+    except KeeneyeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        the_store.close()
+    console.print(
+        f"{report.windows} window job(s) computed, {len(report.computed)} result(s) saved, "
+        f"{len(report.alerts)} alert(s) found"
+    )
+    print_alerts(report.alerts, console)
+
+
+def worker(
+    job: str = typer.Argument(..., help="Which job to run: stats or drift."),
+    store: Path | None = typer.Option(None, "--store", help="DuckDB store (default server.store)."),
+    config: Path | None = typer.Option(None, "--config", help="keeneye.yaml to read."),
+    interval: float | None = typer.Option(
+        None,
+        "--interval",
+        min=0.1,
+        help="Seconds between runs (default analysis.interval_seconds).",
+    ),
+    once: bool = typer.Option(False, "--once", help="Run once and exit."),
+) -> None:
+    """Run one analysis job in a loop against a store, as a separate process."""
+    if job not in JOBS:
+        raise typer.BadParameter(
+            f"{job!r} is not a job; use one of {', '.join(JOBS)}", param_hint="JOB"
+        )
+    settings = _settings(config, store)
+    console = Console()
+    try:
+        the_store = open_store(settings.server.store)
+    except KeeneyeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    runner = AnalysisRunner(the_store, settings, SystemClock(), jobs=(job,))
+    # A worker notifies only for the statistics job: one process owns the notifications.
+    notifier = None
+    if job == "stats" and settings.notify.urls:
+        from keeneye.notify import Notifier
+
+        notifier = Notifier(settings.notify, store=the_store, public_url=settings.server.public_url)
+    service = AnalysisService(
+        runner,
+        interval if interval is not None else settings.analysis.interval_seconds,
+        None if notifier is None else notifier.process,
+    )
+    try:
+        if once:
+            report = service.run_now()
+            console.print(f"{job}: {report.windows} window(s) computed")
+            print_alerts(report.alerts, console)
+            return
+        console.print(f"keeneye worker {job}: running every {service.interval:g}s (Ctrl-C stops)")
+        stop = threading.Event()
+        service.start()
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            service.stop()
+    finally:
+        if notifier is not None:
+            notifier.close()
+        the_store.close()
+
+
+@baseline_app.command("register")
+def baseline_register(
+    model: str = typer.Argument(..., help="Model name."),
+    version: str = typer.Argument(..., help="Model version the training data belongs to."),
+    path: Path = typer.Argument(..., help="Training data: .parquet, .pq, .csv or .csv.gz."),
+    store: Path | None = typer.Option(None, "--store", help="DuckDB store (default server.store)."),
+    config: Path | None = typer.Option(None, "--config", help="keeneye.yaml to read."),
+) -> None:
+    """Register the training data of MODEL VERSION as its baseline."""
+    settings = _settings(config, store)
+    try:
+        the_store = open_store(settings.server.store)
+        try:
+            info = register_baseline(the_store, model, version, path)
+        finally:
+            the_store.close()
+    except KeeneyeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(
+        f"baseline of {model} v{version}: {info.rows} rows, {len(info.columns)} columns "
+        f"({', '.join(info.columns[:8])}{' …' if len(info.columns) > 8 else ''})"
+    )

@@ -1,0 +1,1 @@
+"""Integrations with the tools teams already run: Prometheus, Alertmanager, Grafana, …"""

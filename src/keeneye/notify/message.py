@@ -1,0 +1,139 @@
+"""Turn an alert into the message people read: what, where, by how much, and where to look."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from urllib.parse import quote, urlencode
+
+from keeneye.notify.alert import Alert
+
+
+class MessageKind(str, Enum):
+    """Why a message is sent."""
+
+    FIRING = "firing"  # the alert became active (or changed severity)
+    REMINDER = "reminder"  # still active after the cooldown
+    RESOLVED = "resolved"  # no longer active
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notification, ready for any channel."""
+
+    kind: MessageKind
+    alert: Alert
+    title: str
+    body: str
+    link: str | None
+
+    @property
+    def level(self) -> str:
+        """``"critical"``, ``"warning"`` or ``"resolved"`` (mapped to the channel's colours)."""
+        if self.kind is MessageKind.RESOLVED:
+            return "resolved"
+        return self.alert.severity.value
+
+
+def alert_link(alert: Alert, public_url: str | None) -> str | None:
+    """The UI page of the alert's model, version and window, or None without a public URL.
+
+    >>> from keeneye.notify.alert import Severity
+    >>> a = Alert(model="churn", version="3", rule="traffic_change", subject="day",
+    ...           severity=Severity.WARNING, summary="traffic fell",
+    ...           window_start=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    ...           window_end=datetime(2026, 1, 2, tzinfo=timezone.utc))
+    >>> alert_link(a, "https://keeneye.example.com/")
+    'https://keeneye.example.com/models/churn?version=3&start=2026-01-01T00%3A00%3A00%2B00%3A00&end=2026-01-02T00%3A00%3A00%2B00%3A00'
+    """
+    if not public_url:
+        return None
+    query = urlencode(
+        {
+            "version": alert.version,
+            "start": alert.window_start.isoformat(),
+            "end": alert.window_end.isoformat(),
+        }
+    )
+    return f"{public_url.rstrip('/')}/models/{quote(alert.model, safe='')}?{query}"
+
+
+def format_message(alert: Alert, kind: MessageKind, public_url: str | None = None) -> Message:
+    """Build the title and plain-text body of a notification.
+
+    >>> from keeneye.notify.alert import Severity
+    >>> a = Alert(model="churn", version="3", rule="feature_drift", subject="age",
+    ...           severity=Severity.CRITICAL, summary="feature 'age' drifted",
+    ...           window_start=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    ...           window_end=datetime(2026, 1, 1, 1, tzinfo=timezone.utc),
+    ...           value=0.31, threshold=0.1)
+    >>> m = format_message(a, MessageKind.FIRING)
+    >>> m.title
+    "[keeneye] CRITICAL churn v3: feature 'age' drifted"
+    >>> print(m.body)
+    feature 'age' drifted
+    model: churn  version: 3
+    rule: feature_drift  subject: age  severity: critical
+    window: 2026-01-01 00:00 → 2026-01-01 01:00 UTC
+    value: 0.31  threshold: 0.1  (3.1× the threshold)
+    """
+    if kind is MessageKind.RESOLVED:
+        head = "RESOLVED"
+    elif kind is MessageKind.REMINDER:
+        head = f"STILL {alert.severity.value.upper()}"
+    else:
+        head = alert.severity.value.upper()
+    title = f"[keeneye] {head} {alert.model} v{alert.version}: {alert.summary}"
+    lines = [
+        alert.summary if kind is not MessageKind.RESOLVED else f"resolved: {alert.summary}",
+        f"model: {alert.model}  version: {alert.version}",
+        f"rule: {alert.rule}  subject: {alert.subject}  severity: {alert.severity.value}",
+        f"window: {_window(alert.window_start, alert.window_end)}",
+    ]
+    change = describe_change(alert.value, alert.threshold)
+    if change:
+        lines.append(change)
+    link = alert_link(alert, public_url)
+    if link:
+        lines.append(f"details: {link}")
+    return Message(kind=kind, alert=alert, title=title, body="\n".join(lines), link=link)
+
+
+def describe_change(value: float | None, threshold: float | None) -> str | None:
+    """``value vs threshold`` in words, with the ratio when it means something.
+
+    >>> describe_change(-0.52, -0.4)
+    'value: -0.52  threshold: -0.4  (1.3× the threshold)'
+    >>> describe_change(float("nan"), 0.0)
+    'value: nan  threshold: 0'
+    >>> describe_change(None, None) is None
+    True
+    """
+    if value is None and threshold is None:
+        return None
+    text = f"value: {_num(value)}  threshold: {_num(threshold)}"
+    if (
+        value is not None
+        and threshold is not None
+        and math.isfinite(value)
+        and math.isfinite(threshold)
+        and threshold != 0
+        and value / threshold > 0
+    ):
+        text += f"  ({value / threshold:.2g}× the threshold)"
+    return text
+
+
+def _num(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.4g}"
+
+
+def _window(start: datetime, end: datetime) -> str:
+    def fmt(t: datetime) -> str:
+        if t.tzinfo is not None:
+            t = t.astimezone(timezone.utc)
+        return t.strftime("%Y-%m-%d %H:%M")
+
+    return f"{fmt(start)} → {fmt(end)} UTC"

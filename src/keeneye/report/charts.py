@@ -1,0 +1,159 @@
+"""What a report needs to draw one feature: shared-bin histograms or category shares.
+
+Computed by :func:`keeneye.compare` while the columns are at hand (a report keeps no raw data).
+Numeric histograms share their bins across both sides; the bins span the 1st–99th percentiles
+of both sides (padded by 5 %) so that a few extreme values do not squash the plot into one bar;
+values outside are counted, not dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from keeneye.stats import ColumnSummary
+from keeneye.stats.results import json_safe
+
+#: Bars in a numeric histogram.
+HISTOGRAM_BINS = 40
+#: Categories drawn (by combined frequency); the rest is one "other" bar.
+MAX_CATEGORIES = 20
+OTHER = "(other)"
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Counts of both sides over the same bins (``len(edges) == len(counts) + 1``)."""
+
+    edges: tuple[float, ...]
+    reference: tuple[int, ...]
+    current: tuple[int, ...]
+    #: Finite values left of / right of the drawn range, per side.
+    outside_reference: tuple[int, int]
+    outside_current: tuple[int, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(
+            json_safe(
+                {
+                    "edges": self.edges,
+                    "reference": self.reference,
+                    "current": self.current,
+                    "outside_reference": self.outside_reference,
+                    "outside_current": self.outside_current,
+                }
+            )
+        )
+
+
+@dataclass(frozen=True)
+class CategoryShares:
+    """Share of each category (of the non-missing values) on both sides, most common first."""
+
+    categories: tuple[str, ...]
+    reference: tuple[float, ...]
+    current: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(
+            json_safe(
+                {
+                    "categories": self.categories,
+                    "reference": self.reference,
+                    "current": self.current,
+                }
+            )
+        )
+
+
+Chart = Histogram | CategoryShares
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    floats = np.asarray(values, dtype=np.float64)
+    return floats[np.isfinite(floats)]
+
+
+def histogram(
+    reference: np.ndarray,
+    current: np.ndarray,
+    reference_summary: ColumnSummary,
+    current_summary: ColumnSummary,
+    bins: int = HISTOGRAM_BINS,
+) -> Histogram | None:
+    """Shared-bin histograms of two float64 columns (``None`` when a side has no finite value).
+
+    The summaries supply the percentiles that set the range, so nothing is sorted again.
+
+    >>> from keeneye.stats import summarize
+    >>> a, b = np.arange(100.0), np.append(np.arange(50.0, 150.0), 1e6)
+    >>> h = histogram(a, b, summarize(a, "numeric"), summarize(b, "numeric"), bins=4)
+    >>> h.reference, h.current, h.outside_current
+    ((35, 40, 25, 0), (0, 25, 41, 34), (0, 1))
+    """
+    quantiles = (reference_summary.quantiles, current_summary.quantiles)
+    if not all(quantiles):
+        return None
+    lo = min(q[0.01] for q in quantiles)
+    hi = max(q[0.99] for q in quantiles)
+    if hi <= lo:  # (nearly) constant: widen to a unit around the value
+        lo, hi = lo - 0.5, hi + 0.5
+    pad = 0.05 * (hi - lo)
+    edges = np.linspace(lo - pad, hi + pad, bins + 1)
+    sides = []
+    for values in (reference, current):
+        finite = _finite(values)
+        counts, _ = np.histogram(finite, bins=edges)
+        below = int(np.count_nonzero(finite < edges[0]))
+        above = int(np.count_nonzero(finite > edges[-1]))
+        sides.append((tuple(int(c) for c in counts), (below, above)))
+    return Histogram(
+        edges=tuple(float(e) for e in edges),
+        reference=sides[0][0],
+        current=sides[1][0],
+        outside_reference=sides[0][1],
+        outside_current=sides[1][1],
+    )
+
+
+def category_shares(
+    reference: Mapping[Any, int], current: Mapping[Any, int], limit: int = MAX_CATEGORIES
+) -> CategoryShares | None:
+    """Shares of the most frequent categories of both sides, the rest summed as "(other)".
+
+    >>> s = category_shares({"a": 3, "b": 1}, {"a": 1, "c": 1}, limit=2)
+    >>> s.categories, s.reference, s.current
+    (('a', 'c', '(other)'), (0.75, 0.0, 0.25), (0.5, 0.5, 0.0))
+    """
+    ref_total, cur_total = sum(reference.values()), sum(current.values())
+    if not ref_total or not cur_total:
+        return None
+    combined = {
+        label: reference.get(label, 0) / ref_total + current.get(label, 0) / cur_total
+        for label in {*reference, *current}
+    }
+    ranked = sorted(combined, key=lambda label: (-combined[label], str(label)))
+    shown, rest = ranked[:limit], ranked[limit:]
+    ref_shares = [reference.get(label, 0) / ref_total for label in shown]
+    cur_shares = [current.get(label, 0) / cur_total for label in shown]
+    labels = [str(label) for label in shown]
+    if rest:
+        labels.append(OTHER)
+        ref_shares.append(sum(reference.get(label, 0) for label in rest) / ref_total)
+        cur_shares.append(sum(current.get(label, 0) for label in rest) / cur_total)
+    return CategoryShares(tuple(labels), tuple(ref_shares), tuple(cur_shares))
+
+
+def chart_for(
+    reference: np.ndarray,
+    current: np.ndarray,
+    reference_summary: ColumnSummary,
+    current_summary: ColumnSummary,
+) -> Chart | None:
+    """The chart data of one feature, by its kind."""
+    if reference_summary.quantiles or current_summary.quantiles:
+        return histogram(reference, current, reference_summary, current_summary)
+    return category_shares(reference_summary.categories, current_summary.categories)

@@ -1,0 +1,611 @@
+"""``Monitor``: log every prediction of a model version, its metrics and its late labels.
+
+Usage::
+
+    from keeneye import Monitor
+
+    monitor = Monitor(model="churn", version="3", url="http://127.0.0.1:8765")
+
+    @monitor.watch
+    def predict(record: dict) -> float:
+        return model.predict_proba([list(record.values())])[0, 1]
+
+    predict({"age": 31, "plan": "pro"})          # one event, shipped in the background
+    event_id = monitor.last_event_ids()[0]       # keep it to send the label later
+    monitor.log_label(event_id, 1)               # days later, from any process
+
+The prediction path never waits for the network and never fails because of monitoring:
+events go to a bounded queue that a background thread ships; when the collector is slow or
+down, the queue fills and further events are dropped and counted in
+``keeneye_sdk_dropped_events_total``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import logging
+import math
+import os
+import random
+import time
+import zlib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar, cast
+from urllib.parse import quote
+
+import httpx
+from prometheus_client import REGISTRY, CollectorRegistry
+
+from keeneye.errors import CollectorError, InputError
+from keeneye.sdk import records
+from keeneye.sdk.metrics import ModelMetrics
+from keeneye.sdk.transport import DeliveryCallback, Transport
+
+log = logging.getLogger("keeneye.sdk")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+TASKS = ("auto", "classification", "regression")
+_SCALARS = (float, int, str, bool, type(None))
+_MISSING = object()
+_VERSION_FIELDS = ("model_uri", "mlflow_run_id", "training_data", "git_sha")
+
+
+def new_event_id() -> str:
+    """A random 128-bit id as 32 hex characters (the format of ``uuid4().hex``, ~5x cheaper).
+
+    >>> len(new_event_id())
+    32
+    """
+    return os.urandom(16).hex()
+
+
+class _WatchSpec:
+    """What ``watch`` learned about the wrapped function, resolved once at decoration time."""
+
+    __slots__ = (
+        "classes", "feature_names", "id_key", "name", "position", "predict_proba", "simple",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        input_arg: str | None,
+        feature_names: Sequence[str] | None,
+        predict_proba: Callable[..., Any] | None,
+        classes: Sequence[Any] | None,
+        id_key: str | None,
+    ) -> None:
+        params = [
+            p
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+        if input_arg is None:
+            if not params:
+                raise InputError(
+                    f"{fn.__qualname__} takes no named argument to read inputs from; "
+                    "watch a function whose first argument is the model input"
+                )
+            chosen = (
+                params[1] if params[0].name in ("self", "cls") and len(params) > 1 else params[0]
+            )
+        else:
+            by_name = {p.name: p for p in params}
+            if input_arg not in by_name:
+                raise InputError(
+                    f"input_arg={input_arg!r} is not a parameter of {fn.__qualname__}; "
+                    f"choose one of {sorted(by_name)}"
+                )
+            chosen = by_name[input_arg]
+        self.name = chosen.name
+        self.position: int | None = (
+            None if chosen.kind == chosen.KEYWORD_ONLY else params.index(chosen)
+        )
+        self.feature_names = list(feature_names) if feature_names is not None else None
+        self.predict_proba = predict_proba
+        if classes is None and predict_proba is not None:
+            # a bound scikit-learn predict_proba knows its classes
+            classes = getattr(getattr(predict_proba, "__self__", None), "classes_", None)
+        self.classes = list(classes) if classes is not None else None
+        self.id_key = id_key
+        self.simple = id_key is None and predict_proba is None  # the fast path applies
+
+    def inputs_of(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if self.position is not None and len(args) > self.position:
+            return args[self.position]
+        return kwargs.get(self.name, _MISSING)
+
+
+class Monitor:
+    """Monitor one model version: Prometheus metrics in process, raw events to the collector.
+
+    Parameters
+    ----------
+    model, version:
+        Names of the model and of the version making these predictions.
+    url, token:
+        The collector (``keeneye server``) and its bearer token, if it has one.
+    registry:
+        The Prometheus registry of the metrics (default: prometheus_client's ``REGISTRY``).
+        Monitors sharing a registry share the metric families.
+    queue_size, batch_size, flush_interval:
+        Events waiting at most (more are dropped and counted), events per request, and the
+        longest an event waits before its batch is sent (seconds).
+    sample_rate:
+        Fraction of raw events shipped (metrics always count every prediction). The decision
+        is a hash of the event id, so a label is shipped exactly when its prediction was.
+    timeout, max_retries, backoff_base, backoff_cap:
+        Per-request timeout; retries of a failed batch (``None``: until the monitor closes);
+        backoff ``U(0, min(cap, base·2^attempt))`` seconds.
+    clock:
+        Returns the event time as epoch seconds (default ``time.time``).
+    task:
+        ``"classification"``, ``"regression"`` or ``"auto"`` (float predictions without
+        probabilities are regression values, everything else a class).
+    seed, rng:
+        Randomness of the retry jitter.
+    value_buckets:
+        Buckets of ``keeneye_prediction_value`` (regression), fixed per registry.
+    on_delivery:
+        Called from the sender thread with ``(outcome, event_ids)`` after each request —
+        ``"sent"`` or the drop reason.
+
+    Example (no collector listening: the call still returns, the event is counted as dropped):
+
+    >>> from prometheus_client import CollectorRegistry
+    >>> registry = CollectorRegistry()
+    >>> with Monitor("churn", "3", url="http://127.0.0.1:9", registry=registry,
+    ...              max_retries=0) as monitor:
+    ...     @monitor.watch
+    ...     def predict(record):
+    ...         return 0.7 * record["age"] / 100
+    ...     predict({"age": 50, "plan": "pro"})
+    ...     monitor.flush(timeout=5)
+    0.35
+    True
+    >>> registry.get_sample_value(
+    ...     "keeneye_sdk_dropped_events_total",
+    ...     {"model": "churn", "version": "3", "reason": "retries_exhausted"})
+    1.0
+    """
+
+    def __init__(
+        self,
+        model: str,
+        version: str,
+        url: str = "http://127.0.0.1:8765",
+        token: str | None = None,
+        *,
+        registry: CollectorRegistry | None = None,
+        queue_size: int = 10_000,
+        batch_size: int = 500,
+        flush_interval: float = 1.0,
+        sample_rate: float = 1.0,
+        timeout: float = 5.0,
+        max_retries: int | None = 8,
+        backoff_base: float = 0.1,
+        backoff_cap: float = 10.0,
+        clock: Callable[[], float] | None = None,
+        task: str = "auto",
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        value_buckets: Sequence[float] | None = None,
+        on_delivery: DeliveryCallback | None = None,
+    ) -> None:
+        _check_name("model", model)
+        _check_name("version", version)
+        if not url.startswith(("http://", "https://")):
+            raise InputError(f"url {url!r} must start with http:// or https://")
+        _check_positive("queue_size", queue_size, integer=True)
+        _check_positive("batch_size", batch_size, integer=True)
+        _check_positive("flush_interval", flush_interval)
+        _check_positive("timeout", timeout)
+        _check_positive("backoff_base", backoff_base)
+        _check_positive("backoff_cap", backoff_cap)
+        if not (0.0 < sample_rate <= 1.0):
+            raise InputError(f"sample_rate={sample_rate!r} must be in (0, 1]")
+        if max_retries is not None and (not isinstance(max_retries, int) or max_retries < 0):
+            raise InputError(f"max_retries={max_retries!r} must be an integer >= 0 or None")
+        if task not in TASKS:
+            raise InputError(f"task={task!r} must be one of {TASKS}")
+        self.model = model
+        self.version = version
+        self.url = url.rstrip("/")
+        self._token = token
+        self._timeout = timeout
+        self.task = task
+        self.sample_rate = sample_rate
+        self._sample_below = int(sample_rate * 2**32)  # crc32(event id) below this: shipped
+        self._clock = clock or time.time
+        self.registry = registry if registry is not None else REGISTRY
+        self._m = ModelMetrics(self.registry, model, version, value_buckets)
+        self._transport = Transport(
+            url=self.url,
+            model=model,
+            version=version,
+            token=token,
+            metrics=self._m,
+            queue_size=queue_size,
+            batch_size=batch_size,
+            flush_interval=flush_interval,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            rng=rng if rng is not None else random.Random(seed),
+            on_delivery=on_delivery,
+        )
+        self._last_ids: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+            f"keeneye_last_ids_{id(self)}", default=()
+        )
+        self._warned: set[str] = set()
+
+    # ---- logging -------------------------------------------------------------------------
+
+    def log(
+        self,
+        inputs: Mapping[str, Any],
+        prediction: Any,
+        *,
+        probabilities: Any = None,
+        event_id: str | None = None,
+        timestamp: datetime | float | None = None,
+        latency_seconds: float | None = None,
+    ) -> str:
+        """Record one prediction; return its event id. Never blocks, never waits for I/O.
+
+        Raises :class:`~keeneye.errors.InputError` only for arguments of the wrong type
+        (a programming error); delivery problems are counted, never raised.
+        """
+        if not isinstance(inputs, Mapping):
+            rows, single = records.rows_from_inputs(inputs)
+            if not single:
+                raise InputError(
+                    f"log() takes one record, got {len(rows)} rows; call it once per row "
+                    "or use @monitor.watch for batches"
+                )
+            inputs = rows[0]
+        eid = new_event_id() if event_id is None else _check_event_id(event_id)
+        ts = self._clock() if timestamp is None else _epoch(timestamp)
+        if latency_seconds is not None and not isinstance(latency_seconds, (int, float)):
+            raise InputError(f"latency_seconds={latency_seconds!r} must be a number of seconds")
+        proba = None
+        if probabilities is not None:
+            proba = records.split_probabilities(probabilities, 1)[0]
+        prediction = records.scalar(prediction)
+        self._m.predictions.inc()
+        if latency_seconds is not None:
+            self._m.latency.observe(latency_seconds)
+        self._observe_prediction(prediction, proba)
+        self._ship(eid, ts, dict(inputs), prediction, proba, latency_seconds)
+        return eid
+
+    def log_label(
+        self, event_id: str, label: Any, *, timestamp: datetime | float | None = None
+    ) -> None:
+        """Send the ground truth of a logged prediction (joined by ``event_id``, at any delay)."""
+        eid = _check_event_id(event_id)
+        ts = self._clock() if timestamp is None else _epoch(timestamp)
+        if self._sample_below < 2**32 and not self._sampled(eid):
+            self._transport.note_sampled_out(1)
+            return
+        self._transport.put(("l", eid, ts, records.scalar(label)))
+
+    def last_event_ids(self) -> tuple[str, ...]:
+        """Event ids of the latest watched call in this thread or asyncio task (one per row)."""
+        return self._last_ids.get()
+
+    # ---- the decorator ---------------------------------------------------------------------
+
+    def watch(
+        self,
+        fn: F | None = None,
+        *,
+        input_arg: str | None = None,
+        feature_names: Sequence[str] | None = None,
+        predict_proba: Callable[..., Any] | None = None,
+        classes: Sequence[Any] | None = None,
+        id_key: str | None = None,
+    ) -> Any:
+        """Decorate a predict function (sync or ``async``) to log each row it predicts.
+
+        The inputs are the function's first argument (after ``self``) or ``input_arg``: a
+        mapping, a list of mappings, a pandas/polars DataFrame, a pyarrow Table or a numpy
+        array (columns named by ``feature_names``, else ``x0, x1, …``). The function returns
+        one prediction per row (a list-like for several rows), or a mapping with
+        ``"prediction"``/``"predictions"`` and ``"probabilities"``. Probabilities may also come
+        from ``predict_proba`` (called with the inputs after the prediction, outside the timed
+        call; classes from ``classes`` or its model's ``classes_``). ``id_key`` names an input
+        field that holds the event id (it is not logged as a feature); otherwise ids are random
+        and :meth:`last_event_ids` returns them.
+
+        The function's own exceptions are counted and re-raised unchanged; monitoring's own
+        failures are logged and counted, never raised.
+        """
+        if fn is None:
+            return functools.partial(
+                self.watch,
+                input_arg=input_arg,
+                feature_names=feature_names,
+                predict_proba=predict_proba,
+                classes=classes,
+                id_key=id_key,
+            )
+        spec = _WatchSpec(fn, input_arg, feature_names, predict_proba, classes, id_key)
+        perf = time.perf_counter
+        after = self._after_call
+        on_error = self._on_error
+
+        if inspect.iscoroutinefunction(fn):
+            afn = cast(Callable[..., Awaitable[Any]], fn)
+
+            @functools.wraps(fn)
+            async def awrapper(*args: Any, **kwargs: Any) -> Any:
+                start = perf()
+                try:
+                    result = await afn(*args, **kwargs)
+                except Exception as exc:
+                    on_error(exc)
+                    raise
+                after(spec, args, kwargs, result, perf() - start)
+                return result
+
+            return awrapper
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = perf()
+            try:
+                result = fn(*args, **kwargs)
+            except Exception as exc:
+                on_error(exc)
+                raise
+            after(spec, args, kwargs, result, perf() - start)
+            return result
+
+        return wrapper
+
+    def _on_error(self, exc: BaseException) -> None:
+        try:
+            self._m.count_error(exc)
+        except Exception as own:  # never mask the user's exception
+            self._warn_once(f"could not count a predict error: {own!r}")
+
+    def _after_call(
+        self,
+        spec: _WatchSpec,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        result: Any,
+        elapsed: float,
+    ) -> None:
+        try:
+            inputs = spec.inputs_of(args, kwargs)
+            if type(inputs) is dict and type(result) in _SCALARS and spec.simple:
+                # the common single-record call, kept short: it is the per-prediction overhead
+                features = dict(inputs)
+                eid = new_event_id()
+                self._m.predictions.inc()
+                self._m.latency.observe(elapsed)
+                self._observe_prediction(result, None)
+                self._ship(eid, self._clock(), features, result, None, elapsed)
+                self._last_ids.set((eid,))
+            else:
+                self._after_call_general(spec, args, kwargs, result, elapsed, inputs)
+        except Exception as exc:  # monitoring's failure: count and log, never raise
+            self._warn_once(f"could not log a watched call: {exc!r}")
+
+    def _after_call_general(
+        self,
+        spec: _WatchSpec,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        result: Any,
+        elapsed: float,
+        inputs: Any,
+    ) -> None:
+        self._m.latency.observe(elapsed)
+        n = 1
+        try:
+            if inputs is _MISSING:
+                raise InputError(f"the watched call had no {spec.name!r} argument")
+            rows, single = records.rows_from_inputs(inputs, spec.feature_names)
+            n = len(rows)
+            self._m.predictions.inc(n)
+            pred_src, proba_src = result, None
+            if isinstance(result, Mapping) and ("prediction" in result or "predictions" in result):
+                pred_src = result.get("predictions", result.get("prediction"))
+                proba_src = result.get("probabilities")
+            if spec.predict_proba is not None:
+                proba_src = spec.predict_proba(inputs)
+            preds = records.split_outputs(pred_src, n, single=single)
+            probas: list[Any] = (
+                [None] * n
+                if proba_src is None
+                else records.split_probabilities(proba_src, n, spec.classes)
+            )
+            if spec.id_key is None:
+                ids = [new_event_id() for _ in range(n)]
+            else:
+                ids = [_pop_id(row, spec.id_key) for row in rows]
+        except Exception as exc:
+            self._transport.drop("invalid_input", n)
+            self._last_ids.set(())
+            self._warn_once(f"watched call not logged ({n} rows dropped): {exc}")
+            return
+        now = self._clock()
+        for eid, row, pred, proba in zip(ids, rows, preds, probas, strict=True):
+            self._observe_prediction(pred, proba)
+            self._ship(eid, now, row, pred, proba, elapsed)
+        self._last_ids.set(tuple(ids))
+
+    def _observe_prediction(self, prediction: Any, probabilities: Any) -> None:
+        m = self._m
+        if probabilities is not None:
+            conf = records.confidence(probabilities)
+            if conf is not None:
+                m.confidence.observe(conf)
+        kind = type(prediction)
+        if kind is float:
+            if not math.isfinite(prediction):
+                m.nonfinite.inc()
+            elif self.task == "classification" or (
+                self.task == "auto" and probabilities is not None
+            ):
+                m.count_class(prediction)
+            else:
+                m.value.observe(prediction)
+        elif kind is int and self.task == "regression":
+            m.value.observe(prediction)
+        elif kind in (str, bool, int):
+            m.count_class(prediction)
+
+    def _sampled(self, event_id: str) -> bool:
+        return zlib.crc32(event_id.encode()) < self._sample_below
+
+    def _ship(
+        self,
+        event_id: str,
+        timestamp: float,
+        inputs: dict[str, Any],
+        prediction: Any,
+        probabilities: Any,
+        latency: float | None,
+    ) -> None:
+        if self._sample_below < 2**32 and not self._sampled(event_id):
+            self._transport.note_sampled_out(1)
+            return
+        self._transport.put(("p", event_id, timestamp, inputs, prediction, probabilities, latency))
+
+    def _warn_once(self, message: str) -> None:
+        if message not in self._warned and len(self._warned) < 100:
+            self._warned.add(message)
+            log.warning("keeneye: %s", message)
+
+    # ---- versions, flushing, lifecycle -----------------------------------------------------
+
+    def register_version(
+        self,
+        *,
+        live: bool = True,
+        model_uri: str | None = None,
+        mlflow_run_id: str | None = None,
+        training_data: str | None = None,
+        git_sha: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Register this monitor's version with its provenance (and mark it live); blocking.
+
+        Returns the collector's JSON answer; raises :class:`~keeneye.errors.CollectorError`
+        with the collector's message when it refuses or cannot be reached.
+        """
+        body: dict[str, Any] = {
+            "version": self.version,
+            "model_uri": model_uri,
+            "mlflow_run_id": mlflow_run_id,
+            "training_data": training_data,
+            "git_sha": git_sha,
+            "tags": dict(tags or {}),
+            "live": live,
+        }
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        url = f"{self.url}/v1/models/{quote(self.model, safe='')}/versions"
+        try:
+            response = httpx.post(url, json=body, headers=headers, timeout=self._timeout)
+        except httpx.HTTPError as exc:
+            raise CollectorError(
+                f"could not reach the collector at {self.url} to register version "
+                f"{self.version!r}: {type(exc).__name__}; is `keeneye server` running?"
+            ) from exc
+        if response.status_code >= 300:
+            code, message = _error_of(response)
+            raise CollectorError(
+                f"collector refused version {self.version!r} of {self.model!r} "
+                f"(HTTP {response.status_code}): {message}",
+                status=response.status_code,
+                code=code,
+            )
+        return cast(dict[str, Any], response.json())
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Block until every queued event is delivered or dropped; False on timeout.
+
+        From asyncio code use :meth:`aflush` (this call blocks the thread).
+        """
+        return self._transport.flush(timeout)
+
+    async def aflush(self, timeout: float | None = None) -> bool:
+        """:meth:`flush` without blocking the event loop."""
+        import asyncio
+
+        return await asyncio.to_thread(self._transport.flush, timeout)
+
+    def close(self, timeout: float | None = 5.0) -> None:
+        """Flush for up to ``timeout`` seconds and stop; events still queued are dropped."""
+        self._transport.close(timeout)
+
+    def stats(self) -> dict[str, Any]:
+        """Events offered to the queue, sent, dropped by reason, pending and sampled out.
+
+        ``offered == sent + sum(dropped.values()) + pending`` at any moment.
+        """
+        return self._transport.stats()
+
+    def __enter__(self) -> Monitor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Monitor(model={self.model!r}, version={self.version!r}, url={self.url!r})"
+
+
+def _error_of(response: httpx.Response) -> tuple[str | None, str]:
+    try:
+        error = response.json()["error"]
+        return str(error.get("code")), str(error.get("message"))
+    except Exception:
+        return None, response.text[:200]
+
+
+def _check_name(what: str, value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise InputError(f"{what}={value!r} must be a non-empty string")
+
+
+def _check_positive(what: str, value: float, *, integer: bool = False) -> None:
+    kinds: tuple[type, ...] = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0:
+        kind = "an integer" if integer else "a number"
+        raise InputError(f"{what}={value!r} must be {kind} > 0")
+
+
+def _check_event_id(event_id: object) -> str:
+    if not isinstance(event_id, str) or not event_id:
+        raise InputError(f"event_id={event_id!r} must be a non-empty string")
+    return event_id
+
+
+def _pop_id(features: dict[str, Any], key: str) -> str:
+    value = features.pop(key, None)
+    if value is None:
+        raise InputError(f"id_key {key!r} missing from the record")
+    return str(value)
+
+
+def _epoch(timestamp: datetime | float) -> float:
+    if isinstance(timestamp, datetime):
+        if timestamp.tzinfo is None:
+            raise InputError(
+                f"timestamp {timestamp.isoformat()} has no timezone; pass an aware datetime "
+                "(e.g. datetime.now(timezone.utc)) or epoch seconds"
+            )
+        return timestamp.timestamp()
+    if isinstance(timestamp, (int, float)) and not isinstance(timestamp, bool):
+        return float(timestamp)
+    raise InputError(f"timestamp={timestamp!r} must be an aware datetime or epoch seconds")

@@ -1,0 +1,512 @@
+"""Ship queued events to the collector from one background thread.
+
+The caller's thread only appends a tuple to a bounded queue (a lock, an append, no I/O, no
+JSON). A daemon thread takes batches — when ``batch_size`` events are waiting, when the oldest
+waiting event is ``flush_interval`` seconds old, or when someone flushes — encodes them as the
+wire contract's JSON and POSTs them with a keep-alive ``httpx.Client``.
+
+Failures:
+
+* connection errors, timeouts, 408, 429 and 5xx are retried with exponential backoff and full
+  jitter (:func:`backoff_delay`) up to ``max_retries`` times (``None``: until it works or the
+  monitor is closed). Meanwhile new events fill the queue; once it is full they are dropped and
+  counted (``queue_full``). Retried events keep their ids, so a batch that was stored but not
+  acknowledged is a harmless duplicate.
+* 413 splits the batch in halves; any other 4xx drops it (``rejected``) and logs the collector's
+  message once per distinct message.
+
+Every event offered is accounted for: ``offered == sent + dropped + pending`` (see
+:meth:`Transport.stats`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import random
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from keeneye.sdk.metrics import DROP_REASONS, ModelMetrics
+
+log = logging.getLogger("keeneye.sdk")
+
+#: HTTP statuses worth retrying: the same request may succeed later.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+#: ``(outcome, event_ids)``: outcome is ``"sent"`` or a drop reason.
+DeliveryCallback = Callable[[str, Sequence[str]], None]
+
+# A queued prediction: ("p", event_id, timestamp, inputs, prediction, probabilities, latency)
+# A queued label:      ("l", event_id, timestamp, label)
+Item = tuple[Any, ...]
+
+
+def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
+    """Seconds before retry ``attempt + 1``: full jitter, ``U(0, min(cap, base·2^attempt))``.
+
+    Full jitter spreads the retries of many clients that failed together (AWS architecture
+    blog, "Exponential Backoff And Jitter").
+
+    >>> rng = random.Random(0)
+    >>> [round(backoff_delay(a, 0.1, 1.0, rng), 3) for a in range(6)]
+    [0.084, 0.152, 0.168, 0.207, 0.511, 0.405]
+    """
+    return rng.uniform(0.0, min(cap, base * (2.0**attempt)))
+
+
+def batch_due(
+    queued: int, oldest_age: float, *, batch_size: int, flush_interval: float, forced: bool
+) -> bool:
+    """Whether the sender should take a batch now.
+
+    >>> batch_due(3, 0.2, batch_size=500, flush_interval=1.0, forced=False)
+    False
+    >>> batch_due(3, 1.0, batch_size=500, flush_interval=1.0, forced=False)
+    True
+    """
+    if queued == 0:
+        return False
+    return forced or queued >= batch_size or oldest_age >= flush_interval
+
+
+def _json_default(value: Any) -> Any:
+    """Encode the non-JSON types that predict functions commonly produce."""
+    item = getattr(value, "item", None)
+    if item is not None and type(value).__module__.startswith("numpy"):
+        if getattr(value, "ndim", 0) == 0:
+            return item()  # numpy scalar → Python number / bool
+        return value.tolist()  # an array feature (embedding)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    raise TypeError(f"a value of type {type(value).__name__} is not JSON serialisable")
+
+
+# Python's json emits NaN / Infinity literals, which the contract asks for; its C encoder is the
+# fast path (allow_nan is the default, stated here because the contract depends on it).
+_encoder = json.JSONEncoder(allow_nan=True, default=_json_default, separators=(",", ":"))
+
+_SCALAR_TYPES = (str, int, float, bool, type(None))
+_YIELD_EVERY = 16  # events encoded between two GIL hand-overs (~100 µs of encoding)
+
+
+def encode_prediction(item: Item, version: str) -> bytes:
+    """One prediction event as contract JSON (``version`` is sent once per batch, not here).
+
+    >>> encode_prediction(("p", "e1", 1.5, {"x": float("nan")}, 0.5, None, 0.001), "3")
+    b'{"event_id":"e1","timestamp":1.5,"inputs":{"x":NaN},"prediction":0.5,"latency_seconds":0.001}'
+    """
+    _, event_id, timestamp, inputs, prediction, probabilities, latency = item
+    if not isinstance(prediction, _SCALAR_TYPES):
+        numpy_scalar = type(prediction).__module__.startswith("numpy") and (
+            getattr(prediction, "ndim", 1) == 0
+        )
+        if numpy_scalar:
+            prediction = prediction.item()
+        if not isinstance(prediction, _SCALAR_TYPES):
+            raise TypeError(
+                f"prediction {prediction!r} is not a number, string, bool or null; "
+                "log one scalar prediction per event"
+            )
+    event: dict[str, Any] = {
+        "event_id": event_id,
+        "timestamp": timestamp,
+        "inputs": inputs,
+        "prediction": prediction,
+    }
+    if probabilities is not None:
+        event["probabilities"] = probabilities
+    if latency is not None:
+        event["latency_seconds"] = latency
+    return _encoder.encode(event).encode()
+
+
+def encode_label(item: Item) -> bytes:
+    """One label as contract JSON.
+
+    >>> encode_label(("l", "e1", 2.0, "yes"))
+    b'{"event_id":"e1","label":"yes","timestamp":2.0}'
+    """
+    _, event_id, timestamp, label = item
+    return _encoder.encode({"event_id": event_id, "label": label, "timestamp": timestamp}).encode()
+
+
+@dataclass
+class _Request:
+    kind: str  # "predictions" | "labels"
+    parts: list[bytes]
+    ids: list[str]
+
+
+class Transport:
+    """The bounded queue and the background sender of one :class:`~keeneye.Monitor`."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        model: str,
+        version: str,
+        token: str | None,
+        metrics: ModelMetrics,
+        queue_size: int,
+        batch_size: int,
+        flush_interval: float,
+        timeout: float,
+        max_retries: int | None,
+        backoff_base: float,
+        backoff_cap: float,
+        rng: random.Random,
+        on_delivery: DeliveryCallback | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.version = version
+        self._paths = {
+            kind: f"/v1/models/{quote(model, safe='')}/{kind}" for kind in ("predictions", "labels")
+        }
+        self._headers = {"Content-Type": "application/json"}
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        self._metrics = metrics
+        self._maxsize = queue_size
+        self._batch_size = batch_size
+        self._flush_interval = flush_interval
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._backoff = (backoff_base, backoff_cap)
+        self._rng = rng
+        self._on_delivery = on_delivery
+        self._closed = False
+        self._init_state()
+        metrics.instruments.add_queue_source(model, version, self)
+        _live.add(self)
+
+    def _init_state(self) -> None:
+        """Fresh queue, lock and (not yet started) thread — at creation and in a forked child."""
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._queue: deque[Item] = deque()
+        self._oldest = 0.0  # monotonic time the queue last became non-empty
+        self._backlog = False  # a batch left events behind: send them without waiting
+        self._inflight = 0
+        self._flushers = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._client: httpx.Client | None = None
+        self._offered = 0
+        self._sampled_out = 0
+        self._sent = 0
+        self._dropped = dict.fromkeys(DROP_REASONS, 0)
+        self._seen_errors: set[str] = set()
+        self._failing = False
+
+    # ---- caller side -------------------------------------------------------------------
+
+    def put(self, item: Item) -> bool:
+        """Queue one event without blocking; False (and counted) when it was dropped."""
+        with self._lock:
+            self._offered += 1
+            if self._closed:
+                self._drop_locked("shutdown", 1)
+                return False
+            n = len(self._queue)
+            if n >= self._maxsize:
+                self._drop_locked("queue_full", 1)
+                return False
+            self._queue.append(item)
+            if n == 0:
+                self._oldest = time.monotonic()
+                self._cond.notify()
+            elif n + 1 == self._batch_size:
+                self._cond.notify()
+            if self._thread is None:
+                self._start_locked()
+        return True
+
+    def drop(self, reason: str, count: int) -> None:
+        """Account for ``count`` events that never reached the queue."""
+        with self._lock:
+            self._offered += count
+            self._drop_locked(reason, count)
+
+    def note_sampled_out(self, count: int) -> None:
+        """Account for events left out by sampling (not offered, not dropped)."""
+        with self._lock:
+            self._sampled_out += count
+
+    def __len__(self) -> int:
+        """Events queued or being delivered (the ``keeneye_sdk_queue_events`` gauge)."""
+        return len(self._queue) + self._inflight
+
+    def stats(self) -> dict[str, Any]:
+        """A consistent snapshot: ``offered == sent + sum(dropped) + pending``."""
+        with self._lock:
+            return {
+                "offered": self._offered,
+                "sent": self._sent,
+                "dropped": dict(self._dropped),
+                "pending": len(self._queue) + self._inflight,
+                "sampled_out": self._sampled_out,
+            }
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Send everything queued now; True when all of it was delivered or dropped in time."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            if self._thread is None and (self._queue or self._inflight):
+                self._start_locked()
+            self._flushers += 1
+            self._cond.notify_all()
+            try:
+                while self._queue or self._inflight:
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        return False
+                    self._cond.wait(remaining)
+                return True
+            finally:
+                self._flushers -= 1
+
+    def close(self, timeout: float | None = 5.0) -> None:
+        """Flush for up to ``timeout`` seconds, then stop; what is left is dropped as shutdown."""
+        if self._closed:
+            return
+        start = time.monotonic()
+        self.flush(timeout)
+        with self._cond:
+            self._closed = True
+            left = len(self._queue)
+            self._queue.clear()
+            self._drop_locked("shutdown", left)
+            self._stop.set()
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            spent = time.monotonic() - start
+            wait = None if timeout is None else max(1.0, timeout - spent)
+            thread.join(wait)
+        _live.discard(self)
+
+    # ---- sender side -------------------------------------------------------------------
+
+    def _start_locked(self) -> None:
+        thread = threading.Thread(target=self._run, name="keeneye-sender", daemon=True)
+        self._thread = thread
+        thread.start()
+
+    def _drop_locked(self, reason: str, count: int) -> None:
+        if count:
+            self._dropped[reason] += count
+            self._metrics.count_dropped(reason, count)
+
+    def _take_batch(self) -> list[Item] | None:
+        """Wait until a batch is due and take it; None when the transport is closing."""
+        with self._cond:
+            while not self._closed:
+                n = len(self._queue)
+                age = time.monotonic() - self._oldest
+                forced = self._backlog or self._flushers > 0
+                if batch_due(
+                    n,
+                    age,
+                    batch_size=self._batch_size,
+                    flush_interval=self._flush_interval,
+                    forced=forced,
+                ):
+                    take = min(n, self._batch_size)
+                    batch = [self._queue.popleft() for _ in range(take)]
+                    self._inflight = take
+                    self._backlog = bool(self._queue)
+                    if self._queue:
+                        self._oldest = time.monotonic()
+                    return batch
+                self._cond.wait(None if n == 0 else self._flush_interval - age)
+            return None
+
+    def _run(self) -> None:
+        while True:
+            batch = self._take_batch()
+            if batch is None:
+                break
+            try:
+                for request in self._encode(batch):
+                    self._deliver(request)
+            except Exception:  # a bug here must not kill the sender: count and go on
+                log.exception("keeneye: unexpected error while sending events")
+            finally:
+                with self._cond:
+                    leftover = self._inflight  # only non-zero after an unexpected error
+                    self._inflight = 0
+                    self._drop_locked("internal_error", leftover)
+                    self._cond.notify_all()
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def _encode(self, batch: list[Item]) -> list[_Request]:
+        preds = _Request("predictions", [], [])
+        labels = _Request("labels", [], [])
+        bad = 0
+        for n, item in enumerate(batch, 1):
+            if n % _YIELD_EVERY == 0:
+                # Hand the GIL back to the predicting threads now and then: otherwise a caller
+                # waking up mid-batch waits for the 5 ms switch interval (a latency spike).
+                time.sleep(0)
+            try:
+                if item[0] == "p":
+                    preds.parts.append(encode_prediction(item, self.version))
+                    preds.ids.append(item[1])
+                else:
+                    labels.parts.append(encode_label(item))
+                    labels.ids.append(item[1])
+            except (TypeError, ValueError, RecursionError) as exc:
+                bad += 1
+                self._log_once(f"keeneye: event {item[1]} dropped, cannot encode it: {exc}")
+        if bad:
+            self._resolve("serialization", [], bad)
+        return [r for r in (preds, labels) if r.parts]
+
+    def _body(self, request: _Request) -> bytes:
+        joined = b",".join(request.parts)
+        if request.kind == "predictions":
+            head = _encoder.encode({"version": self.version}).encode()[:-1]
+            return head + b',"events":[' + joined + b"]}"
+        return b'{"labels":[' + joined + b"]}"
+
+    def _resolve(self, outcome: str, ids: Sequence[str], count: int | None = None) -> None:
+        n = len(ids) if count is None else count
+        with self._lock:
+            self._inflight -= n
+            if outcome == "sent":
+                self._sent += n
+                self._metrics.sent.inc(n)
+            else:
+                self._drop_locked(outcome, n)
+        if self._on_delivery is not None and ids:
+            try:
+                self._on_delivery(outcome, ids)
+            except Exception:
+                log.exception("keeneye: on_delivery callback failed")
+
+    def _deliver(self, request: _Request) -> None:
+        pending = [request]
+        while pending:
+            req = pending.pop(0)
+            outcome = self._attempt(req)
+            if outcome == "split":
+                half = len(req.parts) // 2
+                pending[:0] = [
+                    _Request(req.kind, req.parts[:half], req.ids[:half]),
+                    _Request(req.kind, req.parts[half:], req.ids[half:]),
+                ]
+            else:
+                self._resolve(outcome, req.ids)
+
+    def _attempt(self, req: _Request) -> str:
+        """Post with retries; the outcome is "sent", "split" or a drop reason."""
+        body = self._body(req)
+        attempt = 0
+        while True:
+            if self._stop.is_set():
+                return "shutdown"
+            retry_after = 0.0
+            try:
+                if self._client is None:
+                    self._client = httpx.Client(
+                        base_url=self.url, headers=self._headers, timeout=self._timeout
+                    )
+                response = self._client.post(self._paths[req.kind], content=body)
+            except httpx.TransportError as exc:
+                self._note_failure(f"collector at {self.url} unreachable: {type(exc).__name__}")
+            else:
+                status = response.status_code
+                if status < 300:
+                    self._note_recovery()
+                    return "sent"
+                if status == 413 and len(req.parts) > 1:
+                    return "split"
+                if status not in RETRY_STATUSES:
+                    self._log_once(
+                        f"keeneye: collector rejected {len(req.parts)} {req.kind} "
+                        f"(HTTP {status}): {_error_message(response)}"
+                    )
+                    return "rejected"
+                retry_after = _retry_after(response)
+                self._note_failure(f"collector at {self.url} answered HTTP {status}")
+            if self._max_retries is not None and attempt >= self._max_retries:
+                return "retries_exhausted"
+            delay = max(backoff_delay(attempt, *self._backoff, self._rng), retry_after)
+            attempt += 1
+            if self._stop.wait(min(delay, self._backoff[1])):
+                return "shutdown"
+
+    def _note_failure(self, message: str) -> None:
+        if not self._failing:
+            self._failing = True
+            log.warning("keeneye: %s; retrying with backoff, events queue meanwhile", message)
+
+    def _note_recovery(self) -> None:
+        if self._failing:
+            self._failing = False
+            log.warning("keeneye: collector at %s reachable again; sending resumed", self.url)
+
+    def _log_once(self, message: str) -> None:
+        if message not in self._seen_errors and len(self._seen_errors) < 100:
+            self._seen_errors.add(message)
+            log.error("%s", message)
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's queue, thread and connections are the parent's: the child starts empty
+        # and starts its own sender on its first event.
+        closed = self._closed
+        self._init_state()
+        self._closed = closed
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        return str(response.json()["error"]["message"])
+    except Exception:
+        return response.text[:200]
+
+
+def _retry_after(response: httpx.Response) -> float:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return 0.0
+
+
+_live: weakref.WeakSet[Transport] = weakref.WeakSet()
+
+
+def _reinit_after_fork() -> None:
+    for transport in list(_live):
+        transport._after_fork_in_child()
+
+
+def _close_all_at_exit() -> None:
+    for transport in list(_live):
+        transport.close(timeout=2.0)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reinit_after_fork)
+atexit.register(_close_all_at_exit)

@@ -1,0 +1,199 @@
+"""Validate ingestion bodies (already parsed JSON) into store records — pure and fast.
+
+A request-shape problem raises :class:`~keeneye.server.errors.ApiError` naming the field path
+(``events[3].inputs: expected an object``); values *inside* ``inputs`` are kept exactly as sent,
+because a wrong value is what monitoring must see (the store types and counts it).
+
+>>> from datetime import datetime, timezone
+>>> now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+>>> body = {"version": "3", "events": [{"event_id": "a", "inputs": {"x": "cat"}, "prediction": 1}]}
+>>> [(e.event_id, e.version, e.inputs, e.timestamp == now) for e in parse_predictions(body, now)]
+[('a', '3', {'x': 'cat'}, True)]
+>>> parse_predictions({"events": [{"event_id": "a", "inputs": []}]}, now)
+Traceback (most recent call last):
+...
+keeneye.server.errors.ApiError: events[0].version: required (no batch-level "version" either)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from keeneye.server.errors import ApiError
+from keeneye.store.records import LabelEvent, PredictionEvent
+
+MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+MAX_ID_LENGTH = 256
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def bad(field: str, problem: str) -> ApiError:
+    """A 400 ``invalid_request`` naming the field path."""
+    return ApiError(400, "invalid_request", f"{field}: {problem}", {"field": field})
+
+
+def check_model_name(model: str) -> None:
+    """Model names appear in URLs, Prometheus labels and file names: keep them plain."""
+    if not MODEL_NAME.match(model):
+        raise bad(
+            "model",
+            f"{model!r} is not a valid model name; use 1-128 letters, digits, '_', '-' or '.', "
+            "starting with a letter or digit",
+        )
+
+
+def _type_name(value: Any) -> str:
+    names = {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        type(None): "null",
+        int: "a number",
+        float: "a number",
+    }
+    return names.get(type(value), type(value).__name__)
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in (int, float)
+
+
+def parse_timestamp(value: Any, field: str, now: datetime) -> datetime:
+    """ISO 8601 with an offset, or epoch seconds; missing → ``now``."""
+    if value is None:
+        return now
+    if _is_number(value):
+        if not math.isfinite(value):
+            raise bad(field, f"{value!r} is not a time; send epoch seconds or ISO 8601")
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise bad(field, f"{value!r} is out of range as epoch seconds") from exc
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise bad(field, f"{value!r} is not ISO 8601 (e.g. 2026-11-27T02:00:00+00:00)") from exc
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            raise bad(field, f"{value!r} has no UTC offset; add one, e.g. '+00:00' or 'Z'")
+        return parsed.astimezone(UTC)
+    raise bad(field, f"expected an ISO 8601 string or epoch seconds, got {_type_name(value)}")
+
+
+def _envelope(body: Any, key: str) -> list[Any]:
+    if not isinstance(body, dict):
+        raise bad("body", f"expected a JSON object with a {key!r} list, got {_type_name(body)}")
+    if key not in body:
+        raise bad(key, f"required: the body must be {{{key!r}: [...]}}")
+    items = body[key]
+    if not isinstance(items, list):
+        raise bad(key, f"expected a list, got {_type_name(items)}")
+    return items
+
+
+def _event_id(item: dict[str, Any], field: str) -> str:
+    event_id = item.get("event_id")
+    if not isinstance(event_id, str) or not event_id:
+        if event_id is None:
+            raise bad(field, "required (a non-empty string)")
+        raise bad(field, f"expected a non-empty string, got {_type_name(event_id)}")
+    if len(event_id) > MAX_ID_LENGTH:
+        raise bad(field, f"longer than {MAX_ID_LENGTH} characters")
+    return event_id
+
+
+def check_batch_size(n: int, limit: int, what: str) -> None:
+    if n > limit:
+        raise ApiError(
+            413,
+            "batch_too_large",
+            f"batch of {n} {what} exceeds the limit of {limit} (server.max_batch_events); "
+            "send smaller batches",
+            {"max_batch_events": limit, "received": n},
+        )
+
+
+def parse_predictions(
+    body: Any, now: datetime, *, max_events: int = 10_000
+) -> list[PredictionEvent]:
+    """Validate ``{"version"?: str, "events": [...]}`` into prediction events."""
+    items = _envelope(body, "events")
+    check_batch_size(len(items), max_events, "events")
+    default_version = body.get("version")
+    if default_version is not None and (
+        not isinstance(default_version, str) or not default_version
+    ):
+        raise bad("version", f"expected a non-empty string, got {_type_name(default_version)}")
+    events: list[PredictionEvent] = []
+    for i, item in enumerate(items):
+        where = f"events[{i}]"
+        if not isinstance(item, dict):
+            raise bad(where, f"expected an object, got {_type_name(item)}")
+        event_id = _event_id(item, f"{where}.event_id")
+        version = item.get("version", default_version)
+        if version is None:
+            raise bad(f"{where}.version", 'required (no batch-level "version" either)')
+        if not isinstance(version, str) or not version:
+            raise bad(f"{where}.version", f"expected a non-empty string, got {_type_name(version)}")
+        inputs = item.get("inputs")
+        if not isinstance(inputs, dict):
+            raise bad(f"{where}.inputs", f"expected an object, got {_type_name(inputs)}")
+        prediction = item.get("prediction")
+        if not isinstance(prediction, _SCALARS):
+            raise bad(
+                f"{where}.prediction",
+                f"expected a number, string, boolean or null, got {_type_name(prediction)}",
+            )
+        probabilities = item.get("probabilities")
+        if probabilities is not None and not isinstance(probabilities, dict | list):
+            raise bad(
+                f"{where}.probabilities",
+                f"expected an object (class → probability), a list or null, "
+                f"got {_type_name(probabilities)}",
+            )
+        latency = item.get("latency_seconds")
+        if latency is not None and not _is_number(latency):
+            raise bad(f"{where}.latency_seconds", f"expected a number, got {_type_name(latency)}")
+        events.append(
+            PredictionEvent(
+                event_id=event_id,
+                version=version,
+                timestamp=parse_timestamp(item.get("timestamp"), f"{where}.timestamp", now),
+                inputs=inputs,
+                prediction=prediction,
+                probabilities=probabilities,  # an object or a list, kept as sent
+                latency_seconds=latency,
+            )
+        )
+    return events
+
+
+def parse_labels(body: Any, now: datetime, *, max_labels: int = 10_000) -> list[LabelEvent]:
+    """Validate ``{"labels": [{"event_id", "label", "timestamp"?}]}`` into label events."""
+    items = _envelope(body, "labels")
+    check_batch_size(len(items), max_labels, "labels")
+    labels: list[LabelEvent] = []
+    for i, item in enumerate(items):
+        where = f"labels[{i}]"
+        if not isinstance(item, dict):
+            raise bad(where, f"expected an object, got {_type_name(item)}")
+        event_id = _event_id(item, f"{where}.event_id")
+        if "label" not in item:
+            raise bad(f"{where}.label", "required")
+        label = item["label"]
+        if label is None or not isinstance(label, _SCALARS):
+            raise bad(
+                f"{where}.label", f"expected a number, string or boolean, got {_type_name(label)}"
+            )
+        labels.append(
+            LabelEvent(
+                event_id=event_id,
+                label=label,
+                timestamp=parse_timestamp(item.get("timestamp"), f"{where}.timestamp", now),
+            )
+        )
+    return labels

@@ -1,0 +1,181 @@
+"""Prometheus gauges over the analysis results of the latest complete windows.
+
+A custom collector: every scrape reads the newest results from the store, so the gauges always
+show what the store holds (also when separate ``keeneye worker`` processes compute them) and a
+model that disappears stops being exported. Every gauge carries ``model``, ``version`` and
+``window`` (``hourly``/``daily``); ``docs/analysis.md`` has the table of names.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from keeneye.analysis.clock import Clock
+from keeneye.analysis.windows import window_at
+from keeneye.config import Settings
+from keeneye.store.base import EventStore
+from keeneye.store.records import StoredResult
+
+log = logging.getLogger("keeneye.server")
+
+_BASE = ["model", "version", "window"]
+#: name → (help, extra labels); the exported result gauges.
+GAUGES: Mapping[str, tuple[str, list[str]]] = {
+    "keeneye_feature_drift_score": (
+        "Drift score of a feature (effect size, or the test statistic) vs the reference.",
+        ["feature", "method"],
+    ),
+    "keeneye_feature_drift_pvalue": (
+        "p-value of the feature's drift test (absent for distances).",
+        ["feature", "method"],
+    ),
+    "keeneye_feature_drifted": ("1 when the feature drifted, else 0.", ["feature", "method"]),
+    "keeneye_dataset_drift_share": ("Share of tested features that drifted.", []),
+    "keeneye_feature_missing_ratio": ("Share of events where the feature is missing.", ["feature"]),
+    "keeneye_feature_out_of_range_ratio": (
+        "Share of a numeric feature's values outside the baseline's [min, max].",
+        ["feature"],
+    ),
+    "keeneye_traffic_change_ratio": (
+        "Predictions in the window / the same window a day or week earlier, minus 1.",
+        ["compared_to"],
+    ),
+    "keeneye_model_performance": (
+        "Performance metric over the labelled events of the latest window with labels.",
+        ["metric"],
+    ),
+    "keeneye_prediction_bias": (
+        "Predicted minus observed (positive-class share, or mean for regression).",
+        [],
+    ),
+    "keeneye_label_coverage_ratio": (
+        "Share of the window's events with a label (latest window with labels).",
+        [],
+    ),
+}
+LAST_RUN = "keeneye_analysis_last_run_timestamp_seconds"
+
+
+class ResultCollector(Collector):
+    """Exports the latest complete window's results of every model as gauges.
+
+    ``last_run`` returns the time of the last analysis run in this process (or ``None``).
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        settings: Settings,
+        clock: Clock,
+        last_run: Callable[[], datetime | None] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self._last_run = last_run
+
+    def describe(self) -> list[Metric]:
+        # Describing without reading the store keeps registration cheap and side-effect free.
+        return [*new_families().values(), GaugeMetricFamily(LAST_RUN, _LAST_RUN_HELP)]
+
+    def collect(self) -> Iterator[Metric]:
+        families = new_families()
+        try:
+            for model in self.store.list_models():
+                for result in self.latest_results(model.model):
+                    _export(result, families)
+        except Exception:  # a scrape must never fail because one read failed
+            log.exception("reading analysis results for /metrics failed")
+        yield from families.values()
+        last = self._last_run() if self._last_run is not None else None
+        if last is not None:
+            gauge = GaugeMetricFamily(LAST_RUN, _LAST_RUN_HELP)
+            gauge.add_metric([], last.timestamp())
+            yield gauge
+
+    def latest_results(self, model: str) -> list[StoredResult]:
+        """The results of the latest complete window of each size; performance from the latest
+        window with labels (labels arrive late, the newest windows rarely have them)."""
+        now = self.clock.now()
+        analysis = self.settings.analysis
+        grace = timedelta(seconds=analysis.grace_seconds)
+        out: list[StoredResult] = []
+        for name in analysis.windows:
+            current = window_at(name, now - grace)
+            last = current.shifted(seconds=-current.length.total_seconds())
+            for r in self.store.load_results(model, start=last.start, end=last.end):
+                if r.payload.get("window") == name and r.kind in ("summary", "drift", "traffic"):
+                    out.append(r)
+            since = now - timedelta(days=analysis.recheck_days)
+            newest: dict[str, StoredResult] = {}
+            for r in self.store.load_results(model, kind="performance", start=since):
+                if r.payload.get("window") == name and int(r.payload.get("labels", 0)) > 0:
+                    newest[r.version] = r
+            out.extend(newest.values())
+        return out
+
+
+_LAST_RUN_HELP = "Clock time (epoch seconds) of the last analysis run in this process."
+
+
+def new_families() -> dict[str, GaugeMetricFamily]:
+    """Empty gauge families, one per documented result gauge."""
+    return {
+        name: GaugeMetricFamily(name, help_text, labels=[*_BASE, *extra])
+        for name, (help_text, extra) in GAUGES.items()
+    }
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None if value is None else float(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _export(result: StoredResult, families: dict[str, GaugeMetricFamily]) -> None:
+    payload = result.payload
+    base = [result.model, result.version, str(payload.get("window", ""))]
+
+    def add(name: str, extra: list[str], value: Any) -> None:
+        number = _number(value)
+        if number is not None:
+            families[name].add_metric([*base, *extra], number)
+
+    if result.kind == "drift":
+        entries = list(payload.get("features", []))
+        prediction = payload.get("prediction")
+        if isinstance(prediction, Mapping) and prediction.get("method"):
+            entries.append({**prediction, "feature": "__prediction__"})
+        for info in entries:
+            labels = [str(info.get("feature")), str(info.get("method"))]
+            score = info.get("effect_size")
+            add(
+                "keeneye_feature_drift_score",
+                labels,
+                info.get("statistic") if score is None else score,
+            )
+            add("keeneye_feature_drift_pvalue", labels, info.get("p_value"))
+            add("keeneye_feature_drifted", labels, info.get("drifted"))
+        add("keeneye_dataset_drift_share", [], payload.get("drift_share"))
+    elif result.kind == "summary":
+        for feature, info in sorted((payload.get("features") or {}).items()):
+            add("keeneye_feature_missing_ratio", [feature], info.get("missing_ratio"))
+            add("keeneye_feature_out_of_range_ratio", [feature], info.get("out_of_range_ratio"))
+    elif result.kind == "traffic":
+        for compared_to, info in sorted((payload.get("compared") or {}).items()):
+            add("keeneye_traffic_change_ratio", [compared_to], info.get("change_ratio"))
+    elif result.kind == "performance":
+        metrics = (payload.get("performance") or {}).get("metrics", {})
+        for metric, value in sorted(metrics.items()):
+            add("keeneye_model_performance", [metric], value)
+        add("keeneye_prediction_bias", [], (payload.get("bias") or {}).get("value"))
+        add("keeneye_label_coverage_ratio", [], payload.get("label_coverage"))

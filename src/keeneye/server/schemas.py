@@ -1,0 +1,165 @@
+"""Pydantic models of the API bodies: they document the contract in ``/openapi.json``.
+
+Ingestion bodies are validated by :mod:`keeneye.server.ingest` for speed and exact messages;
+these models describe the same shapes (a test checks the two agree on required fields).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Scalar = float | int | str | bool | None
+
+
+class PredictionEventIn(BaseModel):
+    """One prediction. ``inputs`` values are kept exactly as sent (wrong types are counted)."""
+
+    event_id: str = Field(description="Unique id (the SDK sends a uuid4 hex); repeats are ignored.")
+    version: str | None = Field(None, description="Model version; defaults to the batch's.")
+    timestamp: str | float | None = Field(
+        None, description="ISO 8601 with offset, or epoch seconds; missing → receive time."
+    )
+    inputs: dict[str, Any] = Field(description="Feature name → value (NaN/Infinity allowed).")
+    prediction: Scalar = Field(None, description="Number, string, boolean or null.")
+    probabilities: dict[str, float] | list[float] | None = Field(
+        None, description="Class → probability, or a list, or null."
+    )
+    latency_seconds: float | None = Field(None, description="Time the model took, if known.")
+
+
+class PredictionBatch(BaseModel):
+    """Body of ``POST /v1/models/{model}/predictions``."""
+
+    version: str | None = Field(None, description="Default version of events without one.")
+    events: list[PredictionEventIn]
+
+
+class PredictionsAck(BaseModel):
+    """Sent only after the batch is durably committed."""
+
+    stored: int
+    duplicates: int
+    invalid_values: dict[str, int] = Field(description="Feature → values stored as invalid.")
+
+
+class LabelIn(BaseModel):
+    event_id: str = Field(description="The prediction's event id (it may not be stored yet).")
+    label: float | int | str | bool = Field(description="The ground truth.")
+    timestamp: str | float | None = Field(None, description="When the truth became known.")
+
+
+class LabelBatch(BaseModel):
+    """Body of ``POST /v1/models/{model}/labels``."""
+
+    labels: list[LabelIn]
+
+
+class LabelsAck(BaseModel):
+    stored: int
+    replaced: int = Field(description="Labels that replaced an earlier label of the same event.")
+    pending: int = Field(description="Labels whose prediction has not arrived yet.")
+
+
+class VersionIn(BaseModel):
+    """Body of ``POST /v1/models/{model}/versions``."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=(), strict=True)
+
+    version: str = Field(min_length=1, max_length=128)
+    model_uri: str | None = None
+    mlflow_run_id: str | None = None
+    training_data: str | None = Field(None, description="e.g. a DVC revision or Feast service.")
+    git_sha: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    live: bool = Field(False, description="Also make this the live version from now on.")
+
+
+class VersionOut(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    model: str
+    version: str
+    registered_at: datetime
+    model_uri: str | None
+    mlflow_run_id: str | None
+    training_data: str | None
+    git_sha: str | None
+    tags: dict[str, str]
+    live: bool
+
+
+class VersionChangeOut(BaseModel):
+    version: str
+    live_since: datetime
+    previous_version: str | None
+
+
+class ModelSummaryOut(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    model: str
+    versions: list[str]
+    live_version: str | None
+    events: int
+    labels: int
+    label_coverage: float | None
+    median_label_delay_seconds: float | None
+    first_event: datetime | None
+    last_event: datetime | None
+
+
+class ModelsOut(BaseModel):
+    models: list[ModelSummaryOut]
+
+
+class ModelDetailOut(ModelSummaryOut):
+    version_details: list[VersionOut]
+    version_history: list[VersionChangeOut]
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="invalid_json, invalid_request, batch_too_large, …")
+    message: str = Field(description="What is wrong and how to fix it.")
+    details: Any = None
+
+
+class ErrorEnvelope(BaseModel):
+    error: ErrorBody
+
+
+#: Error responses every API route documents.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorEnvelope, "description": text}
+    for status, text in (
+        (400, "invalid_json or invalid_request"),
+        (401, "unauthorized: token missing"),
+        (403, "forbidden: wrong token"),
+        (404, "not_found"),
+        (413, "batch_too_large"),
+        (422, "invalid_request"),
+    )
+}
+
+
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` for a route that parses its body itself but documents ``model``."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+            },
+        }
+    }
+
+
+#: Bodies documented through :func:`body_schema`; the app adds them to the components.
+DOCUMENTED_BODIES: tuple[type[BaseModel], ...] = (PredictionBatch, LabelBatch, VersionIn)

@@ -1,0 +1,216 @@
+"""Turning raw 1-D inputs into the clean arrays the tests need, counting what was dropped.
+
+Numeric inputs become sorted-ready float64 arrays of finite values; categorical inputs become
+label counts. Nothing is silently coerced: missing values, NaN, ±inf and values of the wrong
+type are counted and handed back so results can report them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from keeneye.errors import InputError
+
+FloatArray = NDArray[np.float64]
+
+_NUMERIC_DTYPE_KINDS = "biuf"
+
+
+@dataclass(frozen=True)
+class NumericCounts:
+    """How many values of a numeric input were not finite numbers."""
+
+    total: int
+    missing: int = 0  # None / pd.NA in object arrays
+    nan: int = 0
+    pos_inf: int = 0
+    neg_inf: int = 0
+    wrong_type: int = 0
+    wrong_type_example: str | None = None
+
+    @property
+    def dropped(self) -> int:
+        return self.missing + self.nan + self.pos_inf + self.neg_inf + self.wrong_type
+
+    def to_dict(self) -> dict[str, int]:
+        """Non-zero counts only, so clean inputs add nothing to a result's details."""
+        counts = {
+            "missing": self.missing,
+            "nan": self.nan,
+            "pos_inf": self.pos_inf,
+            "neg_inf": self.neg_inf,
+            "wrong_type": self.wrong_type,
+        }
+        return {name: count for name, count in counts.items() if count}
+
+
+def _is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    # pandas.NA and NaT are singletons whose class names say what they are; importing
+    # pandas just to recognise them would make it a hard dependency.
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def as_1d(values: object, what: str) -> np.ndarray:
+    """``values`` as a 1-D numpy array, or an :class:`InputError` naming ``what``."""
+    array = np.asarray(values)
+    if not isinstance(values, np.ndarray) and array.ndim == 1 and array.dtype.kind in "US":
+        # A Python list with a string in it: numpy would turn every element (NaN, numbers)
+        # into text; keep the elements as they are so they can be classified and counted.
+        array = np.empty(len(array), dtype=object)
+        array[:] = list(values)  # type: ignore[call-overload]
+    if array.ndim == 0:
+        raise InputError(f"{what} must be a 1-D array of values, got a scalar {array!r}")
+    if array.ndim != 1:
+        raise InputError(f"{what} must be 1-D, got an array of shape {array.shape}")
+    return array
+
+
+def numeric_values(values: object, what: str) -> tuple[FloatArray, NumericCounts]:
+    """The finite float64 values of ``values`` (input order kept) and counts of the rest.
+
+    Booleans and integers are numbers; in object arrays ``None`` is missing and anything that
+    is not an ``int``/``float`` (e.g. a string) is counted as a wrong-type value.
+    Datetimes, strings, complex numbers and other dtypes raise :class:`InputError`.
+
+    >>> values, counts = numeric_values([1.0, float("nan"), float("inf"), None, "x"], "x")
+    >>> values.tolist(), counts.nan, counts.pos_inf, counts.missing, counts.wrong_type
+    ([1.0], 1, 1, 1, 1)
+    """
+    array = as_1d(values, what)
+    if array.dtype.kind in _NUMERIC_DTYPE_KINDS:
+        floats = array.astype(np.float64, copy=False)
+        finite = np.isfinite(floats)
+        if finite.all():
+            return floats, NumericCounts(total=floats.size)
+        nan = int(np.isnan(floats).sum())
+        pos_inf = int(np.isposinf(floats).sum())
+        return floats[finite], NumericCounts(
+            total=floats.size,
+            nan=nan,
+            pos_inf=pos_inf,
+            neg_inf=int(floats.size - finite.sum()) - nan - pos_inf,
+        )
+    if array.dtype.kind == "O":
+        return _numeric_from_objects(array)
+    raise InputError(
+        f"{what} has dtype {array.dtype}, which is not numeric; pass numbers (int/float/bool) "
+        "or declare the column categorical"
+    )
+
+
+def _numeric_from_objects(array: np.ndarray) -> tuple[FloatArray, NumericCounts]:
+    kept: list[float] = []
+    missing = nan = pos_inf = neg_inf = wrong = 0
+    example: str | None = None
+    for value in array.tolist():
+        if isinstance(value, (bool, int, float, np.integer, np.floating, np.bool_)):
+            number = float(value)
+            if math.isfinite(number):
+                kept.append(number)
+            elif math.isnan(number):
+                nan += 1
+            elif number > 0:
+                pos_inf += 1
+            else:
+                neg_inf += 1
+        elif _is_missing(value):
+            missing += 1
+        else:
+            wrong += 1
+            if example is None:
+                example = repr(value)
+    counts = NumericCounts(
+        total=array.size,
+        missing=missing,
+        nan=nan,
+        pos_inf=pos_inf,
+        neg_inf=neg_inf,
+        wrong_type=wrong,
+        wrong_type_example=example,
+    )
+    return np.asarray(kept, dtype=np.float64), counts
+
+
+@dataclass(frozen=True)
+class CategoryCounts:
+    """Counts of each category label, plus missing values and labels of a foreign type."""
+
+    total: int
+    counts: dict[Any, int]
+    missing: int
+    types: dict[str, int]  # type name -> number of values, over non-missing values
+
+    @property
+    def present(self) -> int:
+        return self.total - self.missing
+
+    @property
+    def mixed_types(self) -> bool:
+        return len(self.types) > 1
+
+
+def _type_name(value: object) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (int, np.integer)):
+        return "int"
+    if isinstance(value, (float, np.floating)):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    return type(value).__name__
+
+
+def category_counts(values: object, what: str) -> CategoryCounts:
+    """Count category labels; ``None``, pandas NA and float NaN are missing.
+
+    Counting uses a hash table (``collections.Counter``) rather than sorting object arrays,
+    which is several times faster on string columns.
+
+    >>> c = category_counts(["a", "b", "a", None, float("nan")], "x")
+    >>> sorted(c.counts.items()), c.missing, c.types
+    ([('a', 2), ('b', 1)], 2, {'str': 3})
+    """
+    array = as_1d(values, what)
+    if array.dtype.kind in ("U", "S", "b", "i", "u"):
+        labels: Iterable[Any] = array.tolist()
+    elif array.dtype.kind in ("O", "f"):
+        labels = array.tolist()
+    else:
+        raise InputError(
+            f"{what} has dtype {array.dtype}, which cannot be used as categories; "
+            "pass strings, booleans or integers"
+        )
+    raw = Counter(labels)
+    counts: dict[Any, int] = {}
+    types: dict[str, int] = {}
+    missing = 0
+    for label, count in raw.items():
+        if _is_missing(label) or (isinstance(label, float) and math.isnan(label)):
+            missing += count
+            continue
+        if isinstance(label, np.generic):
+            label = label.item()
+        counts[label] = counts.get(label, 0) + count
+        name = _type_name(label)
+        types[name] = types.get(name, 0) + count
+    return CategoryCounts(total=array.size, counts=counts, missing=missing, types=types)
+
+
+def dropped_details(reference: NumericCounts, current: NumericCounts) -> dict[str, object]:
+    """``details`` entries naming the non-finite values dropped from each side (if any)."""
+    details: dict[str, object] = {}
+    if reference.dropped:
+        details["dropped_reference"] = reference.to_dict()
+    if current.dropped:
+        details["dropped_current"] = current.to_dict()
+    return details

@@ -1,0 +1,143 @@
+"""KS distance and Wasserstein-1 between a stored sorted reference and a sorted window.
+
+Both are functionals of the two empirical CDFs. The reference is prepared once
+(:func:`prepare`): its sorted values and G(aᵢ) = ∫_{a₀}^{aᵢ} F_ref(t) dt, the running integral
+of its ECDF. A window then needs only its own sort, the distinct values u₁ < … < u_m with
+cumulative counts B_k, and one ``searchsorted`` of those into the reference (R_k = #ref ≤ u_k):
+
+* KS, as ``scipy.stats.ks_2samp``: scipy evaluates F_ref − F_cur (integer counts divided by
+  n) at every data point. Between two distinct current values F_cur is constant and F_ref
+  only grows, so the largest F_ref − F_cur on [u_k, u_{k+1}) is at the last reference point
+  below u_{k+1} (count L_{k+1} = #ref < u_{k+1}) and the smallest at u_k. The candidates
+  R_k/n₁ − B_k/n₂ and L_{k+1}/n₁ − B_k/n₂ are values scipy computes with the same float
+  operations, so the statistic is bit-for-bit scipy's.
+* Wasserstein-1 = ∫ |F_ref − F_cur| dx, interval by interval: on [u_k, u_{k+1}) with
+  c = B_k/n₂, ∫|F_ref − c| = ∫(F_ref − c) + 2∫(c − F_ref)₊, both from G; the second part
+  ends where F_ref reaches c, the reference value of index ⌈c·n₁⌉ − 1. Everything is a
+  difference of nearby values, so shifting the data does not cost precision.
+
+The work per window is O(m log n₁) — it grows with the window, not with the reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class SortedReference:
+    """A reference sample prepared for repeated comparisons."""
+
+    values: FloatArray  # sorted, finite
+    integral: FloatArray  # G[i] = ∫_{values[0]}^{values[i]} F_ref(t) dt
+
+    @property
+    def n(self) -> int:
+        return int(self.values.size)
+
+
+@dataclass(frozen=True)
+class EcdfComparison:
+    """KS distance (as scipy: the larger of D+ and D−) and Wasserstein-1 of two samples."""
+
+    ks: float
+    wasserstein: float
+
+
+def prepare(sorted_values: FloatArray) -> SortedReference:
+    """Precompute the running ECDF integral of a sorted, finite, non-empty sample."""
+    n = sorted_values.size
+    integral = np.empty(n)
+    integral[0] = 0.0
+    if n > 1:
+        # F_ref = (i+1)/n on [a_i, a_{i+1}); ties give zero-length segments.
+        steps = np.diff(sorted_values)
+        steps *= np.arange(1, n) / n
+        np.cumsum(steps, out=integral[1:])
+    return SortedReference(sorted_values, integral)
+
+
+def _distinct(sorted_values: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Distinct values of a sorted sample and the count of values ≤ each."""
+    n = sorted_values.size
+    if n > 1:
+        change = sorted_values[1:] != sorted_values[:-1]
+        if change.all():  # no ties: skip the gathers
+            return sorted_values, np.arange(1, n + 1, dtype=np.int64)
+        ends = np.flatnonzero(change)
+        ends = np.append(ends, n - 1)
+    else:
+        ends = np.zeros(1, dtype=np.int64)
+    return sorted_values[ends], ends + 1
+
+
+def _integral_at(ref: SortedReference, x: FloatArray, at_or_below: IntArray) -> FloatArray:
+    """G(x) = ∫_{a₀}^{x} F_ref for x with known counts R = #ref ≤ x (0 below the minimum)."""
+    last = np.maximum(at_or_below - 1, 0)
+    out = ref.integral[last] + (at_or_below / ref.n) * (x - ref.values[last])
+    out[at_or_below == 0] = 0.0
+    return out
+
+
+def compare(ref: SortedReference, current_sorted: FloatArray) -> EcdfComparison:
+    """KS distance and Wasserstein-1 of a prepared reference and a sorted, finite window.
+
+    >>> r = compare(prepare(np.array([0.0, 1.0])), np.array([1.0, 2.0, 3.0]))
+    >>> round(r.ks, 6), round(r.wasserstein, 6)
+    (0.666667, 1.5)
+    """
+    n1, n2 = ref.n, current_sorted.size
+    a = ref.values
+    u, cum_b = _distinct(current_sorted)
+    right = np.searchsorted(a, u, side="right").astype(np.int64)
+    # #ref < u differs from #ref <= u only where u also occurs in the reference.
+    left = right.copy()
+    tied = np.flatnonzero(right > 0)
+    tied = tied[a[right[tied] - 1] == u[tied]]
+    if tied.size:
+        left[tied] = np.searchsorted(a, u[tied], side="left")
+
+    # --- KS: candidates where scipy's maximum and minimum can occur.
+    at_u = right / n1 - cum_b / n2
+    cum_before = np.concatenate(([0], cum_b[:-1]))
+    before_u = left / n1 - cum_before / n2
+    d_plus = float(max(at_u.max(), before_u.max()))
+    d_minus = float(min(max(-at_u.min(), 0.0), 1.0))
+    ks = d_minus if d_minus > d_plus else d_plus
+
+    # --- Wasserstein-1, interval by interval.
+    g_u = _integral_at(ref, u, right)
+    c = cum_b[:-1] / n2  # F_cur on [u_k, u_{k+1})
+    width = np.diff(u)
+    signed = (g_u[1:] - g_u[:-1]) - c * width  # ∫ (F_ref − c)
+    # F_ref reaches c at the reference value of index ceil(c·n1) − 1 (exact integer maths).
+    reach_index = (cum_b[:-1] * n1 + n2 - 1) // n2 - 1
+    reach = a[np.minimum(reach_index, n1 - 1)]
+    stop = np.minimum(np.maximum(reach, u[:-1]), u[1:])
+    stop_count = np.where(stop == u[1:], right[1:], np.where(stop == u[:-1], right[:-1], 0))
+    exact_reach = (stop != u[1:]) & (stop != u[:-1])
+    g_stop = np.empty_like(stop)
+    g_stop[~exact_reach] = _integral_at(ref, stop[~exact_reach], stop_count[~exact_reach])
+    g_stop[exact_reach] = ref.integral[np.minimum(reach_index[exact_reach], n1 - 1)]
+    below = c * (stop - u[:-1]) - (g_stop - g_u[:-1])  # ∫ (c − F_ref)₊
+    middle = float(np.sum(signed + 2.0 * below))
+    head = float(g_u[0])  # (−∞, u₁): F_cur = 0, ∫ F_ref
+    top = max(float(a[-1]), float(u[-1]))  # [u_m, ∞): F_cur = 1, ∫ (1 − F_ref)
+    g_top = float(ref.integral[-1]) + (top - float(a[-1]))
+    tail = (top - float(u[-1])) - (g_top - float(g_u[-1]))
+    return EcdfComparison(ks=ks, wasserstein=head + middle + tail)
+
+
+def compare_sorted(a: FloatArray, b: FloatArray) -> EcdfComparison:
+    """:func:`compare` for two sorted samples (prepares the first).
+
+    >>> round(compare_sorted(np.array([0.0, 1.0]), np.array([1.0, 2.0, 3.0])).ks, 6)
+    0.666667
+    """
+    return compare(prepare(a), b)

@@ -1,0 +1,119 @@
+"""Data-quality checks of a current column against the reference's summary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from keeneye.schema import FeatureKind
+from keeneye.stats._clean import numeric_values
+from keeneye.stats.results import json_safe
+from keeneye.stats.summary import ColumnSummary, summarize
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """What changed in a column's quality between the reference and the current data.
+
+    ``out_of_range_share``: share of the current finite values outside the reference's
+    [min, max] (``None`` for categorical columns or an empty side). ``new_categories``: labels
+    absent from the reference with their current counts. ``missing_share_change`` is current
+    minus reference (missing + NaN over rows). ``constant``: the current column has exactly one
+    distinct valid value. ``type_mismatches``: current values of the wrong type. ``issues``
+    lists each finding as a sentence.
+    """
+
+    kind: FeatureKind
+    current: ColumnSummary
+    out_of_range_share: float | None
+    out_of_range_count: int
+    new_categories: Mapping[Any, int]
+    missing_share_reference: float
+    missing_share_current: float
+    constant: bool
+    type_mismatches: int
+    issues: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def missing_share_change(self) -> float:
+        return self.missing_share_current - self.missing_share_reference
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "out_of_range_share": json_safe(self.out_of_range_share),
+            "out_of_range_count": self.out_of_range_count,
+            "new_categories": json_safe(self.new_categories),
+            "missing_share_reference": self.missing_share_reference,
+            "missing_share_current": self.missing_share_current,
+            "missing_share_change": self.missing_share_change,
+            "constant": self.constant,
+            "type_mismatches": self.type_mismatches,
+            "issues": list(self.issues),
+            "current": self.current.to_dict(),
+        }
+
+
+def check_quality(reference: ColumnSummary, current: ArrayLike) -> QualityReport:
+    """Check the current values of a column against the reference's :class:`ColumnSummary`.
+
+    >>> ref = summarize([0.0, 5.0, 10.0], "numeric")
+    >>> report = check_quality(ref, [1.0, 11.0, float("nan"), None])
+    >>> report.out_of_range_share, report.missing_share_current
+    (0.5, 0.5)
+    >>> report.issues[0]
+    '1 of 2 values (50.0%) outside the reference range [0.0, 10.0]'
+    """
+    summary = summarize(current, reference.kind)
+    issues: list[str] = []
+    out_share: float | None = None
+    out_count = 0
+    new: dict[Any, int] = {}
+    if reference.kind is FeatureKind.NUMERIC:
+        finite, _ = numeric_values(current, "current")
+        if finite.size and reference.min is not None and reference.max is not None:
+            out_count = int(np.count_nonzero((finite < reference.min) | (finite > reference.max)))
+            out_share = out_count / finite.size
+            if out_count:
+                issues.append(
+                    f"{out_count} of {finite.size} values ({out_share:.1%}) outside the "
+                    f"reference range [{reference.min}, {reference.max}]"
+                )
+    else:
+        new = {
+            label: n for label, n in summary.categories.items() if label not in reference.categories
+        }
+        if new:
+            shown = ", ".join(repr(label) for label in list(new)[:5])
+            issues.append(f"{len(new)} categories not in the reference: {shown}")
+    change = summary.missing_share - reference.missing_share
+    if abs(change) > 0:
+        issues.append(
+            f"missing share changed from {reference.missing_share:.1%} "
+            f"to {summary.missing_share:.1%}"
+        )
+    if summary.constant:
+        issues.append("column is constant")
+    if summary.wrong_type:
+        issues.append(f"{summary.wrong_type} values of the wrong type")
+    if reference.types and summary.types:
+        ref_main = max(reference.types, key=lambda t: reference.types[t])
+        cur_main = max(summary.types, key=lambda t: summary.types[t])
+        if ref_main != cur_main:
+            issues.append(f"values are {cur_main}, the reference's are {ref_main}")
+    return QualityReport(
+        kind=reference.kind,
+        current=summary,
+        out_of_range_share=out_share,
+        out_of_range_count=out_count,
+        new_categories=new,
+        missing_share_reference=reference.missing_share,
+        missing_share_current=summary.missing_share,
+        constant=summary.constant,
+        type_mismatches=summary.wrong_type,
+        issues=tuple(issues),
+    )

@@ -1,0 +1,182 @@
+"""Small frozen result types shared by every test, and JSON-safe conversion."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: Tests that produce a p-value; everything else is a distance (effect size).
+P_VALUE_METHODS = frozenset(
+    {"ks", "anderson_darling", "cramer_von_mises", "chi_square", "g_test", "proportion_z"}
+)
+#: Distances between distributions, used as effect sizes.
+DISTANCE_METHODS = frozenset({"wasserstein", "psi", "jensen_shannon", "hellinger", "kl_divergence"})
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with numpy scalars unwrapped and NaN/±inf replaced by ``None``.
+
+    >>> json_safe({"a": np.float64("nan"), "b": (np.int64(2), float("inf")), "c": "x"})
+    {'a': None, 'b': [2, None], 'c': 'x'}
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, str) or value is None:
+        return value
+    if hasattr(value, "to_dict"):
+        return json_safe(value.to_dict())
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset, np.ndarray)):
+        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+        return [json_safe(v) for v in items]
+    if hasattr(value, "value") and isinstance(value.value, str):  # enums such as FeatureKind
+        return value.value
+    return str(value)
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """The outcome of one two-sample test or distance.
+
+    ``p_value`` is ``None`` for distances. ``details`` holds what the test needs to explain
+    itself (exactness, degrees of freedom, new categories, dropped non-finite values …).
+
+    >>> r = TestResult("ks", 0.5, 0.2, 10, 12, {"exact": True})
+    >>> r.to_dict()["p_value"]
+    0.2
+    """
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    method: str
+    statistic: float
+    p_value: float | None
+    n_reference: int
+    n_current: int
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (NaN and infinities become ``None``)."""
+        return {
+            "method": self.method,
+            "statistic": json_safe(self.statistic),
+            "p_value": json_safe(self.p_value),
+            "n_reference": self.n_reference,
+            "n_current": self.n_current,
+            "details": json_safe(self.details),
+        }
+
+
+#: ``FeatureDrift.decided_by`` values.
+DECIDED_BY_P_VALUE = "p_value"
+DECIDED_BY_EFFECT_SIZE = "effect_size"
+NOT_TESTED = "not_tested"
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    """The drift verdict for one feature, saying which rule decided and with what threshold.
+
+    ``method``/``statistic``/``p_value`` describe the hypothesis test (KS, chi-square …) or,
+    when a distance was pinned, the distance. ``effect_size``/``effect_method`` is the
+    distance used as effect size. ``decided_by`` is ``"p_value"`` (drifted when p < threshold),
+    ``"effect_size"`` (drifted when effect ≥ threshold, see ``details["requires_significance"]``)
+    or ``"not_tested"`` (then ``drifted`` and ``threshold`` are ``None`` and ``reason`` says
+    why). ``p_value_adjusted`` is the multiple-testing-corrected p-value and
+    ``drifted_adjusted`` the verdict with it, which the dataset-level verdict uses.
+    """
+
+    feature: str
+    kind: Any  # keeneye.schema.FeatureKind
+    method: str
+    statistic: float | None
+    p_value: float | None
+    effect_size: float | None
+    effect_method: str | None
+    threshold: float | None
+    decided_by: str
+    drifted: bool | None
+    reason: str | None
+    n_reference: int
+    n_current: int
+    details: Mapping[str, Any] = field(default_factory=dict)
+    p_value_adjusted: float | None = None
+    drifted_adjusted: bool | None = None
+
+    @property
+    def tested(self) -> bool:
+        return self.drifted is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict (no NaN: missing numbers are ``None``)."""
+        return {
+            "feature": self.feature,
+            "kind": json_safe(self.kind),
+            "method": self.method,
+            "statistic": json_safe(self.statistic),
+            "p_value": json_safe(self.p_value),
+            "p_value_adjusted": json_safe(self.p_value_adjusted),
+            "effect_size": json_safe(self.effect_size),
+            "effect_method": self.effect_method,
+            "threshold": json_safe(self.threshold),
+            "decided_by": self.decided_by,
+            "drifted": self.drifted,
+            "drifted_adjusted": self.drifted_adjusted,
+            "reason": self.reason,
+            "n_reference": self.n_reference,
+            "n_current": self.n_current,
+            "details": json_safe(self.details),
+        }
+
+
+@dataclass(frozen=True)
+class DriftResults:
+    """Per-feature verdicts (drifted first, then by effect size) and the dataset-level verdict.
+
+    ``drift_share`` = drifted features / tested features (0.0 when none was tested).
+    ``dataset_drifted`` is true when at least one feature drifts after the multiple-testing
+    ``correction`` (or, when ``options.dataset_drift_share`` is set, when at least that share
+    of the tested features drifts).
+    """
+
+    features: tuple[FeatureDrift, ...]
+    dataset_drifted: bool
+    drift_share: float
+    n_tested: int
+    n_drifted: int
+    correction: str
+    alpha: float
+    options: Any  # keeneye.stats.DriftOptions
+
+    def __getitem__(self, feature: str) -> FeatureDrift:
+        for result in self.features:
+            if result.feature == feature:
+                return result
+        raise KeyError(feature)
+
+    @property
+    def drifted_features(self) -> tuple[str, ...]:
+        return tuple(f.feature for f in self.features if f.drifted)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict."""
+        return {
+            "dataset_drifted": self.dataset_drifted,
+            "drift_share": self.drift_share,
+            "n_tested": self.n_tested,
+            "n_drifted": self.n_drifted,
+            "correction": self.correction,
+            "alpha": self.alpha,
+            "options": json_safe(self.options),
+            "features": [f.to_dict() for f in self.features],
+        }

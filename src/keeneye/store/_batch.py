@@ -1,0 +1,323 @@
+"""Turn a batch of prediction events into typed columns, invalid-value rows and schema changes.
+
+Backend-independent and free of I/O: a backend hands in what it knows about the model's
+features (:class:`FeatureState`), gets back Arrow arrays and what to record, and writes them in
+one transaction. Keeping this here means every backend types values identically.
+
+The rules (documented for users in ``docs/store.md``):
+
+* a feature's stored type is decided by its first non-missing value (``numeric``,
+  ``categorical`` or ``boolean``); a later value of another type is stored as NULL in the typed
+  column and recorded as an invalid value with reason ``type``;
+* ``type_change_after`` consecutive values of one other type record a type change (once per run);
+* a feature absent from the version's registered schema is stored and recorded with reason
+  ``unknown_feature``;
+* lists and objects are not feature values: recorded with reason ``unsupported``;
+* NaN and ±inf are numbers and are stored as sent; a missing key or ``null`` is NULL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence, Set
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from keeneye.errors import InputError
+from keeneye.store._values import (
+    BOOLEAN,
+    CATEGORICAL,
+    NUMERIC,
+    PREDICTION_KEY,
+    REASON_TYPE,
+    REASON_UNKNOWN_FEATURE,
+    REASON_UNSUPPORTED,
+    RESERVED_NAMES,
+    UNSUPPORTED,
+    as_float,
+    dumps,
+    raw_text,
+    value_type,
+)
+from keeneye.store.records import PredictionEvent
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    NUMERIC: pa.float64(),
+    CATEGORICAL: pa.string(),
+    BOOLEAN: pa.bool_(),
+}
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+# Python types a column of each stored type accepts as is (bool is not an int here).
+_CLEAN_TYPES: dict[str, frozenset[type]] = {
+    NUMERIC: frozenset({float, int, type(None)}),
+    CATEGORICAL: frozenset({str, type(None)}),
+    BOOLEAN: frozenset({bool, type(None)}),
+}
+
+
+@dataclass(frozen=True)
+class FeatureState:
+    """What a backend knows about one feature (or the prediction / label pseudo-features)."""
+
+    name: str
+    type: str
+    streak_type: str | None = None
+    streak: int = 0
+    reported_type: str | None = None
+
+
+@dataclass(frozen=True)
+class InvalidValue:
+    event_id: str
+    feature: str
+    raw: str
+    reason: str
+    timestamp: datetime
+    version: str | None
+
+
+@dataclass
+class PreparedBatch:
+    """Everything one write needs, computed before the transaction starts."""
+
+    events: list[PredictionEvent]
+    in_batch_duplicates: int
+    system: dict[str, pa.Array]
+    features: dict[str, pa.Array]
+    invalid: list[InvalidValue]
+    states: dict[str, FeatureState]
+    new_features: list[str]
+    type_changes: list[tuple[str, str, str]]
+    version_features: set[tuple[str, str]] = field(default_factory=set)
+
+
+def utc(moment: datetime, what: str) -> datetime:
+    """``moment`` in UTC; a naive datetime is refused (it would be silently misplaced)."""
+    if not isinstance(moment, datetime):
+        raise InputError(f"{what} must be a datetime, got {type(moment).__name__}")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InputError(f"{what} {moment.isoformat()} has no time zone; pass an aware datetime")
+    return moment.astimezone(UTC)
+
+
+def dedupe(events: Sequence[PredictionEvent]) -> tuple[list[PredictionEvent], int]:
+    """First occurrence of each ``event_id``, and how many repeats were dropped."""
+    seen: set[str] = set()
+    kept: list[PredictionEvent] = []
+    for event in events:
+        if event.event_id in seen:
+            continue
+        seen.add(event.event_id)
+        kept.append(event)
+    return kept, len(events) - len(kept)
+
+
+class _Typer:
+    """Types the values of one feature in event order, tracking the run of other-typed values."""
+
+    def __init__(self, state: FeatureState, type_change_after: int) -> None:
+        self.state = state
+        self.after = type_change_after
+        self.changes: list[tuple[str, str, str]] = []
+
+    def accept(self, kind: str) -> bool:
+        """Whether a value of ``kind`` fits; updates the run of mismatching values."""
+        state = self.state
+        if kind == state.type:
+            if state.streak:
+                self.state = replace(state, streak_type=None, streak=0, reported_type=None)
+            return True
+        streak = state.streak + 1 if state.streak_type == kind else 1
+        reported = state.reported_type if state.streak_type == kind else None
+        if streak >= self.after and reported != kind:
+            self.changes.append((state.name, state.type, kind))
+            reported = kind
+        self.state = replace(state, streak_type=kind, streak=streak, reported_type=reported)
+        return False
+
+
+def _first_type(values: Sequence[Any]) -> str | None:
+    for value in values:
+        kind = value_type(value)
+        if kind is not None and kind != UNSUPPORTED:
+            return kind
+    return None
+
+
+def prepare_predictions(
+    events: Sequence[PredictionEvent],
+    known: Mapping[str, FeatureState],
+    *,
+    schema_of: Callable[[str], frozenset[str] | None],
+    type_change_after: int,
+    known_pairs: Set[tuple[str, str]] = frozenset(),
+) -> PreparedBatch:
+    """Type a batch against the known features; see the module docstring for the rules.
+
+    ``known_pairs`` are the (version, feature) pairs the backend has already recorded; only
+    new ones are looked for and returned in ``version_features``.
+    """
+    kept, in_batch_duplicates = dedupe(events)
+    ids, versions, stamps, latencies, probabilities = [], [], [], [], []
+    names: dict[str, None] = {}
+    for index, event in enumerate(kept):
+        if not isinstance(event.event_id, str) or not event.event_id:
+            raise InputError(f"event {index}: event_id must be a non-empty string")
+        if not isinstance(event.version, str) or not event.version:
+            raise InputError(f"event {event.event_id!r}: version must be a non-empty string")
+        if not isinstance(event.inputs, Mapping):
+            raise InputError(f"event {event.event_id!r}: inputs must be a mapping")
+        latency = event.latency_seconds
+        if latency is not None and value_type(latency) != NUMERIC:
+            raise InputError(
+                f"event {event.event_id!r}: latency_seconds must be a number or None, "
+                f"got {latency!r}"
+            )
+        ids.append(event.event_id)
+        versions.append(event.version)
+        stamps.append(utc(event.timestamp, f"event {event.event_id!r} timestamp"))
+        latencies.append(None if latency is None else as_float(latency))
+        probabilities.append(None if event.probabilities is None else dumps(event.probabilities))
+        for name in event.inputs:
+            names[name] = None
+    for name in names:
+        if name in RESERVED_NAMES or not isinstance(name, str) or not name:
+            raise InputError(f"feature name {name!r} is reserved or empty; rename the feature")
+
+    invalid: list[InvalidValue] = []
+    states: dict[str, FeatureState] = {}
+    new_features: list[str] = []
+    changes: list[tuple[str, str, str]] = []
+    arrays: dict[str, pa.Array] = {}
+    version_features: set[tuple[str, str]] = set()
+
+    batch_versions = set(versions)
+    for name in names:
+        values = [event.inputs.get(name) for event in kept]
+        if any((v, name) not in known_pairs for v in batch_versions):
+            version_features.update((e.version, name) for e in kept if name in e.inputs)
+        state = known.get(name)
+        if state is not None and set(map(type, values)) <= _CLEAN_TYPES[state.type]:
+            # Fast path (the usual batch): every value already has the column's type.
+            try:
+                arrays[name] = pa.array(values, type=ARROW_TYPES[state.type])
+            except (pa.ArrowInvalid, OverflowError):  # e.g. an int too large for a double
+                pass
+            else:
+                if state.streak and arrays[name].null_count < len(values):
+                    state = replace(state, streak_type=None, streak=0, reported_type=None)
+                states[name] = state
+                continue
+        if state is None:
+            first = _first_type(values)
+            if first is not None:
+                state = FeatureState(name, first)
+                new_features.append(name)
+        typer = _Typer(state, type_change_after) if state is not None else None
+        typed: list[Any] = []
+        for event, value in zip(kept, values, strict=True):
+            kind = value_type(value)
+            if kind is None:
+                typed.append(None)
+                continue
+            if kind == UNSUPPORTED or typer is None:
+                typed.append(None)
+                invalid.append(_invalid(event, name, value, REASON_UNSUPPORTED))
+                continue
+            if typer.accept(kind):
+                typed.append(as_float(value) if kind == NUMERIC else value)
+            else:
+                typed.append(None)
+                invalid.append(_invalid(event, name, value, REASON_TYPE))
+        if typer is None or state is None:
+            continue
+        states[name] = typer.state
+        changes.extend(typer.changes)
+        arrays[name] = pa.array(typed, type=ARROW_TYPES[state.type])
+
+    # Unknown features: only for versions whose schema is registered (e.g. by a baseline).
+    schemas: dict[str, frozenset[str] | None] = {}
+    for event in kept:
+        if event.version not in schemas:
+            schemas[event.version] = schema_of(event.version)
+        schema = schemas[event.version]
+        if schema is None:
+            continue
+        for name, value in event.inputs.items():
+            if name not in schema:
+                invalid.append(_invalid(event, name, value, REASON_UNKNOWN_FEATURE))
+
+    pred_values = [event.prediction for event in kept]
+    pred_cols: dict[str, list[Any]] = {NUMERIC: [], CATEGORICAL: [], BOOLEAN: []}
+    pred_state = known.get(PREDICTION_KEY)
+    if pred_state is None:
+        first = _first_type(pred_values)
+        if first is not None:
+            pred_state = FeatureState(PREDICTION_KEY, first)
+            new_features.append(PREDICTION_KEY)
+    pred_typer = _Typer(pred_state, type_change_after) if pred_state is not None else None
+    for event, value in zip(kept, pred_values, strict=True):
+        kind = value_type(value)
+        for column_kind, column in pred_cols.items():
+            column.append(value if kind == column_kind else None)
+        if kind == NUMERIC:
+            pred_cols[NUMERIC][-1] = as_float(value)
+        if kind is None:
+            continue
+        if kind == UNSUPPORTED or pred_typer is None:
+            invalid.append(_invalid(event, PREDICTION_KEY, value, REASON_UNSUPPORTED))
+        elif not pred_typer.accept(kind):
+            invalid.append(_invalid(event, PREDICTION_KEY, value, REASON_TYPE))
+    if pred_typer is not None:
+        states[PREDICTION_KEY] = pred_typer.state
+        changes.extend(pred_typer.changes)
+
+    system = {
+        "event_id": pa.array(ids, type=pa.string()),
+        "version": pa.array(versions, type=pa.string()),
+        "ts": pa.array(stamps, type=TIMESTAMP),
+        "prediction_num": pa.array(pred_cols[NUMERIC], type=pa.float64()),
+        "prediction_str": pa.array(pred_cols[CATEGORICAL], type=pa.string()),
+        "prediction_bool": pa.array(pred_cols[BOOLEAN], type=pa.bool_()),
+        "probabilities": pa.array(probabilities, type=pa.string()),
+        "latency_seconds": pa.array(latencies, type=pa.float64()),
+    }
+    return PreparedBatch(
+        events=kept,
+        in_batch_duplicates=in_batch_duplicates,
+        system=system,
+        features=arrays,
+        invalid=invalid,
+        states=states,
+        new_features=new_features,
+        type_changes=changes,
+        version_features=version_features,
+    )
+
+
+def _invalid(event: PredictionEvent, feature: str, value: Any, reason: str) -> InvalidValue:
+    return InvalidValue(
+        event.event_id,
+        feature,
+        raw_text(value),
+        reason,
+        event.timestamp.astimezone(UTC),
+        event.version,
+    )
+
+
+def invalid_table(rows: Sequence[InvalidValue], model: str) -> pa.Table:
+    """The invalid-values rows of a batch as an Arrow table (the backend's insert source)."""
+    return pa.table(
+        {
+            "model": pa.array([model] * len(rows), type=pa.string()),
+            "event_id": pa.array([r.event_id for r in rows], type=pa.string()),
+            "feature": pa.array([r.feature for r in rows], type=pa.string()),
+            "raw": pa.array([r.raw for r in rows], type=pa.string()),
+            "reason": pa.array([r.reason for r in rows], type=pa.string()),
+            "ts": pa.array([r.timestamp for r in rows], type=TIMESTAMP),
+            "version": pa.array([r.version for r in rows], type=pa.string()),
+        }
+    )

@@ -1,0 +1,209 @@
+"""Plumbing shared by the parts of the DuckDB store: connection, transactions, reader cursors
+and the writer's in-memory view of each model."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from keeneye.errors import InputError, NotFoundError, StoreError
+from keeneye.store._batch import FeatureState, utc
+from keeneye.store._duckdb_schema import CATALOG, SCHEMA_VERSION, events_table_ddl
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Model:
+    """What the writer knows about one model (kept in memory, reloaded after a failed write)."""
+
+    table: str
+    states: dict[str, FeatureState] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+    version_features: set[tuple[str, str]] = field(default_factory=set)
+    versions: set[str] = field(default_factory=set)
+
+
+class _DuckDBBase:
+    """Connection, locks, transactions and the catalog cache (see :class:`DuckDBStore`)."""
+
+    def __init__(
+        self, path: str | Path, *, clock: Clock | None = None, type_change_after: int = 100
+    ) -> None:
+        if type_change_after < 1:
+            raise InputError(f"type_change_after must be >= 1, got {type_change_after}")
+        self.path = str(path)
+        self._clock = clock or _utcnow
+        self._type_change_after = type_change_after
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(self.path)
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"cannot open the DuckDB store {self.path!r}: {exc} (DuckDB lets one process "
+                "hold a file: is a keeneye server already using it?)"
+            ) from exc
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
+        self._models: dict[str, _Model] = {}
+        self._schemas: dict[tuple[str, str], frozenset[str] | None] = {}
+        self._closed = False
+        with self._transaction() as con:
+            for statement in CATALOG:
+                con.execute(statement)
+            con.execute(
+                "INSERT OR IGNORE INTO keeneye_meta VALUES ('schema_version', ?)",
+                [str(SCHEMA_VERSION)],
+            )
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _now(self) -> datetime:
+        return utc(self._clock(), "the store clock's time")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._write_lock:
+            self._check_open()
+            con = self._con
+            con.begin()
+            try:
+                yield con
+                con.commit()
+            except BaseException as exc:
+                con.rollback()
+                self._models.clear()  # the in-memory catalog may hold what was rolled back
+                if isinstance(exc, duckdb.Error):
+                    raise StoreError(f"DuckDB store {self.path!r}: {exc}") from exc
+                raise
+
+    def _reader(self) -> duckdb.DuckDBPyConnection:
+        self._check_open()
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._con.cursor()
+            cursor.execute("SET TimeZone = 'UTC'")
+            self._local.cursor = cursor
+            with self._cursors_lock:
+                self._cursors.append(cursor)
+        return cursor
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self._reader().execute(sql, list(params)).fetchall()
+        except duckdb.Error as exc:
+            raise StoreError(f"DuckDB store {self.path!r}: {exc}") from exc
+
+    def _read_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        try:
+            return self._reader().sql(sql, params=list(params)).to_arrow_table()
+        except duckdb.Error as exc:
+            raise StoreError(f"DuckDB store {self.path!r}: {exc}") from exc
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"the store {self.path!r} is closed")
+
+    def _table(self, model: str) -> str | None:
+        rows = self._read("SELECT table_name FROM models WHERE model = ?", [model])
+        return str(rows[0][0]) if rows else None
+
+    def _require_table(self, model: str) -> str:
+        table = self._table(model)
+        if table is None:
+            raise NotFoundError(f"model {model!r} has no events or versions in this store")
+        return table
+
+    def _writer_model(self, con: duckdb.DuckDBPyConnection, model: str) -> _Model:
+        """The writer's view of a model, creating the model inside the open transaction."""
+        known = self._models.get(model)
+        if known is not None:
+            return known
+        rows = con.execute("SELECT table_name FROM models WHERE model = ?", [model]).fetchall()
+        if rows:
+            info = _Model(table=str(rows[0][0]))
+        else:
+            count = con.execute("SELECT count(*) FROM models").fetchall()[0][0]
+            info = _Model(table=f"events_{int(count) + 1}")
+            con.execute(events_table_ddl(info.table))
+            con.execute("INSERT INTO models VALUES (?, ?, ?)", [model, info.table, self._now()])
+        for name, column, kind, streak_type, streak, reported in con.execute(
+            "SELECT feature, column_name, type, streak_type, streak, reported_type "
+            "FROM features WHERE model = ?",
+            [model],
+        ).fetchall():
+            info.states[name] = FeatureState(name, kind, streak_type, int(streak), reported)
+            if column is not None:
+                info.columns[name] = column
+        info.version_features = {
+            (str(v), str(f))
+            for v, f in con.execute(
+                "SELECT version, feature FROM version_features WHERE model = ?", [model]
+            ).fetchall()
+        }
+        info.versions = {
+            str(v)
+            for (v,) in con.execute(
+                "SELECT version FROM versions WHERE model = ?", [model]
+            ).fetchall()
+        }
+        self._models[model] = info
+        return info
+
+    def _schema_of(self, model: str, version: str) -> frozenset[str] | None:
+        key = (model, version)
+        if key not in self._schemas:
+            rows = self._con.execute(
+                "SELECT table_name FROM baselines WHERE model = ? AND version = ?",
+                [model, version],
+            ).fetchall()
+            if rows:
+                columns = self._con.execute(f"DESCRIBE {rows[0][0]}").fetchall()
+                self._schemas[key] = frozenset(str(c[0]) for c in columns)
+            else:
+                self._schemas[key] = None
+        return self._schemas[key]
+
+    def close(self) -> None:
+        """Close the file (idempotent); later calls raise :class:`~keeneye.errors.StoreError`."""
+        with self._write_lock:
+            if self._closed:
+                return
+            self._closed = True
+            with self._cursors_lock:
+                for cursor in self._cursors:
+                    cursor.close()
+                self._cursors.clear()
+            self._con.close()
+
+
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
+    """``table`` visible to SQL as ``name`` for the block.
+
+    Not unregistered when the block fails: the transaction is then aborted (DuckDB refuses
+    every statement until ROLLBACK) and the next ``register`` replaces the view anyway.
+    """
+    con.register(name, table)
+    yield
+    con.unregister(name)
+
+
+def _check_model(model: str) -> None:
+    if not isinstance(model, str) or not model:
+        raise InputError(f"model name must be a non-empty string, got {model!r}")

@@ -1,0 +1,156 @@
+"""The DuckDB store's baselines, analysis results and alert history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+from keeneye.errors import InputError
+from keeneye.store._batch import utc
+from keeneye.store._duckdb_base import _check_model, _DuckDBBase, _registered
+from keeneye.store._values import dumps
+from keeneye.store.records import StoredResult
+
+
+class _ResultsMixin(_DuckDBBase):
+    """Baselines, results and alerts (see :class:`~keeneye.store.duckdb.DuckDBStore`)."""
+
+    # -- baselines ----------------------------------------------------------------------------
+    def save_baseline(self, model: str, version: str, table: pa.Table) -> None:
+        """Keep the training data of a model version as a DuckDB table; replaces an earlier one.
+
+        Its column names become the version's registered schema: features outside it are then
+        counted as ``unknown_feature``.
+        """
+        _check_model(model)
+        if not isinstance(table, pa.Table):
+            raise InputError(f"a baseline must be a pyarrow.Table, got {type(table).__name__}")
+        with self._transaction() as con:
+            self._writer_model(con, model)
+            old = con.execute(
+                "SELECT table_name FROM baselines WHERE model = ? AND version = ?",
+                [model, version],
+            ).fetchall()
+            seq = con.execute("SELECT nextval('baseline_seq')").fetchall()[0][0]
+            name = f"baseline_{int(seq)}"
+            with _registered(con, "_keeneye_baseline", table):
+                con.execute(f"CREATE TABLE {name} AS SELECT * FROM _keeneye_baseline")
+            if old:
+                con.execute(f"DROP TABLE {old[0][0]}")
+            con.execute(
+                "INSERT OR REPLACE INTO baselines VALUES (?, ?, ?, ?, ?)",
+                [model, version, name, self._now(), table.num_rows],
+            )
+            con.execute(
+                "INSERT OR IGNORE INTO versions (model, version, registered_at) VALUES (?, ?, ?)",
+                [model, version, self._now()],
+            )
+        self._schemas[(model, version)] = frozenset(table.column_names)
+
+    def load_baseline(self, model: str, version: str) -> pa.Table | None:
+        """The stored training data, or ``None`` when the version has none."""
+        rows = self._read(
+            "SELECT table_name FROM baselines WHERE model = ? AND version = ?", [model, version]
+        )
+        if not rows:
+            return None
+        return self._read_arrow(f"SELECT * FROM {rows[0][0]}")
+
+    # -- analysis results and alerts ----------------------------------------------------------
+    def save_results(self, results: Sequence[StoredResult]) -> None:
+        """Upsert by (model, version, kind, window_start, window_end)."""
+        if not results:
+            return
+        rows = [
+            [
+                r.model,
+                r.version,
+                r.kind,
+                utc(r.window_start, "window_start"),
+                utc(r.window_end, "window_end"),
+                utc(r.computed_at, "computed_at"),
+                dumps(dict(r.payload)),
+            ]
+            for r in results
+        ]
+        # The last result of a repeated key wins (DuckDB cannot update a row twice per command).
+        unique = {tuple(row[:5]): row for row in rows}
+        with self._transaction() as con:
+            con.executemany(
+                "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (model, version, kind, window_start, window_end) DO UPDATE SET "
+                "computed_at = excluded.computed_at, payload = excluded.payload",
+                list(unique.values()),
+            )
+
+    def load_results(
+        self,
+        model: str,
+        *,
+        kind: str | None = None,
+        version: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[StoredResult]:
+        """Results whose window lies in ``[start, end)``, ordered by window then kind."""
+        sql = (
+            "SELECT model, version, kind, window_start, window_end, computed_at, payload "
+            "FROM results WHERE model = ?"
+        )
+        params: list[Any] = [model]
+        for column, value, op in (
+            ("kind", kind, "="),
+            ("version", version, "="),
+            ("window_start", start, ">="),
+            ("window_end", end, "<="),
+        ):
+            if value is not None:
+                sql += f" AND {column} {op} ?"
+                params.append(value)
+        return [
+            StoredResult(
+                model=str(m),
+                version=str(v),
+                kind=str(k),
+                window_start=ws,
+                window_end=we,
+                computed_at=ca,
+                payload=json.loads(p),
+            )
+            for m, v, k, ws, we, ca, p in self._read(
+                sql + " ORDER BY window_start, window_end, kind, version", params
+            )
+        ]
+
+    def save_alert(self, alert: Mapping[str, Any]) -> None:
+        """Append one alert state change; datetimes and enums are kept as ISO text / values."""
+        if not isinstance(alert, Mapping):
+            raise InputError(f"an alert must be a mapping, got {type(alert).__name__}")
+        at = alert.get("at")
+        at_value = utc(at, "alert 'at'") if isinstance(at, datetime) else None
+        if isinstance(at, str):
+            try:
+                at_value = utc(datetime.fromisoformat(at), "alert 'at'")
+            except ValueError as exc:
+                raise InputError(f"alert 'at' {at!r} is not an ISO 8601 time") from exc
+        model = alert.get("model")
+        with self._transaction() as con:
+            con.execute(
+                "INSERT INTO alerts (model, alert_at, payload) VALUES (?, ?, ?)",
+                [None if model is None else str(model), at_value, dumps(dict(alert))],
+            )
+
+    def list_alerts(self, model: str | None = None, *, limit: int = 1000) -> list[dict[str, Any]]:
+        """The newest ``limit`` alert records, newest first (payloads as saved, JSON types)."""
+        sql = "SELECT payload FROM alerts"
+        params: list[Any] = []
+        if model is not None:
+            sql += " WHERE model = ?"
+            params.append(model)
+        sql += " ORDER BY alert_at DESC NULLS LAST, seq DESC LIMIT ?"
+        params.append(int(limit))
+        return [json.loads(p) for (p,) in self._read(sql, params)]

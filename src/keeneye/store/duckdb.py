@@ -1,0 +1,498 @@
+"""The embedded default store: one DuckDB file, columnar per feature.
+
+>>> from datetime import datetime, timezone
+>>> from keeneye.store import PredictionEvent
+>>> store = DuckDBStore(":memory:")
+>>> at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+>>> store.write_predictions("churn", [PredictionEvent("e1", "3", at, {"age": 31}, 0.7)])
+WriteReport(stored=1, duplicates=0, replaced=0, invalid_values={}, pending=0)
+>>> store.read_window("churn", at, at.replace(hour=1)).features.column("age").to_pylist()
+[31.0]
+>>> store.close()
+
+Layout: per model an ``events_<n>`` table (system columns, then one typed column per feature,
+added with ``ALTER TABLE`` as features appear) and shared catalog tables
+(:mod:`keeneye.store._duckdb_schema`). A batch is one transaction; ``write_*`` return after
+``COMMIT``, which DuckDB makes durable through its write-ahead log.
+
+Threads: writes are serialised by one lock on one connection; every reading thread gets its
+own cursor (DuckDB's MVCC lets reads run beside a write).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from keeneye.errors import InputError
+from keeneye.store._batch import (
+    TIMESTAMP,
+    FeatureState,
+    InvalidValue,
+    invalid_table,
+    prepare_predictions,
+    utc,
+)
+from keeneye.store._duckdb_base import _check_model, _registered
+from keeneye.store._duckdb_results import _ResultsMixin
+from keeneye.store._duckdb_schema import LABEL_COLUMNS, PREDICTION_COLUMNS, SQL_TYPES
+from keeneye.store._duckdb_versions import _VersionsMixin
+from keeneye.store._values import (
+    BOOLEAN,
+    CATEGORICAL,
+    LABEL_KEY,
+    NUMERIC,
+    PREDICTION_KEY,
+    REASON_MISSING,
+    REASON_TYPE,
+    REASON_UNSUPPORTED,
+    RESERVED_NAMES,
+    UNSUPPORTED,
+    as_float,
+    raw_text,
+    value_type,
+)
+from keeneye.store.records import LabelEvent, PredictionEvent, WindowData, WriteReport
+
+
+class _AlreadyStored(Exception):
+    """A plain INSERT met an event id that is already stored."""
+
+
+class DuckDBStore(_VersionsMixin, _ResultsMixin):
+    """An :class:`~keeneye.store.base.EventStore` in one DuckDB file (or ``":memory:"``).
+
+    Parameters
+    ----------
+    path:
+        The database file; created with its parent directory when missing.
+    clock:
+        Gives "now" (receive times, registration times); tests pass a fake clock.
+    type_change_after:
+        How many consecutive values of another type record a type change of a feature.
+    """
+
+    # -- events -------------------------------------------------------------------------------
+    def write_predictions(self, model: str, events: Sequence[PredictionEvent]) -> WriteReport:
+        """Store a batch atomically; an ``event_id`` already stored counts as a duplicate.
+
+        Values of the wrong type are stored as NULL and recorded as invalid values (counted in
+        the report per feature); features appear as columns as they are first seen.
+        """
+        _check_model(model)
+        if not events:
+            return WriteReport(stored=0)
+        with self._write_lock:
+            try:
+                # Optimistic plain INSERT: much cheaper than INSERT OR IGNORE … RETURNING.
+                return self._write_predictions(model, events, skip_stored=False)
+            except _AlreadyStored:
+                # A retried batch: redo it (same lock, nothing committed) skipping stored ids.
+                return self._write_predictions(model, events, skip_stored=True)
+
+    def _write_predictions(
+        self, model: str, events: Sequence[PredictionEvent], *, skip_stored: bool
+    ) -> WriteReport:
+        with self._transaction() as con:
+            info = self._writer_model(con, model)
+            received = self._now()
+            batch = prepare_predictions(
+                events,
+                info.states,
+                schema_of=lambda version: self._schema_of(model, version),
+                type_change_after=self._type_change_after,
+                known_pairs=info.version_features,
+            )
+            new_columns: dict[str, str] = {}
+            for name in batch.new_features:
+                state = batch.states[name]
+                column = None
+                if name not in RESERVED_NAMES:
+                    column = f"f_{len(info.columns) + len(new_columns) + 1}"
+                    new_columns[name] = column
+                    con.execute(
+                        f"ALTER TABLE {info.table} ADD COLUMN {column} {SQL_TYPES[state.type]}"
+                    )
+                con.execute(
+                    "INSERT INTO features VALUES (?, ?, ?, ?, ?, NULL, 0, NULL)",
+                    [model, name, column, state.type, received],
+                )
+            for name, state in batch.states.items():
+                if name not in batch.new_features and state == info.states.get(name):
+                    continue
+                con.execute(
+                    "UPDATE features SET streak_type = ?, streak = ?, reported_type = ? "
+                    "WHERE model = ? AND feature = ?",
+                    [state.streak_type, state.streak, state.reported_type, model, name],
+                )
+            for feature, old, new in batch.type_changes:
+                con.execute(
+                    "INSERT INTO schema_changes VALUES (?, ?, ?, ?, ?)",
+                    [model, feature, old, new, received],
+                )
+            columns = {**info.columns, **new_columns}
+            data = dict(batch.system)
+            for name, array in batch.features.items():
+                data[columns[name]] = array
+            table = pa.table(data)
+            names = ", ".join(table.column_names)
+            insert = (
+                f"INTO {info.table} ({names}, received_at) "
+                f"SELECT {names}, ?::TIMESTAMPTZ FROM _keeneye_batch"
+            )
+            with _registered(con, "_keeneye_batch", table):
+                if skip_stored:
+                    inserted = {
+                        row[0]
+                        for row in con.execute(
+                            f"INSERT OR IGNORE {insert} RETURNING event_id", [received]
+                        ).fetchall()
+                    }
+                    invalid = [row for row in batch.invalid if row.event_id in inserted]
+                else:
+                    try:
+                        con.execute(f"INSERT {insert}", [received])
+                    except duckdb.ConstraintException as exc:
+                        raise _AlreadyStored from exc
+                    inserted = {event.event_id for event in batch.events}
+                    invalid = batch.invalid
+            self._insert_invalid(con, model, invalid)
+            new_pairs = batch.version_features - info.version_features
+            if new_pairs:
+                con.executemany(
+                    "INSERT OR IGNORE INTO version_features VALUES (?, ?, ?)",
+                    [[model, v, f] for v, f in sorted(new_pairs)],
+                )
+            new_versions = {e.version for e in batch.events} - info.versions
+            if new_versions:
+                con.executemany(
+                    "INSERT OR IGNORE INTO versions (model, version, registered_at) "
+                    "VALUES (?, ?, ?)",
+                    [[model, v, received] for v in sorted(new_versions)],
+                )
+        # Committed: now the in-memory catalog may follow.
+        info.columns.update(new_columns)
+        info.states.update(batch.states)
+        info.version_features |= new_pairs
+        info.versions |= new_versions
+        counts: dict[str, int] = {}
+        for row in invalid:
+            counts[row.feature] = counts.get(row.feature, 0) + 1
+        return WriteReport(
+            stored=len(inserted),
+            duplicates=len(events) - len(inserted),
+            invalid_values=counts,
+        )
+
+    @staticmethod
+    def _insert_invalid(
+        con: duckdb.DuckDBPyConnection, model: str, rows: Sequence[InvalidValue]
+    ) -> None:
+        if not rows:
+            return
+        with _registered(con, "_keeneye_invalid", invalid_table(rows, model)):
+            con.execute("INSERT INTO invalid_values SELECT * FROM _keeneye_invalid")
+
+    def write_labels(self, model: str, labels: Sequence[LabelEvent]) -> WriteReport:
+        """Store labels; a label may arrive before its prediction; a repeat replaces the old.
+
+        ``replaced`` counts labels that replaced an earlier one (also inside the batch);
+        ``pending`` counts labels whose prediction is not stored yet (joined when it arrives).
+        """
+        _check_model(model)
+        if not labels:
+            return WriteReport(stored=0)
+        latest: dict[str, LabelEvent] = {}
+        for index, label in enumerate(labels):
+            if not isinstance(label.event_id, str) or not label.event_id:
+                raise InputError(f"label {index}: event_id must be a non-empty string")
+            utc(label.timestamp, f"label {label.event_id!r} timestamp")
+            latest[label.event_id] = label
+        in_batch_repeats = len(labels) - len(latest)
+        with self._transaction() as con:
+            info = self._writer_model(con, model)
+            received = self._now()
+            state = info.states.get(LABEL_KEY)
+            new_state = state is None
+            invalid: list[InvalidValue] = []
+            cols: dict[str, list[Any]] = {NUMERIC: [], CATEGORICAL: [], BOOLEAN: []}
+            for label in latest.values():
+                kind = value_type(label.label)
+                for column_kind, column in cols.items():
+                    column.append(label.label if kind == column_kind else None)
+                if kind == NUMERIC:
+                    cols[NUMERIC][-1] = as_float(label.label)
+                if kind is None:
+                    continue
+                if state is None and kind != UNSUPPORTED:
+                    state = FeatureState(LABEL_KEY, kind)
+                if kind == UNSUPPORTED or state is None or kind != state.type:
+                    reason = REASON_UNSUPPORTED if kind == UNSUPPORTED else REASON_TYPE
+                    invalid.append(
+                        InvalidValue(
+                            label.event_id,
+                            LABEL_KEY,
+                            raw_text(label.label),
+                            reason,
+                            label.timestamp.astimezone(UTC),
+                            None,
+                        )
+                    )
+            if new_state and state is not None:
+                con.execute(
+                    "INSERT INTO features VALUES (?, ?, NULL, ?, ?, NULL, 0, NULL)",
+                    [model, LABEL_KEY, state.type, received],
+                )
+            table = pa.table(
+                {
+                    "model": pa.array([model] * len(latest), type=pa.string()),
+                    "event_id": pa.array(list(latest), type=pa.string()),
+                    "label_num": pa.array(cols[NUMERIC], type=pa.float64()),
+                    "label_str": pa.array(cols[CATEGORICAL], type=pa.string()),
+                    "label_bool": pa.array(cols[BOOLEAN], type=pa.bool_()),
+                    "label_raw": pa.array([raw_text(x.label) for x in latest.values()]),
+                    "label_ts": pa.array(
+                        [x.timestamp.astimezone(UTC) for x in latest.values()], type=TIMESTAMP
+                    ),
+                    "received_at": pa.array([received] * len(latest), type=TIMESTAMP),
+                }
+            )
+            with _registered(con, "_keeneye_labels", table):
+                existing = {
+                    r[0]
+                    for r in con.execute(
+                        "SELECT event_id FROM labels WHERE model = ? AND event_id IN "
+                        "(SELECT event_id FROM _keeneye_labels)",
+                        [model],
+                    ).fetchall()
+                }
+                present = con.execute(
+                    f"SELECT count(*) FROM {info.table} WHERE event_id IN "
+                    "(SELECT event_id FROM _keeneye_labels)"
+                ).fetchall()[0][0]
+                if existing:
+                    con.execute(
+                        "DELETE FROM invalid_values WHERE model = ? AND feature = ? AND "
+                        "event_id IN (SELECT event_id FROM _keeneye_labels)",
+                        [model, LABEL_KEY],
+                    )
+                con.execute(
+                    "INSERT INTO labels SELECT *, 0 FROM _keeneye_labels "
+                    "ON CONFLICT (model, event_id) DO UPDATE SET label_num = excluded.label_num, "
+                    "label_str = excluded.label_str, label_bool = excluded.label_bool, "
+                    "label_raw = excluded.label_raw, label_ts = excluded.label_ts, "
+                    "received_at = excluded.received_at, revisions = labels.revisions + 1"
+                )
+            self._insert_invalid(con, model, invalid)
+        if new_state and state is not None:
+            info.states[LABEL_KEY] = state
+        counts: dict[str, int] = {LABEL_KEY: len(invalid)} if invalid else {}
+        return WriteReport(
+            stored=len(latest),
+            replaced=len(existing) + in_batch_repeats,
+            invalid_values=counts,
+            pending=len(latest) - int(present),
+        )
+
+    def _types(self, model: str) -> dict[str, tuple[str | None, str]]:
+        """``{feature: (column, type)}`` as committed (readers never use the writer's cache)."""
+        return {
+            str(name): (column, str(kind))
+            for name, column, kind in self._read(
+                "SELECT feature, column_name, type FROM features WHERE model = ?", [model]
+            )
+        }
+
+    def read_window(
+        self,
+        model: str,
+        start: datetime,
+        end: datetime,
+        *,
+        version: str | None = None,
+        features: Sequence[str] | None = None,
+    ) -> WindowData:
+        """Rows with ``start <= timestamp < end``, ordered by timestamp then event id.
+
+        A requested feature that was never stored comes back as an all-null column (Arrow type
+        ``null``) so that a baseline feature missing from production shows up as missing.
+        """
+        start, end = utc(start, "start"), utc(end, "end")
+        table = self._require_table(model)
+        # Catalog first, data second: columns are only ever added, so every column named by
+        # this (older) snapshot exists in the data snapshot.
+        types = self._types(model)
+        pred_type = types.get(PREDICTION_KEY, (None, ""))[1]
+        label_type = types.get(LABEL_KEY, (None, ""))[1]
+        prediction = PREDICTION_COLUMNS.get(pred_type, "prediction_num")
+        label = LABEL_COLUMNS.get(label_type, "label_num")
+        stored = {n: c for n, (c, _) in types.items() if c is not None}
+        wanted = list(stored) if features is None else list(features)
+        selected = [(n, stored[n]) for n in wanted if n in stored]
+        feature_sql = "".join(f", e.{column}" for _, column in selected)
+        sql = (
+            f"SELECT e.event_id, e.version, e.ts AS timestamp, e.{prediction} AS prediction, "
+            "e.probabilities, e.latency_seconds, l."
+            f"{label} AS label, l.label_ts AS label_timestamp{feature_sql} "
+            f"FROM {table} e LEFT JOIN labels l ON l.model = ? AND l.event_id = e.event_id "
+            "WHERE e.ts >= ? AND e.ts < ?"
+        )
+        params: list[Any] = [model, start, end]
+        if version is not None:
+            sql += " AND e.version = ?"
+            params.append(version)
+        result = self._read_arrow(sql + " ORDER BY e.ts, e.event_id", params)
+        n_system = 8
+        events = result.select(list(range(n_system)))
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+        by_name = {name: result.column(n_system + i) for i, (name, _) in enumerate(selected)}
+        for name in wanted:
+            columns[name] = by_name.get(name, pa.nulls(result.num_rows))
+        return WindowData(features=pa.table(columns), events=events)
+
+    def count_events(
+        self,
+        model: str,
+        start: datetime,
+        end: datetime,
+        *,
+        version: str | None = None,
+        bucket_seconds: int | None = None,
+    ) -> pa.Table:
+        """Event counts in ``[start, end)``.
+
+        Without ``bucket_seconds``: one row per version with events (columns ``version``,
+        ``events``); with a ``version`` filter always exactly one row. With ``bucket_seconds``:
+        buckets aligned on ``start`` (``bucket_start``, ``version``, ``events``), one row per
+        bucket and version with events, and a row with ``events = 0`` (version null, or the
+        filtered version) for each empty bucket, so that a gap in traffic is visible.
+        """
+        start, end = utc(start, "start"), utc(end, "end")
+        table = self._table(model)
+        where = "ts >= ? AND ts < ?" + (" AND version = ?" if version is not None else "")
+        filters: list[Any] = [start, end] + ([version] if version is not None else [])
+        if bucket_seconds is None:
+            rows = (
+                self._read(
+                    f"SELECT version, count(*) FROM {table} WHERE {where} "
+                    "GROUP BY version ORDER BY version",
+                    filters,
+                )
+                if table
+                else []
+            )
+            if version is not None and not rows:
+                rows = [(version, 0)]
+            return pa.table(
+                {
+                    "version": pa.array([r[0] for r in rows], type=pa.string()),
+                    "events": pa.array([int(r[1]) for r in rows], type=pa.int64()),
+                }
+            )
+        if bucket_seconds < 1:
+            raise InputError(f"bucket_seconds must be >= 1, got {bucket_seconds}")
+        step = bucket_seconds * 1_000_000
+        rows = (
+            self._read(
+                f"SELECT (epoch_us(ts) - epoch_us(?::TIMESTAMPTZ)) // ? AS bucket, version, "
+                f"count(*) FROM {table} WHERE {where} GROUP BY ALL ORDER BY bucket, version",
+                [start, step, *filters],
+            )
+            if table
+            else []
+        )
+        n_buckets = -(-int((end - start) / timedelta(microseconds=1)) // step)
+        found: dict[int, list[tuple[str, int]]] = {}
+        for bucket, row_version, count in rows:
+            found.setdefault(int(bucket), []).append((row_version, int(count)))
+        starts, versions, counts = [], [], []
+        for bucket in range(max(n_buckets, 0)):
+            at = start + timedelta(seconds=bucket * bucket_seconds)
+            for row_version, count in found.get(bucket, [(version, 0)]):
+                starts.append(at)
+                versions.append(row_version)
+                counts.append(count)
+        return pa.table(
+            {
+                "bucket_start": pa.array(starts, type=TIMESTAMP),
+                "version": pa.array(versions, type=pa.string()),
+                "events": pa.array(counts, type=pa.int64()),
+            }
+        )
+
+    def invalid_value_counts(
+        self, model: str, start: datetime, end: datetime, *, version: str | None = None
+    ) -> Mapping[str, Mapping[str, int]]:
+        """``{feature: {reason: count}}`` in the window.
+
+        Reasons: ``type`` (value of another type, stored as NULL), ``unknown_feature`` (not in
+        the version's registered schema), ``unsupported`` (a list or object) and ``missing``
+        (NULL — key absent or ``null`` — for a feature that the event's version has sent).
+        The prediction and the label are counted under ``__prediction__`` and ``__label__``.
+        """
+        start, end = utc(start, "start"), utc(end, "end")
+        table = self._table(model)
+        if table is None:
+            return {}
+        sql = (
+            "SELECT feature, reason, count(*) FROM invalid_values "
+            "WHERE model = ? AND ts >= ? AND ts < ?"
+        )
+        params: list[Any] = [model, start, end]
+        if version is not None:
+            sql += " AND version = ?"
+            params.append(version)
+        out: dict[str, dict[str, int]] = {}
+        for feature, reason, count in self._read(sql + " GROUP BY ALL", params):
+            out.setdefault(str(feature), {})[str(reason)] = int(count)
+        # Missing values: NULLs that are not invalid markers, for versions that send the feature.
+        seen: dict[str, list[str]] = {}
+        for v, f in self._read(
+            "SELECT version, feature FROM version_features WHERE model = ?", [model]
+        ):
+            seen.setdefault(str(f), []).append(str(v))
+        columns = [(n, c) for n, (c, _) in self._types(model).items() if c and n in seen]
+        if columns:
+            parts = ", ".join(
+                f"count(*) FILTER (WHERE {c} IS NULL AND list_contains(?, version))"
+                for _, c in columns
+            )
+            where = "ts >= ? AND ts < ?" + (" AND version = ?" if version is not None else "")
+            nulls = self._read(
+                f"SELECT {parts} FROM {table} WHERE {where}",
+                [*(seen[n] for n, _ in columns), start, end]
+                + ([version] if version is not None else []),
+            )[0]
+            for (name, _), null_count in zip(columns, nulls, strict=True):
+                markers = out.get(name, {}).get(REASON_TYPE, 0) + out.get(name, {}).get(
+                    REASON_UNSUPPORTED, 0
+                )
+                missing = int(null_count) - markers
+                if missing > 0:
+                    out.setdefault(name, {})[REASON_MISSING] = missing
+        return out
+
+    def feature_types(self, model: str) -> Mapping[str, str]:
+        """``{feature: type}`` with types ``numeric``, ``categorical`` or ``boolean``."""
+        return {n: t for n, (c, t) in self._types(model).items() if c is not None}
+
+    def schema_changes(self, model: str) -> pa.Table:
+        """Recorded type changes: ``feature``, ``old_type``, ``new_type``, ``changed_at``."""
+        return self._read_arrow(
+            "SELECT feature, old_type, new_type, changed_at FROM schema_changes "
+            "WHERE model = ? ORDER BY changed_at, feature",
+            [model],
+        )
+
+    def __enter__(self) -> DuckDBStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"DuckDBStore({self.path!r})"

@@ -1,0 +1,173 @@
+"""Alert rules over stored results, including the seasonal traffic decision."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from keeneye.analysis.rules import evaluate
+from keeneye.analysis.traffic import traffic_payload
+from keeneye.analysis.windows import window_at
+from keeneye.config import AlertSettings
+from keeneye.notify.alert import Severity
+from keeneye.store.records import StoredResult
+
+UTC = timezone.utc
+WEEKEND = frozenset({5, 6})
+
+
+def result(kind: str, payload: dict[str, Any], when: datetime | None = None) -> StoredResult:
+    window = window_at("daily", when or datetime(2026, 3, 4, tzinfo=UTC))
+    return StoredResult(
+        "churn", "3", kind, window.start, window.end, window.end, {"window": "daily", **payload}
+    )
+
+
+def traffic(day: datetime, events: int, day_ago: int | None, week_ago: int | None) -> StoredResult:
+    window = window_at("daily", day)
+    payload = traffic_payload(
+        window, events, {"3": events}, {"day": day_ago, "week": week_ago}, WEEKEND
+    )
+    return StoredResult(
+        "churn",
+        "*",
+        "traffic",
+        window.start,
+        window.end,
+        window.end,
+        {"window": "daily", **payload},
+    )
+
+
+SAT = datetime(2026, 3, 7, tzinfo=UTC)  # a Saturday
+MON = datetime(2026, 3, 9, tzinfo=UTC)
+WED = datetime(2026, 3, 11, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("day", "events", "day_ago", "week_ago", "fires"),
+    [
+        (SAT, 500, 1000, 510, False),  # a normal Saturday: half of Friday, same as last Saturday
+        (MON, 1000, 500, 990, False),  # a normal Monday after a Sunday
+        (SAT, 280, 1000, 510, True),  # Saturday 45 % below last Saturday
+        (MON, 550, 500, 1000, True),  # Monday 45 % below last Monday (+10 % on Sunday)
+        (WED, 550, 1000, 1000, True),  # a weekday drop seen both ways
+        (WED, 550, 1000, None, True),  # first week: the day-ago comparison decides alone
+        (WED, 1000, 550, 1000, False),  # back to normal after a bad Tuesday
+        (WED, 560, 1000, 1000, True),  # -44 %
+        (WED, 620, 1000, 1000, False),  # -38 %: inside ±40 %
+        (WED, 1450, 1000, 1000, True),  # +45 %: too much traffic alerts as well
+        (SAT, 500, 1000, None, False),  # no comparable window at all
+        (WED, 5, 10, 10, False),  # too few events to judge
+    ],
+)
+def test_traffic_rule_is_seasonal(
+    day: datetime, events: int, day_ago: int | None, week_ago: int | None, fires: bool
+) -> None:
+    alerts = evaluate([traffic(day, events, day_ago, week_ago)], AlertSettings())
+    assert bool(alerts) is fires
+    if fires:
+        (alert,) = alerts
+        assert alert.rule == "traffic" and alert.subject == "daily"
+        assert alert.key == "churn/*/traffic/daily"
+        assert alert.threshold == 0.4
+        assert alert.value is not None and abs(alert.value) > 0.4
+
+
+def test_traffic_alert_names_the_change() -> None:
+    (alert,) = evaluate([traffic(MON, 550, 500, 1000)], AlertSettings())
+    assert "45% below a week ago (1000)" in alert.summary
+    assert alert.value == pytest.approx(-0.45)
+    assert alert.details["compared_to"] == ["week"]
+
+
+def test_nonfinite_prediction_rule() -> None:
+    quiet = result("summary", {"events": 100, "prediction": {"nonfinite": 0}, "features": {}})
+    loud = result("summary", {"events": 100, "prediction": {"nonfinite": 2}, "features": {}})
+    assert evaluate([quiet], AlertSettings()) == []
+    (alert,) = evaluate([loud], AlertSettings())
+    assert alert.rule == "nonfinite_prediction" and alert.severity is Severity.CRITICAL
+    assert alert.value == 2
+
+
+def test_missing_and_out_of_range_rules() -> None:
+    features = {
+        "age": {"missing_ratio": 0.35, "baseline_missing_ratio": 0.02, "out_of_range_ratio": 0.0},
+        "income": {"missing_ratio": 0.05, "baseline_missing_ratio": 0.0, "out_of_range_ratio": 0.6},
+        "plan": {"missing_ratio": 0.08, "baseline_missing_ratio": 0.0},
+    }
+    alerts = evaluate(
+        [result("summary", {"events": 500, "prediction": {"nonfinite": 0}, "features": features})],
+        AlertSettings(),
+    )
+    assert sorted((a.rule, a.subject) for a in alerts) == [
+        ("missing_values", "age"),
+        ("out_of_range", "income"),
+    ]
+    small = result("summary", {"events": 10, "prediction": {}, "features": features})
+    assert evaluate([small], AlertSettings()) == []
+
+
+def drift(share: float, drifted: dict[str, bool], prediction: bool | None = None) -> StoredResult:
+    features = [
+        {
+            "feature": f,
+            "method": "ks",
+            "statistic": 0.3,
+            "p_value": 1e-9 if d else 0.5,
+            "effect_size": 0.3,
+            "drifted": d,
+            "threshold": 0.05,
+        }
+        for f, d in drifted.items()
+    ]
+    pred = (
+        None
+        if prediction is None
+        else {"method": "ks", "drifted": prediction, "statistic": 0.2, "p_value": 0.001}
+    )
+    return result(
+        "drift",
+        {
+            "events": 500,
+            "n_current": 500,
+            "drift_share": share,
+            "features": features,
+            "prediction": pred,
+        },
+    )
+
+
+def test_drift_rules_dataset_share_and_named_features() -> None:
+    one = drift(0.25, {"age": True, "plan": False, "income": False, "tenure": False}, True)
+    assert evaluate([one], AlertSettings()) == []
+    named = evaluate([one], AlertSettings(drift_features=["age", "prediction"]))
+    assert sorted(a.subject for a in named) == ["__prediction__", "age"]
+    anything = evaluate([one], AlertSettings(drift_features=["*"]))
+    assert sorted(a.subject for a in anything) == ["__prediction__", "age"]
+    many = drift(0.5, {"age": True, "plan": True, "income": False, "tenure": False})
+    (dataset,) = evaluate([many], AlertSettings())
+    assert dataset.rule == "dataset_drift" and dataset.value == 0.5
+    assert dataset.details["drifted"] == ["age", "plan"]
+
+
+def test_performance_and_bias_rules() -> None:
+    payload = {
+        "events": 400,
+        "labels": 200,
+        "performance": {"metrics": {"accuracy": 0.71, "f1": 0.8, "rmse": 3.0}},
+        "bias": {"value": 0.15, "normalized": 0.15, "subject": "1"},
+    }
+    settings = AlertSettings(
+        performance_min={"accuracy": 0.8, "f1": 0.7}, performance_max={"rmse": 2.5}
+    )
+    alerts = evaluate([result("performance", payload)], settings)
+    assert sorted((a.rule, a.subject) for a in alerts) == [
+        ("performance", "accuracy"),
+        ("performance", "rmse"),
+        ("prediction_bias", "prediction"),
+    ]
+    few_labels = {**payload, "labels": 10}
+    assert evaluate([result("performance", few_labels)], settings) == []

@@ -1,0 +1,211 @@
+"""The analysis inside the collector app: baseline upload, results and alerts API, a run on
+demand, and the result gauges on ``/metrics`` (parsed with prometheus_client's parser)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from keeneye.analysis.clock import ManualClock
+from keeneye.config import Settings
+from keeneye.server.app import create_app
+from keeneye.server.result_metrics import GAUGES, LAST_RUN
+from keeneye.store.duckdb import DuckDBStore
+
+from .conftest import MONDAY, labels_for, write_day
+
+
+class Client:
+    """A synchronous face on ``httpx.AsyncClient`` over the app's ASGI interface."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        async def call() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://keeneye") as c:
+                return await c.request(method, path, **kwargs)
+
+        return asyncio.run(call())
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", path, **kwargs)
+
+
+@pytest.fixture
+def client(store: DuckDBStore, clock: ManualClock) -> Iterator[Client]:
+    settings = Settings(
+        analysis={"windows": ["hourly", "daily"], "enabled": False},
+        alerts={"drift_features": ["age"]},
+    )
+    app = create_app(settings, store, clock=clock.now)
+    yield Client(app)
+    app.state.notifier.close()
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+def test_metrics_expose_the_documented_result_gauges(
+    client: Client, store: DuckDBStore, clock: ManualClock
+) -> None:
+    rng = np.random.default_rng(3)
+    baseline = pa.table(
+        {
+            "age": rng.normal(40, 10, 1000),
+            "plan": rng.choice(["basic", "pro", "team"], 1000),
+            "prediction": rng.uniform(0, 1, 1000),
+        }
+    )
+    put = client.put(
+        "/v1/models/churn/versions/1/baseline",
+        content=parquet_bytes(baseline),
+        headers={"content-type": "application/vnd.apache.parquet"},
+    )
+    assert put.status_code == 201, put.text
+    assert put.json()["rows"] == 1000 and put.json()["columns"] == ["age", "plan", "prediction"]
+
+    write_day(store, "churn", MONDAY - timedelta(days=1), 240, rng=rng)  # a Sunday before
+    events = write_day(store, "churn", MONDAY, 480, rng=rng)
+    store.write_labels("churn", labels_for(events, MONDAY + timedelta(hours=23), rng, 0.5))
+    clock.set(MONDAY + timedelta(days=1, minutes=5))
+    run = client.post("/v1/analysis/run")
+    assert run.status_code == 200, run.text
+    assert run.json()["windows"] == 2 * 25 * 2  # 2 days: 24 hours and a day, for both jobs
+
+    text = client.get("/metrics").text
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    base = {"model", "version", "window"}
+    expected_labels = {
+        "keeneye_feature_drift_score": base | {"feature", "method"},
+        "keeneye_feature_drift_pvalue": base | {"feature", "method"},
+        "keeneye_feature_drifted": base | {"feature", "method"},
+        "keeneye_dataset_drift_share": base,
+        "keeneye_feature_missing_ratio": base | {"feature"},
+        "keeneye_feature_out_of_range_ratio": base | {"feature"},
+        "keeneye_traffic_change_ratio": base | {"compared_to"},
+        "keeneye_model_performance": base | {"metric"},
+        "keeneye_prediction_bias": base,
+        "keeneye_label_coverage_ratio": base,
+    }
+    assert set(expected_labels) == set(GAUGES)
+    for name, labels in expected_labels.items():
+        assert name in families, name
+        samples = families[name].samples
+        assert samples, f"{name} has no samples"
+        assert families[name].type == "gauge"
+        for sample in samples:
+            assert set(sample.labels) == labels, (name, sample.labels)
+
+    def value(name: str, **labels: str) -> float:
+        found = [
+            s.value
+            for s in families[name].samples
+            if all(s.labels.get(k) == v for k, v in labels.items())
+        ]
+        assert len(found) == 1, (name, labels, found)
+        return float(found[0])
+
+    daily = {"model": "churn", "version": "1", "window": "daily"}
+    assert value("keeneye_feature_drifted", feature="age", method="ks", **daily) == 0.0
+    assert value("keeneye_label_coverage_ratio", **daily) == pytest.approx(0.5, abs=0.1)
+    assert 0.6 < value("keeneye_model_performance", metric="accuracy", **daily) < 1.0
+    assert value("keeneye_feature_missing_ratio", feature="plan", **daily) == 0.0
+    hourly_missing = [
+        s
+        for s in families["keeneye_feature_missing_ratio"].samples
+        if s.labels["window"] == "hourly"
+    ]
+    assert {s.labels["feature"] for s in hourly_missing} == {"age", "plan"}
+    # Monday against Sunday: twice the traffic; no week-ago window yet.
+    assert (
+        value(
+            "keeneye_traffic_change_ratio",
+            model="churn",
+            version="*",
+            window="daily",
+            compared_to="day",
+        )
+        == 1.0
+    )
+    assert families[LAST_RUN].samples[0].value == clock.now().timestamp()
+
+    results = client.get("/v1/models/churn/results", params={"kind": "drift", "version": "1"})
+    assert results.status_code == 200
+    body = results.json()["results"]
+    assert len(body) == 50 and {r["window"] for r in body} == {"hourly", "daily"}
+    assert body[0]["payload"]["reference"]["reason"] == "the version's own training data"
+
+
+def test_api_errors_and_alert_history(
+    client: Client, store: DuckDBStore, clock: ManualClock
+) -> None:
+    bad_kind = client.get("/v1/models/churn/results", params={"kind": "nope"})
+    assert bad_kind.status_code == 400
+    assert "kind: 'nope' is unknown" in bad_kind.json()["error"]["message"]
+    missing = client.get("/v1/models/ghost/results")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    bad_time = client.get("/v1/models/churn/results", params={"start": "yesterday"})
+    assert bad_time.status_code == 400
+    empty = client.put(
+        "/v1/models/churn/versions/1/baseline",
+        content=b"",
+        headers={"content-type": "application/json"},
+    )
+    assert empty.status_code == 400 and "empty" in empty.json()["error"]["message"]
+    garbage = client.post(
+        "/v1/models/churn/versions/1/baseline",
+        content=b"\x00\x01 nope",
+        headers={"content-type": "application/octet-stream"},
+    )
+    assert garbage.status_code == 400
+    assert "send Parquet" in garbage.json()["error"]["message"]
+
+    records = [{"age": 30 + i % 20, "plan": "basic"} for i in range(200)]
+    ok = client.post(
+        "/v1/models/churn/versions/1/baseline",
+        content=json.dumps(records),
+        headers={"content-type": "application/json"},
+    )
+    assert ok.status_code == 201 and ok.json()["rows"] == 200
+
+    # A day whose "age" is far outside the baseline: the named feature drifts → an alert that
+    # the notifier records in the history served by /v1/alerts.
+    rng = np.random.default_rng(8)
+    write_day(
+        store,
+        "churn",
+        MONDAY,
+        100,
+        rng=rng,
+        rows=lambda r, n: [{"age": float(a), "plan": "basic"} for a in r.normal(80, 5, n)],
+    )
+    clock.set(MONDAY + timedelta(days=1, minutes=5))
+    run = client.post("/v1/analysis/run").json()
+    assert any(
+        a["rule"] == "feature_drift" and a["key"] == "churn/1/feature_drift/age"
+        for a in run["active"]
+    )
+    history = client.get("/v1/alerts", params={"model": "churn"}).json()["alerts"]
+    assert any(h.get("rule") == "feature_drift" and h.get("status") == "firing" for h in history)

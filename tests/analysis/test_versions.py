@@ -1,0 +1,49 @@
+"""Results per model version: each version's own features, and the live version's baseline as
+the reference of a version that has none."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+
+from keeneye.analysis.clock import ManualClock
+from keeneye.analysis.runner import AnalysisRunner
+from keeneye.baseline import register_baseline
+from keeneye.config import Settings
+from keeneye.store.duckdb import DuckDBStore
+from keeneye.store.records import ModelVersion
+
+from .conftest import MONDAY, write_day
+
+
+def test_each_version_gets_its_results_and_falls_back_on_the_live_baseline(
+    store: DuckDBStore, clock: ManualClock
+) -> None:
+    rng = np.random.default_rng(12)
+    store.register_version(ModelVersion("churn", "1", clock.now()), live=True)
+    register_baseline(store, "churn", "1", {"age": rng.normal(40, 10, 800)}, now=clock.now())
+    write_day(store, "churn", MONDAY, 200, rng=rng, version="1")
+    only_age = lambda r, n: [{"age": float(a)} for a in r.normal(40, 10, n)]  # noqa: E731
+    write_day(store, "churn", MONDAY, 100, rng=rng, version="2", rows=only_age, prefix="v2-")
+    clock.set(MONDAY + timedelta(days=1, hours=1))
+    AnalysisRunner(store, Settings(analysis={"windows": ["daily"]}), clock).run_once()
+
+    summaries = {r.version: r.payload for r in store.load_results("churn", kind="summary")}
+    assert summaries["1"]["events"] == 200 and summaries["2"]["events"] == 100
+    # Version 1's baseline has only "age"; "plan" is summarised from the window itself.
+    assert set(summaries["1"]["features"]) == {"age", "plan"}
+    # Version 2 never sent "plan": it is not reported as missing for it.
+    assert set(summaries["2"]["features"]) == {"age"}
+
+    drifts = {r.version: r.payload for r in store.load_results("churn", kind="drift")}
+    assert drifts["1"]["reference"] == {
+        "kind": "baseline",
+        "version": "1",
+        "reason": "the version's own training data",
+    }
+    assert drifts["2"]["reference"]["version"] == "1"
+    assert drifts["2"]["reference"]["reason"] == "the live version's training data"
+    assert [f["feature"] for f in drifts["2"]["features"]] == ["age"]
+    traffic = store.load_results("churn", kind="traffic")
+    assert [(t.version, t.payload["by_version"]) for t in traffic] == [("*", {"1": 200, "2": 100})]

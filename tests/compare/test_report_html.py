@@ -1,0 +1,133 @@
+"""The self-contained HTML drift report: ``DriftReport.save_html`` and ``keeneye report``."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from keeneye import DriftReport, compare
+from keeneye.cli import app
+
+
+class _Page(HTMLParser):
+    """Collects what the checks need: resources loaded, table rows, scripts, element ids."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.external: list[str] = []
+        self.rows: list[tuple[str, str]] = []  # (css class, feature) of the feature table
+        self.ids: set[str] = set()
+        self.scripts: list[str] = []
+        self._in_script = False
+        self._in_feature_table = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if "id" in attributes and attributes["id"]:
+            self.ids.add(attributes["id"])
+        for name in ("src", "href"):
+            value = attributes.get(name) or ""
+            if tag in ("script", "link", "img", "iframe") and value and not value.startswith("#"):
+                self.external.append(value)
+        if tag == "table":
+            self._in_feature_table = attributes.get("id") == "feature-table"
+        if tag == "tr" and self._in_feature_table and "data-feature" in attributes:
+            self.rows.append((attributes.get("class") or "", attributes["data-feature"] or ""))
+        if tag == "script":
+            self._in_script = True
+            self.scripts.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+        if tag == "table":
+            self._in_feature_table = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts[-1] += data
+
+
+@pytest.fixture(scope="module")
+def report() -> DriftReport:
+    rng = np.random.default_rng(31)
+    n = 2000
+    ref = {
+        "age": rng.normal(40, 10, n),
+        "city": rng.choice(["Oslo", "Rome"], n),
+        "<script>alert(1)</script>": rng.normal(size=n),
+        "notes": [f"note {i}" for i in range(n)],
+    }
+    cur = {
+        "age": np.append(rng.normal(46, 10, n - 1), 1e9),
+        "city": rng.choice(["Oslo", "Rome", "Lima"], n),
+        "<script>alert(1)</script>": rng.normal(size=n),
+        "notes": [f"note {i}" for i in range(n)],
+    }
+    return compare(ref, cur)
+
+
+def _parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    page.close()
+    return page
+
+
+def test_save_html_writes_one_self_contained_page(report: DriftReport, tmp_path: Path) -> None:
+    path = report.save_html(tmp_path / "report.html")
+    html = path.read_text(encoding="utf-8")
+    page = _parse(html)
+    assert page.external == []  # nothing is fetched: no script src, stylesheet link or image
+    assert "<script>alert(1)</script>" not in html  # feature names are escaped
+    assert [feature for _, feature in page.rows] == [f.feature for f in report.features]
+    assert [css for css, _ in page.rows] == ["drift", "drift", "ok", "untested"]
+    plotly_bundle, charts_script = page.scripts
+    assert "plotly.js v" in plotly_bundle[:2000] and len(plotly_bundle) > 1_000_000
+    charts = json.loads(re.search(r"var charts = (\[.*\]);", charts_script, re.S).group(1))  # type: ignore[union-attr]
+    assert len(charts) == 3  # every tested feature has a chart; text has none
+    for chart in charts:
+        assert chart["id"] in page.ids
+        assert [trace["name"].split(" ")[0] for trace in chart["data"]] == ["reference", "current"]
+    age = next(c for c in charts if c["id"].endswith("-age-chart"))
+    assert age["data"][1]["name"] == "current (1 outside the range shown)"
+    assert sum(age["data"][0]["y"]) == pytest.approx(1.0)
+    assert sum(age["data"][1]["y"]) == pytest.approx(1.0 - 1 / 2000)
+    city = next(c for c in charts if c["id"].endswith("-city-chart"))
+    assert set(city["data"][1]["x"]) == {"Oslo", "Rome", "Lima"}
+    assert "quality-findings" in page.ids and "1 categories not in the reference: &#39;Lima&#39;" in html
+
+
+def test_notebook_html_is_a_light_fragment(report: DriftReport) -> None:
+    fragment = report._repr_html_()
+    page = _parse(fragment)
+    assert "<html" not in fragment and page.scripts == []
+    assert [feature for _, feature in page.rows] == [f.feature for f in report.features]
+
+
+def test_report_command(tmp_path: Path) -> None:
+    rng = np.random.default_rng(32)
+    for name, shift in (("ref.parquet", 0.0), ("cur.parquet", 1.0)):
+        pq.write_table(pa.table({"x": rng.normal(shift, 1, 500)}), tmp_path / name)
+    runner = CliRunner()
+    out = tmp_path / "drift.html"
+    args = ["report", str(tmp_path / "ref.parquet"), str(tmp_path / "cur.parquet")]
+    result = runner.invoke(app, [*args, "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.strip() == f"wrote {out}"
+    assert [f for _, f in _parse(out.read_text(encoding="utf-8")).rows] == ["x"]
+    missing = runner.invoke(app, ["report", str(tmp_path / "nope.parquet"), args[2], "-o", str(out)])
+    assert missing.exit_code == 2
+    assert missing.stderr.strip().endswith("nope.parquet' does not exist")
+    unwritable = runner.invoke(app, [*args, "-o", str(tmp_path / "no" / "such" / "dir.html")])
+    assert unwritable.exit_code == 2
+    assert unwritable.stderr.startswith("error: cannot write ")
+    assert "No such file or directory" in unwritable.stderr
