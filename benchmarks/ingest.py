@@ -84,6 +84,15 @@ def start_server(store: Path) -> tuple[subprocess.Popen[str], str]:
     raise SystemExit("keeneye server did not become ready")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux ``/proc``): a figure that other load on a
+    shared machine disturbs far less than wall-clock rates."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_collector(bodies: list[bytes], per_batch: int, clients: int, url: str) -> float:
     """Events per second acknowledged by the collector."""
     queue = list(range(len(bodies)))
@@ -187,7 +196,9 @@ def main() -> None:
                 for g in batches(warm, args.batch)
             ]
             run_collector(warm_bodies, args.batch, args.clients, url)
+            cpu_before = cpu_seconds(proc.pid)
             collector = run_collector(bodies, args.batch, args.clients, url)
+            server_cpu = cpu_seconds(proc.pid) - cpu_before
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
@@ -198,6 +209,10 @@ def main() -> None:
     print(f"  collector (HTTP, durable ack): {collector:12,.0f} events/s")
     print(f"  bare DuckDB Arrow insert:      {bare:12,.0f} events/s")
     print(f"  ratio bare / collector:        {bare / collector:12.2f} x")
+    print(
+        f"  collector CPU per event:       {server_cpu / args.events * 1e6:12.1f} µs "
+        f"(= {args.events / server_cpu:,.0f} events per CPU-second)"
+    )
 
 
 if __name__ == "__main__":

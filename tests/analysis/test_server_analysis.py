@@ -104,9 +104,11 @@ def test_metrics_expose_the_documented_result_gauges(
         "keeneye_dataset_drift_share": base,
         "keeneye_feature_missing_ratio": base | {"feature"},
         "keeneye_feature_out_of_range_ratio": base | {"feature"},
+        "keeneye_feature_baseline_missing_ratio": base | {"feature"},
         "keeneye_traffic_change_ratio": base | {"compared_to"},
         "keeneye_model_performance": base | {"metric"},
         "keeneye_prediction_bias": base,
+        "keeneye_prediction_bias_normalized": base,
         "keeneye_label_coverage_ratio": base,
     }
     assert set(expected_labels) == set(GAUGES)

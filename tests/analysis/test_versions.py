@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+from sklearn import metrics as skm
 
 from keeneye.analysis.clock import ManualClock
 from keeneye.analysis.runner import AnalysisRunner
 from keeneye.baseline import register_baseline
 from keeneye.config import Settings
 from keeneye.store.duckdb import DuckDBStore
-from keeneye.store.records import ModelVersion
+from keeneye.store.records import LabelEvent, ModelVersion, PredictionEvent
 
 from .conftest import MONDAY, write_day
 
@@ -47,3 +48,34 @@ def test_each_version_gets_its_results_and_falls_back_on_the_live_baseline(
     assert [f["feature"] for f in drifts["2"]["features"]] == ["age"]
     traffic = store.load_results("churn", kind="traffic")
     assert [(t.version, t.payload["by_version"]) for t in traffic] == [("*", {"1": 200, "2": 100})]
+
+
+def test_logged_probabilities_give_roc_auc_and_log_loss(
+    store: DuckDBStore, clock: ManualClock
+) -> None:
+    rng = np.random.default_rng(30)
+    y = rng.integers(0, 2, 120)
+    p1 = np.clip(0.3 * y + rng.uniform(0, 0.7, 120), 0.01, 0.99)
+    events = [
+        PredictionEvent(
+            f"p{i}",
+            "1",
+            MONDAY + timedelta(minutes=10 * i),
+            {"age": 40.0},
+            int(p1[i] >= 0.5),
+            probabilities={"0": float(1 - p1[i]), "1": float(p1[i])},
+        )
+        for i in range(120)
+    ]
+    store.write_predictions("churn", events)
+    store.write_labels(
+        "churn", [LabelEvent(e.event_id, int(y[i]), MONDAY) for i, e in enumerate(events)]
+    )
+    clock.set(MONDAY + timedelta(days=1, hours=1))
+    settings = Settings(analysis={"windows": ["daily"]})
+    AnalysisRunner(store, settings, clock, jobs=("stats",)).run_once()
+    (perf,) = store.load_results("churn", kind="performance")
+    metrics = perf.payload["performance"]["metrics"]
+    assert abs(metrics["roc_auc"] - skm.roc_auc_score(y, p1)) < 1e-12
+    assert abs(metrics["log_loss"] - skm.log_loss(y, p1)) < 1e-12
+    assert metrics["accuracy"] == skm.accuracy_score(y, (p1 >= 0.5).astype(int))

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from keeneye.analysis.clock import ManualClock, SystemClock
 from keeneye.analysis.windows import (
@@ -71,3 +74,25 @@ def test_fingerprint_change_reopens_a_window() -> None:
     assert needs_computing(late_event, first)
     replaced_label = Fingerprint(100, 5, "2026-01-09T00:00:00+00:00")
     assert needs_computing(replaced_label, Fingerprint(100, 5, "2026-01-08T00:00:00+00:00"))
+
+
+@settings(max_examples=100, derandomize=True)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+    name=st.sampled_from(["hourly", "daily"]),
+    hours=st.integers(min_value=0, max_value=200),
+)
+def test_windows_contain_their_time_and_tile_without_gaps(
+    moment: datetime, name: str, hours: int
+) -> None:
+    window = window_at(name, moment)
+    assert window.start <= moment < window.end
+    now = moment + timedelta(hours=hours)
+    tiles = list(complete_windows(name, moment, now))
+    for a, b in pairwise(tiles):
+        assert a.end == b.start
+    assert all(w.end <= now for w in tiles)
+    if tiles:  # the next window after the last complete one is not complete yet
+        assert tiles[-1].shifted(seconds=window.length.total_seconds()).end > now

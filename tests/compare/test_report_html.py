@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from keeneye import DriftReport, compare
 from keeneye.cli import app
+from keeneye.report.charts import Histogram
 
 
 class _Page(HTMLParser):
@@ -31,7 +32,7 @@ class _Page(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
-        if "id" in attributes and attributes["id"]:
+        if attributes.get("id"):
             self.ids.add(attributes["id"])
         for name in ("src", "href"):
             value = attributes.get(name) or ""
@@ -98,12 +99,22 @@ def test_save_html_writes_one_self_contained_page(report: DriftReport, tmp_path:
         assert chart["id"] in page.ids
         assert [trace["name"].split(" ")[0] for trace in chart["data"]] == ["reference", "current"]
     age = next(c for c in charts if c["id"].endswith("-age-chart"))
-    assert age["data"][1]["name"] == "current (1 outside the range shown)"
-    assert sum(age["data"][0]["y"]) == pytest.approx(1.0)
-    assert sum(age["data"][1]["y"]) == pytest.approx(1.0 - 1 / 2000)
+    histogram = report.profiles["age"].chart
+    assert isinstance(histogram, Histogram)
+    outside = sum(histogram.outside_current)
+    assert histogram.outside_current[1] >= 1  # the 1e9 is counted, not drawn
+    assert age["data"][1]["name"] == f"current ({outside} outside the range shown)"
+    assert sum(age["data"][1]["y"]) == pytest.approx(1.0 - outside / 2000)
+    assert sum(age["data"][0]["y"]) == pytest.approx(1.0 - sum(histogram.outside_reference) / 2000)
+    edges = np.asarray(histogram.edges)
+    cur_age = report.profiles["age"]
+    assert cur_age.current is not None and cur_age.current.max == 1e9 and edges[-1] < 1e9
     city = next(c for c in charts if c["id"].endswith("-city-chart"))
     assert set(city["data"][1]["x"]) == {"Oslo", "Rome", "Lima"}
-    assert "quality-findings" in page.ids and "1 categories not in the reference: &#39;Lima&#39;" in html
+    assert (
+        "quality-findings" in page.ids
+        and "1 categories not in the reference: &#39;Lima&#39;" in html
+    )
 
 
 def test_notebook_html_is_a_light_fragment(report: DriftReport) -> None:
@@ -124,7 +135,9 @@ def test_report_command(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stderr.strip() == f"wrote {out}"
     assert [f for _, f in _parse(out.read_text(encoding="utf-8")).rows] == ["x"]
-    missing = runner.invoke(app, ["report", str(tmp_path / "nope.parquet"), args[2], "-o", str(out)])
+    missing = runner.invoke(
+        app, ["report", str(tmp_path / "nope.parquet"), args[2], "-o", str(out)]
+    )
     assert missing.exit_code == 2
     assert missing.stderr.strip().endswith("nope.parquet' does not exist")
     unwritable = runner.invoke(app, [*args, "-o", str(tmp_path / "no" / "such" / "dir.html")])

@@ -347,10 +347,16 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(
         assert rows[eid]["inputs"]["x"] == float(int(eid[1:]))
 
 
-def test_collector_down_predictions_go_on_and_drops_grow() -> None:
-    with socket.socket() as sock:  # a port nobody listens on
+@pytest.fixture
+def nobody_listening() -> Iterator[str]:
+    """A URL whose port stays bound without listening: every connection is refused."""
+    with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_collector_down_predictions_go_on_and_drops_grow(nobody_listening: str) -> None:
+    url = nobody_listening
     registry = CollectorRegistry()
     m = Monitor(
         "churn",

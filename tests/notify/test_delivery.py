@@ -80,15 +80,17 @@ def test_webhook_gets_firing_no_repeat_in_cooldown_reminder_and_resolved(
     firing, reminder, resolved = webhook.received
     # apprise's json:// payload: {"version", "title", "message", "type", ...}
     assert firing["type"] == "warning"
-    assert firing["title"] == "[keeneye] WARNING churn v3: feature 'age' drifted"
+    assert firing["title"] == "[keeneye] WARNING churn v3: feature_drift age"
     body = firing["message"]
+    assert body.startswith("feature 'age' drifted\n")
     assert "model: churn  version: 3" in body
     assert "window: 2026-11-02 08:00 → 2026-11-02 09:00 UTC" in body
     assert "value: 0.31  threshold: 0.1  (3.1× the threshold)" in body
     assert f"details: {UI}/models/churn?version=3&start=2026-11-02T08%3A00%3A00%2B00%3A00" in body
     assert reminder["title"].startswith("[keeneye] STILL WARNING churn v3")
     assert resolved["type"] == "success"
-    assert resolved["title"] == "[keeneye] RESOLVED churn v3: feature 'age' drifted"
+    assert resolved["title"] == "[keeneye] RESOLVED churn v3: feature_drift age"
+    assert resolved["message"].startswith("resolved: feature 'age' drifted\n")
     assert notifier.stats().sent == 3 and notifier.stats().failed == 0
 
 
@@ -103,8 +105,8 @@ def test_email_reaches_smtp_sink_with_firing_and_resolved(smtp: SmtpSink) -> Non
     assert smtp.recipients == [["ml-team@example.com"], ["ml-team@example.com"]]
     subjects = [m["Subject"] for m in smtp.messages]
     assert subjects == [
-        "[keeneye] CRITICAL churn v3: traffic -52% against a day ago",
-        "[keeneye] RESOLVED churn v3: traffic -52% against a day ago",
+        "[keeneye] CRITICAL churn v3: traffic_change day/1d",
+        "[keeneye] RESOLVED churn v3: traffic_change day/1d",
     ]
     text = next(
         part.get_payload(decode=True).decode()

@@ -19,12 +19,14 @@ def registry() -> CollectorRegistry:
 
 
 @pytest.fixture
-def dead_url() -> str:
-    """A 127.0.0.1 URL whose port was free a moment ago: connections are refused (down)."""
+def dead_url() -> Iterator[str]:
+    """A 127.0.0.1 URL where connections are refused (the collector is down).
+
+    The port stays bound (without listening) for the whole test, so nothing else can take it.
+    """
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 class Collector:

@@ -7,6 +7,7 @@ import json
 import logging
 import math
 import os
+import socket
 import warnings
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -150,10 +151,14 @@ def test_oversize_batches_are_split(
 
 
 def test_resumes_on_its_own_when_the_collector_comes_up(
-    start_collector: Callable[..., Any], registry: CollectorRegistry, dead_url: str
+    start_collector: Callable[..., Any], registry: CollectorRegistry
 ) -> None:
-    port = int(dead_url.rsplit(":", 1)[1])
-    with monitor(dead_url, registry, max_retries=None, backoff_base=0.02, backoff_cap=0.2) as m:
+    with socket.socket() as sock:  # a port free now; the collector will take it later
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with monitor(
+        f"http://127.0.0.1:{port}", registry, max_retries=None, backoff_base=0.02, backoff_cap=0.2
+    ) as m:
         for i in range(50):
             m.log({"x": i}, 0.5)
         assert m.flush(timeout=0.5) is False  # nobody listening yet

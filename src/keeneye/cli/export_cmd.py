@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from pydantic import ValidationError
 
 from keeneye.config import Settings, load_settings
 from keeneye.errors import KeeneyeError
+
+if TYPE_CHECKING:
+    from keeneye.integrations.prometheus.options import ExportOptions
 
 export_app = typer.Typer(
     help="Write Prometheus, Alertmanager and Grafana files for keeneye.", no_args_is_help=True
@@ -31,7 +35,7 @@ def _load(config: Path | None) -> Settings:
         raise _fail(str(exc)) from exc
 
 
-def _options(config: Path | None, **overrides: object):  # type: ignore[no-untyped-def]
+def _options(config: Path | None, **overrides: object) -> ExportOptions:
     from keeneye.integrations.prometheus.options import ExportOptions
 
     try:

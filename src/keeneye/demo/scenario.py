@@ -90,7 +90,8 @@ class Scenario:
     peak_per_hour: float = 200.0
     night_share: float = 0.45
     weekend_share: float = 0.65
-    label_delay_hours: tuple[float, float] = (66.0, 78.0)
+    label_delay_days: int = 3
+    label_hour: int = 6
     jitter: float = 0.1
 
     @property
@@ -128,7 +129,6 @@ def default_scenario(start: datetime = DEFAULT_START, days: int = 21) -> Scenari
     def at(day: float, hour: float = 0.0) -> datetime:
         return start + timedelta(days=day, hours=hour)
 
-    label_lag = timedelta(hours=78)
     incidents = (
         Incident(
             "gradual_drift",
@@ -147,7 +147,7 @@ def default_scenario(start: datetime = DEFAULT_START, days: int = 21) -> Scenari
             "missing_column",
             at(11, 8),
             at(11, 20),
-            detect_by=at(11, 10),
+            detect_by=at(12, 1),
             expected=(Expectation("missing_values", "mean_smoothness"),),
             side_effects=frozenset({"missing_values"}),
             params={"feature": "mean_smoothness"},
@@ -158,7 +158,8 @@ def default_scenario(start: datetime = DEFAULT_START, days: int = 21) -> Scenari
             "concept_drift",
             at(12),
             at(14),
-            detect_by=at(14) + label_lag + HOUR,
+            # the labels of Sunday land on Wednesday 06:00; the next run reports them
+            detect_by=at(17, 1),
             expected=(Expectation("performance", "accuracy"),),
             side_effects=frozenset({"performance", "prediction_bias"}),
             params={"flip": 0.35},
@@ -180,7 +181,7 @@ def default_scenario(start: datetime = DEFAULT_START, days: int = 21) -> Scenari
             "nan_burst",
             at(16, 10),
             at(16, 11),
-            detect_by=at(16, 12),
+            detect_by=at(17, 1),
             expected=(Expectation("nonfinite_prediction", "prediction"),),
             side_effects=frozenset({"nonfinite_prediction", "performance", "prediction_bias"}),
             params={"share": 0.4},
@@ -191,7 +192,7 @@ def default_scenario(start: datetime = DEFAULT_START, days: int = 21) -> Scenari
             "rescale",
             at(17, 6),
             at(17, 18),
-            detect_by=at(17, 8),
+            detect_by=at(18, 1),
             expected=(
                 Expectation("out_of_range", "mean_area"),
                 Expectation("feature_drift", "mean_area"),
@@ -207,7 +208,7 @@ def default_scenario(start: datetime = DEFAULT_START, days: int = 21) -> Scenari
             "new_version",
             at(19),
             at(19, 1),
-            detect_by=at(19, 2),
+            detect_by=at(20, 1),
             expected=(),
             params={"version": "2"},
         ),
@@ -339,7 +340,9 @@ class Generator:
         version = self.version_at(hour_start)
         probabilities = self.models[version].predict_proba(model_input)[:, 1] if n else np.empty(0)
         predictions = np.where(nan_rows, np.nan, probabilities)
-        delays = rng.uniform(*s.label_delay_hours, n)
+        # Ground truth comes from a nightly export: the labels of a day land together,
+        # ``label_delay_days`` later at ``label_hour`` o'clock (54–78 hours after the prediction).
+        landing = hour_start.replace(hour=s.label_hour) + timedelta(days=s.label_delay_days)
         inputs = [
             {name: (None if j in missing else float(sent[i, j])) for j, name in enumerate(FEATURES)}
             for i in range(n)
@@ -350,7 +353,7 @@ class Generator:
             inputs=inputs,
             predictions=[float(p) for p in predictions],
             labels=[int(v) for v in y],
-            label_times=[t + timedelta(hours=float(d)) for t, d in zip(times, delays, strict=True)],
+            label_times=[landing] * n,
         )
 
 

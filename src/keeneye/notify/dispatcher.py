@@ -75,7 +75,7 @@ class Notifier:
     >>> n.flush(timeout=5)
     True
     >>> [m.title for m in got]
-    ['[keeneye] WARNING m v1: traffic -45%', '[keeneye] RESOLVED m v1: traffic -45%']
+    ['[keeneye] WARNING m v1: traffic_change day', '[keeneye] RESOLVED m v1: traffic_change day']
     >>> n.close()
     """
 
@@ -135,12 +135,12 @@ class Notifier:
                 state.alert = alert  # keep the latest window and value for the resolved message
                 continue
             self._active[key] = _KeyState(alert=alert, last_sent=now)
-            messages.append(format_message(alert, kind, self.public_url))
+            messages.append(format_message(alert, kind, self.public_url, at=now))
         for key in [k for k in self._active if k not in current]:
             gone = self._active.pop(key).alert
             self._record(gone, "resolved", now)
             if self.settings.send_resolved:
-                messages.append(format_message(gone, MessageKind.RESOLVED, self.public_url))
+                messages.append(format_message(gone, MessageKind.RESOLVED, self.public_url, at=now))
         for message in messages:
             self._enqueue(message, now)
         return messages

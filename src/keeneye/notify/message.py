@@ -28,6 +28,7 @@ class Message:
     title: str
     body: str
     link: str | None
+    at: datetime | None = None  # when the notifier decided to send it (the caller's clock)
 
     @property
     def level(self) -> str:
@@ -60,7 +61,13 @@ def alert_link(alert: Alert, public_url: str | None) -> str | None:
     return f"{public_url.rstrip('/')}/models/{quote(alert.model, safe='')}?{query}"
 
 
-def format_message(alert: Alert, kind: MessageKind, public_url: str | None = None) -> Message:
+def format_message(
+    alert: Alert,
+    kind: MessageKind,
+    public_url: str | None = None,
+    *,
+    at: datetime | None = None,
+) -> Message:
     """Build the title and plain-text body of a notification.
 
     >>> from keeneye.notify.alert import Severity
@@ -71,7 +78,7 @@ def format_message(alert: Alert, kind: MessageKind, public_url: str | None = Non
     ...           value=0.31, threshold=0.1)
     >>> m = format_message(a, MessageKind.FIRING)
     >>> m.title
-    "[keeneye] CRITICAL churn v3: feature 'age' drifted"
+    '[keeneye] CRITICAL churn v3: feature_drift age'
     >>> print(m.body)
     feature 'age' drifted
     model: churn  version: 3
@@ -85,7 +92,9 @@ def format_message(alert: Alert, kind: MessageKind, public_url: str | None = Non
         head = f"STILL {alert.severity.value.upper()}"
     else:
         head = alert.severity.value.upper()
-    title = f"[keeneye] {head} {alert.model} v{alert.version}: {alert.summary}"
+    # The title names the condition (rule and subject), the body's first line says what happened:
+    # rules may already put model and window into their summary.
+    title = f"[keeneye] {head} {alert.model} v{alert.version}: {alert.rule} {alert.subject}"
     lines = [
         alert.summary if kind is not MessageKind.RESOLVED else f"resolved: {alert.summary}",
         f"model: {alert.model}  version: {alert.version}",
@@ -98,7 +107,7 @@ def format_message(alert: Alert, kind: MessageKind, public_url: str | None = Non
     link = alert_link(alert, public_url)
     if link:
         lines.append(f"details: {link}")
-    return Message(kind=kind, alert=alert, title=title, body="\n".join(lines), link=link)
+    return Message(kind=kind, alert=alert, title=title, body="\n".join(lines), link=link, at=at)
 
 
 def describe_change(value: float | None, threshold: float | None) -> str | None:

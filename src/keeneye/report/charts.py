@@ -3,7 +3,8 @@
 Computed by :func:`keeneye.compare` while the columns are at hand (a report keeps no raw data).
 Numeric histograms share their bins across both sides; the bins span the 1st–99th percentiles
 of both sides (padded by 5 %) so that a few extreme values do not squash the plot into one bar;
-values outside are counted, not dropped silently.
+values outside are counted, not dropped silently. Integer-valued columns get bins centred on
+the integers.
 """
 
 from __future__ import annotations
@@ -89,10 +90,13 @@ def histogram(
     The summaries supply the percentiles that set the range, so nothing is sorted again.
 
     >>> from keeneye.stats import summarize
-    >>> a, b = np.arange(100.0), np.append(np.arange(50.0, 150.0), 1e6)
+    >>> a, b = np.arange(100.0) + 0.5, np.append(np.arange(50.0, 150.0) + 0.5, 1e6)
     >>> h = histogram(a, b, summarize(a, "numeric"), summarize(b, "numeric"), bins=4)
     >>> h.reference, h.current, h.outside_current
     ((35, 40, 25, 0), (0, 25, 41, 34), (0, 1))
+    >>> counts = np.array([0, 1, 1, 2, 2, 2])
+    >>> histogram(counts, counts, summarize(counts, "numeric"), summarize(counts, "numeric")).edges
+    (-0.5, 0.5, 1.5, 2.5)
     """
     quantiles = (reference_summary.quantiles, current_summary.quantiles)
     if not all(quantiles):
@@ -101,11 +105,17 @@ def histogram(
     hi = max(q[0.99] for q in quantiles)
     if hi <= lo:  # (nearly) constant: widen to a unit around the value
         lo, hi = lo - 0.5, hi + 0.5
-    pad = 0.05 * (hi - lo)
-    edges = np.linspace(lo - pad, hi + pad, bins + 1)
+    finite_sides = [_finite(values) for values in (reference, current)]
+    if all(np.array_equal(f, np.round(f)) for f in finite_sides):
+        # Integers: one bar per value (or per run of values) centred on the integers, so that
+        # bars do not alias into alternately full and empty bins.
+        step = max(1.0, float(np.ceil((hi - lo + 1) / bins)))
+        edges = np.arange(np.floor(lo) - 0.5, np.ceil(hi) + 0.5 + step, step)
+    else:
+        pad = 0.05 * (hi - lo)
+        edges = np.linspace(lo - pad, hi + pad, bins + 1)
     sides = []
-    for values in (reference, current):
-        finite = _finite(values)
+    for finite in finite_sides:
         counts, _ = np.histogram(finite, bins=edges)
         below = int(np.count_nonzero(finite < edges[0]))
         above = int(np.count_nonzero(finite > edges[-1]))

@@ -7,6 +7,8 @@ The page inlines plotly's JavaScript (shipped inside the ``plotly`` package, ext
 
 from __future__ import annotations
 
+import html
+import itertools
 import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -117,17 +119,22 @@ def _stats(reference: ColumnSummary | None, current: ColumnSummary | None) -> li
     return rows
 
 
+def _text(value: str) -> str:
+    # plotly renders a few HTML tags in its text (<b>, <a href> …): show names literally.
+    return html.escape(value, quote=False)
+
+
 def _figure(chart: Chart, chart_id: str, feature: str) -> dict[str, Any]:
     layout: dict[str, Any] = {
         "height": 280,
         "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
         "legend": {"orientation": "h", "y": 1.12},
         "yaxis": {"title": {"text": "share of rows"}, "tickformat": ".0%"},
-        "xaxis": {"title": {"text": feature}},
+        "xaxis": {"title": {"text": _text(feature)}},
     }
     if isinstance(chart, Histogram):
         edges = chart.edges
-        centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        centres = [(a + b) / 2 for a, b in itertools.pairwise(edges)]
         width = edges[1] - edges[0]
         data = []
         for name, counts, outside, colour in (
@@ -155,7 +162,7 @@ def _figure(chart: Chart, chart_id: str, feature: str) -> dict[str, Any]:
             {
                 "type": "bar",
                 "name": name,
-                "x": list(chart.categories),
+                "x": [_text(label) for label in chart.categories],
                 "y": list(shares),
                 "marker": {"color": colour},
             }

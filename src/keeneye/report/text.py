@@ -25,11 +25,15 @@ def number(value: float | None) -> str:
 
     >>> number(0.000012345), number(0.5), number(1234.5678), number(None), number(0.0)
     ('1.234e-05', '0.5', '1235', '-', '0')
+    >>> number(24780.4), number(-130596.04), number(2.5e9)
+    ('24780', '-130596', '2.5e+09')
     """
     if value is None or not math.isfinite(value):
         return "-"
     if value != 0 and abs(value) < 1e-3:
         return f"{value:.3e}"
+    if 1e4 <= abs(value) < 1e7:  # whole numbers read better than 2.478e+04
+        return f"{value:.0f}"
     return f"{value:.4g}"
 
 

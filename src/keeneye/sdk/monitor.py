@@ -156,10 +156,13 @@ class Monitor:
 
     Example (no collector listening: the call still returns, the event is counted as dropped):
 
+    >>> import socket
     >>> from prometheus_client import CollectorRegistry
+    >>> nobody = socket.socket()
+    >>> nobody.bind(("127.0.0.1", 0))  # bound but not listening: connections are refused
+    >>> url = f"http://127.0.0.1:{nobody.getsockname()[1]}"
     >>> registry = CollectorRegistry()
-    >>> with Monitor("churn", "3", url="http://127.0.0.1:9", registry=registry,
-    ...              max_retries=0) as monitor:
+    >>> with Monitor("churn", "3", url=url, registry=registry, max_retries=0) as monitor:
     ...     @monitor.watch
     ...     def predict(record):
     ...         return 0.7 * record["age"] / 100
@@ -171,6 +174,7 @@ class Monitor:
     ...     "keeneye_sdk_dropped_events_total",
     ...     {"model": "churn", "version": "3", "reason": "retries_exhausted"})
     1.0
+    >>> nobody.close()
     """
 
     def __init__(

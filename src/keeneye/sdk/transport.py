@@ -43,8 +43,15 @@ from keeneye.sdk.metrics import DROP_REASONS, ModelMetrics
 
 log = logging.getLogger("keeneye.sdk")
 
-#: HTTP statuses worth retrying: the same request may succeed later.
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+def retryable(status: int) -> bool:
+    """Whether the same request may succeed later: 408, 429 and every 5xx (the contract).
+
+    >>> [retryable(s) for s in (408, 429, 500, 503, 400, 401, 413)]
+    [True, True, True, True, False, False, False]
+    """
+    return status >= 500 or status in (408, 429)
+
 
 #: ``(outcome, event_ids)``: outcome is ``"sent"`` or a drop reason.
 DeliveryCallback = Callable[[str, Sequence[str]], None]
@@ -267,6 +274,8 @@ class Transport:
 
     def flush(self, timeout: float | None = None) -> bool:
         """Send everything queued now; True when all of it was delivered or dropped in time."""
+        if self._thread is threading.current_thread():
+            return False  # called from on_delivery: waiting for ourselves would never end
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             if self._thread is None and (self._queue or self._inflight):
@@ -441,7 +450,7 @@ class Transport:
                     return "sent"
                 if status == 413 and len(req.parts) > 1:
                     return "split"
-                if status not in RETRY_STATUSES:
+                if not retryable(status):
                     self._log_once(
                         f"keeneye: collector rejected {len(req.parts)} {req.kind} "
                         f"(HTTP {status}): {_error_message(response)}"

@@ -38,6 +38,10 @@ GAUGES: Mapping[str, tuple[str, list[str]]] = {
     "keeneye_feature_drifted": ("1 when the feature drifted, else 0.", ["feature", "method"]),
     "keeneye_dataset_drift_share": ("Share of tested features that drifted.", []),
     "keeneye_feature_missing_ratio": ("Share of events where the feature is missing.", ["feature"]),
+    "keeneye_feature_baseline_missing_ratio": (
+        "Share of the baseline's rows where the feature is missing.",
+        ["feature"],
+    ),
     "keeneye_feature_out_of_range_ratio": (
         "Share of a numeric feature's values outside the baseline's [min, max].",
         ["feature"],
@@ -52,6 +56,11 @@ GAUGES: Mapping[str, tuple[str, list[str]]] = {
     ),
     "keeneye_prediction_bias": (
         "Predicted minus observed (positive-class share, or mean for regression).",
+        [],
+    ),
+    "keeneye_prediction_bias_normalized": (
+        "The bias the alert rule compares: the share gap (classification), or the mean error "
+        "in label standard deviations (regression).",
         [],
     ),
     "keeneye_label_coverage_ratio": (
@@ -170,6 +179,11 @@ def _export(result: StoredResult, families: dict[str, GaugeMetricFamily]) -> Non
         for feature, info in sorted((payload.get("features") or {}).items()):
             add("keeneye_feature_missing_ratio", [feature], info.get("missing_ratio"))
             add("keeneye_feature_out_of_range_ratio", [feature], info.get("out_of_range_ratio"))
+            add(
+                "keeneye_feature_baseline_missing_ratio",
+                [feature],
+                info.get("baseline_missing_ratio"),
+            )
     elif result.kind == "traffic":
         for compared_to, info in sorted((payload.get("compared") or {}).items()):
             add("keeneye_traffic_change_ratio", [compared_to], info.get("change_ratio"))
@@ -177,5 +191,7 @@ def _export(result: StoredResult, families: dict[str, GaugeMetricFamily]) -> Non
         metrics = (payload.get("performance") or {}).get("metrics", {})
         for metric, value in sorted(metrics.items()):
             add("keeneye_model_performance", [metric], value)
-        add("keeneye_prediction_bias", [], (payload.get("bias") or {}).get("value"))
+        bias = payload.get("bias") or {}
+        add("keeneye_prediction_bias", [], bias.get("value"))
+        add("keeneye_prediction_bias_normalized", [], bias.get("normalized"))
         add("keeneye_label_coverage_ratio", [], payload.get("label_coverage"))

@@ -79,9 +79,13 @@ def _distinct(sorted_values: FloatArray) -> tuple[FloatArray, IntArray]:
 
 def _integral_at(ref: SortedReference, x: FloatArray, at_or_below: IntArray) -> FloatArray:
     """G(x) = ∫_{a₀}^{x} F_ref for x with known counts R = #ref ≤ x (0 below the minimum)."""
-    last = np.maximum(at_or_below - 1, 0)
-    out = ref.integral[last] + (at_or_below / ref.n) * (x - ref.values[last])
-    out[at_or_below == 0] = 0.0
+    last = at_or_below - 1
+    below_min = last < 0
+    last[below_min] = 0
+    out = x - ref.values[last]
+    out *= at_or_below / ref.n
+    out += ref.integral[last]
+    out[below_min] = 0.0
     return out
 
 
@@ -95,38 +99,45 @@ def compare(ref: SortedReference, current_sorted: FloatArray) -> EcdfComparison:
     n1, n2 = ref.n, current_sorted.size
     a = ref.values
     u, cum_b = _distinct(current_sorted)
-    right = np.searchsorted(a, u, side="right").astype(np.int64)
-    # #ref < u differs from #ref <= u only where u also occurs in the reference.
-    left = right.copy()
-    tied = np.flatnonzero(right > 0)
-    tied = tied[a[right[tied] - 1] == u[tied]]
-    if tied.size:
-        left[tied] = np.searchsorted(a, u[tied], side="left")
+    right = np.searchsorted(a, u, side="right")
+    # #ref < u differs from #ref ≤ u only where u also occurs in the reference.
+    tied = np.flatnonzero(a[np.maximum(right - 1, 0)] == u)
+    tied = tied[right[tied] > 0]
 
-    # --- KS: candidates where scipy's maximum and minimum can occur.
-    at_u = right / n1 - cum_b / n2
-    cum_before = np.concatenate(([0], cum_b[:-1]))
-    before_u = left / n1 - cum_before / n2
-    d_plus = float(max(at_u.max(), before_u.max()))
+    # --- KS: the candidates where scipy's maximum and minimum can occur.
+    f_ref = right / n1
+    f_cur = cum_b / n2
+    at_u = f_ref - f_cur
+    before_u = f_ref[1:] - f_cur[:-1]  # just before u_{k+1}, when no reference tie there
+    if tied.size:
+        tied_before = tied[tied > 0]
+        before_u[tied_before - 1] = (
+            np.searchsorted(a, u[tied_before], side="left") / n1 - f_cur[tied_before - 1]
+        )
+    before_first = np.searchsorted(a, u[0], side="left") / n1  # F_cur = 0 below u_1
+    d_plus = float(max(at_u.max(), before_u.max() if before_u.size else 0.0, before_first))
     d_minus = float(min(max(-at_u.min(), 0.0), 1.0))
     ks = d_minus if d_minus > d_plus else d_plus
 
-    # --- Wasserstein-1, interval by interval.
+    # --- Wasserstein-1, interval by interval; c = F_cur on [u_k, u_{k+1}).
     g_u = _integral_at(ref, u, right)
-    c = cum_b[:-1] / n2  # F_cur on [u_k, u_{k+1})
-    width = np.diff(u)
-    signed = (g_u[1:] - g_u[:-1]) - c * width  # ∫ (F_ref − c)
-    # F_ref reaches c at the reference value of index ceil(c·n1) − 1 (exact integer maths).
-    reach_index = (cum_b[:-1] * n1 + n2 - 1) // n2 - 1
-    reach = a[np.minimum(reach_index, n1 - 1)]
-    stop = np.minimum(np.maximum(reach, u[:-1]), u[1:])
-    stop_count = np.where(stop == u[1:], right[1:], np.where(stop == u[:-1], right[:-1], 0))
-    exact_reach = (stop != u[1:]) & (stop != u[:-1])
-    g_stop = np.empty_like(stop)
-    g_stop[~exact_reach] = _integral_at(ref, stop[~exact_reach], stop_count[~exact_reach])
-    g_stop[exact_reach] = ref.integral[np.minimum(reach_index[exact_reach], n1 - 1)]
-    below = c * (stop - u[:-1]) - (g_stop - g_u[:-1])  # ∫ (c − F_ref)₊
-    middle = float(np.sum(signed + 2.0 * below))
+    c = f_cur[:-1]
+    signed = np.diff(g_u)
+    signed -= c * np.diff(u)  # ∫ (F_ref − c)
+    # F_ref first reaches c at the reference value of index ceil(c·n1) − 1 (integer maths).
+    reach_index = cum_b[:-1] * n1
+    reach_index += n2 - 1
+    reach_index //= n2
+    reach_index -= 1
+    reach = a[reach_index]
+    # F_ref < c on the whole interval when it reaches c only after it: |·| = −signed.
+    total = np.where(reach >= u[1:], -signed, signed)
+    crossing = np.flatnonzero((reach > u[:-1]) & (reach < u[1:]))
+    if crossing.size:
+        k = crossing
+        below = c[k] * (reach[k] - u[k]) - (ref.integral[reach_index[k]] - g_u[k])
+        total[k] = signed[k] + 2.0 * below  # ∫ (F_ref − c) + 2 ∫ (c − F_ref)₊
+    middle = float(np.sum(total))
     head = float(g_u[0])  # (−∞, u₁): F_cur = 0, ∫ F_ref
     top = max(float(a[-1]), float(u[-1]))  # [u_m, ∞): F_cur = 1, ∫ (1 − F_ref)
     g_top = float(ref.integral[-1]) + (top - float(a[-1]))

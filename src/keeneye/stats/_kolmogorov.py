@@ -96,7 +96,7 @@ def smirnov_sf(n: int, d: float) -> float:
 def kstwo_sf(d: ArrayLike, n: ArrayLike) -> FloatArray:
     """``scipy.stats.kstwo.sf(d, n)`` for arrays of statistics and integer-valued sizes.
 
-    >>> abs(kstwo_sf([0.01], [100_000])[0] / _stats.kstwo.sf(0.01, 100_000) - 1) < 1e-9
+    >>> bool(abs(kstwo_sf([0.01], [100_000])[0] / _stats.kstwo.sf(0.01, 100_000) - 1) < 1e-9)
     True
     """
     d = np.atleast_1d(np.asarray(d, dtype=np.float64))

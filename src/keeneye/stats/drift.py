@@ -28,7 +28,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from keeneye.errors import ColumnError
 from keeneye.schema import FeatureKind
-from keeneye.stats._ecdf import compare_sorted
+from keeneye.stats._ecdf import compare
+from keeneye.stats._parallel import map_columns
 from keeneye.stats.contingency import aligned_counts, proportion_z_from_counts, table_test
 from keeneye.stats.correction import adjust_p_values
 from keeneye.stats.distance import FROM_COUNTS, bin_counts
@@ -143,7 +144,7 @@ def _numeric_pending(
     effect_method = (
         method if method in FROM_COUNTS or method == "wasserstein" else (options.numeric_effect)
     )
-    merged = compare_sorted(a, b)
+    merged = compare(ref.prepared, b)
     if effect_method == "wasserstein":
         effect = merged.wasserstein / ref.std
         details["wasserstein_raw"] = merged.wasserstein
@@ -365,25 +366,31 @@ def detect_drift(
     thresholds = dict(thresholds or {})
     _check_pins(profile, methods, thresholds)
     finished: list[FeatureDrift] = []
-    pending: list[tuple[_Pending, str]] = []
+    jobs: list[tuple[str, FeatureKind, Any, str]] = []
     for name in profile.features:
         kind = profile.kind(name)
         ref = profile.column(name)
         method = methods.get(name, AUTO)
         if isinstance(ref, UntestedReference):
             finished.append(_not_tested(name, kind, method, ref.reason, ref.n))
-            continue
-        if name not in current:
+        elif name not in current:
             finished.append(_not_tested(name, kind, method, "missing in the current data"))
-            continue
-        if isinstance(ref, NumericReference):
-            outcome = _numeric_pending(name, ref, current[name], method, options)
         else:
-            outcome = _categorical_pending(name, kind, ref, current[name], method, options)
+            jobs.append((name, kind, ref, method))
+
+    def run(job: tuple[str, FeatureKind, Any, str]) -> _Pending | FeatureDrift:
+        name, kind, ref, method = job
+        if isinstance(ref, NumericReference):
+            return _numeric_pending(name, ref, current[name], method, options)
+        return _categorical_pending(name, kind, ref, current[name], method, options)
+
+    total = sum(int(np.size(current[name])) for name, _, _, _ in jobs)
+    pending: list[tuple[_Pending, str]] = []
+    for job, outcome in zip(jobs, map_columns(run, jobs, total), strict=True):
         if isinstance(outcome, FeatureDrift):
             finished.append(outcome)
         else:
-            pending.append((outcome, method))
+            pending.append((outcome, job[3]))
     for name in current:
         if name not in profile.features:
             guessed = (

@@ -17,6 +17,8 @@ from numpy.typing import ArrayLike, NDArray
 from keeneye.errors import ColumnError, InputError
 from keeneye.schema import FeatureKind
 from keeneye.stats._clean import CategoryCounts, NumericCounts, category_counts, numeric_values
+from keeneye.stats._ecdf import SortedReference, prepare
+from keeneye.stats._parallel import map_columns
 from keeneye.stats.distance import DEFAULT_BINS, bin_counts, quantile_edges
 
 FloatArray = NDArray[np.float64]
@@ -27,6 +29,7 @@ class NumericReference:
     """A numeric reference column: sorted finite values and what the effect sizes need."""
 
     sorted_values: FloatArray
+    prepared: SortedReference  # sorted values + running ECDF integral, for KS / Wasserstein
     counts: NumericCounts
     std: float  # population std (ddof=0): the unit of the normed Wasserstein distance
     edges: FloatArray  # inner edges of the reference-quantile bins
@@ -111,6 +114,7 @@ def _fit_numeric(values: ArrayLike, bins: int) -> ColumnReference:
     edges = quantile_edges(ordered, bins)
     return NumericReference(
         sorted_values=ordered,
+        prepared=prepare(ordered),
         counts=counts,
         std=float(np.std(ordered)),
         edges=edges,
@@ -187,30 +191,34 @@ class ReferenceProfile:
         """
         if bins < 2:
             raise InputError(f"bins must be at least 2, got {bins}")
-        fitted: dict[str, ColumnReference] = {}
         resolved: dict[str, FeatureKind] = {}
         for name in kinds:
             if name not in columns:
                 raise ColumnError(name, "has a kind but no reference column; pass its values")
-        for name, values in columns.items():
+        for name in columns:
             if name not in kinds:
                 raise ColumnError(name, "has no feature kind; add it to `kinds`")
             try:
-                kind = FeatureKind(kinds[name])
+                resolved[name] = FeatureKind(kinds[name])
             except ValueError:
                 allowed = ", ".join(k.value for k in FeatureKind)
                 raise ColumnError(
                     name, f"unknown feature kind {kinds[name]!r}; use one of {allowed}"
                 ) from None
-            resolved[name] = kind
+
+        def fit_one(name: str) -> ColumnReference:
+            kind = resolved[name]
             if kind is FeatureKind.NUMERIC:
-                fitted[name] = _fit_numeric(values, bins)
-            elif kind in (FeatureKind.CATEGORICAL, FeatureKind.BOOLEAN):
-                fitted[name] = _fit_categorical(values)
-            else:
-                fitted[name] = UntestedReference(
-                    f"{kind.value} columns are not tested by the univariate drift tests"
-                )
+                return _fit_numeric(columns[name], bins)
+            if kind in (FeatureKind.CATEGORICAL, FeatureKind.BOOLEAN):
+                return _fit_categorical(columns[name])
+            return UntestedReference(
+                f"{kind.value} columns are not tested by the univariate drift tests"
+            )
+
+        names = list(columns)
+        total = sum(int(np.size(columns[name])) for name in names)
+        fitted = dict(zip(names, map_columns(fit_one, names, total), strict=True))
         return cls(fitted, resolved, bins)
 
     @property

@@ -127,7 +127,7 @@ def fleet_spec(options: ExportOptions) -> DashboardSpec:
                         "Error ratio",
                         ((n.error_ratio, "{{model}} v{{version}}"),),
                         unit="percentunit",
-                    ),  # fmt: skip
+                    ),
                     PanelSpec(
                         f"Latency {q:g} quantile",
                         ((n.latency[q], "{{model}} v{{version}}"),),
@@ -293,7 +293,7 @@ def model_spec(options: ExportOptions) -> DashboardSpec:
                         ((sel(m.LABEL_COVERAGE), "v{{version}}"),),
                         unit="percentunit",
                         width=6,
-                    ),  # fmt: skip
+                    ),
                     PanelSpec(
                         "Prediction bias", ((sel(m.PREDICTION_BIAS), "v{{version}}"),), width=6
                     ),
@@ -305,7 +305,7 @@ def model_spec(options: ExportOptions) -> DashboardSpec:
                     PanelSpec(
                         "Events queued in the SDK",
                         ((sel(m.SDK_QUEUE), "v{{version}}"),),
-                    ),  # fmt: skip
+                    ),
                     PanelSpec(
                         "Events sent and dropped per second",
                         (

@@ -28,11 +28,17 @@ FEATURE_DRIFT_PVALUE = "keeneye_feature_drift_pvalue"
 FEATURE_DRIFTED = "keeneye_feature_drifted"
 DATASET_DRIFT_SHARE = "keeneye_dataset_drift_share"
 FEATURE_MISSING = "keeneye_feature_missing_ratio"
+#: The baseline's missing share of a feature; not exported by the server yet, so the missing-
+#: values rule counts it as 0 while it is absent (as keeneye's own rule does without a baseline).
 FEATURE_BASELINE_MISSING = "keeneye_feature_baseline_missing_ratio"
 FEATURE_OUT_OF_RANGE = "keeneye_feature_out_of_range_ratio"
 TRAFFIC_CHANGE = "keeneye_traffic_change_ratio"  # labels: window, compared_to
 PERFORMANCE = "keeneye_model_performance"  # label: metric
 PREDICTION_BIAS = "keeneye_prediction_bias"
+#: What keeneye's bias rule compares (the share gap, or the mean error in label standard
+#: deviations for a regressor); not exported by the server yet, so rules fall back to the raw
+#: bias (identical for classifiers) while it is absent.
+PREDICTION_BIAS_NORMALIZED = "keeneye_prediction_bias_normalized"
 LABEL_COVERAGE = "keeneye_label_coverage_ratio"
 ANALYSIS_LAST_RUN = "keeneye_analysis_last_run_timestamp_seconds"
 

@@ -37,7 +37,9 @@ def duration_seconds(text: str) -> float:
         raise ConfigError(
             f"duration {text!r} is not a Prometheus duration; write e.g. '30s', '5m', '1h30m'"
         )
-    return float(sum(int(g or 0) * unit for g, unit in zip(match.groups(), _UNIT_SECONDS)))
+    return float(
+        sum(int(g or 0) * unit for g, unit in zip(match.groups(), _UNIT_SECONDS, strict=True))
+    )
 
 
 def format_duration(seconds: float) -> str:
@@ -50,7 +52,7 @@ def format_duration(seconds: float) -> str:
     if left != seconds or left < 0:
         raise ConfigError(f"duration of {seconds!r} seconds must be a whole, non-negative number")
     parts = []
-    for unit, suffix in zip(_UNIT_SECONDS, "wdhms"):
+    for unit, suffix in zip(_UNIT_SECONDS, "wdhms", strict=True):
         count, left = divmod(left, unit)
         if count:
             parts.append(f"{count}{suffix}")

@@ -246,7 +246,7 @@ def _traffic_tests(options: ExportOptions) -> list[dict[str, Any]]:
     return tests
 
 
-def _fast_tests(options: ExportOptions) -> list[dict[str, Any]]:  # noqa: C901 - one scenario per rule
+def _fast_tests(options: ExportOptions) -> list[dict[str, Any]]:
     t = options.thresholds
     rules: dict[str, list[AlertRule]] = {}
     for r in alerting_rules(options):

@@ -7,8 +7,10 @@ with the same thresholds, plus what only Prometheus sees (latency, errors, scrap
 
 >>> from keeneye.integrations.prometheus.options import ExportOptions
 >>> names = RecordedNames.of(ExportOptions())
->>> names.requests, names.latency[0.95]
-('model_version:keeneye_predictions:rate5m', 'model_version:keeneye_prediction_latency_seconds:p95_rate5m')
+>>> names.requests
+'model_version:keeneye_predictions:rate5m'
+>>> names.latency[0.95]
+'model_version:keeneye_prediction_latency_seconds:p95_rate5m'
 >>> [a.alert for a in alerting_rules(ExportOptions())][:3]
 ['KeeneyeTrafficChange', 'KeeneyeTrafficChange', 'KeeneyeTrafficChange']
 """
@@ -148,12 +150,8 @@ def recording_rules(options: ExportOptions) -> list[RecordingRule]:
         RecordingRule(n.nonfinite, f"sum by ({MV}) (rate({m.NONFINITE}[{rw}]))"),
     ]
     for q, name in n.latency.items():
-        rules.append(
-            RecordingRule(
-                name,
-                f"histogram_quantile({_num(q)}, sum by ({MV}, le) (rate({m.LATENCY_BUCKET}[{rw}])))",
-            )
-        )
+        buckets = f"sum by ({MV}, le) (rate({m.LATENCY_BUCKET}[{rw}]))"
+        rules.append(RecordingRule(name, f"histogram_quantile({_num(q)}, {buckets})"))
     rules += [
         RecordingRule(n.traffic, f"sum by ({MV}) (rate({m.PREDICTIONS}[{tw}]))"),
         RecordingRule(n.traffic_1d, f"sum by ({MV}) (rate({m.PREDICTIONS}[{tw}] offset 1d))"),
@@ -296,7 +294,8 @@ def alerting_rules(options: ExportOptions) -> list[AlertRule]:
             description=(
                 f"The {q:g} quantile of predict latency of model {{{{ $labels.model }}}} "
                 f"version {{{{ $labels.version }}}} is {{{{ $value | humanizeDuration }}}} over "
-                f"the last {options.rate_window}, above the SLO of {options.latency_slo_seconds:g}s."
+                f"the last {options.rate_window}, above the SLO of "
+                f"{options.latency_slo_seconds:g}s."
             ),
         ),
         AlertRule(
@@ -378,7 +377,9 @@ def alerting_rules(options: ExportOptions) -> list[AlertRule]:
     rules += [
         AlertRule(
             alert="KeeneyePredictionBias",
-            expr=_outside(m.PREDICTION_BIAS, t.prediction_bias),
+            expr=_outside(
+                f"({m.PREDICTION_BIAS_NORMALIZED} or {m.PREDICTION_BIAS})", t.prediction_bias
+            ),
             for_=options.drift_for,
             severity="warning",
             keeneye_rule="prediction_bias",
