@@ -101,6 +101,7 @@ class Outcome:
     drifted: list[str] | None = None
     versions: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    profile: str | None = None
 
     @property
     def median(self) -> float | None:
@@ -167,13 +168,18 @@ def ensure_env(env: str, console: Console, timeout: float, log_dir: Path) -> Non
     ):
         for step in steps:
             remaining = timeout - (time.monotonic() - started)
-            result = subprocess.run(
-                step,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                timeout=max(remaining, 1),
-                env={**os.environ, **PEER_ENV},
-            )
+            try:
+                result = subprocess.run(
+                    step,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    timeout=max(remaining, 1),
+                    env={**os.environ, **PEER_ENV},
+                )
+            except subprocess.TimeoutExpired:
+                raise SystemExit(
+                    f"installing {env} took over {timeout:.0f} s (--install-timeout); see {log}"
+                ) from None
             if result.returncode != 0:
                 raise SystemExit(f"installing {env} failed (exit {result.returncode}); see {log}")
     stamp.write_text(digest)
@@ -209,7 +215,11 @@ def run_contestant(
         str(args.budget),
     ]
     if args.profile and fnmatch.fnmatch(name, args.profile):
-        command += ["--profile", str(log_dir / f"profile-{name}-{rows}.pstats")]
+        if args.profiler == "py-spy":
+            command += ["--profile", str(log_dir / f"profile-{name}-{rows}.collapsed")]
+            command += ["--py-spy", str(VENVS / "profiling" / "bin" / "py-spy")]
+        else:
+            command += ["--profile", str(log_dir / f"profile-{name}-{rows}.pstats")]
     if args.nice:
         command = ["nice", "-n", str(args.nice), *command]
     label = f"{_rows_label(rows)} · {name}"
@@ -256,13 +266,16 @@ def run_contestant(
                     f"({event['seconds']:.2f} s)",
                 )
             elif kind == "profile":
-                progress.console.print(f"  profile of {name}: {event['path']}")
+                outcome.profile = event["path"]
             elif kind == "error":
                 outcome.error = event["error"]
                 stderr_log.write(event["trace"])
         process.wait()
     finally:
         timer.cancel()
+        if process.poll() is None:  # interrupted (Ctrl-C): do not leave the runner behind
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
         stderr_log.close()
     if timed_out.is_set():
         outcome.error = f"killed after the {args.timeout:.0f} s timeout"
@@ -292,10 +305,10 @@ def _parse_rows(text: str) -> list[int]:
             value = int(float(number) * scale)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"--rows: {part!r} is not a row count like 100k"
+                f"{part!r} is not a row count like 100k"
             ) from None
         if value < 1_000:
-            raise argparse.ArgumentTypeError(f"--rows: {value} is too small (use >= 1000)")
+            raise argparse.ArgumentTypeError(f"{value} is too small (use >= 1000)")
         out.append(value)
     return out
 
@@ -440,6 +453,60 @@ def targets(outcomes: list[Outcome]) -> list[tuple[str, str, bool | None]]:
     return checks
 
 
+def _frame_name(frame: str) -> str:
+    """'compare (keeneye/stats/_ecdf.py:92)' -> 'keeneye/stats/_ecdf.py:compare'."""
+    function, _, where = frame.partition(" (")
+    path = where.rstrip(")").rsplit(":", 1)[0]
+    for marker in ("site-packages/", "/src/", "/lib/python3"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            break
+    return f"{path}:{function}"
+
+
+def profile_summary(outcome: Outcome, top: int = 12) -> str:
+    """Where the time went: the leaf functions, and the deepest keeneye function on the stack."""
+    path = Path(outcome.profile or "")
+    if path.suffix == ".pstats":
+        import io
+        import pstats
+
+        buffer = io.StringIO()
+        pstats.Stats(str(path), stream=buffer).sort_stats("tottime").print_stats(top)
+        return f"profile of {outcome.contestant} ({path}):\n{buffer.getvalue()}"
+    leaves: dict[str, int] = {}
+    ours: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [f for f in stack.split(";") if not f.startswith(("thread (", "process "))]
+        if not frames:
+            continue
+        leaf = _frame_name(frames[-1])
+        if leaf.startswith("threading.py:") or "py-spy" in stack:
+            continue  # a thread waiting for its workers (or for the profiler) is idle
+        total += count
+        leaves[leaf] = leaves.get(leaf, 0) + count
+        inside = [f for f in frames if "keeneye/" in f or "drift_contestants" in f]
+        owner = _frame_name(inside[-1]) if inside else "(other)"
+        ours[owner] = ours.get(owner, 0) + count
+    lines = [
+        f"profile of {outcome.contestant} at {_rows_label(outcome.rows)} ({path}), "
+        f"{total} samples over all threads:"
+    ]
+    for title, table in (
+        ("leaf functions", leaves),
+        ("deepest keeneye (or contestant) frame", ours),
+    ):
+        lines.append(f"  by {title}:")
+        for name, count in sorted(table.items(), key=lambda kv: -kv[1])[:top]:
+            lines.append(f"    {100 * count / max(total, 1):5.1f}%  {name}")
+    return "\n".join(lines)
+
+
 def machine() -> dict[str, Any]:
     cpu = "unknown"
     try:
@@ -529,8 +596,14 @@ def main() -> int:
     parser.add_argument(
         "--profile",
         metavar="GLOB",
-        help="cProfile one extra run of the matching contestants "
-        "(e.g. 'keeneye*'); .pstats files go to benchmarks/results/logs/",
+        help="profile extra runs of the matching contestants (e.g. 'keeneye*') after timing; "
+        "files go to benchmarks/results/logs/ and the top functions are printed",
+    )
+    parser.add_argument(
+        "--profiler",
+        choices=("py-spy", "cprofile"),
+        default="py-spy",
+        help="py-spy samples every thread (default); cProfile sees the main thread only",
     )
     parser.add_argument("--list", action="store_true", help="list the contestants and exit")
     args = parser.parse_args()
@@ -550,7 +623,10 @@ def main() -> int:
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     log_dir = RESULTS / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    for env in dict.fromkeys(CONTESTANTS[n].env for n in names):
+    envs = [CONTESTANTS[n].env for n in names]
+    if args.profile and args.profiler == "py-spy":
+        envs.append("profiling")
+    for env in dict.fromkeys(envs):
         ensure_env(env, console, args.install_timeout, log_dir)
 
     results: dict[str, Any] = {
@@ -602,6 +678,11 @@ def main() -> int:
         for o in outcomes:
             if o.error:
                 console.print(f"  [red]{o.contestant} failed:[/] {o.error}", markup=True)
+
+    for outcomes in all_outcomes.values():
+        for o in outcomes:
+            if o.profile:
+                console.print(profile_summary(o))
 
     out = args.json or RESULTS / f"drift-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,7 @@ import resource
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,29 @@ def _versions(packages: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def _profile_with_py_spy(py_spy: Path, out: Path, work: Callable[[], object]) -> None:
+    """Sample this process (every thread, native frames off) while ``work`` runs.
+
+    py-spy attaches by pid and writes collapsed stacks ("frame;frame;... count" lines)
+    when interrupted; a short sleep lets it attach before the work starts.
+    """
+    import signal
+    import subprocess
+
+    command = [str(py_spy), "record", "--pid", str(os.getpid()), "--rate", "250", "--threads"]
+    command += ["--format", "raw", "--output", str(out)]
+    sampler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    try:
+        for _ in range(3):  # several runs: enough samples for short computations
+            work()
+    finally:
+        sampler.send_signal(signal.SIGINT)
+        _, err = sampler.communicate(timeout=60)
+    if not out.exists():
+        raise RuntimeError(f"py-spy wrote no profile: {err.decode(errors='replace')[-500:]}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--contestant", required=True, choices=sorted(CONTESTANTS))
@@ -78,6 +102,11 @@ def main() -> int:
     parser.add_argument("--budget", type=float, default=60.0)
     parser.add_argument("--warmup-rows", type=int, default=5_000)
     parser.add_argument("--profile", type=Path, help="after timing, profile one more run here")
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        help="profile with this py-spy binary (all threads, collapsed stacks) instead of cProfile",
+    )
     args = parser.parse_args()
     contestant = CONTESTANTS[args.contestant]
 
@@ -123,11 +152,15 @@ def main() -> int:
         if spent >= args.budget:
             break
     if args.profile is not None:
-        import cProfile
+        if args.py_spy is not None:
+            _profile_with_py_spy(args.py_spy, args.profile, lambda: contestant.run(prepared))
+        else:
+            import cProfile
 
-        profiler = cProfile.Profile(time.process_time)  # CPU time: steadier on a busy machine
-        profiler.runcall(contestant.run, prepared)
-        profiler.dump_stats(args.profile)
+            # CPU time: steadier on a busy machine; sees the calling thread only.
+            profiler = cProfile.Profile(time.process_time)
+            profiler.runcall(contestant.run, prepared)
+            profiler.dump_stats(args.profile)
         emit("profile", path=str(args.profile))
     return 0
 

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
-from keeneye.compare import compare
+from typing import TYPE_CHECKING, Any
+
 from keeneye.errors import KeeneyeError
-from keeneye.report import DriftReport
 from keeneye.schema import FeatureKind
 from keeneye.sdk import Monitor
+
+if TYPE_CHECKING:
+    from keeneye.compare import compare
+    from keeneye.report import DriftReport
 
 __version__ = "0.1.0"
 
 __all__ = ["DriftReport", "FeatureKind", "KeeneyeError", "Monitor", "__version__", "compare"]
+
+
+def __getattr__(name: str) -> Any:
+    # compare / DriftReport load scipy (~1 s): only on first use, so that `import keeneye` stays
+    # cheap for the SDK inside model servers. (keeneye/compare.py keeps `keeneye.compare(...)`
+    # working when its module was imported first and took the attribute's place.)
+    if name == "compare":
+        from keeneye.compare import compare
+
+        globals()["compare"] = compare
+        return compare
+    if name == "DriftReport":
+        from keeneye.report import DriftReport
+
+        globals()["DriftReport"] = DriftReport
+        return DriftReport
+    raise AttributeError(f"module 'keeneye' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

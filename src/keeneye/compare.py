@@ -10,6 +10,8 @@ Columns that cannot be tested become rows saying why; they never stop the compar
 from __future__ import annotations
 
 import math
+import sys
+import types
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -99,8 +101,9 @@ def compare(
         :class:`keeneye.stats.DriftOptions` (or a dict of its fields): alpha, correction,
         sample-size cut-over, effect-size thresholds …
     summaries
-        Also summarise every tested column on both sides and check the current data's
-        quality against the reference (turn off to only test for drift).
+        Also summarise every readable column on both sides, check the current data's
+        quality against the reference and keep chart data for the HTML report (turn off to
+        only test for drift).
 
     Raises
     ------
@@ -414,3 +417,19 @@ def _profiles(columns: Mapping[str, _Column]) -> dict[str, FeatureProfile]:
             chart=chart_for(column.reference, column.current, reference, current),
         )
     return profiles
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as :func:`compare`.
+
+    ``keeneye.compare`` is the function, loaded lazily by ``keeneye/__init__``. When this
+    module is imported before that happens (``from keeneye.compare import …``), Python binds
+    the package attribute ``keeneye.compare`` to the module instead; being callable, it still
+    works as ``keeneye.compare(reference, current)``.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> DriftReport:
+        return compare(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -176,10 +176,10 @@ class Settings(BaseSettings):
         env_prefix="KEENEYE_", env_nested_delimiter="__", extra="forbid"
     )
 
-    server: ServerSettings = Field(default_factory=ServerSettings)
+    server: ServerSettings = Field(default_factory=lambda: ServerSettings.model_validate({}))
     analysis: AnalysisSettings = Field(default_factory=lambda: AnalysisSettings.model_validate({}))
     alerts: AlertSettings = Field(default_factory=lambda: AlertSettings.model_validate({}))
-    notify: NotifySettings = Field(default_factory=NotifySettings)
+    notify: NotifySettings = Field(default_factory=lambda: NotifySettings.model_validate({}))
 
 
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:

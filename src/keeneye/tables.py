@@ -307,47 +307,65 @@ def _as_strings(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column
 
 
+@dataclass(frozen=True)
+class _StringStats:
+    """What kind inference needs of a string column, from one hash pass (``value_counts``)."""
+
+    valid: int  # non-missing values
+    distinct: int
+    non_numbers: int  # values that do not parse as numbers
+    example: str | None  # one of them
+    mean_length: float | None
+
+
+def _string_stats(column: pa.ChunkedArray) -> _StringStats:
+    counts = pc.value_counts(_as_strings(column))
+    values, frequency = counts.field("values"), counts.field("counts")
+    valid = pc.is_valid(values)
+    values, frequency = pc.filter(values, valid), pc.filter(frequency, valid)
+    total = int(pc.sum(frequency).as_py() or 0)
+    bad = pc.invert(pc.match_substring_regex(values, _NUMBER_PATTERN))
+    bad_values = pc.filter(values, bad)
+    length = pc.sum(pc.multiply(pc.utf8_length(values), frequency)).as_py()
+    return _StringStats(
+        valid=total,
+        distinct=len(values),
+        non_numbers=int(pc.sum(pc.filter(frequency, bad)).as_py() or 0),
+        example=bad_values[0].as_py() if len(bad_values) else None,
+        mean_length=length / total if total else None,
+    )
+
+
 def non_numbers(column: pa.ChunkedArray) -> tuple[int, int, str | None]:
     """For a string column: (values that are not numbers, non-missing values, an example).
 
     >>> non_numbers(pa.chunked_array([["1", "2.5", "cat", None]]))
     (1, 3, 'cat')
     """
-    counts = pc.value_counts(_as_strings(column))
-    values = counts.field("values")
-    numbers = pc.fill_null(pc.match_substring_regex(values, _NUMBER_PATTERN), True)
-    bad = pc.invert(numbers)
-    valid = pc.is_valid(values)
-    bad_valid = pc.and_(bad, valid)
-    total = int(pc.sum(pc.filter(counts.field("counts"), valid)).as_py() or 0)
-    n_bad = int(pc.sum(pc.filter(counts.field("counts"), bad_valid)).as_py() or 0)
-    bad_values = pc.filter(values, bad_valid)
-    return n_bad, total, (bad_values[0].as_py() if len(bad_values) else None)
+    stats = _string_stats(column)
+    return stats.non_numbers, stats.valid, stats.example
 
 
 def _string_kind(column: pa.ChunkedArray) -> KindGuess:
-    strings = _as_strings(column)
-    n_valid = len(strings) - strings.null_count
-    n_bad, total, example = non_numbers(strings)
+    stats = _string_stats(column)
+    n_bad, total = stats.non_numbers, stats.valid
     if total and 0 < n_bad <= total / 2:
         return KindGuess(
             None,
             f"mixed types: {total - n_bad} of {total} values are numbers but {n_bad} are not "
-            f"(e.g. {example!r}); fix the data, or set its kind to 'categorical' to test the "
-            "values as categories",
+            f"(e.g. {stats.example!r}); fix the data, or set its kind to 'categorical' to test "
+            "the values as categories",
         )
-    distinct = int(pc.count_distinct(strings).as_py() or 0)
-    if distinct > TEXT_MIN_DISTINCT and distinct > TEXT_DISTINCT_SHARE * n_valid:
+    if stats.distinct > TEXT_MIN_DISTINCT and stats.distinct > TEXT_DISTINCT_SHARE * total:
         return KindGuess(
             FeatureKind.TEXT,
-            f"free text or identifiers ({distinct} distinct values in {n_valid} rows); "
+            f"free text or identifiers ({stats.distinct} distinct values in {total} rows); "
             "set its kind to 'categorical' to test it anyway",
         )
-    mean_length = pc.mean(pc.utf8_length(strings)).as_py()
-    if mean_length is not None and mean_length > TEXT_MEAN_LENGTH:
+    if stats.mean_length is not None and stats.mean_length > TEXT_MEAN_LENGTH:
         return KindGuess(
             FeatureKind.TEXT,
-            f"free text (values are {mean_length:.0f} characters long on average); "
+            f"free text (values are {stats.mean_length:.0f} characters long on average); "
             "set its kind to 'categorical' to test it anyway",
         )
     return KindGuess(FeatureKind.CATEGORICAL)
@@ -357,7 +375,8 @@ def infer_kind(column: pa.ChunkedArray | pa.Array) -> KindGuess:
     """Decide how keeneye treats a column from its Arrow type and, for strings, its values.
 
     Rules: integers, floats and decimals are numeric (booleans are not); booleans are boolean;
-    strings are categorical unless they look like free text or identifiers (more than
+    dictionary-encoded integers (pandas ``category``) are categorical; strings are categorical
+    unless they look like free text or identifiers (more than
     ``TEXT_MIN_DISTINCT`` distinct values making up more than ``TEXT_DISTINCT_SHARE`` of the
     rows, or a mean length above ``TEXT_MEAN_LENGTH``), or are mostly numbers with a few
     strays (mixed types); dates and times are datetime; everything else is not tested.
@@ -372,6 +391,12 @@ def infer_kind(column: pa.ChunkedArray | pa.Array) -> KindGuess:
     if isinstance(column, pa.Array):
         column = pa.chunked_array([column])
     family = type_family(column.type)
+    if pa.types.is_dictionary(column.type) and family in ("numeric", "boolean"):
+        value_type = column.type.value_type
+        if not (pa.types.is_floating(value_type) or pa.types.is_decimal(value_type)):
+            # Dictionary-encoded integers are declared categories (pandas ``category`` of
+            # codes, polars ``Enum``), not measurements.
+            return KindGuess(FeatureKind.CATEGORICAL)
     if family == "numeric":
         return KindGuess(FeatureKind.NUMERIC)
     if family == "boolean":

@@ -149,6 +149,20 @@ def test_input_errors_exit_2_with_one_line(
     assert "Traceback" not in err
 
 
+def test_nothing_testable_exits_2_after_the_report(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"a": pa.array([], pa.float64())}), tmp_path / "empty.parquet")
+    pq.write_table(pa.table({"a": [1.0, 2.0]}), tmp_path / "two.parquet")
+    code, out, err = _run(
+        "compare", tmp_path / "two.parquet", tmp_path / "empty.parquet", "--format=json"
+    )
+    assert code == 2
+    assert json.loads(out)["dataset"]["n_tested"] == 0  # the report still says why
+    assert err.strip() == (
+        "error: none of the 1 features could be tested (e.g. 'a': not tested: no finite values "
+        "in the current data (no rows)); see the report"
+    )
+
+
 def test_usage_errors_exit_2(files: dict[str, Path]) -> None:
     code, _, err = _run("compare", files["ref.parquet"], files["same.parquet"], "--format", "xml")
     assert code == 2 and "xml" in err

@@ -114,6 +114,15 @@ def test_report_is_immutable(report: DriftReport) -> None:
         report.profiles["x"] = report.profiles["y"]  # type: ignore[index]
 
 
+def test_report_pickles(report: DriftReport) -> None:
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(report))
+    assert copy == report and copy.to_dict() == report.to_dict()
+    with pytest.raises(TypeError):
+        copy.profiles["x"] = copy.profiles["y"]  # type: ignore[index]
+
+
 def test_report_with_nothing_tested_renders() -> None:
     empty = compare(pa.table({"a": pa.array([], pa.int64())}), {"b": [1]})
     assert empty.n_tested == 0 and empty.drift_share == 0.0

@@ -84,6 +84,7 @@ def test_kinds_inferred_from_arrow_types() -> None:
             "bool": rng.integers(0, 2, size=n).astype(bool),
             "cat": rng.choice(["a", "b", "c"], size=n),
             "dict": pa.array(rng.choice(["a", "b"], size=n)).dictionary_encode(),
+            "codes": pa.array(rng.integers(0, 4, size=n)).dictionary_encode(),
             "ids": [f"user-{i}" for i in range(n)],
             "prose": ["word " * 20 + str(i % 3) for i in range(n)],
             "when": pa.array(np.arange(n).astype("datetime64[s]")),
@@ -97,6 +98,7 @@ def test_kinds_inferred_from_arrow_types() -> None:
     assert kinds["bool"].kind is FeatureKind.BOOLEAN
     assert kinds["cat"].kind is FeatureKind.CATEGORICAL
     assert kinds["dict"].kind is FeatureKind.CATEGORICAL
+    assert kinds["codes"].kind is FeatureKind.CATEGORICAL
     assert kinds["ids"].kind is FeatureKind.TEXT
     assert (
         kinds["ids"].untested is not None and "identifiers (300 distinct" in kinds["ids"].untested

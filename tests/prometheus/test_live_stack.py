@@ -231,7 +231,7 @@ def live(
             scrape_interval="1s",
             evaluation_interval="1s",
             rate_window="10s",
-            traffic_window="30s",
+            traffic_window="20s",
             traffic_for="2s",
             error_for="2s",
             group_wait="1s",
@@ -270,7 +270,7 @@ def test_incident_fires_reaches_the_webhook_and_resolves(live: dict[str, Any]) -
     sink: Sink = live["sink"]
     # 1. keeneye's metrics are scraped: the model's SDK metrics and the server's /metrics.
     wait_for("both targets up", lambda: len(prom.query("up == 1")) == 2, 30)
-    steady = f"model:keeneye_predictions:rate30s > {0.8 * RATE} < {1.2 * RATE}"
+    steady = f"model:keeneye_predictions:rate20s > {0.8 * RATE} < {1.2 * RATE}"
     wait_for("steady model rates", lambda: len(prom.query(steady)) == 2, 60)
     quiet = prom.firing()
     assert not quiet & {"KeeneyeTrafficChange", "KeeneyeNonFinitePredictions",

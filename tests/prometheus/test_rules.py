@@ -92,15 +92,17 @@ def test_customised_thresholds_pass_promtool(
 def test_a_wrong_threshold_fails_the_unit_tests(
     prometheus_tools: dict[str, str], tmp_path: Path
 ) -> None:
-    """The promtool tests can fail: rules drifting from the tests' thresholds are caught."""
+    """The promtool tests can fail: rules that drift from the tests' thresholds are caught."""
     write_prometheus_files(tmp_path, ExportOptions())
     rules = tmp_path / "rules" / "keeneye-alerts.rules.yml"
+    text = rules.read_text()
+    assert "keeneye_dataset_drift_share >= 0.5" in text
     rules.write_text(
-        rules.read_text().replace("> 0.4 or", "> 0.5 or").replace("< -0.4)", "< -0.5)")
+        text.replace("keeneye_dataset_drift_share >= 0.5", "keeneye_dataset_drift_share >= 0.7")
     )
-    run = _promtool(prometheus_tools, "test", "rules", "keeneye-traffic.test.yml", cwd=rules.parent)
+    run = _promtool(prometheus_tools, "test", "rules", "keeneye-alerts.test.yml", cwd=rules.parent)
     assert run.returncode == 1
-    assert "KeeneyeTrafficChange" in run.stdout + run.stderr
+    assert "KeeneyeDatasetDrift" in run.stdout + run.stderr
 
 
 def test_rules_follow_keeneye_thresholds() -> None:
@@ -121,7 +123,12 @@ def test_bad_options_name_the_field_and_the_fix() -> None:
         app, ["export", "prometheus", "--out", "/tmp/unused", "--scrape-interval", "1 min"]
     )
     assert result.exit_code == 2
-    assert "'1 min' is not a Prometheus duration" in result.output
+    assert "scrape_interval='1 min': duration '1 min' is not a Prometheus duration" in result.output
+    result = CliRunner().invoke(
+        app, ["export", "prometheus", "--out", "/tmp/unused", "--target", "localhost"]
+    )
+    assert result.exit_code == 2
+    assert "target 'localhost' must be host:port" in result.output
 
 
 def test_template_rendering_matches_prometheus_formats() -> None:

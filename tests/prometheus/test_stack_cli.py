@@ -6,10 +6,11 @@ import os
 from pathlib import Path
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from keeneye.cli import app
-from keeneye.integrations.stack import stack_status
+from keeneye.integrations.stack import StackError, find_binary, stack_status
 
 
 def test_stack_up_status_down(prometheus_tools: dict[str, str], tmp_path: Path) -> None:
@@ -43,3 +44,16 @@ def test_stack_up_status_down(prometheus_tools: dict[str, str], tmp_path: Path) 
             alive = False
         assert not alive, f"{info} still runs"
     assert runner.invoke(app, ["stack", "status", "--data", str(data)]).exit_code == 1
+
+
+def test_a_missing_binary_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing installed there
+    with pytest.raises(
+        StackError, match="apt-get install -y --no-install-recommends prometheus-alertmanager"
+    ):
+        find_binary("alertmanager")
+    result = CliRunner().invoke(app, ["stack", "up", "--data", str(tmp_path / "s")])
+    assert result.exit_code == 1
+    assert "is not installed: apt-get install" in result.output

@@ -8,10 +8,15 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.conftest import free_port
+
+from keeneye.store import PredictionEvent
+from keeneye.store.duckdb import DuckDBStore
 
 KEENEYE = str(Path(sys.executable).parent / "keeneye")
 TOKEN = "process-token"
@@ -97,10 +102,20 @@ def test_server_process_ingests_reports_and_stops_cleanly(tmp_path: Path) -> Non
 
 @pytest.mark.e2e
 def test_status_falls_back_to_the_store_file_and_explains_failures(tmp_path: Path) -> None:
-    (tmp_path / "keeneye.yaml").write_text("server:\n  port: 1\n  store: nothing.duckdb\n")
+    port = free_port()  # nothing listens there
+    (tmp_path / "keeneye.yaml").write_text(f"server:\n  port: {port}\n  store: k.duckdb\n")
     failed = status(cwd=tmp_path)
     assert failed.returncode == 1
-    assert "no keeneye server answers at http://127.0.0.1:1" in failed.stderr
+    assert f"no keeneye server answers at http://127.0.0.1:{port}" in failed.stderr
+    assert "pass --store PATH" in failed.stderr
+    store = DuckDBStore(tmp_path / "k.duckdb")
+    at = datetime(2026, 11, 27, tzinfo=UTC)
+    store.write_predictions("fraud", [PredictionEvent("a", "7", at, {"x": 1}, 0.1)])
+    store.close()
+    offline = status(cwd=tmp_path)  # no server: the configured store file is read instead
+    assert offline.returncode == 0, offline.stderr
+    assert "k.duckdb" in offline.stdout
+    assert re.search(r"fraud\s*│\s*7\s*│\s*7\s*│\s*1\s*│\s*0\s*│\s*0\.0 %", offline.stdout)
 
 
 @pytest.mark.e2e

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats as sps
 from scipy.spatial.distance import jensenshannon
 
@@ -126,3 +128,24 @@ def test_distances_are_zero_for_identical_samples_and_symmetric_where_defined() 
     assert wasserstein(a, b, normed=False).statistic == pytest.approx(
         wasserstein(b, a, normed=False).statistic, rel=1e-12
     )
+
+
+finite = st.floats(-1e3, 1e3, allow_nan=False) | st.integers(-3, 3).map(float)
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
+@given(
+    st.lists(finite, min_size=1, max_size=50),
+    st.lists(finite, min_size=1, max_size=50),
+    st.sampled_from([0.0, 1e6]),
+)
+def test_wasserstein_properties(a: list[float], b: list[float], offset: float) -> None:
+    x, y = np.array(a) + offset, np.array(b) + offset
+    raw = wasserstein(x, y, normed=False).statistic
+    expected = sps.wasserstein_distance(x, y)
+    # W1 is a sum of differences: when the true value is 0 (identical samples) what is left
+    # is rounding at the scale of the data, hence the absolute tolerance.
+    scale = 1e-12 * (1.0 + float(np.abs(np.r_[x, y]).max()))
+    assert raw == pytest.approx(expected, rel=1e-9, abs=scale)
+    swapped = wasserstein(y[::-1], x, normed=False).statistic
+    assert raw == pytest.approx(swapped, rel=1e-9, abs=scale)

@@ -61,7 +61,9 @@ KINDS = {
 }
 
 
-@pytest.mark.parametrize(("n_ref", "n_cur"), [(5, 5), (300, 200), (20_000, 30_000)])
+@pytest.mark.parametrize(
+    ("n_ref", "n_cur"), [(5, 5), (300, 200), (20_000, 30_000), (60_000, 700), (400, 50_000)]
+)
 def test_engine_statistics_equal_scipy_per_column(n_ref: int, n_cur: int) -> None:
     rng = np.random.default_rng(n_ref)
     ref, cur = dataset(rng, n_ref), dataset(rng, n_cur, shift=0.2)
@@ -223,6 +225,7 @@ def test_bad_columns_are_not_tested_with_a_reason_never_a_crash() -> None:
         "dates": np.arange(n).astype("datetime64[D]"),
         "complex": np.ones(n, dtype=complex),
         "text": np.array(["hello world"] * n, dtype=object),
+        "labels_as_numeric": np.array(["a", "b"] * (n // 2), dtype=object),
         "only_ref": rng.normal(size=n),
         "retyped": np.array(["a", "b"] * (n // 2), dtype=object),
         "inf_cur": rng.normal(size=n),
@@ -254,6 +257,7 @@ def test_bad_columns_are_not_tested_with_a_reason_never_a_crash() -> None:
         "only_cur": "missing in the reference data",
         "retyped": "type mismatch: reference values are str, current values are int",
         "inf_cur": "no finite values in the current data (10 NaN, 10 +inf, 10 -inf)",
+        "labels_as_numeric": "not a numeric column: 200 of 200 reference values are not numbers",
     }
     assert set(reasons) == set(expected)
     for name, fragment in expected.items():
@@ -322,7 +326,9 @@ def test_engine_properties(ref: list[float], cur: list[float], shuffle: object) 
     shuffled = list(cur)
     shuffle.shuffle(shuffled)  # type: ignore[attr-defined]
     again = detect_drift(profile, {"x": np.array(shuffled)})["x"]
-    assert result.to_dict() == again.to_dict()  # row order does not matter
+    assert result.to_dict() == again.to_dict()  # row order does not matter …
+    reordered = ReferenceProfile.fit({"x": np.array(ref[::-1])}, {"x": "numeric"})
+    assert detect_drift(reordered, {"x": np.array(cur)})["x"].to_dict() == result.to_dict()
     if result.tested:
         assert result.p_value is not None and 0.0 <= result.p_value <= 1.0
         expected = scipy_ks(ref, cur)

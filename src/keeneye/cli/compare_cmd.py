@@ -1,6 +1,7 @@
 """``keeneye compare`` (and ``keeneye report``): drift between two tables, as a CI gate.
 
-Exit codes: 0 no drift, 1 drift, 2 usage or input error (one line on stderr, no traceback).
+Exit codes: 0 no drift, 1 drift, 2 usage or input error (one line on stderr, no traceback) —
+including inputs of which no feature could be tested — 3 a bug in keeneye (with traceback).
 """
 
 from __future__ import annotations
@@ -84,6 +85,17 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_INPUT_ERROR)
 
 
+def _nothing_tested(report: Any) -> str:
+    reasons = report.not_tested
+    if not reasons:
+        return "the two inputs have no columns to compare"
+    feature, reason = next(iter(reasons.items()))
+    return (
+        f"none of the {len(reasons)} features could be tested "
+        f"(e.g. {feature!r}: {reason}); see the report"
+    )
+
+
 def _run_compare(
     reference: str,
     current: str,
@@ -127,6 +139,10 @@ _METHOD_HELP = (
     "jensen_shannon, hellinger, kl_divergence; categorical: chi_square, g_test, psi, "
     "jensen_shannon, hellinger, proportion_z."
 )
+_CORRECTION_HELP = (
+    "Multiple-testing correction of the dataset verdict: holm (default), bonferroni, bh or none."
+)
+_ALPHA_HELP = "Significance level (default 0.05)."
 _FEATURES_HELP = "Comma-separated columns to compare (default: every column)."
 _KIND_HELP = (
     "Override a column's inferred kind: COLUMN=KIND, KIND one of numeric, categorical, boolean, "
@@ -172,15 +188,9 @@ def register(app: typer.Typer) -> None:
         ),
         kind: list[str] = typer.Option([], "--kind", "-k", metavar="COLUMN=KIND", help=_KIND_HELP),
         correction: str | None = typer.Option(
-            None,
-            "--correction",
-            metavar="NAME",
-            help="Multiple-testing correction of the dataset verdict: holm (default), "
-            "bonferroni, bh or none.",
+            None, "--correction", metavar="NAME", help=_CORRECTION_HELP
         ),
-        alpha: float | None = typer.Option(
-            None, "--alpha", metavar="LEVEL", help="Significance level (default 0.05)."
-        ),
+        alpha: float | None = typer.Option(None, "--alpha", metavar="LEVEL", help=_ALPHA_HELP),
     ) -> None:
         """Compare two tables column by column and report which features drifted.
 
@@ -211,6 +221,9 @@ def register(app: typer.Typer) -> None:
             if not console.is_terminal:  # CI logs and pipes: do not squeeze into 80 columns
                 console = Console(width=PLAIN_WIDTH)
             console.print(report)
+        if report.n_tested == 0:
+            # A gate that passes because nothing could be checked would hide broken data.
+            raise _fail(_nothing_tested(report))
         raise typer.Exit(EXIT_DRIFT if report.dataset_drifted else EXIT_NO_DRIFT)
 
     _register_report(app)
@@ -241,13 +254,24 @@ def _register_report(app: typer.Typer) -> None:
             None, "--features", metavar="A,B,...", help=_FEATURES_HELP
         ),
         kind: list[str] = typer.Option([], "--kind", "-k", metavar="COLUMN=KIND", help=_KIND_HELP),
+        correction: str | None = typer.Option(
+            None, "--correction", metavar="NAME", help=_CORRECTION_HELP
+        ),
+        alpha: float | None = typer.Option(None, "--alpha", metavar="LEVEL", help=_ALPHA_HELP),
     ) -> None:
         """Write a self-contained HTML drift report (opens without network)."""
         try:
-            report = _run_compare(reference, current, method, threshold, features, kind, None, None)
+            report = _run_compare(
+                reference, current, method, threshold, features, kind, correction, alpha
+            )
             report.save_html(output)
         except KeeneyeError as exc:
             raise _fail(str(exc)) from None
         except OSError as exc:
             raise _fail(f"cannot write {str(output)!r}: {exc.strerror or exc}") from None
+        except Exception:  # a bug, not bad input: keep the traceback
+            import traceback
+
+            traceback.print_exc()
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
         typer.echo(f"wrote {output}", err=True)

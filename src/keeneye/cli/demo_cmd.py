@@ -3,6 +3,7 @@ detects, then keep serving the API and ``/metrics``."""
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from datetime import datetime
@@ -31,15 +32,19 @@ def demo(
     config: Path | None = typer.Option(
         None, "--config", help="keeneye.yaml to read (its notify.urls also get the alerts)."
     ),
+    hourly: bool = typer.Option(
+        False, "--hourly", help="Also analyse hourly windows, every simulated hour (slower)."
+    ),
 ) -> None:
     """Train a model, replay three weeks of traffic with incidents through the SDK and the
     collector, and print what keeneye detected and which notifications went out."""
     try:
-        from keeneye.demo import DemoOptions, render, run_demo
+        from keeneye.demo import DemoOptions, DemoResult, render, run_demo
     except ImportError as exc:  # scikit-learn is an optional extra
         raise MissingExtraError(exc.name or "sklearn", "demo") from exc
 
-    console = Console()
+    # Piped output (CI logs) gets a wide table instead of rich's 80-column default.
+    console = Console(width=None if sys.stdout.isatty() else 160)
     path = store or Path(tempfile.mkdtemp(prefix="keeneye-demo-")) / "demo.duckdb"
     console.print(
         f"[bold]keeneye demo[/]: {days} simulated days, store {path}; training a "
@@ -58,11 +63,10 @@ def demo(
         def advance(done: int, total: int, when: datetime) -> None:
             progress.update(task, completed=done, description=f"{when:%a %Y-%m-%d %H:%M} UTC")
 
-        def serve(url: str) -> None:
+        def serve(result: DemoResult) -> None:
             progress.stop()
-            render(result_holder[0], console) if result_holder else None
-            if once:
-                return
+            render(result, console)
+            url = result.url
             console.print(
                 f"\nserving on [bold]{url}[/]: API docs {url}/docs · models {url}/v1/models · "
                 f"alerts {url}/v1/alerts · Prometheus {url}/metrics\npress Ctrl-C to stop"
@@ -73,7 +77,6 @@ def demo(
             except KeyboardInterrupt:
                 console.print("stopping")
 
-        result_holder: list = []
         options = DemoOptions(
             store=path,
             host=host,
@@ -82,6 +85,7 @@ def demo(
             seed=seed,
             config=config,
             progress=advance,
+            hourly=hourly,
         )
         try:
             result = run_demo(options, keep_serving=None if once else serve)

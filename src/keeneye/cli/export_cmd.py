@@ -28,6 +28,15 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _explain(exc: ValidationError) -> str:
+    """One line per problem, naming the option and the value (pydantic's text is verbose)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'options'}={err.get('input')!r}: "
+        f"{str(err['msg']).removeprefix('Value error, ')}"
+        for err in exc.errors()
+    )
+
+
 def _load(config: Path | None) -> Settings:
     try:
         return load_settings(config)
@@ -40,7 +49,9 @@ def _options(config: Path | None, **overrides: object) -> ExportOptions:
 
     try:
         return ExportOptions.from_settings(_load(config), **overrides)
-    except (ValidationError, KeeneyeError) as exc:
+    except ValidationError as exc:
+        raise _fail(f"invalid export options: {_explain(exc)}") from exc
+    except KeeneyeError as exc:
         raise _fail(f"invalid export options: {exc}") from exc
 
 
@@ -77,7 +88,7 @@ def export_prometheus(
     try:
         receiver_options = ReceiverOptions.model_validate(receiver)
     except ValidationError as exc:
-        raise _fail(f"invalid receiver: {exc}") from exc
+        raise _fail(f"invalid receiver: {_explain(exc)}") from exc
     options = _options(
         config,
         server_targets=server or None,

@@ -61,9 +61,12 @@ class DemoOptions:
     seed: int = 0
     config: Path | None = None
     progress: Progress | None = None
+    hourly: bool = False  # also hourly windows, analysed every simulated hour (minutes, not s)
 
 
-def demo_settings(base: Settings, store: Path, public_url: str) -> Settings:
+def demo_settings(
+    base: Settings, store: Path, public_url: str, *, hourly: bool = False
+) -> Settings:
     """The settings the demo runs with: the user's (notification URLs included) plus the
     analysis and alert thresholds that suit its traffic — each choice explained in
     ``docs/demo.md``."""
@@ -72,7 +75,7 @@ def demo_settings(base: Settings, store: Path, public_url: str) -> Settings:
             # Daily windows: every incident is visible in a day's data, and three weeks of
             # hourly windows (504 of them, each re-opened when its labels land) cost several
             # minutes of analysis on a 2-core machine — over the demo's budget.
-            "windows": ["daily"],
+            "windows": ["hourly", "daily"] if hourly else ["daily"],
             "enabled": False,  # the replay drives the runners itself, hour by simulated hour
             "grace_seconds": 60.0,
             # Labels land 54–78 h late and are analysed at the next daily run, when their
@@ -170,12 +173,13 @@ class _Server:
 
 
 def run_demo(
-    options: DemoOptions, *, keep_serving: Callable[[str], None] | None = None
+    options: DemoOptions, *, keep_serving: Callable[[DemoResult], None] | None = None
 ) -> DemoResult:
     """Train, register, replay, analyse; return what was planned and what keeneye found.
 
-    ``keep_serving``, when given, is called with the server URL after the replay while the
-    collector still runs (the CLI waits there for Ctrl-C); the server stops when it returns.
+    ``keep_serving``, when given, is called with the result after the replay while the
+    collector still runs (the CLI prints it and waits for Ctrl-C); the server stops when it
+    returns.
     """
     if options.store.exists():
         raise InputError(
@@ -191,7 +195,9 @@ def run_demo(
     )
     clock = ManualClock(scenario.start)
     server = _Server(options.host, options.port)
-    settings = demo_settings(load_settings(options.config), options.store, server.url)
+    settings = demo_settings(
+        load_settings(options.config), options.store, server.url, hourly=options.hourly
+    )
     store = DuckDBStore(options.store, clock=clock.now)
     seen = _Collector()
     monitors: dict[str, Monitor] = {}
@@ -249,7 +255,7 @@ def run_demo(
                 heapq.heappush(pending, (label_time, event_id, label))
             events += len(batch.timestamps)
             day_done = (hour_start + HOUR - scenario.start) % DAY == timedelta(0)
-            if day_done:
+            if day_done or options.hourly:
                 # The day is over: its window completes after the grace period; the labels
                 # that landed by then are sent; the analysis runs and the notifier hears
                 # which alerts are active now.
@@ -282,7 +288,7 @@ def run_demo(
             delivery=notifier.stats(),
         )
         if keep_serving is not None:
-            keep_serving(server.url)
+            keep_serving(result)
         return result
     finally:
         for m in monitors.values():

@@ -202,6 +202,15 @@ def stack_status(data: Path) -> dict[str, dict[str, Any]]:
     }
 
 
+def _reap(pid: int) -> bool:
+    """Collect ``pid``'s exit status when it is our child (stack up and down in one process,
+    as in tests); whether it has exited."""
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] == pid
+    except ChildProcessError:  # not our child: its parent (or init) reaps it
+        return not _alive(pid)
+
+
 def _stop(pid: int, binary: str, timeout: float) -> None:
     if not _ours(pid, binary):
         return
@@ -211,15 +220,12 @@ def _stop(pid: int, binary: str, timeout: float) -> None:
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:  # reap it when it is our child (stack up and down in one process, e.g. tests)
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return
-        except ChildProcessError:
-            pass
-        if not _alive(pid):
+        if _reap(pid):
             return
         time.sleep(0.05)
     os.kill(pid, signal.SIGKILL)
+    while not _reap(pid) and time.monotonic() < deadline + 5:
+        time.sleep(0.05)
 
 
 def stack_down(data: Path, timeout: float = 15.0) -> list[str]:

@@ -115,6 +115,8 @@ def describe_change(value: float | None, threshold: float | None) -> str | None:
 
     >>> describe_change(-0.52, -0.4)
     'value: -0.52  threshold: -0.4  (1.3× the threshold)'
+    >>> describe_change(-0.5, 0.4)   # a 50 % drop against a ±40 % rule
+    'value: -0.5  threshold: 0.4  (1.2× the threshold)'
     >>> describe_change(float("nan"), 0.0)
     'value: nan  threshold: 0'
     >>> describe_change(None, None) is None
@@ -129,9 +131,9 @@ def describe_change(value: float | None, threshold: float | None) -> str | None:
         and math.isfinite(value)
         and math.isfinite(threshold)
         and threshold != 0
-        and value / threshold > 0
     ):
-        text += f"  ({value / threshold:.2g}× the threshold)"
+        # Thresholds are often magnitudes (traffic ±40 %): compare sizes, not signs.
+        text += f"  ({abs(value) / abs(threshold):.2g}× the threshold)"
     return text
 
 

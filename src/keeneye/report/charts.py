@@ -78,6 +78,16 @@ def _finite(values: np.ndarray) -> np.ndarray:
     return floats[np.isfinite(floats)]
 
 
+def _integers(
+    reference: ColumnSummary, current: ColumnSummary, finite_sides: list[np.ndarray]
+) -> bool:
+    # The extremes rule most float columns out without a pass over the data.
+    checks = [s.min for s in (reference, current)] + [s.max for s in (reference, current)]
+    if any(v is None or v != round(v) for v in checks):
+        return False
+    return all(np.array_equal(f, np.round(f)) for f in finite_sides)
+
+
 def histogram(
     reference: np.ndarray,
     current: np.ndarray,
@@ -106,7 +116,7 @@ def histogram(
     if hi <= lo:  # (nearly) constant: widen to a unit around the value
         lo, hi = lo - 0.5, hi + 0.5
     finite_sides = [_finite(values) for values in (reference, current)]
-    if all(np.array_equal(f, np.round(f)) for f in finite_sides):
+    if _integers(reference_summary, current_summary, finite_sides):
         # Integers: one bar per value (or per run of values) centred on the integers, so that
         # bars do not alias into alternately full and empty bins.
         step = max(1.0, float(np.ceil((hi - lo + 1) / bins)))
@@ -116,9 +126,10 @@ def histogram(
         edges = np.linspace(lo - pad, hi + pad, bins + 1)
     sides = []
     for finite in finite_sides:
-        counts, _ = np.histogram(finite, bins=edges)
+        # Equal-width bins given as (count, range) take numpy's fast path (no binary search).
+        counts, _ = np.histogram(finite, bins=edges.size - 1, range=(edges[0], edges[-1]))
         below = int(np.count_nonzero(finite < edges[0]))
-        above = int(np.count_nonzero(finite > edges[-1]))
+        above = finite.size - int(counts.sum()) - below
         sides.append((tuple(int(c) for c in counts), (below, above)))
     return Histogram(
         edges=tuple(float(e) for e in edges),

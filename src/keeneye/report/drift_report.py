@@ -8,7 +8,7 @@ pandas, and as a self-contained HTML file (:meth:`DriftReport.save_html`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -134,6 +134,15 @@ class DriftReport:
     def __post_init__(self) -> None:
         object.__setattr__(self, "profiles", MappingProxyType(dict(self.profiles)))
 
+    # A read-only mapping proxy does not pickle: pickle a plain dict, restore the proxy.
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "profiles": dict(self.profiles)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        self.__post_init__()
+
     # ------------------------------------------------------------------ access
 
     def __getitem__(self, feature: str) -> FeatureDrift:
@@ -142,7 +151,7 @@ class DriftReport:
                 return result
         raise KeyError(feature)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[FeatureDrift]:
         return iter(self.features)
 
     def __len__(self) -> int:

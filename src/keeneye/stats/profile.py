@@ -76,9 +76,11 @@ def numeric_problem(values: ArrayLike, side: str) -> tuple[FloatArray, NumericCo
     except InputError as exc:
         return str(exc)
     if counts.wrong_type:
+        numbers = counts.total - counts.wrong_type - counts.missing
+        prefix = "mixed types: " if numbers else "not a numeric column: "
         return (
-            f"mixed types: {counts.wrong_type} of {counts.total} {side} values are not numbers "
-            f"(e.g. {counts.wrong_type_example})"
+            f"{prefix}{counts.wrong_type} of {counts.total} {side} values are not numbers "
+            f"(e.g. {counts.wrong_type_example}); declare the column categorical if it holds labels"
         )
     if finite.size == 0:
         return f"no finite values in the {side} data ({describe_dropped(counts)})"

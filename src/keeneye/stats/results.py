@@ -9,6 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from keeneye.schema import FeatureKind
+from keeneye.stats.options import DriftOptions
+
 #: Tests that produce a p-value; everything else is a distance (effect size).
 P_VALUE_METHODS = frozenset(
     {"ks", "anderson_darling", "cramer_von_mises", "chi_square", "g_test", "proportion_z"}
@@ -97,7 +100,7 @@ class FeatureDrift:
     """
 
     feature: str
-    kind: Any  # keeneye.schema.FeatureKind
+    kind: FeatureKind | None  # None: a column of a type keeneye has no kind for (list, struct…)
     method: str
     statistic: float | None
     p_value: float | None
@@ -156,7 +159,7 @@ class DriftResults:
     n_drifted: int
     correction: str
     alpha: float
-    options: Any  # keeneye.stats.DriftOptions
+    options: DriftOptions
 
     def __getitem__(self, feature: str) -> FeatureDrift:
         for result in self.features:
