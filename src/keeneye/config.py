@@ -189,8 +189,10 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     """
     data: dict[str, Any] = {}
     # (Path("") is "." — test the variable's text, not the path, for "unset".)
-    file = Path(path) if path is not None else Path(
-        os.environ.get("KEENEYE_CONFIG", "") or DEFAULT_CONFIG_FILE
+    file = (
+        Path(path)
+        if path is not None
+        else Path(os.environ.get("KEENEYE_CONFIG", "") or DEFAULT_CONFIG_FILE)
     )
     if path is not None and not file.exists():
         raise ConfigError(f"config file {str(file)!r} does not exist")

@@ -80,8 +80,7 @@ class MissingExtraError(KeeneyeError, ImportError):
         self.module = module
         self.extra = extra
         super().__init__(
-            f"this feature needs the optional dependency {module!r}: "
-            f"pip install 'keeneye[{extra}]'"
+            f"this feature needs the optional dependency {module!r}: pip install 'keeneye[{extra}]'"
         )
 
 

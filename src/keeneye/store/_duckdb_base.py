@@ -34,6 +34,8 @@ class _Model:
     columns: dict[str, str] = field(default_factory=dict)
     version_features: set[tuple[str, str]] = field(default_factory=set)
     versions: set[str] = field(default_factory=set)
+    #: Bumped whenever ``states``/``columns``/``version_features`` are replaced.
+    generation: int = 0
 
 
 class _DuckDBBase:

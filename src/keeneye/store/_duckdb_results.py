@@ -50,6 +50,8 @@ class _ResultsMixin(_DuckDBBase):
                 [model, version, self._now()],
             )
         self._schemas[(model, version)] = frozenset(table.column_names)
+        # Batches typed before this baseline (outside the lock) must be typed again.
+        self._models.pop(model, None)
 
     def load_baseline(self, model: str, version: str) -> pa.Table | None:
         """The stored training data, or ``None`` when the version has none."""

@@ -33,11 +33,12 @@ from keeneye.store._batch import (
     TIMESTAMP,
     FeatureState,
     InvalidValue,
+    PreparedBatch,
     invalid_table,
     prepare_predictions,
     utc,
 )
-from keeneye.store._duckdb_base import _check_model, _registered
+from keeneye.store._duckdb_base import _check_model, _Model, _registered
 from keeneye.store._duckdb_results import _ResultsMixin
 from keeneye.store._duckdb_schema import LABEL_COLUMNS, PREDICTION_COLUMNS, SQL_TYPES
 from keeneye.store._duckdb_versions import _VersionsMixin
@@ -86,27 +87,65 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin):
         _check_model(model)
         if not events:
             return WriteReport(stored=0)
+        # Type the batch before taking the write lock (it is the Python-heavy part), against a
+        # snapshot of the writer's catalog; the write redoes it if the catalog moved meanwhile.
+        early = self._prepare_unlocked(model, events)
         with self._write_lock:
             try:
                 # Optimistic plain INSERT: much cheaper than INSERT OR IGNORE … RETURNING.
-                return self._write_predictions(model, events, skip_stored=False)
+                return self._write_predictions(model, events, early, skip_stored=False)
             except _AlreadyStored:
                 # A retried batch: redo it (same lock, nothing committed) skipping stored ids.
-                return self._write_predictions(model, events, skip_stored=True)
+                return self._write_predictions(model, events, early, skip_stored=True)
+
+    def _prepare_unlocked(
+        self, model: str, events: Sequence[PredictionEvent]
+    ) -> tuple[_Model, int, PreparedBatch] | None:
+        """``prepare_predictions`` outside the lock, when the catalog snapshot is complete.
+
+        Safe because the writer never mutates ``_Model.states``/``version_features`` in place
+        (it replaces them and bumps ``generation``) and schemas are only read from the cache.
+        """
+        info = self._models.get(model)
+        if info is None:
+            return None
+        generation = info.generation
+        schemas: dict[str, frozenset[str] | None] = {}
+        for version in {event.version for event in events}:
+            key = (model, version)
+            if key not in self._schemas:
+                return None  # needs a query: done under the lock
+            schemas[version] = self._schemas[key]
+        batch = prepare_predictions(
+            events,
+            info.states,
+            schema_of=schemas.__getitem__,
+            type_change_after=self._type_change_after,
+            known_pairs=info.version_features,
+        )
+        return info, generation, batch
 
     def _write_predictions(
-        self, model: str, events: Sequence[PredictionEvent], *, skip_stored: bool
+        self,
+        model: str,
+        events: Sequence[PredictionEvent],
+        early: tuple[_Model, int, PreparedBatch] | None,
+        *,
+        skip_stored: bool,
     ) -> WriteReport:
         with self._transaction() as con:
             info = self._writer_model(con, model)
             received = self._now()
-            batch = prepare_predictions(
-                events,
-                info.states,
-                schema_of=lambda version: self._schema_of(model, version),
-                type_change_after=self._type_change_after,
-                known_pairs=info.version_features,
-            )
+            if early is not None and early[0] is info and early[1] == info.generation:
+                batch = early[2]
+            else:
+                batch = prepare_predictions(
+                    events,
+                    info.states,
+                    schema_of=lambda version: self._schema_of(model, version),
+                    type_change_after=self._type_change_after,
+                    known_pairs=info.version_features,
+                )
             new_columns: dict[str, str] = {}
             for name in batch.new_features:
                 state = batch.states[name]
@@ -174,10 +213,14 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin):
                     "VALUES (?, ?, ?)",
                     [[model, v, received] for v in sorted(new_versions)],
                 )
-        # Committed: now the in-memory catalog may follow.
-        info.columns.update(new_columns)
-        info.states.update(batch.states)
-        info.version_features |= new_pairs
+        # Committed: now the in-memory catalog may follow (replaced, never mutated in place:
+        # unlocked readers may hold the old objects).
+        changed = {n: st for n, st in batch.states.items() if info.states.get(n) != st}
+        if new_columns or changed or new_pairs:
+            info.columns = {**info.columns, **new_columns}
+            info.states = {**info.states, **changed}
+            info.version_features = info.version_features | new_pairs
+            info.generation += 1
         info.versions |= new_versions
         counts: dict[str, int] = {}
         for row in invalid:
@@ -289,7 +332,8 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin):
                 )
             self._insert_invalid(con, model, invalid)
         if new_state and state is not None:
-            info.states[LABEL_KEY] = state
+            info.states = {**info.states, LABEL_KEY: state}
+            info.generation += 1
         counts: dict[str, int] = {LABEL_KEY: len(invalid)} if invalid else {}
         return WriteReport(
             stored=len(latest),
