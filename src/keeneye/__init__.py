@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from keeneye.errors import KeeneyeError
@@ -19,8 +21,7 @@ __all__ = ["DriftReport", "FeatureKind", "KeeneyeError", "Monitor", "__version__
 
 def __getattr__(name: str) -> Any:
     # compare / DriftReport load scipy (~1 s): only on first use, so that `import keeneye` stays
-    # cheap for the SDK inside model servers. (keeneye/compare.py keeps `keeneye.compare(...)`
-    # working when its module was imported first and took the attribute's place.)
+    # cheap for the SDK inside model servers.
     if name == "compare":
         from keeneye.compare import compare
 
@@ -36,3 +37,17 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
+
+
+class _Package(types.ModuleType):
+    """keeneye's module type: importing the module ``keeneye.compare`` (e.g. ``from
+    keeneye.compare import …``) must not replace the function ``keeneye.compare``, which Python
+    would otherwise do by binding the submodule to the package attribute of the same name."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "compare" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -10,8 +10,6 @@ Columns that cannot be tested become rows saying why; they never stop the compar
 from __future__ import annotations
 
 import math
-import sys
-import types
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -417,19 +415,3 @@ def _profiles(columns: Mapping[str, _Column]) -> dict[str, FeatureProfile]:
             chart=chart_for(column.reference, column.current, reference, current),
         )
     return profiles
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`compare`.
-
-    ``keeneye.compare`` is the function, loaded lazily by ``keeneye/__init__``. When this
-    module is imported before that happens (``from keeneye.compare import …``), Python binds
-    the package attribute ``keeneye.compare`` to the module instead; being callable, it still
-    works as ``keeneye.compare(reference, current)``.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> DriftReport:
-        return compare(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -209,11 +209,22 @@ def _from_columns(
         if isinstance(values, (pa.Array, pa.ChunkedArray)):
             arrays[column] = values
             continue
+        if isinstance(values, np.ndarray) and values.ndim != 1:
+            raise DataSourceError(
+                f"{role} column {column!r} has shape {values.shape}: pass one value per row "
+                "(a 1-D array)"
+            )
         try:
             arrays[column] = pa.array(values, from_pandas=from_pandas)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            objects = np.asarray(values, dtype=object)
-            unconvertible[column] = describe_mixed_types(objects)
+        except (
+            pa.ArrowInvalid,
+            pa.ArrowTypeError,
+            pa.ArrowNotImplementedError,
+            OverflowError,  # Python ints beyond 64 bits
+        ) as exc:
+            objects = np.empty(len(values), dtype=object)
+            objects[:] = list(values)
+            unconvertible[column] = describe_mixed_types(objects, exc)
             raw[column] = objects
     table = pa.table(arrays) if arrays else pa.table({})
     return LoadedTable(
@@ -236,11 +247,15 @@ def _length(values: Any, role: str, column: str) -> int:
         ) from exc
 
 
-def describe_mixed_types(values: np.ndarray) -> str:
+def describe_mixed_types(values: np.ndarray, error: Exception | None = None) -> str:
     """Say which Python types a column mixes, most common first, with an example of the rarest.
+
+    A column of a single type that Arrow still refused is described by Arrow's ``error``.
 
     >>> describe_mixed_types(np.array([1, 2, "cat", None], dtype=object))
     "mixed types: 2 int, 1 str (e.g. 'cat')"
+    >>> describe_mixed_types(np.array([2**70], dtype=object), OverflowError("too large"))
+    'values cannot be stored as one column (int): too large'
     """
     counts: Counter[str] = Counter()
     example: dict[str, object] = {}
@@ -252,8 +267,10 @@ def describe_mixed_types(values: np.ndarray) -> str:
         example.setdefault(type_name, value)
     ranked = counts.most_common()
     parts = ", ".join(f"{n} {t}" for t, n in ranked)
-    if not ranked:
-        return "mixed types"
+    if len(ranked) < 2:
+        detail = str(error).strip().splitlines()[0] if error is not None else "unknown reason"
+        type_name = ranked[0][0] if ranked else "no values"
+        return f"values cannot be stored as one column ({type_name}): {detail}"
     rarest = ranked[-1][0]
     return f"mixed types: {parts} (e.g. {example[rarest]!r})"
 

@@ -34,10 +34,11 @@ _uniform_column = st.one_of(
 )
 
 
-def _frame(columns: dict[str, list[object]], rows: int) -> pd.DataFrame:
-    return pd.DataFrame(
-        {name: pd.Series((values * rows)[:rows], dtype=object) for name, values in columns.items()}
-    )
+def _frame(columns: dict[str, list[object]], rows: int, as_pandas: bool) -> object:
+    data = {name: (values * rows)[:rows] for name, values in columns.items()}
+    if not as_pandas:
+        return data
+    return pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in data.items()})
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
@@ -45,14 +46,18 @@ def _frame(columns: dict[str, list[object]], rows: int) -> pd.DataFrame:
     reference=st.dictionaries(st.sampled_from("abcde"), st.one_of(_column, _uniform_column)),
     current=st.dictionaries(st.sampled_from("abcde"), st.one_of(_column, _uniform_column)),
     rows=st.integers(min_value=0, max_value=40),
+    as_pandas=st.booleans(),
 )
 def test_any_columns_give_a_report_with_a_verdict_or_a_reason(
-    reference: dict[str, list[object]], current: dict[str, list[object]], rows: int
+    reference: dict[str, list[object]],
+    current: dict[str, list[object]],
+    rows: int,
+    as_pandas: bool,
 ) -> None:
-    ref = _frame({k: v for k, v in reference.items() if v}, rows)
-    cur = _frame({k: v for k, v in current.items() if v}, rows)
-    report = compare(ref, cur)
-    assert {f.feature for f in report.features} == set(ref.columns) | set(cur.columns)
+    ref_columns = {k: v for k, v in reference.items() if v}
+    cur_columns = {k: v for k, v in current.items() if v}
+    report = compare(_frame(ref_columns, rows, as_pandas), _frame(cur_columns, rows, as_pandas))
+    assert {f.feature for f in report.features} == set(ref_columns) | set(cur_columns)
     for result in report.features:
         if result.drifted is None:
             assert result.reason is not None and result.reason.startswith("not tested: ")
@@ -77,6 +82,7 @@ def test_row_order_does_not_change_the_report(seed: int) -> None:
     cur = {"x": rng.normal(0.2, 1, n), "c": rng.choice(["a", "b", "c"], n)}
     order = rng.permutation(n)
     shuffled = {name: values[order] for name, values in cur.items()}
-    assert compare(ref, cur, summaries=False).features == compare(
-        ref, shuffled, summaries=False
-    ).features
+    assert (
+        compare(ref, cur, summaries=False).features
+        == compare(ref, shuffled, summaries=False).features
+    )

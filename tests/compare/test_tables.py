@@ -142,6 +142,16 @@ def test_dict_with_mixed_list_is_described() -> None:
     assert loaded.num_rows == 4
 
 
+def test_unstorable_values_are_described_not_raised() -> None:
+    loaded = load_table({"big": [2**70, 1], "ok": [1, 2]}, role="current")
+    assert loaded.table.column_names == ["ok"]
+    assert loaded.unconvertible["big"].startswith("values cannot be stored as one column (int): ")
+    objects = load_table({"o": [object(), object()]}).unconvertible["o"]
+    assert objects.startswith("values cannot be stored as one column (object): Could not convert")
+    with pytest.raises(DataSourceError, match=r"column 'm' has shape \(3, 2\): pass one value"):
+        load_table({"m": np.zeros((3, 2))}, role="current")
+
+
 def test_csv_reads_empty_cells_as_missing(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_text("city,n\nOslo,1\n,2\nRome,\n")

@@ -88,6 +88,16 @@ def test_server_process_ingests_reports_and_stops_cleanly(tmp_path: Path) -> Non
         assert shown.returncode == 0, shown.stderr
         row = next(line for line in shown.stdout.splitlines() if "churn" in line)
         assert re.search(r"churn\s*│\s*2\s*│\s*2\s*│\s*100\s*│\s*25\s*│\s*25\.0 %", row), row
+        # DuckDB lets one process hold the file: a second server says so and exits.
+        second = subprocess.run(
+            [KEENEYE, "server", "--port", "0", "--store", str(store)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
+        )
+        assert second.returncode == 1
+        assert "is a keeneye server already using it?" in second.stderr
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)

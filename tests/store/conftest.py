@@ -1,19 +1,20 @@
 """The store conformance suite runs against every backend listed in ``BACKENDS``.
 
-A backend joins by adding a factory ``(directory, clock) -> EventStore`` here; every test in
-``tests/store/`` then runs against it (a real database, never a fake).
+A backend joins by adding an entry to ``BACKENDS`` here; every test in ``tests/store/`` then
+runs against it (a real database, never a fake).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from keeneye.store import open_store
 from keeneye.store.base import EventStore
-from keeneye.store.duckdb import DuckDBStore
 
 T0 = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)
 
@@ -32,11 +33,19 @@ class FakeClock:
         return self.now
 
 
-def _duckdb(directory: Path, clock: FakeClock) -> EventStore:
-    return DuckDBStore(directory / "keeneye.duckdb", clock=clock, type_change_after=5)
+@dataclass(frozen=True)
+class Backend:
+    """How the suite reaches one backend: a store URL for ``open_store`` in a test directory."""
+
+    name: str
+    location: Callable[[Path], str]
 
 
-BACKENDS: dict[str, Callable[[Path, FakeClock], EventStore]] = {"duckdb": _duckdb}
+#: Every backend the suite runs against. ``open_store(location, clock=…,
+#: type_change_after=…)`` must accept these options.
+BACKENDS: dict[str, Backend] = {
+    "duckdb": Backend("duckdb", lambda directory: f"duckdb://{directory / 'keeneye.duckdb'}"),
+}
 
 
 @pytest.fixture
@@ -45,14 +54,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture(params=sorted(BACKENDS))
-def backend(request: pytest.FixtureRequest) -> Callable[[Path, FakeClock], EventStore]:
+def backend(request: pytest.FixtureRequest) -> Backend:
     return BACKENDS[request.param]
 
 
 @pytest.fixture
-def store(
-    backend: Callable[[Path, FakeClock], EventStore], tmp_path: Path, clock: FakeClock
-) -> Iterator[EventStore]:
-    opened = backend(tmp_path, clock)
+def store(backend: Backend, tmp_path: Path, clock: FakeClock) -> Iterator[EventStore]:
+    opened = open_store(backend.location(tmp_path), clock=clock, type_change_after=5)
     yield opened
     opened.close()

@@ -11,7 +11,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
-from tests.store.conftest import T0
+from tests.store.conftest import T0, Backend
 
 from keeneye.store import EventStore, PredictionEvent, open_store
 
@@ -33,10 +33,10 @@ WRITER = textwrap.dedent(
 )
 
 
-def test_committed_batches_survive_sigkill(tmp_path: Path) -> None:
-    path = tmp_path / "store.duckdb"
+def test_committed_batches_survive_sigkill(tmp_path: Path, backend: Backend) -> None:
+    location = backend.location(tmp_path)
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path), "5"],
+        [sys.executable, "-c", WRITER, location, "5"],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -49,7 +49,7 @@ def test_committed_batches_survive_sigkill(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    store = open_store(path)
+    store = open_store(location)
     try:
         summary = store.model_summary("m")
         assert summary.events == 500

@@ -256,9 +256,9 @@ def run_demo(
             events += len(batch.timestamps)
             day_done = (hour_start + HOUR - scenario.start) % DAY == timedelta(0)
             if day_done or options.hourly:
-                # The day is over: its window completes after the grace period; the labels
-                # that landed by then are sent; the analysis runs and the notifier hears
-                # which alerts are active now.
+                # A window is over (the day; with --hourly, the hour): it completes after the
+                # grace period; the labels that landed by then are sent; the analysis runs and
+                # the notifier hears which alerts are active now.
                 now = hour_start + HOUR + grace
                 clock.set(now)
                 while pending and pending[0][0] <= now:

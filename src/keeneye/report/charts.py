@@ -113,17 +113,21 @@ def histogram(
         return None
     lo = min(q[0.01] for q in quantiles)
     hi = max(q[0.99] for q in quantiles)
-    if hi <= lo:  # (nearly) constant: widen to a unit around the value
-        lo, hi = lo - 0.5, hi + 0.5
+    scale = max(abs(lo), abs(hi), 1.0)
+    if hi - lo <= scale * 1e-9:  # (nearly) constant, at the values' precision: widen
+        lo, hi = lo - max(0.5, scale * 1e-6), hi + max(0.5, scale * 1e-6)
     finite_sides = [_finite(values) for values in (reference, current)]
-    if _integers(reference_summary, current_summary, finite_sides):
-        # Integers: one bar per value (or per run of values) centred on the integers, so that
-        # bars do not alias into alternately full and empty bins.
-        step = max(1.0, float(np.ceil((hi - lo + 1) / bins)))
-        edges = np.arange(np.floor(lo) - 0.5, np.ceil(hi) + 0.5 + step, step)
-    else:
-        pad = 0.05 * (hi - lo)
-        edges = np.linspace(lo - pad, hi + pad, bins + 1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if scale < 2.0**50 and _integers(reference_summary, current_summary, finite_sides):
+            # Integers: one bar per value (or per run of values) centred on the integers, so
+            # that bars do not alias into alternately full and empty bins.
+            step = max(1.0, float(np.ceil((hi - lo + 1) / bins)))
+            edges = np.arange(np.floor(lo) - 0.5, np.ceil(hi) + 0.5 + step, step)
+        else:
+            pad = 0.05 * (hi - lo)
+            edges = np.linspace(lo - pad, hi + pad, bins + 1)
+        if not (np.isfinite(edges).all() and (np.diff(edges) > 0).all()):
+            return None  # values near the limits of float64: nothing sensible to draw
     sides = []
     for finite in finite_sides:
         # Equal-width bins given as (count, range) take numpy's fast path (no binary search).

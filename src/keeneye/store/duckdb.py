@@ -493,31 +493,40 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin):
         out: dict[str, dict[str, int]] = {}
         for feature, reason, count in self._read(sql + " GROUP BY ALL", params):
             out.setdefault(str(feature), {})[str(reason)] = int(count)
-        # Missing values: NULLs that are not invalid markers, for versions that send the feature.
+        # Missing values, counted from the typed columns in one scan: NULLs that are not invalid
+        # markers, for versions that send the feature. (NaN and ±inf are values, not problems
+        # of storage: the statistics count them from the window's data.)
         seen: dict[str, list[str]] = {}
         for v, f in self._read(
             "SELECT version, feature FROM version_features WHERE model = ?", [model]
         ):
             seen.setdefault(str(f), []).append(str(v))
-        columns = [(n, c) for n, (c, _) in self._types(model).items() if c and n in seen]
-        if columns:
-            parts = ", ".join(
-                f"count(*) FILTER (WHERE {c} IS NULL AND list_contains(?, version))"
-                for _, c in columns
-            )
-            where = "ts >= ? AND ts < ?" + (" AND version = ?" if version is not None else "")
-            nulls = self._read(
-                f"SELECT {parts} FROM {table} WHERE {where}",
-                [*(seen[n] for n, _ in columns), start, end]
-                + ([version] if version is not None else []),
-            )[0]
-            for (name, _), null_count in zip(columns, nulls, strict=True):
-                markers = out.get(name, {}).get(REASON_TYPE, 0) + out.get(name, {}).get(
-                    REASON_UNSUPPORTED, 0
+        counters: list[tuple[str, str, str]] = []  # (feature, reason, SQL filter)
+        counter_params: list[Any] = []
+        types = self._types(model)
+        for name, (column, _) in types.items():
+            if column is None:
+                continue
+            if name in seen:
+                counters.append(
+                    (name, REASON_MISSING, f"{column} IS NULL AND list_contains(?, version)")
                 )
-                missing = int(null_count) - markers
-                if missing > 0:
-                    out.setdefault(name, {})[REASON_MISSING] = missing
+                counter_params.append(seen[name])
+        if counters:
+            parts = ", ".join(f"count(*) FILTER (WHERE {sql})" for _, _, sql in counters)
+            where = "ts >= ? AND ts < ?" + (" AND version = ?" if version is not None else "")
+            counts = self._read(
+                f"SELECT {parts} FROM {table} WHERE {where}",
+                [*counter_params, start, end] + ([version] if version is not None else []),
+            )[0]
+            for (name, reason, _), count in zip(counters, counts, strict=True):
+                found = int(count)
+                if reason == REASON_MISSING:
+                    # Invalid markers are NULL in the typed column too: they are not missing.
+                    known = out.get(name, {})
+                    found -= known.get(REASON_TYPE, 0) + known.get(REASON_UNSUPPORTED, 0)
+                if found > 0:
+                    out.setdefault(name, {})[reason] = found
         return out
 
     def feature_types(self, model: str) -> Mapping[str, str]:
