@@ -129,6 +129,12 @@ class AlertSettings(BaseModel):
     traffic_min_events: int = Field(
         20, ge=0, description="Windows compared for traffic need this many events in the past."
     )
+    traffic_min_z: float = Field(
+        3.0,
+        ge=0,
+        description="A traffic change must also exceed this many Poisson standard deviations "
+        "(|now - then| / sqrt(now + then)), so small hourly counts do not alert on noise.",
+    )
     nonfinite_predictions: int = Field(
         0, ge=0, description="Alert when more than this many predictions are NaN or infinite."
     )
@@ -138,6 +144,12 @@ class AlertSettings(BaseModel):
     drift_features: list[str] = Field(
         default_factory=list,
         description="Features whose drift alone alerts; '*' means any feature.",
+    )
+    drift_windows: list[Literal["hourly", "daily"]] = Field(
+        default_factory=lambda: ["daily"],
+        description="Window sizes whose drift results raise alerts. Hourly drift is still "
+        "computed and exported as metrics, but hundreds of small windows a week would raise "
+        "false alarms at any fixed significance level.",
     )
     missing_increase: float = Field(
         0.1,

@@ -50,7 +50,12 @@ def _alert(
 
 def traffic_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
     """Traffic changed by more than ``traffic_change`` against comparable earlier windows."""
-    verdict = traffic_verdict(result.payload, settings.traffic_change, settings.traffic_min_events)
+    verdict = traffic_verdict(
+        result.payload,
+        settings.traffic_change,
+        settings.traffic_min_events,
+        min_z=settings.traffic_min_z,
+    )
     if not verdict.alert or verdict.change_ratio is None:
         return []
     change = verdict.change_ratio
@@ -141,6 +146,8 @@ def drift_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
     payload = result.payload
     if int(payload.get("n_current", payload.get("events", 0))) < settings.min_events:
         return []
+    if payload.get("window") not in settings.drift_windows:
+        return []
     out: list[Alert] = []
     features = list(payload.get("features", []))
     share = payload.get("drift_share")
@@ -167,7 +174,10 @@ def drift_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
     for info in candidates:
         name = info.get("feature")
         named = name in watched or (name == "__prediction__" and "prediction" in watched)
-        if not info.get("drifted") or not ("*" in watched or named):
+        # The multiple-testing-corrected verdict: one alert per drifting feature must not turn
+        # into "some feature drifts in every window" when many features are tested.
+        drifted_here = info.get("drifted_adjusted", info.get("drifted"))
+        if not drifted_here or not ("*" in watched or named):
             continue
         label = "the prediction" if name == "__prediction__" else f"feature {name!r}"
         score = info.get("effect_size")

@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "keeneye.cli.demo_cmd",
     "keeneye.cli.alerts_cmd",
     "keeneye.cli.export_cmd",
+    "keeneye.cli.serve_cmd",
 )
 
 app = typer.Typer(

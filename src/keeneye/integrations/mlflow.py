@@ -176,6 +176,7 @@ def load(uri: str, client: Any = None) -> LoadedModel:
     tags: dict[str, str] = {}
     load_uri = uri
     if uri.startswith("models:/"):
+        parse_model_uri(uri)  # a malformed URI is refused before any connection
         client = client or _client()
         resolved = resolve(uri, client)
         name, version, run_id, load_uri = (
@@ -217,7 +218,9 @@ def load(uri: str, client: Any = None) -> LoadedModel:
     if inputs is None and platform == "mlflow-sklearn":
         inputs = inputs_of_estimator(estimator)
     if signature is not None:
-        tags["signature"] = json.dumps(signature.to_dict(), sort_keys=True)
+        described = signature.to_dict()  # MLflow's own JSON text of the input and output schemas
+        tags["signature_inputs"] = str(described.get("inputs"))
+        tags["signature_outputs"] = str(described.get("outputs"))
     loaded = LoadedModel(
         name=name,
         version=version,

@@ -7,8 +7,8 @@ coerced — and every refusal names the input and the fix:
 
 >>> inputs = ModelInputs.from_columns([InputColumn("age", "long"), InputColumn("plan", "string")])
 >>> frame = inputs.frame_from_records([{"age": 31, "plan": "pro"}])
->>> frame.dtypes.astype(str).tolist()
-['int64', 'object']
+>>> frame["age"].dtype, frame["plan"].tolist()
+(dtype('int64'), ['pro'])
 >>> inputs.frame_from_records([{"age": "old", "plan": "pro"}])
 Traceback (most recent call last):
 ...

@@ -174,9 +174,7 @@ def decode_request(payload: Any, inputs: ModelInputs | None) -> DecodedRequest:
         raise ApiError(400, "invalid_request", "request: expected a JSON object with 'inputs'")
     items = payload.get("inputs")
     if not isinstance(items, list) or not items:
-        raise ApiError(
-            400, "invalid_request", "inputs: expected a non-empty list of input tensors"
-        )
+        raise ApiError(400, "invalid_request", "inputs: expected a non-empty list of input tensors")
     tensors = [_tensor(item, i) for i, item in enumerate(items)]
     request_id = payload.get("id")
     outputs = _requested_outputs(payload.get("outputs"))
@@ -190,7 +188,9 @@ def _rows(tensors: list[tuple[str, list[int], str, list[Any]]]) -> int:
     return tensors[0][1][0]
 
 
-def _decode_tensor(tensors: list[tuple[str, list[int], str, list[Any]]], inputs: ModelInputs) -> Any:
+def _decode_tensor(
+    tensors: list[tuple[str, list[int], str, list[Any]]], inputs: ModelInputs
+) -> Any:
     assert inputs.tensor is not None
     if len(tensors) != 1:
         names = [t[0] for t in tensors]
@@ -266,7 +266,7 @@ def _requested_outputs(outputs: Any) -> tuple[str, ...] | None:
     if not isinstance(outputs, list) or not all(
         isinstance(o, Mapping) and isinstance(o.get("name"), str) for o in outputs
     ):
-        raise ApiError(400, "invalid_request", "outputs: expected a list of {\"name\": ...}")
+        raise ApiError(400, "invalid_request", 'outputs: expected a list of {"name": ...}')
     return tuple(o["name"] for o in outputs)
 
 

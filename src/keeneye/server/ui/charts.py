@@ -25,6 +25,10 @@ REFERENCE = "#9ca3af"
 DRIFT = "#dc2626"
 OVERLAY_DAY = "#f59e0b"
 OVERLAY_WEEK = "#10b981"
+#: p-values are drawn down to this (a p-value of 0 has no place on a log axis).
+P_FLOOR = 1e-16
+#: Effect size: white (none) through amber to red (large).
+HEAT = [[0.0, "#ffffff"], [0.1, "#fff7d6"], [0.3, "#fdba74"], [0.6, "#ef4444"], [1.0, "#7f1d1d"]]
 
 
 def text(value: object) -> str:
@@ -158,8 +162,10 @@ def lines(
                 {"type": "bar", "name": text(name), "x": xs, "y": list(values), "yaxis": "y2",
                  "opacity": 0.25, "marker": {"color": REFERENCE}}
             )  # fmt: skip
+        layout["margin"] = {"l": 60, "r": 70, "t": 40, "b": 50}
         layout["yaxis2"] = {
             "overlaying": "y", "side": "right", "range": [0, 1.05], "showgrid": False,
+            "tickformat": ".0%", "dtick": 0.25,
             "title": {"text": y2_title},
         }  # fmt: skip
     return {"data": data, "layout": layout}
@@ -219,6 +225,10 @@ def drift_heatmap(
     highlighted: Sequence[str],
 ) -> Figure:
     """Features × windows, colour = effect size, ✕ = drifted; drifted features' names in red."""
+    found = [v for row in effect for v in row if v is not None]
+    # Saturate at 1 (a large shift) so that small effects stay visible; never below 0.3 so
+    # that a calm range looks calm instead of stretching noise over the whole scale.
+    zmax = min(max([0.3, *found]), 1.0)
     marks_x, marks_y = [], []
     for i, feature in enumerate(features):
         for j, column in enumerate(columns):
@@ -233,7 +243,8 @@ def drift_heatmap(
         "data": [
             {"type": "heatmap", "x": list(columns), "y": [text(f) for f in features],
              "z": [list(row) for row in effect], "text": [list(r) for r in hover],
-             "hovertemplate": "%{text}<extra></extra>", "colorscale": "YlOrRd", "zmin": 0,
+             "hovertemplate": "%{text}<extra></extra>", "colorscale": HEAT, "zmin": 0,
+             "zmax": zmax,
              "colorbar": {"title": {"text": "effect size"}}, "xgap": 1, "ygap": 1},
             {"type": "scatter", "mode": "markers", "name": "drifted", "x": marks_x,
              "y": marks_y, "hoverinfo": "skip",
@@ -270,13 +281,15 @@ def drift_tests(
             {"type": "scatter", "mode": "lines", "name": "threshold", "x": xs,
              "y": list(threshold), "line": {"color": DRIFT, "dash": "dash", "width": 1}},
             {"type": "scatter", "mode": "lines+markers", "name": "p-value", "x": xs,
-             "y": list(p_values), "yaxis": "y2", "line": {"color": REFERENCE, "width": 1}},
+             "y": [None if p is None else max(p, P_FLOOR) for p in p_values], "yaxis": "y2",
+             "line": {"color": REFERENCE, "width": 1}},
         ],
         "layout": _layout(
             "Drift test per window",
             yaxis={"title": {"text": "effect size"}, "rangemode": "tozero", "gridcolor": "#eee"},
             yaxis2={"overlaying": "y", "side": "right", "type": "log", "showgrid": False,
-                    "title": {"text": "p-value"}},
+                    "title": {"text": "p-value"}, "exponentformat": "e", "dtick": 4},
+            margin={"l": 60, "r": 70, "t": 40, "b": 50},
         ),
     }  # fmt: skip
 

@@ -10,7 +10,7 @@ reads are event counts (one SQL aggregate) and, on the feature page, one window 
 ...      "window_start": "2026-01-01T00:00:00+00:00", "window_end": "2026-01-02T00:00:00+00:00"},
 ...     {"key": "m/1/traffic/daily", "status": "resolved", "at": "2026-01-03T00:01:00+00:00"},
 ... ]
->>> [(e.rule, e.open, e.resolved_at.day) for e in alert_episodes(reversed(recs))]
+>>> [(e.rule, e.open, e.resolved_at.day) for e in alert_episodes(recs)]
 [('traffic', False, 3)]
 """
 
@@ -175,21 +175,30 @@ def traffic(
     ``shift`` reads the same span that much earlier and moves it forward onto this one (the
     day-ago and week-ago overlays).
     """
-    table = store.count_events(
-        model, start - shift, end - shift, version=version, bucket_seconds=bucket_seconds
-    )
-    counts: dict[datetime, int] = {}
-    for row in table.to_pylist():
-        at = row["bucket_start"] + shift
-        counts[at] = counts.get(at, 0) + int(row["events"])
-    step = timedelta(seconds=bucket_seconds)
+    # Buckets aligned to the clock (whole hours/days), whatever the range's start: the store
+    # counts from the start it is given.
     first = datetime.fromtimestamp(
         (start.timestamp() // bucket_seconds) * bucket_seconds, tz=start.tzinfo
     )
+    table = store.count_events(
+        model, first - shift, end - shift, version=version, bucket_seconds=bucket_seconds
+    )
+    counts: dict[float, int] = {}
+    for row in table.to_pylist():
+        at = (row["bucket_start"] + shift).timestamp()
+        counts[at] = counts.get(at, 0) + int(row["events"])
+    step = timedelta(seconds=bucket_seconds)
     xs: list[datetime] = []
     at = first
     while at < end:
         xs.append(at)
         at += step
-    lookup = {k.timestamp(): v for k, v in counts.items()}
-    return Series(x=xs, y=[lookup.get(x.timestamp(), 0) for x in xs])
+    return Series(x=xs, y=[counts.get(x.timestamp(), 0) for x in xs])
+
+
+def events_between(
+    store: EventStore, model: str, start: datetime, end: datetime, version: str | None = None
+) -> int:
+    """Predictions in ``[start, end)`` (all versions unless one is named)."""
+    table = store.count_events(model, start, end, version=version)
+    return sum(int(n) for n in table.column("events").to_pylist()) if table.num_rows else 0

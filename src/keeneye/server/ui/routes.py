@@ -223,9 +223,9 @@ def setup(app: FastAPI) -> None:
         if settings.server.token is None:
             log.warning(
                 "the web UI at / is not protected: no server.token is set, so anyone who can "
-                "reach %s:%s can read it (set server.token or KEENEYE_SERVER__TOKEN)",
+                "reach this server (host %s) can read it; set server.token or "
+                "KEENEYE_SERVER__TOKEN to require a login",
                 settings.server.host,
-                settings.server.port,
             )
         else:
             log.info("the web UI at / asks for the server token")

@@ -99,7 +99,7 @@ def fleet(store: EventStore, settings: Settings, tr: TimeRange) -> dict[str, Any
                 "summary": summary,
                 "health": data.health(open_alerts),
                 "open_alerts": open_alerts,
-                "events_in_range": sum(series.y),
+                "events_in_range": data.events_between(store, summary.model, tr.start, tr.end),
                 "spark": chart(f"spark-{len(rows)}", charts.sparkline(series.x, series.y)),
             }
         )
