@@ -120,6 +120,10 @@ class AnalysisSettings(BaseModel):
     )
 
 
+def _daily_only() -> list[Literal["hourly", "daily"]]:
+    return ["daily"]
+
+
 class AlertSettings(BaseModel):
     """Alert rules evaluated over every computed window (``keeneye.analysis.rules``)."""
 
@@ -146,7 +150,7 @@ class AlertSettings(BaseModel):
         description="Features whose drift alone alerts; '*' means any feature.",
     )
     drift_windows: list[Literal["hourly", "daily"]] = Field(
-        default_factory=lambda: ["daily"],
+        default_factory=_daily_only,
         description="Window sizes whose drift results raise alerts. Hourly drift is still "
         "computed and exported as metrics, but hundreds of small windows a week would raise "
         "false alarms at any fixed significance level.",

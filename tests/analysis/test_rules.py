@@ -18,15 +18,23 @@ UTC = timezone.utc
 WEEKEND = frozenset({5, 6})
 
 
-def result(kind: str, payload: dict[str, Any], when: datetime | None = None) -> StoredResult:
-    window = window_at("daily", when or datetime(2026, 3, 4, tzinfo=UTC))
+def result(
+    kind: str, payload: dict[str, Any], when: datetime | None = None, size: str = "daily"
+) -> StoredResult:
+    window = window_at(size, when or datetime(2026, 3, 4, tzinfo=UTC))
     return StoredResult(
-        "churn", "3", kind, window.start, window.end, window.end, {"window": "daily", **payload}
+        "churn", "3", kind, window.start, window.end, window.end, {"window": size, **payload}
     )
 
 
-def traffic(day: datetime, events: int, day_ago: int | None, week_ago: int | None) -> StoredResult:
-    window = window_at("daily", day)
+def traffic(
+    day: datetime,
+    events: int,
+    day_ago: int | None,
+    week_ago: int | None,
+    size: str = "daily",
+) -> StoredResult:
+    window = window_at(size, day)
     payload = traffic_payload(
         window, events, {"3": events}, {"day": day_ago, "week": week_ago}, WEEKEND
     )
@@ -37,7 +45,7 @@ def traffic(day: datetime, events: int, day_ago: int | None, week_ago: int | Non
         window.start,
         window.end,
         window.end,
-        {"window": "daily", **payload},
+        {"window": size, **payload},
     )
 
 
@@ -110,15 +118,24 @@ def test_missing_and_out_of_range_rules() -> None:
     assert evaluate([small], AlertSettings()) == []
 
 
-def drift(share: float, drifted: dict[str, bool], prediction: bool | None = None) -> StoredResult:
+def drift(
+    share: float,
+    drifted: dict[str, bool],
+    prediction: bool | None = None,
+    size: str = "daily",
+) -> StoredResult:
     features = [
         {
             "feature": f,
             "method": "ks",
             "statistic": 0.3,
             "p_value": 1e-9 if d else 0.5,
+            "p_value_adjusted": 4e-9 if d else 1.0,
             "effect_size": 0.3,
+            "effect_method": "wasserstein",
+            "decided_by": "p_value",
             "drifted": d,
+            "drifted_adjusted": d,
             "threshold": 0.05,
         }
         for f, d in drifted.items()
@@ -137,6 +154,7 @@ def drift(share: float, drifted: dict[str, bool], prediction: bool | None = None
             "features": features,
             "prediction": pred,
         },
+        size=size,
     )
 
 
@@ -171,3 +189,96 @@ def test_performance_and_bias_rules() -> None:
     ]
     few_labels = {**payload, "labels": 10}
     assert evaluate([result("performance", few_labels)], settings) == []
+
+
+# -- traffic: the change must also be beyond Poisson noise ---------------------------------------
+HOUR_MON = datetime(2026, 3, 9, 16, tzinfo=UTC)  # Monday 16:00
+HOUR_TUE_NIGHT = datetime(2026, 3, 10, 4, tzinfo=UTC)  # Tuesday 04:00
+
+
+@pytest.mark.parametrize(
+    ("when", "events", "day_ago", "week_ago", "fires"),
+    [
+        # +40 % but |177 - 126| / sqrt(303) = 2.9 Poisson sigmas: noise at hourly counts
+        (HOUR_MON, 177, 126, 126, False),
+        (HOUR_MON, 126, 177, 177, False),  # the same the other way: -29 %, 2.9 sigmas
+        # half traffic at the 16:00 peak: 100 vs 200 is 5.8 sigmas
+        (HOUR_MON, 100, 200, 200, True),
+        # half traffic at the 04:00 low: 45 vs 90 is -50 % and 3.9 sigmas
+        (HOUR_TUE_NIGHT, 45, 90, 90, True),
+        # 30 vs 60 is -50 % too, but only 3.2 sigmas against the day and 2.9 against the week
+        (HOUR_TUE_NIGHT, 30, 60, 58, False),
+    ],
+)
+def test_hourly_traffic_needs_poisson_significance(
+    when: datetime, events: int, day_ago: int, week_ago: int, fires: bool
+) -> None:
+    alerts = evaluate([traffic(when, events, day_ago, week_ago, "hourly")], AlertSettings())
+    assert bool(alerts) is fires
+    if fires:
+        (alert,) = alerts
+        assert alert.subject == "hourly" and alert.details["window"] == "hourly"
+    # with the significance requirement off, every ±40 % change alerts (the old behaviour)
+    loose = evaluate(
+        [traffic(when, events, day_ago, week_ago, "hourly")], AlertSettings(traffic_min_z=0)
+    )
+    assert bool(loose) is (abs(events / week_ago - 1) > 0.4 and abs(events / day_ago - 1) > 0.4)
+
+
+def test_traffic_sigma_matches_the_poisson_test() -> None:
+    """|a - b| / sqrt(a + b) is the normal approximation of the conditional binomial test of
+    two Poisson counts (a given a + b is Binomial(a + b, 1/2) when both rates are equal): the
+    3-sigma cut at 45 vs 90 agrees with scipy's exact test."""
+    from scipy import stats
+
+    assert stats.binomtest(45, 135, 0.5).pvalue < 2 * stats.norm.sf(3)
+    assert stats.binomtest(177, 303, 0.5).pvalue > 2 * stats.norm.sf(3)
+
+
+def test_half_traffic_day_alerts_at_daily_level() -> None:
+    # a weekday at half of both the day before and the week before: thousands of events
+    (alert,) = evaluate([traffic(WED, 1700, 3400, 3450)], AlertSettings())
+    assert alert.value == pytest.approx(1700 / 3450 - 1)
+
+
+# -- drift: the corrected verdict, the configured window sizes, one unit per message ------------
+def test_feature_drift_uses_the_corrected_verdict() -> None:
+    payload = drift(0.25, {"age": True, "plan": False, "income": False, "tenure": False})
+    chance = payload.payload["features"][0]
+    # significant alone (p = 0.02 < 0.05) but not after correcting for four tests
+    chance.update(p_value=0.02, p_value_adjusted=0.08, drifted=True, drifted_adjusted=False)
+    assert evaluate([payload], AlertSettings(drift_features=["*"])) == []
+
+
+def test_drift_alerts_only_for_the_configured_window_sizes() -> None:
+    hourly = [
+        drift(0.5, {"age": True, "plan": True, "income": False, "tenure": False}, True, "hourly")
+    ]
+    assert (
+        evaluate(hourly, AlertSettings(drift_features=["*"])) == []
+    )  # neither dataset nor feature
+    both = AlertSettings(drift_features=["*"], drift_windows=["hourly", "daily"])
+    assert sorted(a.rule for a in evaluate(hourly, both)) == [
+        "dataset_drift",
+        "feature_drift",
+        "feature_drift",
+        "feature_drift",
+    ]
+
+
+def test_feature_drift_reports_the_quantity_that_decided() -> None:
+    by_p = drift(0.25, {"age": True, "plan": False, "income": False, "tenure": False})
+    (alert,) = evaluate([by_p], AlertSettings(drift_features=["age"]))
+    # a p-value decision: the corrected p-value against alpha, not a distance against alpha
+    assert alert.details["decided_by"] == "p_value"
+    assert (alert.value, alert.threshold) == (4e-9, 0.05)
+    assert "adjusted p-value 4e-09 < 0.05" in alert.summary
+
+    by_effect = drift(0.25, {"age": True, "plan": False, "income": False, "tenure": False})
+    by_effect.payload["features"][0].update(
+        decided_by="effect_size", effect_size=0.42, threshold=0.1, p_value_adjusted=1e-30
+    )
+    (alert,) = evaluate([by_effect], AlertSettings(drift_features=["age"]))
+    assert alert.details["decided_by"] == "effect_size"
+    assert (alert.value, alert.threshold) == (0.42, 0.1)
+    assert "wasserstein 0.42 >= 0.1" in alert.summary

@@ -1,16 +1,18 @@
-"""The whole demo, once: every injected incident is detected in its window by the right rule on
-the right subject, and no alert falls on a clean window.
+"""The whole demo, once, with the server's default windows (hourly and daily, analysed every
+simulated hour): every injected incident is detected in its window by the right rule on the
+right subject, and no alert — hourly or daily — falls on a clean window.
 
-Tolerance: the demo analyses daily windows once per simulated day (right after the window's
-grace period), so an incident of day d must be reported by the run at d+1 00:01; incidents
-revealed by labels, which land three days later at 06:00, by the run after they land (each
-incident's ``detect_by`` in the plan). An alert counts for an incident only when its window
-overlaps the incident's interval.
+Tolerance: an incident of day d must be reported by the run at d+1 00:01 (when its daily window
+completes); incidents revealed by labels, which land three days later at 06:00, by the run after
+they land (each incident's ``detect_by`` in the plan). Incidents that show within an hour
+(missing column, NaN burst, rescale) must also be reported by the hourly run right after their
+first hour. An alert counts for an incident only when its window overlaps the incident.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -19,7 +21,7 @@ from typer.testing import CliRunner
 
 from keeneye.cli import app
 from keeneye.demo import DemoOptions, DemoResult, run_demo
-from keeneye.demo.scenario import DAY, MODEL
+from keeneye.demo.scenario import DAY, HOUR, MODEL
 from keeneye.store.duckdb import DuckDBStore
 
 
@@ -65,6 +67,52 @@ def test_every_incident_is_detected_in_its_window(demo: tuple[DemoResult, dict])
     assert concept.first_detection >= concept.incident.start + 3 * DAY
     # the new version is analysed against its own baseline from its first window
     assert outcome["new_version"].detected
+
+
+def test_hourly_windows_catch_incidents_within_the_hour(demo: tuple[DemoResult, dict]) -> None:
+    result, _ = demo
+    outcome = {o.incident.name: o for o in result.outcomes}
+    # the run after the incident's first hour (its end + the one-minute grace) reports it
+    for name in ("missing_column", "nan_burst", "rescale"):
+        o = outcome[name]
+        assert o.first_detection is not None, o.note
+        assert o.first_detection <= o.incident.start + HOUR + timedelta(minutes=2), o.note
+    # half traffic: the daily window (-50 %, ~15 sigmas) and most of the day's hourly windows
+    half = outcome["half_traffic"].incident
+    hourly = {
+        d.alert.window_start
+        for d in result.detections
+        if d.alert.rule == "traffic" and d.alert.subject == "hourly"
+    }
+    assert hourly and all(half.start <= start < half.end for start in hourly)
+    assert len(hourly) >= 12, sorted(hourly)
+    daily = [
+        d for d in result.detections if d.alert.rule == "traffic" and d.alert.subject == "daily"
+    ]
+    assert [d.alert.window_start for d in daily] == [half.start]
+
+
+def test_hourly_drift_is_computed_but_alerts_only_daily(demo: tuple[DemoResult, dict]) -> None:
+    result, live = demo
+    # alerts.drift_windows (default: daily): hundreds of hourly windows × 11 tests would raise
+    # false alarms at any fixed significance level, so hourly drift is exported, not alerted
+    drift_alerts = [d.alert for d in result.detections if "drift" in d.alert.rule]
+    assert drift_alerts and {a.details["window"] for a in drift_alerts} == {"daily"}
+    with DuckDBStore(Path(str(live["store"]))) as opened:
+        hourly = [
+            r
+            for r in opened.load_results(MODEL, kind="drift")
+            if r.payload.get("window") == "hourly"
+        ]
+    assert len(hourly) >= 20 * 24
+    # a feature_drift alert reports the quantity its verdict compared, in one unit
+    for alert in drift_alerts:
+        if alert.rule == "feature_drift" and alert.details["decided_by"] == "effect_size":
+            assert alert.value is not None and alert.threshold is not None
+            assert alert.value >= alert.threshold
+        elif alert.rule == "feature_drift":
+            assert alert.value is not None and alert.threshold is not None
+            assert alert.value < alert.threshold
 
 
 def test_clean_days_raise_no_alert(demo: tuple[DemoResult, dict]) -> None:
@@ -119,7 +167,12 @@ def test_live_server_exposes_results(demo: tuple[DemoResult, dict]) -> None:
     model = live["model"]
     assert model["live_version"] == "2"  # type: ignore[index]
     metrics = str(live["metrics"])
-    assert "keeneye_feature_drifted{" in metrics or "keeneye_" in metrics
+    # the latest hourly and daily windows are both exported
+    for window in ("hourly", "daily"):
+        assert any(
+            line.startswith("keeneye_feature_drift_score{") and f'window="{window}"' in line
+            for line in metrics.splitlines()
+        ), window
 
 
 def test_cli_lists_the_demo_alerts_and_refuses_to_reuse_a_store(

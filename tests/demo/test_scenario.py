@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from keeneye.analysis.traffic import traffic_verdict
 from keeneye.demo.scenario import (
     DAY,
     FEATURES,
@@ -160,3 +161,48 @@ def test_scenario_refuses_what_it_cannot_plan() -> None:
         default_scenario(start=datetime(2026, 11, 3, tzinfo=timezone.utc))
     with pytest.raises(InputError, match="timezone-aware"):
         default_scenario(start=datetime(2026, 11, 2))
+
+
+def _traffic_alerts(counts: np.ndarray, weekend: np.ndarray, window: str | None) -> np.ndarray:
+    """keeneye's traffic verdict (±40 %, 3 sigmas for a day) for every hour of one replay's
+    hourly counts; ``window=None`` leaves the size out, so the 3-sigma cut applies unscaled."""
+    alerts = np.zeros(len(counts), dtype=bool)
+    for h, now in enumerate(counts):
+        compared: dict[str, dict[str, object]] = {}
+        for name, back in (("day", 24), ("week", 168)):
+            then = int(counts[h - back]) if h >= back else None
+            compared[name] = {
+                "events": then,
+                "change_ratio": None if not then else int(now) / then - 1,
+                "same_day_kind": h >= back and bool(weekend[h - back] == weekend[h]),
+            }
+        payload = {"window": window, "events": int(now), "compared": compared}
+        alerts[h] = traffic_verdict(payload, 0.4, 20, min_z=3.0).alert
+    return alerts
+
+
+def test_hourly_traffic_rule_is_calm_on_clean_hours_and_sees_the_half_day() -> None:
+    """Over many replays of the scenario's Poisson volumes, the hourly traffic rule almost never
+    fires on a clean hour and catches most hours of the half-traffic day. An unscaled 3-sigma
+    cut would not be calm (≈ 0.25 false alarms per replay): 504 hourly windows are 24 times as
+    many tests as 21 daily ones, so the hourly cut is 3.86 sigmas."""
+    hours = [S0 + h * HOUR for h in range(SCENARIO.days * 24)]
+    volume = np.array([expected_volume(SCENARIO, t) for t in hours])
+    weekend = np.array([t.weekday() >= 5 for t in hours])
+    clean = np.array([SCENARIO.clean(t, t + HOUR) for t in hours])
+    half = SCENARIO.incident("half_traffic")
+    assert half is not None
+    halved = np.array([half.active(t) for t in hours])
+    rng = np.random.default_rng(5)
+    replays = 150
+    false_alarms = {"hourly": 0, "unscaled": 0}
+    caught = []
+    for _ in range(replays):
+        counts = rng.poisson(volume)
+        hourly = _traffic_alerts(counts, weekend, "hourly")
+        false_alarms["hourly"] += int((hourly & clean).sum())
+        false_alarms["unscaled"] += int((_traffic_alerts(counts, weekend, None) & clean).sum())
+        caught.append(int((hourly & halved).sum()))
+    assert false_alarms["hourly"] / replays < 0.05
+    assert false_alarms["unscaled"] / replays > 0.1
+    assert min(caught) >= 8 and np.mean(caught) > 14  # of the 24 hours of the half day

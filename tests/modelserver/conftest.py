@@ -50,32 +50,52 @@ def stop(proc: subprocess.Popen[Any], timeout: float = 20) -> None:
             proc.wait(5)
 
 
+def spawn(
+    args: list[str], *, cwd: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], Path]:
+    """Start a keeneye command that prints ``listening on URL`` first (stderr to a log file)."""
+    log = cwd / f"{Path(args[0]).name}-{args[1]}-{time.monotonic_ns()}.log"
+    with log.open("w") as sink:
+        proc = subprocess.Popen(
+            args,
+            stdout=subprocess.PIPE,
+            stderr=sink,
+            text=True,
+            cwd=cwd,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        )
+    return proc, log
+
+
+def url_of(proc: subprocess.Popen[str], log: Path, timeout: float = 60) -> str:
+    """The URL a :func:`spawn`-ed process prints; fails (and stops it) if none comes in time."""
+    assert proc.stdout is not None
+    found: list[str] = []
+
+    def read() -> None:
+        for line in proc.stdout or ():
+            match = re.search(r"listening on (http://\S+)", line)
+            if match is not None:
+                found.append(match.group(1))
+                return
+
+    import threading
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)  # bounded: the line comes, the process exits, or time runs out
+    if not found:
+        stop(proc)
+        raise AssertionError(f"{proc.args!r} printed no URL; {log}: {log.read_text()[-3000:]}")
+    return found[0]
+
+
 def start_listening(
     args: list[str], *, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
 ) -> tuple[subprocess.Popen[str], str]:
-    """Start a keeneye command that prints ``listening on URL`` first; returns it and the URL."""
-    log = (cwd / f"{Path(args[0]).name}-{args[1]}-{time.monotonic_ns()}.log").open("w")
-    proc = subprocess.Popen(
-        args,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + timeout
-    url = None
-    while url is None:  # bounded: the process prints its URL or exits
-        line = proc.stdout.readline()
-        match = re.search(r"listening on (http://\S+)", line)
-        if match is not None:
-            url = match.group(1)
-        elif not line or time.monotonic() > deadline:
-            stop(proc)
-            raise AssertionError(f"{args[:2]} printed no URL; log: {log.name}: "
-                                 f"{Path(log.name).read_text()[-3000:]}")  # fmt: skip
-    return proc, url
+    """:func:`spawn` and wait for the URL."""
+    proc, log = spawn(args, cwd=cwd, env=env)
+    return proc, url_of(proc, log, timeout)
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +122,8 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=root,
+        # no background job runner: it starts more processes that the tests never use
+        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -12,7 +12,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
-from tests.modelserver.conftest import BIN, start_listening, stop, wait_for
+from tests.modelserver.conftest import BIN, spawn, start_listening, stop, url_of, wait_for
 from tests.modelserver.models import FEATURES, fit, training_frame, v2_inputs
 
 from keeneye.store.duckdb import DuckDBStore
@@ -68,10 +68,16 @@ def assert_invalid(response: httpx.Response, name: str) -> None:
 
 @pytest.mark.e2e
 def test_serve_model_from_mlflow_alias(
-    mlflow_server: str, tmp_path: Path, quiet_mlflow: None
+    mlflow_server: str, tmp_path: Path, quiet_mlflow: None, request: pytest.FixtureRequest
 ) -> None:
     import mlflow
 
+    store_path = tmp_path / "keeneye.duckdb"
+    # the collector starts while the models are trained and registered
+    keeneye, keeneye_log = spawn(
+        [str(BIN / "keeneye"), "server", "--store", str(store_path), "--port", "0"], cwd=tmp_path
+    )
+    request.addfinalizer(lambda: stop(keeneye))  # also when registering below fails
     frame = training_frame(seed=0)
     train_path = tmp_path / "train.parquet"
     frame.to_parquet(train_path)
@@ -80,11 +86,7 @@ def test_serve_model_from_mlflow_alias(
     v2, run2 = register(flipped, frame, None)
     client = mlflow.MlflowClient()
     client.set_registered_model_alias(MODEL, "champion", v1)
-
-    store_path = tmp_path / "keeneye.duckdb"
-    keeneye, keeneye_url = start_listening(
-        [str(BIN / "keeneye"), "server", "--store", str(store_path), "--port", "0"], cwd=tmp_path
-    )
+    keeneye_url = url_of(keeneye, keeneye_log)
     served: dict[str, str] = {}  # event id -> version the server answered with
     try:
         server, url = start_listening(
@@ -224,3 +226,48 @@ def test_serve_model_from_mlflow_alias(
         assert store.load_baseline(MODEL, v2) is None  # its run logged no dataset
     finally:
         store.close()
+
+
+def test_runs_uri_and_model_folder_load_with_provenance(
+    mlflow_server: str, tmp_path: Path, quiet_mlflow: None
+) -> None:
+    import mlflow
+    from mlflow.models import infer_signature
+
+    from keeneye.modelserver import load_model
+
+    frame = training_frame(seed=3)
+    train_path = tmp_path / "train.csv"
+    frame.to_csv(train_path, index=False)
+    model = fit(frame)
+    with mlflow.start_run() as run:
+        dataset = mlflow.data.from_pandas(frame, source=str(train_path), name="csv-train")
+        mlflow.log_input(dataset, context="training")
+        mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=infer_signature(frame[FEATURES], model.predict(frame[FEATURES])),
+            pip_requirements=["scikit-learn"],
+        )
+    loaded = load_model(f"runs:/{run.info.run_id}/model")
+    assert (loaded.version, loaded.platform) == (run.info.run_id, "mlflow-sklearn")
+    assert loaded.metadata["mlflow_run_id"] == run.info.run_id
+    assert loaded.inputs is not None and loaded.inputs.names == FEATURES
+    assert [c.type for c in loaded.inputs.columns or ()] == ["long", "double", "string"]
+    assert loaded.baseline is not None
+    baseline = loaded.baseline()
+    assert baseline is not None and baseline.num_rows == len(frame)
+    np.testing.assert_array_equal(loaded.predict(frame[FEATURES]), model.predict(frame[FEATURES]))
+
+    folder = tmp_path / "saved"
+    mlflow.sklearn.save_model(
+        model,
+        folder,
+        signature=infer_signature(frame[FEATURES], model.predict(frame[FEATURES])),
+        pip_requirements=["scikit-learn"],
+    )
+    local = load_model(str(folder), name="churn-local")
+    assert local.name == "churn-local" and local.platform == "mlflow-sklearn"
+    assert local.inputs is not None and local.inputs.names == FEATURES
+    assert local.classes == [0, 1]
+    assert local.metadata["model_uri"] == str(folder.resolve())

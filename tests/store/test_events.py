@@ -10,7 +10,7 @@ import pytest
 from tests.store.conftest import T0, FakeClock
 
 from keeneye.errors import InputError, NotFoundError
-from keeneye.store import EventStore, PredictionEvent
+from keeneye.store import EventStore, LabelEvent, PredictionEvent
 
 
 def ev(
@@ -98,6 +98,44 @@ def test_wrong_types_are_null_plus_invalid_marker_never_coerced(store: EventStor
     # Windows and versions filter the counts.
     assert store.invalid_value_counts("m", T0, T0 + timedelta(minutes=2))["age"] == {"type": 1}
     assert store.invalid_value_counts("m", T0, T0 + timedelta(hours=1), version="9") == {}
+
+
+def test_invalid_counts_by_window_equal_one_call_per_window_and_version(
+    store: EventStore,
+) -> None:
+    # Two versions, wrong types, unsupported values, missing values, a label marker (no
+    # version) and an unknown feature, spread over three hours.
+    store.save_baseline("m", "2", pa.table({"age": [1.0], "plan": ["a"]}))
+    store.write_predictions(
+        "m",
+        [
+            ev(0, {"age": 31, "plan": "pro"}),
+            ev(1, {"age": "cat", "plan": None}, minutes=30),
+            ev(2, {"plan": [1]}, "yes", minutes=70),
+            ev(3, {"age": 5, "plan": "x", "extra": 1}, version="2", minutes=75),
+            ev(4, {"age": None, "plan": 3}, version="2", minutes=130),
+            ev(5, {"age": True}, version="2", minutes=170),
+        ],
+    )
+    store.write_labels("m", [LabelEvent("e1", 1, T0 + timedelta(minutes=40))])
+    store.write_labels("m", [LabelEvent("e2", [1], T0 + timedelta(minutes=50))])
+    hour = timedelta(hours=1)
+    windows = [(T0 + i * hour, T0 + (i + 1) * hour) for i in range(4)] + [
+        (T0, T0 + 3 * hour),
+        (T0 + timedelta(minutes=20), T0 + timedelta(minutes=140)),
+    ]
+    got = store.invalid_value_counts_by_window("m", windows)
+    assert len(got) == len(windows)
+    for (start, end), counts in zip(windows, got, strict=True):
+        for version in ("1", "2", "9"):
+            expected = store.invalid_value_counts("m", start, end, version=version)
+            assert counts.get(version, {}) == expected, (start, end, version)
+        assert set(counts) <= {"1", "2"}
+    assert got[4]["1"]["age"] == {"type": 1, "missing": 1}
+    assert got[4]["2"]["extra"] == {"unknown_feature": 1, "missing": 2}
+    assert got[3] == {}
+    assert store.invalid_value_counts_by_window("m", []) == []
+    assert store.invalid_value_counts_by_window("nobody", windows[:1]) == [{}]
 
 
 def test_duplicates_are_ignored_and_counted(store: EventStore) -> None:

@@ -9,7 +9,7 @@ state is in the URL. Screenshots go to ``artifacts/ui/``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
@@ -123,6 +123,32 @@ def test_the_model_page_highlights_the_drifted_feature_and_lists_the_open_alert(
     assert w.page.locator("#open-alerts li").count() == len(shown)
     assert w.page.locator("#alerts-table tr[data-status='resolved']").count() > 3
     w.shot("model-drift-highlighted")
+    assert w.problems == []
+
+
+def test_the_model_page_charts_hold_the_stored_numbers(
+    ui: str, demo: Demo, watched: Callable[[], Watched]
+) -> None:
+    w = watched()
+    w.open(f"{ui}/models/{quote(demo.model)}?range=7d")
+    traces = w.page.locator("#traffic-chart").evaluate(
+        "e => e.data.map(t => ({name: t.name, x: t.x, y: t.y}))"
+    )
+    assert [t["name"] for t in traces] == ["events", "a day earlier", "a week earlier"]
+    first = datetime.fromisoformat(traces[0]["x"][0])
+    for trace, back in zip(traces, (0, 1, 7), strict=True):
+        shift = timedelta(days=back)
+        counts = demo.store.count_events(demo.model, first - shift, demo.now - shift)
+        assert sum(trace["y"]) == sum(counts["events"].to_pylist()), trace["name"]
+    assert len(traces[0]["x"]) == 7 * 24 + 1  # hours, aligned, the partial last one included
+    names = w.page.locator("#prediction-chart").evaluate("e => e.data.map(t => t.name)")
+    assert names == [f"baseline (v{demo.store.model_summary(demo.model).live_version})",
+                     "selected range"]  # fmt: skip
+    names = w.page.locator("#performance-chart").evaluate("e => e.data.map(t => t.name)")
+    assert "accuracy" in names and "label coverage" in names
+    assert w.page.locator("#versions-table tbody tr").count() == len(
+        demo.store.version_history(demo.model)
+    )
     assert w.problems == []
 
 

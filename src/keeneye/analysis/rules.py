@@ -180,19 +180,22 @@ def drift_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
         if not drifted_here or not ("*" in watched or named):
             continue
         label = "the prediction" if name == "__prediction__" else f"feature {name!r}"
-        score = info.get("effect_size")
-        if score is None:
-            score = info.get("statistic")
+        value, threshold, reason = _drift_decision(info)
         out.append(
             _alert(
                 result,
                 "feature_drift",
                 str(name),
-                f"{label} drifted ({info.get('method')}: statistic "
-                f"{_fmt(info.get('statistic'))}, p-value {_fmt(info.get('p_value'))})",
-                value=None if score is None else float(score),
-                threshold=info.get("threshold"),
+                f"{label} drifted ({info.get('method')}: {reason})",
+                value=value,
+                threshold=threshold,
                 method=info.get("method"),
+                decided_by=info.get("decided_by"),
+                statistic=info.get("statistic"),
+                p_value=info.get("p_value"),
+                p_value_adjusted=info.get("p_value_adjusted"),
+                effect_size=info.get("effect_size"),
+                effect_method=info.get("effect_method"),
             )
         )
     return out
@@ -266,6 +269,39 @@ def evaluate(results: Iterable[StoredResult], settings: AlertSettings) -> list[A
         for rule in RULES.get(result.kind, ()):
             alerts.extend(rule(result, settings))
     return alerts
+
+
+def _drift_decision(info: Mapping[str, Any]) -> tuple[float | None, float | None, str]:
+    """The (value, threshold) pair the drift verdict compared, and the comparison in words.
+
+    ``decided_by`` says which quantity decided: a p-value against alpha (the
+    multiple-testing-corrected p-value when there is one: that is the verdict the rule alerts
+    on), or an effect size (a distance) against its threshold. An effect size next to alpha
+    would compare two different units.
+
+    >>> _drift_decision({"decided_by": "p_value", "statistic": 0.21, "p_value": 0.0004,
+    ...                  "p_value_adjusted": 0.004, "threshold": 0.05})
+    (0.004, 0.05, 'statistic 0.21, adjusted p-value 0.004 < 0.05')
+    >>> _drift_decision({"decided_by": "effect_size", "effect_method": "wasserstein",
+    ...                  "effect_size": 0.31, "threshold": 0.1, "p_value": 1e-12})
+    (0.31, 0.1, 'wasserstein 0.31 >= 0.1, p-value 1e-12')
+    """
+    threshold = info.get("threshold")
+    limit = None if threshold is None else float(threshold)
+    adjusted = info.get("p_value_adjusted")
+    p_value = adjusted if adjusted is not None else info.get("p_value")
+    which = "adjusted p-value" if adjusted is not None else "p-value"
+    if info.get("decided_by") == "effect_size":
+        effect = info.get("effect_size")
+        value = None if effect is None else float(effect)
+        name = info.get("effect_method") or "effect size"
+        return value, limit, f"{name} {_fmt(value)} >= {_fmt(limit)}, {which} {_fmt(p_value)}"
+    value = None if p_value is None else float(p_value)
+    return (
+        value,
+        limit,
+        f"statistic {_fmt(info.get('statistic'))}, {which} {_fmt(value)} < {_fmt(limit)}",
+    )
 
 
 def _fmt(value: Any) -> str:

@@ -12,7 +12,7 @@ inside ``analysis.recheck_days`` whose current fingerprint differs is computed a
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from keeneye.analysis.batching import WindowReader, earlier_counts
 from keeneye.analysis.clock import Clock
 from keeneye.analysis.drift import drift_payload
 from keeneye.analysis.reference import Reference, ReferenceCache, build_reference
@@ -65,6 +66,8 @@ JOB_KINDS: dict[str, tuple[str, ...]] = {
 Progress = Callable[[int, int, str], None]
 #: Results are committed in groups of about this many.
 _SAVE_EVERY = 200
+#: The default cache of fitted references, shared by the runners of a process.
+_SHARED_REFERENCES = ReferenceCache()
 
 
 @dataclass(frozen=True)
@@ -112,11 +115,17 @@ class AnalysisRunner:
         self.settings = settings
         self.clock = clock
         self.jobs = tuple(jobs)
-        self.cache = cache or ReferenceCache()
+        # Fitted references are keyed by the baseline's content digest, so every runner of the
+        # process (the stats and the drift runner, workers) shares one cache by default.
+        self.cache = cache if cache is not None else _SHARED_REFERENCES
         self.last_run: datetime | None = None
         # Per-run memo of store look-ups that do not change during a run (baseline choice,
         # first event of a model); cleared at the start and end of every run.
         self._memo: dict[tuple[str, ...], Any] = {}
+        # Per-run batched reads: window rows and invalid counts by model, and the event counts
+        # of the earlier windows that traffic compares with, by (model, size, start).
+        self._readers: dict[str, WindowReader] = {}
+        self._earlier: dict[tuple[str, str, datetime], int] = {}
 
     def _choice(self, model: str, version: str) -> ReferenceChoice | None:
         key = ("choice", model, version)
@@ -155,6 +164,7 @@ class AnalysisRunner:
         grouped: dict[tuple[str, Window], list[str]] = {}
         for model, window, job in due:
             grouped.setdefault((model, window), []).append(job)
+        self._prepare_batches(grouped)
         computed: list[StoredResult] = []
         found: list[Alert] = []
         pending: list[StoredResult] = []
@@ -162,6 +172,7 @@ class AnalysisRunner:
             if progress is not None:
                 progress(i, len(grouped), f"{model} {window.label()}")
             results = self._compute(model, window, jobs)
+            self._readers[model].done(window)
             pending.extend(results)
             computed.extend(results)
             found.extend(evaluate(results, self.settings.alerts))
@@ -172,11 +183,39 @@ class AnalysisRunner:
                 pending = []
         self.store.save_results(pending)
         self._memo.clear()
+        self._readers.clear()
+        self._earlier.clear()
         if progress is not None:
             progress(len(grouped), len(grouped), "done")
         active = [a for m in names for a in self.active_alerts(m, until)]
         self.last_run = now
         return RunReport(tuple(computed), tuple(found), tuple(active), len(due), now)
+
+    def _prepare_batches(self, grouped: Mapping[tuple[str, Window], Sequence[str]]) -> None:
+        """Plan the run's reads: window rows span by span, and one count query per window size
+        for the earlier windows that traffic compares with."""
+        self._readers.clear()
+        self._earlier.clear()
+        by_model: dict[str, list[tuple[Window, Sequence[str]]]] = {}
+        for (model, window), jobs in grouped.items():
+            by_model.setdefault(model, []).append((window, jobs))
+        for model, planned in by_model.items():
+            stats = [w for w, jobs in planned if "stats" in jobs]
+            self._readers[model] = WindowReader(
+                self.store, model, [w for w, _ in planned], with_invalid=stats
+            )
+            if not stats:
+                continue
+            first = self._first_event(model) or min(w.start for w in stats)
+            history_start = first.replace(minute=0, second=0, microsecond=0)
+            earlier = [
+                w.shifted(days=-days)
+                for w in stats
+                for _, days in COMPARISONS
+                if w.shifted(days=-days).start >= history_start
+            ]
+            for (name, start), count in earlier_counts(self.store, model, earlier).items():
+                self._earlier[(model, name, start)] = count
 
     # -- what is due ------------------------------------------------------------------------
     def _due(
@@ -188,36 +227,43 @@ class AnalysisRunner:
         backfill: bool,
     ) -> list[tuple[Window, str]]:
         try:
-            summary = self.store.model_summary(model)
+            first = self._first_event(model)
         except NotFoundError:
             return []
-        if summary.first_event is None:
+        if first is None:
             return []
-        first = _utc(summary.first_event)
         analysis = self.settings.analysis
         start = first if backfill else max(first, now - timedelta(days=analysis.backfill_days))
         if since is not None:
             start = max(_utc(since), first)
         grace = timedelta(seconds=analysis.grace_seconds)
         recheck_from = now - timedelta(days=analysis.recheck_days)
-        due: list[tuple[Window, str]] = []
+        sizes: dict[str, list[Window]] = {}
         for name in analysis.windows:
             windows = [w for w in complete_windows(name, start, now, grace=grace) if w.end <= until]
-            if not windows:
-                continue
-            recent = [w for w in windows if w.end > recheck_from]
-            current = self._fingerprints(model, recent) if recent else {}
-            for job in self.jobs:
-                marker = JOB_KINDS[job][0]
-                stored = {
-                    _key(r.window_start): Fingerprint.from_dict(r.payload.get("fingerprint"))
-                    for r in self.store.load_results(
-                        model, kind=marker, version=ALL_VERSIONS, start=windows[0].start
-                    )
-                    if r.payload.get("window") == name
-                }
-                for window in windows:
-                    key = _key(window.start)
+            if windows:
+                sizes[name] = windows
+        if not sizes:
+            return []
+        # One read of the recent events serves the fingerprints of every window size, and one
+        # load of each job's markers serves every size.
+        recent = {name: [w for w in ws if w.end > recheck_from] for name, ws in sizes.items()}
+        current = self._fingerprints(model, recent)
+        oldest = min(ws[0].start for ws in sizes.values())
+        due: list[tuple[Window, str]] = []
+        for job in self.jobs:
+            stored: dict[tuple[str, float], Fingerprint | None] = {
+                (str(r.payload.get("window")), _key(r.window_start)): Fingerprint.from_dict(
+                    r.payload.get("fingerprint")
+                )
+                for r in self.store.load_results(
+                    model, kind=JOB_KINDS[job][0], version=ALL_VERSIONS, start=oldest
+                )
+                if r.payload.get("window") in sizes
+            }
+            for size in analysis.windows:
+                for window in sizes.get(size, []):
+                    key = (size, _key(window.start))
                     if key not in stored or (
                         key in current and needs_computing(current[key], stored[key], job)
                     ):
@@ -225,39 +271,28 @@ class AnalysisRunner:
         due.sort(key=lambda item: (item[0].end, item[0].start, item[1]))
         return due
 
-    def _fingerprints(self, model: str, windows: list[Window]) -> dict[float, Fingerprint]:
-        """Current fingerprints of ``windows`` (of one size) from one read of their events."""
-        start, end = windows[0].start, windows[-1].end
+    def _fingerprints(
+        self, model: str, sizes: Mapping[str, list[Window]]
+    ) -> dict[tuple[str, float], Fingerprint]:
+        """Current fingerprints of the windows of every size, from one read of their events."""
+        spans = [ws for ws in sizes.values() if ws]
+        if not spans:
+            return {}
+        start = min(ws[0].start for ws in spans)
+        end = max(ws[-1].end for ws in spans)
         events = self.store.read_window(model, start, end, features=[]).events
-        length = windows[0].length.total_seconds()
-        base = windows[0].start.timestamp()
-        out = {_key(w.start): Fingerprint(0, 0, None) for w in windows}
-        if events.num_rows == 0:
-            return out
-        bucket = np.floor((epoch_seconds(events.column("timestamp")) - base) / length)
-        labelled = np.asarray(pc.is_valid(events.column("label")).to_numpy(zero_copy_only=False))
-        # Integer microseconds: the newest label time must print exactly as fingerprint_of does.
-        label_us = np.asarray(
-            pc.fill_null(
-                pc.cast(pc.cast(events.column("label_timestamp"), _TS), pa.int64()), 0
-            ).to_numpy(zero_copy_only=False),
-            dtype=np.int64,
-        )
-        for b in np.unique(bucket):
-            rows = bucket == b
-            key = base + float(b) * length
-            if key not in out:
-                continue
-            times = label_us[rows & labelled]
-            newest = None
-            if times.size:
-                newest = (_EPOCH + timedelta(microseconds=int(times.max()))).isoformat()
-            out[key] = Fingerprint(int(rows.sum()), int((rows & labelled).sum()), newest)
+        out: dict[tuple[str, float], Fingerprint] = {}
+        for name, windows in sizes.items():
+            if windows:
+                for key, fingerprint in _bucket_fingerprints(events, windows).items():
+                    out[(name, key)] = fingerprint
         return out
 
     # -- computing one window ---------------------------------------------------------------
     def _compute(self, model: str, window: Window, jobs: Sequence[str]) -> list[StoredResult]:
-        data = self.store.read_window(model, window.start, window.end)
+        reader = self._readers.get(model) or WindowReader(self.store, model, [])
+        self._readers[model] = reader
+        data = reader.read(window)
         fingerprint = fingerprint_of(data)
         computed_at = self.clock.now()
 
@@ -271,9 +306,7 @@ class AnalysisRunner:
             out.append(result(ALL_VERSIONS, "traffic", self._traffic(model, window, data)))
             for version in versions:
                 features, events = rows_of_version(data.features, data.events, version)
-                invalid = self.store.invalid_value_counts(
-                    model, window.start, window.end, version=version
-                )
+                invalid = self._readers[model].invalid(window, version)
                 reference = self._reference(model, version, window)
                 out.append(
                     result(
@@ -324,8 +357,11 @@ class AnalysisRunner:
             if earlier.start < history_start:
                 references[name] = None  # before the model's history: no reference, not a drop
                 continue
-            counts = self.store.count_events(model, earlier.start, earlier.end)
-            references[name] = int(pc.sum(counts.column("events")).as_py() or 0)
+            counted = self._earlier.get((model, earlier.name, earlier.start))
+            if counted is None:
+                counts = self.store.count_events(model, earlier.start, earlier.end)
+                counted = int(pc.sum(counts.column("events")).as_py() or 0)
+            references[name] = counted
         weekend = frozenset(self.settings.analysis.weekend_days)
         return traffic_payload(window, len(versions), by_version, references, weekend)
 
@@ -348,16 +384,27 @@ class AnalysisRunner:
         if memo_key not in self._memo:
             self._memo[memo_key] = baseline_info(self.store, model, choice.version)
         info = self._memo[memo_key]
-        digest = str(info["digest"]) if info else "unregistered"
+        table = None
+        if info:
+            digest = str(info["digest"])
+        else:
+            # A baseline saved straight through the store has no registration record: its
+            # digest is computed from the table (once per run), so it is cached all the same.
+            digest_key = ("digest", model, choice.version)
+            if digest_key not in self._memo:
+                table = self.store.load_baseline(model, choice.version)
+                self._memo[digest_key] = None if table is None else table_digest(table)
+            digest = self._memo[digest_key]
+            if digest is None:
+                return None
         key = (model, choice.version, digest)
         cached = self.cache.get(key)
         if cached is not None:
             return cached
-        table = self.store.load_baseline(model, choice.version)
+        if table is None:
+            table = self.store.load_baseline(model, choice.version)
         if table is None:
             return None
-        if info is None:
-            key = (model, choice.version, table_digest(table))
         reference = build_reference(table)
         self.cache.put(key, reference)
         return reference
@@ -370,16 +417,33 @@ class AnalysisRunner:
         analysis = self.settings.analysis
         grace = timedelta(seconds=analysis.grace_seconds)
         latest: list[StoredResult] = []
+        if not analysis.windows:
+            return evaluate(latest, self.settings.alerts)
+        lasts = {}
         for name in analysis.windows:
             last = window_at(name, now - grace)
-            last = last.shifted(seconds=-last.length.total_seconds())
-            for r in self.store.load_results(model, start=last.start, end=last.end):
-                if r.kind in ("summary", "drift", "traffic") and r.payload.get("window") == name:
+            lasts[name] = last.shifted(seconds=-last.length.total_seconds())
+        # Two loads serve every window size: the latest windows, and recent performance.
+        recent = self.store.load_results(
+            model,
+            start=min(w.start for w in lasts.values()),
+            end=max(w.end for w in lasts.values()),
+        )
+        horizon = now - timedelta(days=analysis.recheck_days)
+        labelled = self.store.load_results(model, kind="performance", start=horizon)
+        for name in analysis.windows:
+            last = lasts[name]
+            for r in recent:
+                if (
+                    r.window_start >= last.start
+                    and r.window_end <= last.end
+                    and r.kind in ("summary", "drift", "traffic")
+                    and r.payload.get("window") == name
+                ):
                     latest.append(r)
-            horizon = now - timedelta(days=analysis.recheck_days)
             performance = [
                 r
-                for r in self.store.load_results(model, kind="performance", start=horizon)
+                for r in labelled
                 if r.payload.get("window") == name
                 and int(r.payload.get("labels", 0)) >= self.settings.alerts.min_labels
             ]
@@ -388,6 +452,36 @@ class AnalysisRunner:
                 newest[r.version] = r  # results come in window order: the last one wins
             latest.extend(newest.values())
         return evaluate(latest, self.settings.alerts)
+
+
+def _bucket_fingerprints(events: pa.Table, windows: list[Window]) -> dict[float, Fingerprint]:
+    """Fingerprints of consecutive windows of one size from ``events`` (rows outside them are
+    ignored), keyed by window start."""
+    length = windows[0].length.total_seconds()
+    base = windows[0].start.timestamp()
+    out = {_key(w.start): Fingerprint(0, 0, None) for w in windows}
+    if events.num_rows == 0:
+        return out
+    bucket = np.floor((epoch_seconds(events.column("timestamp")) - base) / length)
+    labelled = np.asarray(pc.is_valid(events.column("label")).to_numpy(zero_copy_only=False))
+    # Integer microseconds: the newest label time must print exactly as fingerprint_of does.
+    label_us = np.asarray(
+        pc.fill_null(
+            pc.cast(pc.cast(events.column("label_timestamp"), _TS), pa.int64()), 0
+        ).to_numpy(zero_copy_only=False),
+        dtype=np.int64,
+    )
+    for b in np.unique(bucket):
+        key = base + float(b) * length
+        if key not in out:
+            continue
+        rows = bucket == b
+        times = label_us[rows & labelled]
+        newest = None
+        if times.size:
+            newest = (_EPOCH + timedelta(microseconds=int(times.max()))).isoformat()
+        out[key] = Fingerprint(int(rows.sum()), int((rows & labelled).sum()), newest)
+    return out
 
 
 def fingerprint_of(data: WindowData) -> Fingerprint:

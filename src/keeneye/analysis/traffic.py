@@ -6,6 +6,11 @@ handled by *what* is compared: the week-ago window is the same weekday and hour,
 comparable; the day-ago window is comparable only when it is the same kind of day (weekday vs
 weekend). When both are comparable both must agree (a one-off yesterday does not alert); when
 only the week-ago one is, it decides alone (so a Saturday is never judged against a Friday).
+
+A change must also be beyond Poisson noise: ``|now − then| / sqrt(now + then)`` of at least
+``min_z`` standard deviations for a daily window. Shorter windows are more tests per day (24
+hourly windows), so their cut is raised to keep the same false-alarm rate per day
+(:func:`min_z_for`).
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
+from statistics import NormalDist
 from typing import Any
 
-from keeneye.analysis.windows import Window
+from keeneye.analysis.windows import WINDOW_SIZES, Window
 
 #: The comparisons made for every window, as (name, days back).
 COMPARISONS: tuple[tuple[str, int], ...] = (("day", 1), ("week", 7))
@@ -61,6 +68,31 @@ def traffic_payload(
     }
 
 
+def min_z_for(window: str | None, min_z: float) -> float:
+    """The Poisson-sigma cut for a window size, given ``min_z`` for a daily window.
+
+    A day has ``1 day / length`` windows of a size, each one a test: the two-sided tail
+    probability of ``min_z`` is divided by that number (Bonferroni over the windows of a day),
+    so hourly windows raise no more false alarms per day than the daily window. 3 sigmas for a
+    day (p = 0.0027) are 3.86 for an hour (p = 0.0027 / 24). Unknown or missing sizes keep
+    ``min_z``.
+
+    >>> min_z_for("daily", 3.0)
+    3.0
+    >>> round(min_z_for("hourly", 3.0), 2)
+    3.86
+    >>> min_z_for("hourly", 0.0)
+    0.0
+    """
+    length = WINDOW_SIZES.get(window or "")
+    if min_z <= 0 or length is None or length >= timedelta(days=1):
+        return min_z
+    per_day = timedelta(days=1) / length
+    normal = NormalDist()
+    tail = 2 * (1 - normal.cdf(min_z)) / per_day
+    return normal.inv_cdf(1 - tail / 2)
+
+
 @dataclass(frozen=True)
 class TrafficVerdict:
     """The seasonal decision over one traffic result."""
@@ -79,6 +111,7 @@ def traffic_verdict(
 
     With ``min_z`` the change must also be that many Poisson standard deviations,
     ``|now - then| / sqrt(now + then)``: 177 events against 126 is +40 % but only 2.9 sigma.
+    ``min_z`` is the daily cut; the payload's ``window`` size scales it (:func:`min_z_for`).
 
     >>> week = {"events": 100, "change_ratio": -0.45, "same_day_kind": True}
     >>> fri = {"events": 200, "change_ratio": -0.725, "same_day_kind": False}
@@ -89,6 +122,7 @@ def traffic_verdict(
     False
     """
     compared = payload.get("compared", {})
+    min_z = min_z_for(payload.get("window"), min_z)
 
     def usable(name: str) -> dict[str, Any] | None:
         entry = compared.get(name)

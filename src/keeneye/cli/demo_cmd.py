@@ -32,8 +32,11 @@ def demo(
     config: Path | None = typer.Option(
         None, "--config", help="keeneye.yaml to read (its notify.urls also get the alerts)."
     ),
-    hourly: bool = typer.Option(
-        False, "--hourly", help="Also analyse hourly windows, every simulated hour (slower)."
+    daily_only: bool = typer.Option(
+        False,
+        "--daily-only",
+        help="Only daily windows, analysed once per simulated day (faster); by default the "
+        "server's windows (hourly and daily), analysed every simulated hour.",
     ),
 ) -> None:
     """Train a model, replay three weeks of traffic with incidents through the SDK and the
@@ -85,7 +88,7 @@ def demo(
             seed=seed,
             config=config,
             progress=advance,
-            hourly=hourly,
+            daily_only=daily_only,
         )
         try:
             result = run_demo(options, keep_serving=None if once else serve)

@@ -61,25 +61,27 @@ class DemoOptions:
     seed: int = 0
     config: Path | None = None
     progress: Progress | None = None
-    hourly: bool = False  # also hourly windows, analysed every simulated hour (minutes, not s)
+    #: Only daily windows, analysed once per simulated day (a faster replay). By default the
+    #: demo uses the server's windows (``analysis.windows``: hourly and daily) and analyses
+    #: every simulated hour, as ``keeneye server`` does.
+    daily_only: bool = False
 
 
 def demo_settings(
-    base: Settings, store: Path, public_url: str, *, hourly: bool = False
+    base: Settings, store: Path, public_url: str, *, daily_only: bool = False
 ) -> Settings:
-    """The settings the demo runs with: the user's (notification URLs included) plus the
-    analysis and alert thresholds that suit its traffic — each choice explained in
-    ``docs/demo.md``."""
+    """The settings the demo runs with: the user's (notification URLs and windows included)
+    plus the analysis and alert thresholds that suit its traffic — each choice explained in
+    ``docs/demo.md``. The alert rules keep their defaults except where noted."""
     analysis = base.analysis.model_copy(
         update={
-            # Daily windows: every incident is visible in a day's data, and three weeks of
-            # hourly windows (504 of them, each re-opened when its labels land) cost several
-            # minutes of analysis on a 2-core machine — over the demo's budget.
-            "windows": ["hourly", "daily"] if hourly else ["daily"],
+            # The server's windows (hourly and daily unless keeneye.yaml says otherwise), or
+            # daily only for a faster replay.
+            "windows": ["daily"] if daily_only else list(base.analysis.windows),
             "enabled": False,  # the replay drives the runners itself, hour by simulated hour
             "grace_seconds": 60.0,
-            # Labels land 54–78 h late and are analysed at the next daily run, when their
-            # window started 4 days ago: windows this recent re-open and count as current.
+            # Labels land 54–78 h late and are analysed at the next run, when their window
+            # started up to 4 days ago: windows this recent re-open and count as current.
             "recheck_days": 6.0,
             "tasks": {**base.analysis.tasks, MODEL: "classification"},
             "positive_class": {**base.analysis.positive_class, MODEL: "1"},
@@ -94,8 +96,8 @@ def demo_settings(
     server = base.server.model_copy(
         update={"store": str(store), "public_url": base.server.public_url or public_url}
     )
-    # Simulated time: the analysis runs once per simulated day, so an alert that stays active
-    # is repeated every other day, not at every run.
+    # Simulated time: the analysis runs every simulated hour (or day), so an alert that stays
+    # active is repeated every other day, not at every run.
     notify = base.notify.model_copy(update={"cooldown_seconds": 2 * 86_400.0})
     return base.model_copy(
         update={"server": server, "analysis": analysis, "alerts": alerts, "notify": notify}
@@ -196,8 +198,10 @@ def run_demo(
     clock = ManualClock(scenario.start)
     server = _Server(options.host, options.port)
     settings = demo_settings(
-        load_settings(options.config), options.store, server.url, hourly=options.hourly
+        load_settings(options.config), options.store, server.url, daily_only=options.daily_only
     )
+    # Analyse when the shortest window completes: every simulated hour with hourly windows.
+    hourly = "hourly" in settings.analysis.windows
     store = DuckDBStore(options.store, clock=clock.now)
     seen = _Collector()
     monitors: dict[str, Monitor] = {}
@@ -255,8 +259,8 @@ def run_demo(
                 heapq.heappush(pending, (label_time, event_id, label))
             events += len(batch.timestamps)
             day_done = (hour_start + HOUR - scenario.start) % DAY == timedelta(0)
-            if day_done or options.hourly:
-                # A window is over (the day; with --hourly, the hour): it completes after the
+            if day_done or hourly:
+                # A window is over (the hour, or the day): it completes after the
                 # grace period; the labels that landed by then are sent; the analysis runs and
                 # the notifier hears which alerts are active now.
                 now = hour_start + HOUR + grace

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import tempfile
 import threading
 import warnings
@@ -195,12 +196,11 @@ def load(uri: str, client: Any = None) -> LoadedModel:
     else:
         name = Path(uri).resolve().name
         version = ""
+    download = tempfile.mkdtemp(prefix="keeneye-model-")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            local = mlflow.artifacts.download_artifacts(
-                artifact_uri=load_uri, dst_path=tempfile.mkdtemp(prefix="keeneye-model-")
-            )
+            local = mlflow.artifacts.download_artifacts(artifact_uri=load_uri, dst_path=download)
             meta = mlflow.models.Model.load(local)
             if "sklearn" in meta.flavors:
                 estimator = mlflow.sklearn.load_model(local)
@@ -209,7 +209,10 @@ def load(uri: str, client: Any = None) -> LoadedModel:
                 estimator = mlflow.pyfunc.load_model(local)
                 platform = "mlflow-pyfunc"
     except mlflow.exceptions.MlflowException as exc:
+        shutil.rmtree(download, ignore_errors=True)
         raise InputError(f"MLflow cannot load {uri}: {exc.message}") from exc
+    if platform == "mlflow-sklearn":  # fully in memory now; a pyfunc model may still read files
+        shutil.rmtree(download, ignore_errors=True)
     run_id = run_id or meta.run_id
     if not version:  # a local folder: its run, else the folder's model uuid
         version = run_id or str(meta.model_uuid or "local")[:12]
@@ -227,7 +230,9 @@ def load(uri: str, client: Any = None) -> LoadedModel:
         estimator=estimator,
         inputs=inputs,
         platform=platform,
-        metadata={"model_uri": uri if uri.startswith(("models:/", "runs:/")) else str(local)},
+        metadata={
+            "model_uri": uri if uri.startswith(("models:/", "runs:/")) else str(Path(uri).resolve())
+        },
         tags=tags,
     )
     if uri.startswith("models:/"):

@@ -30,37 +30,76 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 
+#: Values beyond this magnitude could overflow differences and integrals; they are scaled.
+SAFE_MAGNITUDE = 2.0**1020
+#: The power of two huge samples are divided by (exact: only the exponent changes).
+HUGE_SCALE = 2.0**8
+
+
 @dataclass(frozen=True)
 class SortedReference:
-    """A reference sample prepared for repeated comparisons."""
+    """A reference sample prepared for repeated comparisons.
+
+    ``scale`` is 1.0 for ordinary data; for values beyond ±2**1020, whose differences could
+    overflow, the integral (and Wasserstein arithmetic) is kept in units of ``scale`` (a
+    power of two, so the division is exact) while counts always use the original values.
+    """
 
     values: FloatArray  # sorted, finite
-    integral: FloatArray  # G[i] = ∫_{values[0]}^{values[i]} F_ref(t) dt
+    integral: FloatArray  # G[i] = ∫_{values[0]}^{values[i]} F_ref(t) dt, in units of `scale`
+    scale: float = 1.0
+    scaled_values: FloatArray | None = None  # values / scale when scale != 1
 
     @property
     def n(self) -> int:
         return int(self.values.size)
 
+    @property
+    def arithmetic_values(self) -> FloatArray:
+        return self.values if self.scaled_values is None else self.scaled_values
+
 
 @dataclass(frozen=True)
 class EcdfComparison:
-    """KS distance (as scipy: the larger of D+ and D−) and Wasserstein-1 of two samples."""
+    """KS distance (as scipy: the larger of D+ and D−) and Wasserstein-1 of two samples.
+
+    ``wasserstein_scaled`` is W₁ / ``scale`` (``scale`` = 1.0 unless the values are huge);
+    ``wasserstein`` is W₁ itself, ``inf`` when it exceeds the largest float.
+    """
 
     ks: float
-    wasserstein: float
+    wasserstein_scaled: float
+    scale: float = 1.0
+
+    @property
+    def wasserstein(self) -> float:
+        return self.wasserstein_scaled * self.scale  # Python floats: inf, not a warning
 
 
-def prepare(sorted_values: FloatArray) -> SortedReference:
-    """Precompute the running ECDF integral of a sorted, finite, non-empty sample."""
+def _needs_scaling(sorted_values: FloatArray) -> bool:
+    return max(-float(sorted_values[0]), float(sorted_values[-1])) > SAFE_MAGNITUDE
+
+
+def prepare(sorted_values: FloatArray, *, scaled: bool | None = None) -> SortedReference:
+    """Precompute the running ECDF integral of a sorted, finite, non-empty sample.
+
+    ``scaled`` forces (or, ``False``, forbids) the huge-value scaling; by default it is used
+    only when the values need it.
+    """
+    if scaled is None:
+        scaled = _needs_scaling(sorted_values)
+    arithmetic = sorted_values / HUGE_SCALE if scaled else sorted_values
     n = sorted_values.size
     integral = np.empty(n)
     integral[0] = 0.0
     if n > 1:
         # F_ref = (i+1)/n on [a_i, a_{i+1}); ties give zero-length segments.
-        steps = np.diff(sorted_values)
+        steps = np.diff(arithmetic)
         steps *= np.arange(1, n) / n
         np.cumsum(steps, out=integral[1:])
-    return SortedReference(sorted_values, integral)
+    if not scaled:
+        return SortedReference(sorted_values, integral)
+    return SortedReference(sorted_values, integral, HUGE_SCALE, arithmetic)
 
 
 def _distinct(sorted_values: FloatArray) -> tuple[FloatArray, IntArray]:
@@ -77,18 +116,6 @@ def _distinct(sorted_values: FloatArray) -> tuple[FloatArray, IntArray]:
     return sorted_values[ends], ends + 1
 
 
-def _integral_at(ref: SortedReference, x: FloatArray, at_or_below: IntArray) -> FloatArray:
-    """G(x) = ∫_{a₀}^{x} F_ref for x with known counts R = #ref ≤ x (0 below the minimum)."""
-    last = at_or_below - 1
-    below_min = last < 0
-    last[below_min] = 0
-    out = x - ref.values[last]
-    out *= at_or_below / ref.n
-    out += ref.integral[last]
-    out[below_min] = 0.0
-    return out
-
-
 def compare(ref: SortedReference, current_sorted: FloatArray) -> EcdfComparison:
     """KS distance and Wasserstein-1 of a prepared reference and a sorted, finite window.
 
@@ -96,53 +123,66 @@ def compare(ref: SortedReference, current_sorted: FloatArray) -> EcdfComparison:
     >>> round(r.ks, 6), round(r.wasserstein, 6)
     (0.666667, 1.5)
     """
+    if ref.scaled_values is None and _needs_scaling(current_sorted):
+        ref = prepare(ref.values, scaled=True)  # rare: a huge window against ordinary data
     n1, n2 = ref.n, current_sorted.size
     a = ref.values
     u, cum_b = _distinct(current_sorted)
-    right = np.searchsorted(a, u, side="right")
-    # #ref < u differs from #ref ≤ u only where u also occurs in the reference.
-    tied = np.flatnonzero(a[np.maximum(right - 1, 0)] == u)
-    tied = tied[right[tied] > 0]
+    right = np.searchsorted(a, u, side="right")  # R_k = #ref <= u_k, nondecreasing in k
+    below = int(np.searchsorted(right, 0, side="right"))  # the u_k below the reference
+    last = right - 1
+    last[:below] = 0
+    a_last = a[last]
+    # #ref < u differs from #ref <= u only where u also occurs in the reference.
+    tied = a_last == u
+    tied[:below] = False
 
     # --- KS: the candidates where scipy's maximum and minimum can occur.
     f_ref = right / n1
     f_cur = cum_b / n2
     at_u = f_ref - f_cur
     before_u = f_ref[1:] - f_cur[:-1]  # just before u_{k+1}, when no reference tie there
-    if tied.size:
-        tied_before = tied[tied > 0]
-        before_u[tied_before - 1] = (
-            np.searchsorted(a, u[tied_before], side="left") / n1 - f_cur[tied_before - 1]
-        )
+    if tied[1:].any():
+        k = np.flatnonzero(tied[1:])
+        before_u[k] = np.searchsorted(a, u[k + 1], side="left") / n1 - f_cur[k]
     before_first = np.searchsorted(a, u[0], side="left") / n1  # F_cur = 0 below u_1
     d_plus = float(max(at_u.max(), before_u.max() if before_u.size else 0.0, before_first))
     d_minus = float(min(max(-at_u.min(), 0.0), 1.0))
     ks = d_minus if d_minus > d_plus else d_plus
 
     # --- Wasserstein-1, interval by interval; c = F_cur on [u_k, u_{k+1}).
-    g_u = _integral_at(ref, u, right)
+    if ref.scaled_values is None:
+        arith, us, arith_last = a, u, a_last
+    else:
+        arith, us = ref.scaled_values, u / ref.scale
+        arith_last = arith[last]
+    g_u = us - arith_last  # G(u) = G(a_last) + (u - a_last) * F_ref(u); 0 below the minimum
+    g_u *= f_ref
+    g_u += ref.integral[last]
+    g_u[:below] = 0.0
     c = f_cur[:-1]
     signed = np.diff(g_u)
-    signed -= c * np.diff(u)  # ∫ (F_ref − c)
+    signed -= c * np.diff(us)  # ∫ (F_ref − c)
     # F_ref first reaches c at the reference value of index ceil(c·n1) − 1 (integer maths).
     reach_index = cum_b[:-1] * n1
     reach_index += n2 - 1
     reach_index //= n2
     reach_index -= 1
-    reach = a[reach_index]
+    reach = arith[reach_index]
     # F_ref < c on the whole interval when it reaches c only after it: |·| = −signed.
-    total = np.where(reach >= u[1:], -signed, signed)
-    crossing = np.flatnonzero((reach > u[:-1]) & (reach < u[1:]))
+    after = reach >= us[1:]
+    np.negative(signed, out=signed, where=after)
+    crossing = np.flatnonzero(~after & (reach > us[:-1]))
     if crossing.size:
         k = crossing
-        below = c[k] * (reach[k] - u[k]) - (ref.integral[reach_index[k]] - g_u[k])
-        total[k] = signed[k] + 2.0 * below  # ∫ (F_ref − c) + 2 ∫ (c − F_ref)₊
-    middle = float(np.sum(total))
+        below_c = c[k] * (reach[k] - us[k]) - (ref.integral[reach_index[k]] - g_u[k])
+        signed[k] += 2.0 * below_c  # ∫ (F_ref − c) + 2 ∫ (c − F_ref)₊
+    middle = float(np.sum(signed))
     head = float(g_u[0])  # (−∞, u₁): F_cur = 0, ∫ F_ref
-    top = max(float(a[-1]), float(u[-1]))  # [u_m, ∞): F_cur = 1, ∫ (1 − F_ref)
-    g_top = float(ref.integral[-1]) + (top - float(a[-1]))
-    tail = (top - float(u[-1])) - (g_top - float(g_u[-1]))
-    return EcdfComparison(ks=ks, wasserstein=head + middle + tail)
+    top = max(float(arith[-1]), float(us[-1]))  # [u_m, ∞): F_cur = 1, ∫ (1 − F_ref)
+    g_top = float(ref.integral[-1]) + (top - float(arith[-1]))
+    tail = (top - float(us[-1])) - (g_top - float(g_u[-1]))
+    return EcdfComparison(ks=ks, wasserstein_scaled=head + middle + tail, scale=ref.scale)
 
 
 def compare_sorted(a: FloatArray, b: FloatArray) -> EcdfComparison:

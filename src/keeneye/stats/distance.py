@@ -24,6 +24,7 @@ from scipy.spatial import distance as _spatial
 from keeneye.errors import InputError
 from keeneye.stats._clean import category_counts, dropped_details, numeric_values
 from keeneye.stats._ecdf import compare_sorted
+from keeneye.stats._robust import mean_std, quantiles
 from keeneye.stats.contingency import aligned_counts
 from keeneye.stats.results import TestResult
 
@@ -47,7 +48,7 @@ def quantile_edges(sorted_reference: FloatArray, bins: int = DEFAULT_BINS) -> Fl
     if bins < 2:
         raise InputError(f"bins must be at least 2, got {bins}")
     probabilities = np.arange(1, bins) / bins
-    return np.unique(np.quantile(sorted_reference, probabilities))
+    return np.unique(quantiles(sorted_reference, probabilities))
 
 
 def bin_counts(sorted_values: FloatArray, edges: FloatArray) -> FloatArray:
@@ -186,8 +187,9 @@ def wasserstein(reference: ArrayLike, current: ArrayLike, *, normed: bool = True
     """
     a, dropped_a = _sorted_finite(reference, "reference")
     b, dropped_b = _sorted_finite(current, "current")
-    raw = compare_sorted(a, b).wasserstein
-    std = float(np.std(a))
+    merged = compare_sorted(a, b)
+    raw = merged.wasserstein  # inf only if W₁ itself exceeds the largest float
+    std = mean_std(a, is_sorted=True)[1] or 0.0
     details: dict[str, Any] = {"raw": raw, "reference_std": std, "normed": normed}
     details.update(dropped_details(dropped_a, dropped_b))
     if not normed:
@@ -197,7 +199,8 @@ def wasserstein(reference: ArrayLike, current: ArrayLike, *, normed: bool = True
             "the reference sample is constant, so the normed Wasserstein distance is undefined; "
             "use normed=False"
         )
-    return TestResult("wasserstein", raw / std, None, a.size, b.size, details)
+    normed = merged.wasserstein_scaled / (std / merged.scale)  # exact rescaling, no overflow
+    return TestResult("wasserstein", normed, None, a.size, b.size, details)
 
 
 def _categorical(method: str, reference: ArrayLike, current: ArrayLike) -> TestResult:

@@ -146,7 +146,8 @@ def _numeric_pending(
     )
     merged = compare(ref.prepared, b)
     if effect_method == "wasserstein":
-        effect = merged.wasserstein / ref.std
+        # W₁ / σ in the comparison's units: exact, and finite even for huge values.
+        effect = merged.wasserstein_scaled / (ref.std / merged.scale)
         details["wasserstein_raw"] = merged.wasserstein
     else:
         effect = FROM_COUNTS[effect_method](ref.bin_counts, bin_counts(b, ref.edges))

@@ -19,6 +19,7 @@ from keeneye.schema import FeatureKind
 from keeneye.stats._clean import CategoryCounts, NumericCounts, category_counts, numeric_values
 from keeneye.stats._ecdf import SortedReference, prepare
 from keeneye.stats._parallel import map_columns
+from keeneye.stats._robust import mean_std
 from keeneye.stats.distance import DEFAULT_BINS, bin_counts, quantile_edges
 
 FloatArray = NDArray[np.float64]
@@ -118,7 +119,7 @@ def _fit_numeric(values: ArrayLike, bins: int) -> ColumnReference:
         sorted_values=ordered,
         prepared=prepare(ordered),
         counts=counts,
-        std=float(np.std(ordered)),
+        std=mean_std(ordered, is_sorted=True)[1] or 0.0,
         edges=edges,
         bin_counts=bin_counts(ordered, edges),
     )

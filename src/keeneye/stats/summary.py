@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike
 from keeneye.errors import InputError
 from keeneye.schema import FeatureKind
 from keeneye.stats._clean import category_counts, numeric_values
+from keeneye.stats._robust import mean_std, quantiles
 from keeneye.stats.results import json_safe
 
 #: The quantiles every numeric summary reports.
@@ -121,14 +122,15 @@ def _numeric_summary(values: ArrayLike) -> ColumnSummary:
         return ColumnSummary(distinct=0, **base)
     ordered = np.sort(finite)
     distinct = int(np.count_nonzero(ordered[1:] != ordered[:-1]) + 1)
-    quantiles = np.quantile(ordered, QUANTILES)
+    values = quantiles(ordered, np.asarray(QUANTILES))
+    mean, std = mean_std(ordered, ddof=1, is_sorted=True)
     return ColumnSummary(
         distinct=distinct,
         min=float(ordered[0]),
         max=float(ordered[-1]),
-        mean=float(np.mean(ordered)),
-        std=float(np.std(ordered, ddof=1)) if ordered.size > 1 else None,
-        quantiles=dict(zip(QUANTILES, (float(v) for v in quantiles), strict=True)),
+        mean=mean,
+        std=std,
+        quantiles=dict(zip(QUANTILES, (float(v) for v in values), strict=True)),
         **base,
     )
 

@@ -65,6 +65,9 @@ class _DuckDBBase:
         self._cursors_lock = threading.Lock()
         self._models: dict[str, _Model] = {}
         self._schemas: dict[tuple[str, str], frozenset[str] | None] = {}
+        # Committed model → events table names, as readers found them (models are never
+        # removed or renamed, so a name once read stays right; unknown models are not cached).
+        self._tables: dict[str, str] = {}
         self._closed = False
         with self._transaction() as con:
             for statement in CATALOG:
@@ -122,8 +125,15 @@ class _DuckDBBase:
             raise StoreError(f"the store {self.path!r} is closed")
 
     def _table(self, model: str) -> str | None:
+        known = self._tables.get(model)
+        if known is not None:
+            self._check_open()
+            return known
         rows = self._read("SELECT table_name FROM models WHERE model = ?", [model])
-        return str(rows[0][0]) if rows else None
+        if not rows:
+            return None
+        self._tables[model] = table = str(rows[0][0])
+        return table
 
     def _require_table(self, model: str) -> str:
         table = self._table(model)

@@ -10,10 +10,21 @@ from typing import Any
 import pyarrow as pa
 
 from keeneye.errors import InputError
-from keeneye.store._batch import utc
+from keeneye.store._batch import TIMESTAMP, utc
 from keeneye.store._duckdb_base import _check_model, _DuckDBBase, _registered
 from keeneye.store._values import dumps
 from keeneye.store.records import StoredResult
+
+#: Columns of the ``results`` table, in order, with their Arrow types.
+_RESULT_COLUMNS: dict[str, pa.DataType] = {
+    "model": pa.string(),
+    "version": pa.string(),
+    "kind": pa.string(),
+    "window_start": TIMESTAMP,
+    "window_end": TIMESTAMP,
+    "computed_at": TIMESTAMP,
+    "payload": pa.string(),
+}
 
 
 class _ResultsMixin(_DuckDBBase):
@@ -67,8 +78,11 @@ class _ResultsMixin(_DuckDBBase):
         """Upsert by (model, version, kind, window_start, window_end)."""
         if not results:
             return
-        rows = [
-            [
+        columns: dict[str, list[Any]] = {name: [] for name in _RESULT_COLUMNS}
+        # The last result of a repeated key wins (as if the results were saved one by one).
+        unique: dict[tuple[Any, ...], int] = {}
+        for r in results:
+            row = (
                 r.model,
                 r.version,
                 r.kind,
@@ -76,17 +90,25 @@ class _ResultsMixin(_DuckDBBase):
                 utc(r.window_end, "window_end"),
                 utc(r.computed_at, "computed_at"),
                 dumps(dict(r.payload)),
-            ]
-            for r in results
-        ]
-        # The last result of a repeated key wins (DuckDB cannot update a row twice per command).
-        unique = {tuple(row[:5]): row for row in rows}
-        with self._transaction() as con:
-            con.executemany(
-                "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?) "
+            )
+            key = row[:5]
+            if key in unique:
+                for values, value in zip(columns.values(), row, strict=True):
+                    values[unique[key]] = value
+                continue
+            unique[key] = len(columns["model"])
+            for values, value in zip(columns.values(), row, strict=True):
+                values.append(value)
+        table = pa.table(
+            {name: pa.array(values, type=_RESULT_COLUMNS[name]) for name, values in columns.items()}
+        )
+        # One bulk upsert per call from the registered Arrow table (a row-by-row
+        # ``executemany`` upsert costs milliseconds per row).
+        with self._transaction() as con, _registered(con, "_keeneye_results", table):
+            con.execute(
+                "INSERT INTO results SELECT * FROM _keeneye_results "
                 "ON CONFLICT (model, version, kind, window_start, window_end) DO UPDATE SET "
-                "computed_at = excluded.computed_at, payload = excluded.payload",
-                list(unique.values()),
+                "computed_at = excluded.computed_at, payload = excluded.payload"
             )
 
     def load_results(

@@ -89,23 +89,27 @@ class _VersionsMixin(_DuckDBBase):
         the version of the most recent event counts as live.
         """
         table = self._require_table(model)
-        events, first, last = self._read(f"SELECT count(*), min(ts), max(ts) FROM {table}")[0]
-        labels, delay = self._read(
-            f"SELECT count(*), median(epoch(l.label_ts) - epoch(e.ts)) FROM {table} e "
-            "JOIN labels l ON l.model = ? AND l.event_id = e.event_id",
-            [model],
+        # One statement (each query costs a round trip of milliseconds): the live version is
+        # the latest one set, else the version of the most recent event.
+        events, first, last, labels, delay, versions, live = self._read(
+            f"""WITH ev AS (SELECT count(*) AS n, min(ts) AS first, max(ts) AS last FROM {table}),
+            lab AS (
+                SELECT count(*) AS n, median(epoch(l.label_ts) - epoch(e.ts)) AS delay
+                FROM {table} e JOIN labels l ON l.model = ? AND l.event_id = e.event_id)
+            SELECT ev.n, ev.first, ev.last, lab.n, lab.delay,
+                (SELECT list(version ORDER BY registered_at, version) FROM versions
+                 WHERE model = ?),
+                coalesce(
+                    (SELECT version FROM live_history WHERE model = ?
+                     ORDER BY live_since DESC, seq DESC LIMIT 1),
+                    (SELECT version FROM {table} ORDER BY ts DESC LIMIT 1))
+            FROM ev, lab""",
+            [model, model, model],
         )[0]
-        versions = tuple(
-            str(v)
-            for (v,) in self._read(
-                "SELECT version FROM versions WHERE model = ? ORDER BY registered_at, version",
-                [model],
-            )
-        )
         return ModelSummary(
             model=model,
-            versions=versions,
-            live_version=self._live_version(model, table),
+            versions=tuple(str(v) for v in versions or ()),
+            live_version=None if live is None else str(live),
             events=int(events),
             labels=int(labels),
             first_event=first,
@@ -113,16 +117,6 @@ class _VersionsMixin(_DuckDBBase):
             label_coverage=(int(labels) / int(events)) if events else None,
             median_label_delay_seconds=None if delay is None else float(delay),
         )
-
-    def _live_version(self, model: str, table: str) -> str | None:
-        rows = self._read(
-            "SELECT version FROM live_history WHERE model = ? ORDER BY live_since DESC, seq DESC "
-            "LIMIT 1",
-            [model],
-        )
-        if not rows:
-            rows = self._read(f"SELECT version FROM {table} ORDER BY ts DESC LIMIT 1")
-        return str(rows[0][0]) if rows else None
 
     def versions(self, model: str) -> list[ModelVersion]:
         """Registered versions (and versions first seen in events), oldest first."""

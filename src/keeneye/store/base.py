@@ -74,6 +74,14 @@ class EventStore(Protocol):
         (reasons such as ``"type"``, ``"unknown_feature"``)."""
         ...
 
+    def invalid_value_counts_by_window(
+        self, model: str, windows: Sequence[tuple[datetime, datetime]]
+    ) -> list[dict[str, dict[str, dict[str, int]]]]:
+        """For each ``(start, end)``, ``{version: {feature: {reason: count}}}`` — for every
+        version what ``invalid_value_counts(model, start, end, version=version)`` gives (versions
+        without invalid values left out) — in a few queries whatever the number of windows."""
+        ...
+
     def feature_types(self, model: str) -> Mapping[str, str]:
         """The stored type of each feature (``"numeric"`` or ``"categorical"``)."""
         ...

@@ -478,55 +478,101 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin):
         (NULL — key absent or ``null`` — for a feature that the event's version has sent).
         The prediction and the label are counted under ``__prediction__`` and ``__label__``.
         """
-        start, end = utc(start, "start"), utc(end, "end")
+        window = (utc(start, "start"), utc(end, "end"))
+        found = self._invalid_counts(model, [window], by_version=False, version=version)
+        return found[0].get(None, {})
+
+    def invalid_value_counts_by_window(
+        self, model: str, windows: Sequence[tuple[datetime, datetime]]
+    ) -> list[dict[str, dict[str, dict[str, int]]]]:
+        """For each ``(start, end)`` window, ``{version: {feature: {reason: count}}}``: what
+        ``invalid_value_counts(model, start, end, version=version)`` gives for each version
+        with invalid values in it, from two queries whatever the number of windows.
+
+        >>> from keeneye.store import PredictionEvent
+        >>> store = DuckDBStore(":memory:")
+        >>> at = datetime(2026, 1, 1, tzinfo=UTC)
+        >>> events = [PredictionEvent(str(i), "1", at, {"x": 1.0 if i else "a"}, 0) for i in (0, 1)]
+        >>> _ = store.write_predictions("m", events)
+        >>> store.invalid_value_counts_by_window("m", [(at, at + timedelta(hours=1))])
+        [{'1': {'x': {'type': 1}}}]
+        >>> store.close()
+        """
+        checked = [(utc(s, "start"), utc(e, "end")) for s, e in windows]
+        found = self._invalid_counts(model, checked, by_version=True, version=None)
+        return [
+            {str(v): counts for v, counts in window.items() if v is not None} for window in found
+        ]
+
+    def _invalid_counts(
+        self,
+        model: str,
+        windows: Sequence[tuple[datetime, datetime]],
+        *,
+        by_version: bool,
+        version: str | None,
+    ) -> list[dict[str | None, dict[str, dict[str, int]]]]:
+        """Per window, ``{group: {feature: {reason: count}}}`` where the group is the version
+        (``by_version``) or ``None`` (all rows, or those of ``version``)."""
+        out: list[dict[str | None, dict[str, dict[str, int]]]] = [{} for _ in windows]
         table = self._table(model)
-        if table is None:
-            return {}
-        sql = (
-            "SELECT feature, reason, count(*) FROM invalid_values "
-            "WHERE model = ? AND ts >= ? AND ts < ?"
+        if table is None or not windows:
+            return out
+        # The windows as a relation (index, start, end), joined by time range; the outer bounds
+        # keep DuckDB's min/max pruning of row groups.
+        spans = (
+            "(SELECT unnest(?::BIGINT[]) AS idx, unnest(?::TIMESTAMPTZ[]) AS ws, "
+            "unnest(?::TIMESTAMPTZ[]) AS we)"
         )
-        params: list[Any] = [model, start, end]
-        if version is not None:
-            sql += " AND version = ?"
-            params.append(version)
-        out: dict[str, dict[str, int]] = {}
-        for feature, reason, count in self._read(sql + " GROUP BY ALL", params):
-            out.setdefault(str(feature), {})[str(reason)] = int(count)
+        span_params: list[Any] = [
+            list(range(len(windows))),
+            [w[0] for w in windows],
+            [w[1] for w in windows],
+        ]
+        lowest, highest = min(w[0] for w in windows), max(w[1] for w in windows)
+        group = "x.version" if by_version else "NULL::VARCHAR"
+        version_sql = " AND x.version = ?" if version is not None else ""
+        version_params: list[Any] = [version] if version is not None else []
+        for idx, key, feature, reason, count in self._read(
+            f"SELECT w.idx, {group}, x.feature, x.reason, count(*) FROM invalid_values x "
+            f"JOIN {spans} w ON x.ts >= w.ws AND x.ts < w.we "
+            f"WHERE x.model = ? AND x.ts >= ? AND x.ts < ?{version_sql} GROUP BY ALL",
+            [*span_params, model, lowest, highest, *version_params],
+        ):
+            out[int(idx)].setdefault(key, {}).setdefault(str(feature), {})[str(reason)] = int(count)
         # Missing values, counted from the typed columns in one scan: NULLs that are not invalid
         # markers, for versions that send the feature. (NaN and ±inf are values, not problems
         # of storage: the statistics count them from the window's data.)
-        seen: dict[str, list[str]] = {}
-        for v, f in self._read(
-            "SELECT version, feature FROM version_features WHERE model = ?", [model]
-        ):
-            seen.setdefault(str(f), []).append(str(v))
-        counters: list[tuple[str, str, str]] = []  # (feature, reason, SQL filter)
+        counters: list[tuple[str, str]] = []  # (feature, SQL filter)
         counter_params: list[Any] = []
-        types = self._types(model)
-        for name, (column, _) in types.items():
-            if column is None:
+        for name, column, seen in self._read(
+            "SELECT f.feature, f.column_name, list(v.version) FILTER (WHERE v.version IS NOT NULL) "
+            "FROM features f LEFT JOIN version_features v "
+            "ON v.model = f.model AND v.feature = f.feature WHERE f.model = ? GROUP BY ALL",
+            [model],
+        ):
+            if column is None or not seen:
                 continue
-            if name in seen:
-                counters.append(
-                    (name, REASON_MISSING, f"{column} IS NULL AND list_contains(?, version)")
-                )
-                counter_params.append(seen[name])
-        if counters:
-            parts = ", ".join(f"count(*) FILTER (WHERE {sql})" for _, _, sql in counters)
-            where = "ts >= ? AND ts < ?" + (" AND version = ?" if version is not None else "")
-            counts = self._read(
-                f"SELECT {parts} FROM {table} WHERE {where}",
-                [*counter_params, start, end] + ([version] if version is not None else []),
-            )[0]
-            for (name, reason, _), count in zip(counters, counts, strict=True):
+            counters.append((str(name), f"{column} IS NULL AND list_contains(?, x.version)"))
+            counter_params.append([str(v) for v in seen])
+        if not counters:
+            return out
+        parts = ", ".join(f"count(*) FILTER (WHERE {sql})" for _, sql in counters)
+        rows = self._read(
+            f"SELECT w.idx, {group}, {parts} FROM {table} x "
+            f"JOIN {spans} w ON x.ts >= w.ws AND x.ts < w.we "
+            f"WHERE x.ts >= ? AND x.ts < ?{version_sql} GROUP BY ALL",
+            [*counter_params, *span_params, lowest, highest, *version_params],
+        )
+        for idx, key, *counts in rows:
+            groups = out[int(idx)]
+            for (name, _), count in zip(counters, counts, strict=True):
                 found = int(count)
-                if reason == REASON_MISSING:
-                    # Invalid markers are NULL in the typed column too: they are not missing.
-                    known = out.get(name, {})
-                    found -= known.get(REASON_TYPE, 0) + known.get(REASON_UNSUPPORTED, 0)
+                # Invalid markers are NULL in the typed column too: they are not missing.
+                known = groups.get(key, {}).get(name, {})
+                found -= known.get(REASON_TYPE, 0) + known.get(REASON_UNSUPPORTED, 0)
                 if found > 0:
-                    out.setdefault(name, {})[reason] = found
+                    groups.setdefault(key, {}).setdefault(name, {})[REASON_MISSING] = found
         return out
 
     def feature_types(self, model: str) -> Mapping[str, str]:
