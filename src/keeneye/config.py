@@ -137,7 +137,8 @@ class AlertSettings(BaseModel):
         3.0,
         ge=0,
         description="A traffic change must also exceed this many Poisson standard deviations "
-        "(|now - then| / sqrt(now + then)), so small hourly counts do not alert on noise.",
+        "(|now - then| / sqrt(now + then)), so small hourly counts do not alert on noise; "
+        "the cut of a daily window, raised for hourly ones (3 -> 3.86).",
     )
     nonfinite_predictions: int = Field(
         0, ge=0, description="Alert when more than this many predictions are NaN or infinite."
@@ -179,6 +180,13 @@ class AlertSettings(BaseModel):
     )
     prediction_bias: float = Field(
         0.1, gt=0, description="Alert when |normalised prediction bias| exceeds this."
+    )
+    prediction_bias_min_z: float = Field(
+        3.0,
+        ge=0,
+        description="The bias must also be this many standard errors from 0 (a daily "
+        "window's cut; shorter windows get a stricter one), so small windows do not alert on "
+        "a few misclassified rows.",
     )
     min_events: int = Field(
         30, ge=1, description="Drift and quality rules need this many events in the window."

@@ -282,3 +282,58 @@ def test_feature_drift_reports_the_quantity_that_decided() -> None:
     assert alert.details["decided_by"] == "effect_size"
     assert (alert.value, alert.threshold) == (0.42, 0.1)
     assert "wasserstein 0.42 >= 0.1" in alert.summary
+
+
+# -- prediction bias: beyond the noise of a few misclassified rows ------------------------------
+def bias_result(matrix: list[list[int]], size: str) -> StoredResult:
+    n = sum(map(sum, matrix))
+    predicted = (matrix[0][1] + matrix[1][1]) / n
+    observed = (matrix[1][0] + matrix[1][1]) / n
+    payload = {
+        "events": n,
+        "labels": n,
+        "performance": {
+            "task": "classification",
+            "n": n,
+            "metrics": {"accuracy": (matrix[0][0] + matrix[1][1]) / n},
+            "confusion_matrix": {"labels": ["0", "1"], "matrix": matrix},
+        },
+        "bias": {"value": predicted - observed, "normalized": predicted - observed, "subject": "1"},
+    }
+    return result("performance", payload, size=size)
+
+
+@pytest.mark.parametrize(
+    ("matrix", "size", "fires"),
+    [
+        # an hour of 60 rows, 7 false positives and none the other way: a 0.117 gap, 2.6 sigma
+        ([[35, 7], [0, 18]], "hourly", False),
+        # an hour of 150 rows leaning hard one way: 0.2 gap, 30 vs 0 is 5.5 sigma
+        ([[70, 30], [0, 50]], "hourly", True),
+        # a day: 3 400 rows, 450 false positives against 60 false negatives
+        ([[1700, 450], [60, 1190]], "daily", True),
+        # a day whose predictions are balanced: no gap, no alert
+        ([[2000, 100], [100, 1200]], "daily", False),
+    ],
+)
+def test_prediction_bias_needs_significance(
+    matrix: list[list[int]], size: str, fires: bool
+) -> None:
+    alerts = evaluate([bias_result(matrix, size)], AlertSettings())
+    assert [a.rule for a in alerts] == (["prediction_bias"] if fires else [])
+
+
+def test_bias_sigma_matches_mcnemars_test() -> None:
+    """|FP - FN| / sqrt(FP + FN) is McNemar's statistic: its two-sided normal tail equals
+    scipy's chi-square (1 dof) p-value of the same statistic squared, and is close to the
+    exact binomial test."""
+    from scipy import stats
+
+    from keeneye.analysis.rules import bias_z
+
+    fp, fn = 30, 8
+    z = bias_z(bias_result([[60, fp], [fn, 50]], "daily").payload)
+    assert z == pytest.approx((fp - fn) / (fp + fn) ** 0.5)
+    assert 2 * stats.norm.sf(z) == pytest.approx(stats.chi2.sf(z**2, 1))
+    exact = stats.binomtest(fp, fp + fn, 0.5).pvalue
+    assert exact == pytest.approx(2 * stats.norm.sf(z), rel=0.5)

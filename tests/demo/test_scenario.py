@@ -77,6 +77,30 @@ def test_clean_days_look_like_the_baseline(world: World, generator: Generator) -
     assert ((predictions >= 0.5) == labels).mean() > 0.9
 
 
+def test_clean_hours_come_from_the_baselines_distribution(world: World) -> None:
+    """Production rows and the baseline are drawn by one process (the dataset's rows plus the
+    same jitter), so an hourly-sized clean sample is rejected by KS at α = 0.05 in 5 % of the
+    tests — chance, not drift. Rows drawn from a fixed pool of held-out rows (another empirical
+    distribution) would be rejected far more often."""
+    baseline = train_versions(world, seed=0)["1"].baseline
+    rng = np.random.default_rng(3)
+    p_values = []
+    for _ in range(150):
+        rows, _ = world.draw(120, rng)  # a clean hour's worth of predictions
+        for j, feature in enumerate(FEATURES):
+            p_values.append(stats.ks_2samp(rows[:, j], np.asarray(baseline[feature])).pvalue)
+    rejected = float(np.mean(np.asarray(p_values) < 0.05))
+    # 1 500 tests: the binomial sd of the rate is 0.006 (tests of one draw are correlated)
+    assert 0.03 < rejected < 0.075, rejected
+    pool = world.draw(300, np.random.default_rng(4))[0]  # a small held-out pool, reused
+    pooled = [
+        stats.ks_2samp(pool[rng.integers(0, 300, 120), j], np.asarray(baseline[f])).pvalue
+        for _ in range(30)
+        for j, f in enumerate(FEATURES)
+    ]
+    assert float(np.mean(np.asarray(pooled) < 0.05)) > rejected
+
+
 def test_gradual_drift_grows_over_three_days(world: World, generator: Generator) -> None:
     j = FEATURES.index("mean_texture")
     base = world.rows[:, j].mean()

@@ -120,3 +120,33 @@ def test_properties(a: list[float], b: list[float]) -> None:
     assert forward.p_value == pytest.approx(ref.pvalue, rel=REL, abs=1e-300)
     shuffled = ks(list(reversed(a)), b[1:] + b[:1])  # row order does not matter
     assert (shuffled.statistic, shuffled.p_value) == (forward.statistic, forward.p_value)
+
+
+@pytest.mark.parametrize(
+    ("n1", "n2", "seed"), [(5, 5, 0), (7, 13, 1), (40, 25, 2), (300, 200, 3), (1000, 999, 4)]
+)
+def test_public_api_fallback_gives_the_private_functions_exact_p_value(
+    n1: int, n2: int, seed: int
+) -> None:
+    # Used only if a scipy release removes its private exact KS function.
+    from keeneye.stats.ks import _exact_p_value, _exact_via_public_api
+
+    rng = np.random.default_rng(seed)
+    d = ks(rng.normal(size=n1), rng.normal(0.3, 1, n2)).statistic
+    private = _exact_p_value(n1, n2, d)
+    public = _exact_via_public_api(n1, n2, d)
+    assert public[0] == private[0]
+    assert public[1] == pytest.approx(private[1], rel=1e-12)
+    assert public[2] == pytest.approx(private[2], rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_chunked_lookup_counts_equal_searchsorted(seed: int) -> None:
+    from keeneye.stats._ecdf import CHUNKED_LOOKUP_FROM, count_at_or_below
+
+    rng = np.random.default_rng(seed)
+    reference = np.sort(rng.normal(size=50_000).round(2))  # heavy ties
+    keys = np.unique(rng.normal(0.5, 2, CHUNKED_LOOKUP_FROM * 3).round(4))
+    assert keys.size >= CHUNKED_LOOKUP_FROM
+    expected = np.searchsorted(reference, keys, side="right")
+    assert np.array_equal(count_at_or_below(reference, keys), expected)

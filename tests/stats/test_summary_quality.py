@@ -89,3 +89,56 @@ def test_quality_reports_wrong_type_values() -> None:
     report = check_quality(ref, np.array([1.5, "oops", None], dtype=object))
     assert report.type_mismatches == 1
     assert report.out_of_range_share == 0.0
+
+
+def _plain(value: object) -> bool:
+    """Only the types json.dumps produces on its own (no numpy scalars hiding inside)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return value is None or type(value) in (bool, int, float, str)
+
+
+def test_every_result_types_to_dict_is_plain_strict_json() -> None:
+    from keeneye.stats import ReferenceProfile, chi_square, detect_drift, ks
+
+    values = np.array([1.0, np.inf, -np.inf, -np.inf, np.nan, 2.5, 1e300])
+    labels = np.array(["a", "b", None, "a"], dtype=object)
+    ints = np.array([np.int64(1), np.int64(2), np.int64(2)], dtype=object)
+    profile = ReferenceProfile.fit(
+        {"x": values, "c": labels, "i": ints},
+        {"x": "numeric", "c": "categorical", "i": "categorical"},
+    )
+    drift = detect_drift(profile, {"x": values[::-1], "c": labels[::-1], "i": ints})
+    produced = [
+        summarize(values, "numeric").to_dict(),
+        summarize(ints, "categorical").to_dict(),
+        summarize(np.array([True, False, True]), "boolean").to_dict(),
+        check_quality(summarize(values, "numeric"), values * 2).to_dict(),
+        check_quality(
+            summarize(labels, "categorical"), np.array(["z", "a"], dtype=object)
+        ).to_dict(),
+        ks(values, values[:3]).to_dict(),
+        chi_square(labels, labels[::-1]).to_dict(),
+        drift.to_dict(),
+        drift.features[0].to_dict(),
+    ]
+    for data in produced:
+        assert _plain(data), data
+        assert json.loads(json.dumps(data, allow_nan=False)) == data
+    assert produced[0]["neg_inf"] == 2 and type(produced[0]["neg_inf"]) is int
+
+
+def test_quality_messages_are_short_and_grammatical() -> None:
+    ref = summarize(np.array([1.00578269945661, 2.5, 71.65755800696516]), "numeric")
+    report = check_quality(ref, np.array([80.0, 2.0]))
+    assert report.issues[0] == "1 of 2 values (50.0%) outside the reference range [1.006, 71.66]"
+    one = check_quality(summarize(["a", "b"], "categorical"), ["a", "c"])
+    assert one.issues == ("1 category not in the reference: 'c'",)
+    many = check_quality(summarize(["a"], "categorical"), list("abcdefgh"))
+    assert many.issues[0] == (
+        "7 categories not in the reference: 'b', 'c', 'd', 'e', 'f' and 2 more"
+    )
+    wrong = check_quality(summarize([1.0, 2.0], "numeric"), np.array([1.0, "x"], dtype=object))
+    assert "1 value of the wrong type" in wrong.issues

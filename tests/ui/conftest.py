@@ -70,9 +70,10 @@ class Demo:
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     path = tmp_path_factory.mktemp("ui-demo") / "demo.duckdb"
-    result = run_demo(DemoOptions(store=path, port=0, seed=0))
+    # daily windows only: the demo's default (hourly and daily) replays for minutes
+    result = run_demo(DemoOptions(store=path, port=0, seed=0, daily_only=True))
     store = DuckDBStore(path)
-    settings = demo_settings(Settings(), path, "http://127.0.0.1")
+    settings = demo_settings(Settings(), path, "http://127.0.0.1", daily_only=True)
     now = result.scenario.end + timedelta(minutes=1, seconds=1)
     try:
         yield Demo(result=result, store=store, settings=settings, now=now)

@@ -34,12 +34,12 @@ _TS = pa.timestamp("us", tz="UTC")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def _micros(when: datetime) -> int:
-    """Microseconds since the epoch (exact)."""
+def micros(when: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime (exact)."""
     return int((when - _EPOCH) // timedelta(microseconds=1))
 
 
-def _column_micros(column: pa.ChunkedArray) -> np.ndarray:
+def column_micros(column: pa.ChunkedArray) -> np.ndarray:
     values = pc.cast(pc.cast(column, _TS), pa.int64()).to_numpy(zero_copy_only=False)
     return np.asarray(values, dtype=np.int64)
 
@@ -54,7 +54,7 @@ class _Span:
     with_invalid: set[Window] = field(default_factory=set)
     remaining: int = 0
     data: WindowData | None = None
-    micros: np.ndarray | None = None
+    times: np.ndarray | None = None
     invalid: dict[Window, dict[str, dict[str, dict[str, int]]]] = field(default_factory=dict)
 
 
@@ -91,26 +91,26 @@ class WindowReader:
             self._span_of[window] = span
 
     def _load(self, span: _Span) -> tuple[WindowData, np.ndarray]:
-        if span.data is not None and span.micros is not None:
-            return span.data, span.micros
+        if span.data is not None and span.times is not None:
+            return span.data, span.times
         data = self.store.read_window(self.model, span.start, span.end)
         span.data = data
-        span.micros = micros = _column_micros(data.events.column("timestamp"))
+        span.times = times = column_micros(data.events.column("timestamp"))
         wanted = sorted(span.with_invalid, key=lambda w: (w.start, w.end))
         if wanted:
             counts = self.store.invalid_value_counts_by_window(
                 self.model, [(w.start, w.end) for w in wanted]
             )
             span.invalid = dict(zip(wanted, counts, strict=True))
-        return data, micros
+        return data, times
 
     def read(self, window: Window) -> WindowData:
         """The window's rows, as ``read_window(model, window.start, window.end)`` gives them."""
         span = self._span_of.get(window)
         if span is None:
             return self.store.read_window(self.model, window.start, window.end)
-        data, micros = self._load(span)
-        lo, hi = np.searchsorted(micros, [_micros(window.start), _micros(window.end)])
+        data, times = self._load(span)
+        lo, hi = np.searchsorted(times, [micros(window.start), micros(window.end)])
         offset, length = int(lo), int(hi - lo)
         return WindowData(
             features=data.features.slice(offset, length),
@@ -135,7 +135,7 @@ class WindowReader:
         span.remaining -= 1
         if span.remaining == 0:
             span.data = None
-            span.micros = None
+            span.times = None
             span.invalid = {}
 
 
@@ -168,14 +168,14 @@ def earlier_counts(
                 model, first.start, group[j].end, bucket_seconds=int(seconds)
             )
             sums: dict[int, int] = {}
-            starts = _column_micros(table.column("bucket_start"))
+            starts = column_micros(table.column("bucket_start"))
             events = table.column("events").to_numpy(zero_copy_only=False)
             for start, count in zip(starts.tolist(), events.tolist(), strict=True):
                 sums[start] = sums.get(start, 0) + int(count)
             for window in group[i : j + 1]:
-                out[(window.name, window.start)] = sums.get(_micros(window.start), 0)
+                out[(window.name, window.start)] = sums.get(micros(window.start), 0)
             i = j + 1
     return out
 
 
-__all__ = ["MAX_BUCKETS", "MAX_SPAN", "WindowReader", "earlier_counts"]
+__all__ = ["MAX_BUCKETS", "MAX_SPAN", "WindowReader", "column_micros", "earlier_counts", "micros"]

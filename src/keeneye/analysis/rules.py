@@ -9,10 +9,11 @@ in :data:`RULES`. Rules only *find* conditions; the notifier deduplicates, cools
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from keeneye.analysis.traffic import traffic_verdict
+from keeneye.analysis.traffic import min_z_for, traffic_verdict
 from keeneye.config import AlertSettings
 from keeneye.notify.alert import Alert, Severity
 from keeneye.store.records import StoredResult
@@ -237,7 +238,9 @@ def performance_rule(result: StoredResult, settings: AlertSettings) -> list[Aler
             )
     bias = payload.get("bias") or {}
     normalized = bias.get("normalized")
-    if normalized is not None and abs(normalized) > settings.prediction_bias:
+    z = bias_z(payload)
+    significant = z is None or z >= min_z_for(payload.get("window"), settings.prediction_bias_min_z)
+    if normalized is not None and abs(normalized) > settings.prediction_bias and significant:
         subject = bias.get("subject")
         what = f"class {subject!r} predicted" if subject is not None else "mean prediction"
         out.append(
@@ -248,9 +251,54 @@ def performance_rule(result: StoredResult, settings: AlertSettings) -> list[Aler
                 f"{what} off by {bias['value']:+.3g} from what was observed",
                 value=float(normalized),
                 threshold=settings.prediction_bias,
+                z=z,
             )
         )
     return out
+
+
+def bias_z(payload: Mapping[str, Any]) -> float | None:
+    """How many standard errors the window's prediction bias is from 0 (``None`` when the
+    payload cannot say).
+
+    Classification: predicted minus observed share of a class over the same rows is
+    ``(FP - FN) / n`` for that class, and without bias a misclassified row is as likely one as
+    the other, so ``|FP - FN| / sqrt(FP + FN)`` (McNemar's statistic; 6 false positives and no
+    false negative in 60 rows is a 0.1 gap but only 2.4 sigma). Regression: the mean error over
+    its standard error.
+
+    >>> cm = {"labels": ["0", "1"], "matrix": [[50, 6], [0, 4]]}
+    >>> round(bias_z({"bias": {"subject": "1"},
+    ...               "performance": {"task": "classification", "confusion_matrix": cm}}), 2)
+    2.45
+    >>> bias_z({"bias": {"subject": None}, "performance": {"task": "regression", "n": 100,
+    ...         "metrics": {"mean_error": 0.5, "rmse": 1.3}}})
+    4.166666666666667
+    """
+    performance = payload.get("performance") or {}
+    bias = payload.get("bias") or {}
+    if performance.get("task") == "classification":
+        confusion = performance.get("confusion_matrix") or {}
+        labels, matrix = confusion.get("labels") or [], confusion.get("matrix") or []
+        subject = bias.get("subject")
+        if subject not in labels:
+            return None
+        k = labels.index(subject)
+        false_pos = sum(row[k] for i, row in enumerate(matrix) if i != k)
+        false_neg = sum(v for j, v in enumerate(matrix[k]) if j != k)
+        if false_pos + false_neg == 0:
+            return 0.0
+        return abs(false_pos - false_neg) / math.sqrt(false_pos + false_neg)
+    if performance.get("task") == "regression":
+        metrics = performance.get("metrics") or {}
+        mean_error, rmse, n = metrics.get("mean_error"), metrics.get("rmse"), performance.get("n")
+        if mean_error is None or rmse is None or not n:
+            return None
+        spread = math.sqrt(max(rmse**2 - mean_error**2, 0.0))
+        if spread == 0:
+            return math.inf if mean_error else 0.0
+        return abs(mean_error) / (spread / math.sqrt(n))
+    return None
 
 
 #: Which rules read which result kind.

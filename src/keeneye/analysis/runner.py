@@ -12,22 +12,21 @@ inside ``analysis.recheck_days`` whose current fingerprint differs is computed a
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from keeneye.analysis.batching import WindowReader, earlier_counts
+from keeneye.analysis.batching import WindowReader, column_micros, earlier_counts, micros
 from keeneye.analysis.clock import Clock
 from keeneye.analysis.drift import drift_payload
 from keeneye.analysis.reference import Reference, ReferenceCache, build_reference
 from keeneye.analysis.rules import evaluate
 from keeneye.analysis.statistics import (
-    epoch_seconds,
     performance_payload,
     rows_of_version,
     summary_payload,
@@ -53,7 +52,8 @@ from keeneye.store.records import StoredResult, WindowData
 log = logging.getLogger("keeneye.analysis")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_TS = pa.timestamp("us", tz="UTC")
+#: Before any event: the start of the count that checks a known first event.
+_DAWN = datetime(1, 1, 2, tzinfo=timezone.utc)
 
 #: The version recorded on model-level results (traffic, window markers).
 ALL_VERSIONS = "*"
@@ -126,6 +126,8 @@ class AnalysisRunner:
         # of the earlier windows that traffic compares with, by (model, size, start).
         self._readers: dict[str, WindowReader] = {}
         self._earlier: dict[tuple[str, str, datetime], int] = {}
+        # First event per model, checked against the store at every run (see _earliest).
+        self._firsts: dict[str, datetime] = {}
 
     def _choice(self, model: str, version: str) -> ReferenceChoice | None:
         key = ("choice", model, version)
@@ -136,9 +138,22 @@ class AnalysisRunner:
     def _first_event(self, model: str) -> datetime | None:
         key = ("first", model)
         if key not in self._memo:
-            first = self.store.model_summary(model).first_event
-            self._memo[key] = None if first is None else _utc(first)
+            self._memo[key] = self._earliest(model)
         return self._memo[key]
+
+    def _earliest(self, model: str) -> datetime | None:
+        """The time of the model's first event. A model summary joins every label (tens of
+        milliseconds on a large store), so a first event found earlier is kept and only
+        checked: events are never deleted, so it stays the first unless an older one arrived,
+        which a count over the time before it (a few pruned row groups) tells."""
+        known = self._firsts.get(model)
+        if known is not None and self.store.count_events(model, _DAWN, known).num_rows == 0:
+            return known
+        first = self.store.model_summary(model).first_event
+        if first is None:
+            return None
+        self._firsts[model] = found = _utc(first)
+        return found
 
     # -- the loop body ----------------------------------------------------------------------
     def run_once(
@@ -274,18 +289,47 @@ class AnalysisRunner:
     def _fingerprints(
         self, model: str, sizes: Mapping[str, list[Window]]
     ) -> dict[tuple[str, float], Fingerprint]:
-        """Current fingerprints of the windows of every size, from one read of their events."""
-        spans = [ws for ws in sizes.values() if ws]
+        """Current fingerprints of the (consecutive) windows of every size, from one aggregate
+        query (no event rows read): buckets of the sizes' common divisor tile every window."""
+        spans = {name: ws for name, ws in sizes.items() if ws}
         if not spans:
             return {}
-        start = min(ws[0].start for ws in spans)
-        end = max(ws[-1].end for ws in spans)
-        events = self.store.read_window(model, start, end, features=[]).events
+        start = min(ws[0].start for ws in spans.values())
+        end = max(ws[-1].end for ws in spans.values())
+        step = math.gcd(*(int(ws[0].length.total_seconds()) for ws in spans.values()))
+        counts = self.store.count_labelled(model, start, end, bucket_seconds=step)
+        buckets = list(
+            zip(
+                column_micros(counts.column("bucket_start")).tolist(),
+                counts.column("events").to_pylist(),
+                counts.column("labels").to_pylist(),
+                pc.cast(counts.column("last_label_at"), pa.int64()).to_pylist(),
+                strict=True,
+            )
+        )
         out: dict[tuple[str, float], Fingerprint] = {}
-        for name, windows in sizes.items():
-            if windows:
-                for key, fingerprint in _bucket_fingerprints(events, windows).items():
-                    out[(name, key)] = fingerprint
+        for name, windows in spans.items():
+            first = micros(windows[0].start)
+            length = micros(windows[0].end) - first
+            events_in = [0] * len(windows)
+            labels_in = [0] * len(windows)
+            newest_in: list[int | None] = [None] * len(windows)
+            for bucket, events, labels, last in buckets:
+                index = (bucket - first) // length
+                if not 0 <= index < len(windows):
+                    continue
+                events_in[index] += events
+                labels_in[index] += labels
+                known = newest_in[index]
+                if labels and last is not None and (known is None or last > known):
+                    newest_in[index] = last
+            for i, window in enumerate(windows):
+                # Integer microseconds: the newest label time prints exactly as fingerprint_of.
+                newest = None
+                last_us = newest_in[i]
+                if labels_in[i] and last_us is not None:
+                    newest = (_EPOCH + timedelta(microseconds=last_us)).isoformat()
+                out[(name, _key(window.start))] = Fingerprint(events_in[i], labels_in[i], newest)
         return out
 
     # -- computing one window ---------------------------------------------------------------
@@ -452,36 +496,6 @@ class AnalysisRunner:
                 newest[r.version] = r  # results come in window order: the last one wins
             latest.extend(newest.values())
         return evaluate(latest, self.settings.alerts)
-
-
-def _bucket_fingerprints(events: pa.Table, windows: list[Window]) -> dict[float, Fingerprint]:
-    """Fingerprints of consecutive windows of one size from ``events`` (rows outside them are
-    ignored), keyed by window start."""
-    length = windows[0].length.total_seconds()
-    base = windows[0].start.timestamp()
-    out = {_key(w.start): Fingerprint(0, 0, None) for w in windows}
-    if events.num_rows == 0:
-        return out
-    bucket = np.floor((epoch_seconds(events.column("timestamp")) - base) / length)
-    labelled = np.asarray(pc.is_valid(events.column("label")).to_numpy(zero_copy_only=False))
-    # Integer microseconds: the newest label time must print exactly as fingerprint_of does.
-    label_us = np.asarray(
-        pc.fill_null(
-            pc.cast(pc.cast(events.column("label_timestamp"), _TS), pa.int64()), 0
-        ).to_numpy(zero_copy_only=False),
-        dtype=np.int64,
-    )
-    for b in np.unique(bucket):
-        key = base + float(b) * length
-        if key not in out:
-            continue
-        rows = bucket == b
-        times = label_us[rows & labelled]
-        newest = None
-        if times.size:
-            newest = (_EPOCH + timedelta(microseconds=int(times.max()))).isoformat()
-        out[key] = Fingerprint(int(rows.sum()), int((rows & labelled).sum()), newest)
-    return out
 
 
 def fingerprint_of(data: WindowData) -> Fingerprint:

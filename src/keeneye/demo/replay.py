@@ -189,7 +189,11 @@ def run_demo(
             "remove it or pass another --store"
         )
     began = time.monotonic()
-    scenario = default_scenario(days=options.days)
+    base = load_settings(options.config)
+    windows = ["daily"] if options.daily_only else list(base.analysis.windows)
+    # Analyse when the shortest window completes: every simulated hour with hourly windows.
+    hourly = "hourly" in windows
+    scenario = default_scenario(days=options.days, hourly=hourly)
     world = World.load(jitter=scenario.jitter)
     trained = train_versions(world, seed=options.seed)
     generator = Generator(
@@ -197,11 +201,7 @@ def run_demo(
     )
     clock = ManualClock(scenario.start)
     server = _Server(options.host, options.port)
-    settings = demo_settings(
-        load_settings(options.config), options.store, server.url, daily_only=options.daily_only
-    )
-    # Analyse when the shortest window completes: every simulated hour with hourly windows.
-    hourly = "hourly" in settings.analysis.windows
+    settings = demo_settings(base, options.store, server.url, daily_only=options.daily_only)
     store = DuckDBStore(options.store, clock=clock.now)
     seen = _Collector()
     monitors: dict[str, Monitor] = {}

@@ -106,8 +106,13 @@ class Scenario:
         return not any(i.overlaps(start, end) for i in self.incidents)
 
 
-def default_scenario(start: datetime = DEFAULT_START, days: int = 21) -> Scenario:
+def default_scenario(
+    start: datetime = DEFAULT_START, days: int = 21, *, hourly: bool = False
+) -> Scenario:
     """Three weeks (Monday to Sunday) with seven incidents, separated by clean days.
+
+    With ``hourly`` (hourly windows are analysed too) the half-traffic day must also alert in
+    its hourly windows, not only in its daily one.
 
     >>> s = default_scenario()
     >>> [i.kind for i in s.incidents]  # doctest: +NORMALIZE_WHITESPACE
@@ -171,7 +176,8 @@ def default_scenario(start: datetime = DEFAULT_START, days: int = 21) -> Scenari
             at(15),
             at(16),
             detect_by=at(16, 1),
-            expected=(Expectation("traffic", "daily"),),
+            expected=(Expectation("traffic", "daily"),)
+            + ((Expectation("traffic", "hourly"),) if hourly else ()),
             side_effects=frozenset({"traffic"}),
             params={"factor": 0.5},
         ),

@@ -117,6 +117,8 @@ def describe_change(value: float | None, threshold: float | None) -> str | None:
     'value: -0.52  threshold: -0.4  (1.3× the threshold)'
     >>> describe_change(-0.5, 0.4)   # a 50 % drop against a ±40 % rule
     'value: -0.5  threshold: 0.4  (1.2× the threshold)'
+    >>> describe_change(8e-08, 0.05)  # a p-value under alpha: a ratio would read backwards
+    'value: 8e-08  threshold: 0.05'
     >>> describe_change(float("nan"), 0.0)
     'value: nan  threshold: 0'
     >>> describe_change(None, None) is None
@@ -131,8 +133,11 @@ def describe_change(value: float | None, threshold: float | None) -> str | None:
         and math.isfinite(value)
         and math.isfinite(threshold)
         and threshold != 0
+        and abs(value) >= abs(threshold)
     ):
-        # Thresholds are often magnitudes (traffic ±40 %): compare sizes, not signs.
+        # Thresholds are often magnitudes (traffic ±40 %): compare sizes, not signs. Only a value
+        # past the threshold in size gets a ratio; for lower bounds (p-values under alpha,
+        # accuracy under its minimum) "0.0001× the threshold" would read as harmless.
         text += f"  ({abs(value) / abs(threshold):.2g}× the threshold)"
     return text
 

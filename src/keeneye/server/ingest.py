@@ -28,6 +28,7 @@ from keeneye.store.records import LabelEvent, PredictionEvent
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 MAX_ID_LENGTH = 256
 _SCALARS = (str, int, float, bool, type(None))
+_NUMBERS = (int, float)
 
 
 def bad(field: str, problem: str) -> ApiError:
@@ -59,7 +60,7 @@ def _type_name(value: Any) -> str:
 
 
 def _is_number(value: Any) -> bool:
-    return type(value) in (int, float)
+    return type(value) in _NUMBERS
 
 
 def parse_timestamp(value: Any, field: str, now: datetime) -> datetime:
@@ -129,40 +130,37 @@ def parse_predictions(
     ):
         raise bad("version", f"expected a non-empty string, got {_type_name(default_version)}")
     events: list[PredictionEvent] = []
+    append = events.append
     for i, item in enumerate(items):
-        where = f"events[{i}]"
-        if not isinstance(item, dict):
-            raise bad(where, f"expected an object, got {_type_name(item)}")
-        event_id = _event_id(item, f"{where}.event_id")
+        # The usual event passes these checks inline; any failing check goes to
+        # ``_check_prediction``, which raises the error naming the first problem.
+        if type(item) is not dict:
+            _check_prediction(item, i, default_version)
+        event_id = item.get("event_id")
         version = item.get("version", default_version)
-        if version is None:
-            raise bad(f"{where}.version", 'required (no batch-level "version" either)')
-        if not isinstance(version, str) or not version:
-            raise bad(f"{where}.version", f"expected a non-empty string, got {_type_name(version)}")
         inputs = item.get("inputs")
-        if not isinstance(inputs, dict):
-            raise bad(f"{where}.inputs", f"expected an object, got {_type_name(inputs)}")
         prediction = item.get("prediction")
-        if not isinstance(prediction, _SCALARS):
-            raise bad(
-                f"{where}.prediction",
-                f"expected a number, string, boolean or null, got {_type_name(prediction)}",
-            )
         probabilities = item.get("probabilities")
-        if probabilities is not None and not isinstance(probabilities, dict | list):
-            raise bad(
-                f"{where}.probabilities",
-                f"expected an object (class → probability), a list or null, "
-                f"got {_type_name(probabilities)}",
-            )
         latency = item.get("latency_seconds")
-        if latency is not None and not _is_number(latency):
-            raise bad(f"{where}.latency_seconds", f"expected a number, got {_type_name(latency)}")
-        events.append(
+        if not (
+            isinstance(event_id, str)
+            and event_id
+            and len(event_id) <= MAX_ID_LENGTH
+            and isinstance(version, str)
+            and version
+            and isinstance(inputs, dict)
+            and isinstance(prediction, _SCALARS)
+            and (probabilities is None or isinstance(probabilities, dict | list))
+            and (latency is None or type(latency) in _NUMBERS)
+        ):
+            _check_prediction(item, i, default_version)
+        append(
             PredictionEvent(
                 event_id=event_id,
                 version=version,
-                timestamp=parse_timestamp(item.get("timestamp"), f"{where}.timestamp", now),
+                timestamp=parse_timestamp(item.get("timestamp"), f"events[{i}].timestamp", now)
+                if "timestamp" in item
+                else now,
                 inputs=inputs,
                 prediction=prediction,
                 probabilities=probabilities,  # an object or a list, kept as sent
@@ -170,6 +168,38 @@ def parse_predictions(
             )
         )
     return events
+
+
+def _check_prediction(item: Any, i: int, default_version: Any) -> None:
+    """Raise the error for the first problem of ``events[i]`` (checked in field order)."""
+    where = f"events[{i}]"
+    if not isinstance(item, dict):
+        raise bad(where, f"expected an object, got {_type_name(item)}")
+    _event_id(item, f"{where}.event_id")
+    version = item.get("version", default_version)
+    if version is None:
+        raise bad(f"{where}.version", 'required (no batch-level "version" either)')
+    if not isinstance(version, str) or not version:
+        raise bad(f"{where}.version", f"expected a non-empty string, got {_type_name(version)}")
+    inputs = item.get("inputs")
+    if not isinstance(inputs, dict):
+        raise bad(f"{where}.inputs", f"expected an object, got {_type_name(inputs)}")
+    prediction = item.get("prediction")
+    if not isinstance(prediction, _SCALARS):
+        raise bad(
+            f"{where}.prediction",
+            f"expected a number, string, boolean or null, got {_type_name(prediction)}",
+        )
+    probabilities = item.get("probabilities")
+    if probabilities is not None and not isinstance(probabilities, dict | list):
+        raise bad(
+            f"{where}.probabilities",
+            f"expected an object (class → probability), a list or null, "
+            f"got {_type_name(probabilities)}",
+        )
+    latency = item.get("latency_seconds")
+    if latency is not None and not _is_number(latency):
+        raise bad(f"{where}.latency_seconds", f"expected a number, got {_type_name(latency)}")
 
 
 def parse_labels(body: Any, now: datetime, *, max_labels: int = 10_000) -> list[LabelEvent]:

@@ -35,7 +35,10 @@ GAUGES: Mapping[str, tuple[str, list[str]]] = {
         "p-value of the feature's drift test (absent for distances).",
         ["feature", "method"],
     ),
-    "keeneye_feature_drifted": ("1 when the feature drifted, else 0.", ["feature", "method"]),
+    "keeneye_feature_drifted": (
+        "1 when the feature drifted (after the multiple-testing correction), else 0.",
+        ["feature", "method"],
+    ),
     "keeneye_dataset_drift_share": ("Share of tested features that drifted.", []),
     "keeneye_feature_missing_ratio": ("Share of events where the feature is missing.", ["feature"]),
     "keeneye_feature_baseline_missing_ratio": (
@@ -173,7 +176,13 @@ def _export(result: StoredResult, families: dict[str, GaugeMetricFamily]) -> Non
                 info.get("statistic") if score is None else score,
             )
             add("keeneye_feature_drift_pvalue", labels, info.get("p_value"))
-            add("keeneye_feature_drifted", labels, info.get("drifted"))
+            # The corrected verdict, as keeneye's own feature-drift alert uses: with many features
+            # tested per window the uncorrected one flags some feature by chance most days.
+            add(
+                "keeneye_feature_drifted",
+                labels,
+                info.get("drifted_adjusted", info.get("drifted")),
+            )
         add("keeneye_dataset_drift_share", [], payload.get("drift_share"))
     elif result.kind == "summary":
         for feature, info in sorted((payload.get("features") or {}).items()):

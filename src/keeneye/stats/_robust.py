@@ -4,7 +4,7 @@
 infinite result) although the true standard deviation is finite; ``np.mean`` overflows when the
 sum exceeds the largest float, and ``np.quantile`` when two neighbours are more than the
 largest float apart. Dividing by a power of two is exact in binary floating point, so the
-inputs are brought to [-1, 1] (moments) or halved (quantiles) when — and only when — their
+inputs are brought to [-2, 2] (moments) or halved (quantiles) when — and only when — their
 magnitude requires it; ordinary data takes the plain numpy path and its results are
 bit-for-bit numpy's. A standard deviation that really exceeds the largest float (possible
 with ddof = 1, e.g. of [-1.7e308, 1.7e308]) is returned as ``inf``.
@@ -35,8 +35,8 @@ def abs_max(values: FloatArray, *, is_sorted: bool = False) -> float:
 
 
 def _power_of_two_scale(magnitude: float) -> float:
-    """2**e with magnitude / 2**e in [0.5, 1): dividing by it is exact (barring subnormals)."""
-    return math.ldexp(1.0, math.frexp(magnitude)[1])
+    """2**e with magnitude / 2**e in [1, 2): dividing by it is exact (barring subnormals)."""
+    return math.ldexp(1.0, math.frexp(magnitude)[1] - 1)
 
 
 def mean_std(
@@ -50,7 +50,28 @@ def mean_std(
     (2.0, 0.816496580927726)
     """
     n = values.size
-    magnitude = abs_max(values, is_sorted=is_sorted)
+    mean, std = _plain_or_scaled(values, ddof, n, abs_max(values, is_sorted=is_sorted))
+    if is_sorted:  # rounding can put the mean of near-equal values just outside them
+        mean = min(max(mean, float(values[0])), float(values[-1]))
+    return mean, std
+
+
+def population_std(sorted_values: FloatArray) -> float:
+    """Standard deviation (ddof = 0) of a sorted, finite, non-empty sample, without overflow.
+
+    >>> population_std(np.array([-1.5e308, 1.5e308]))
+    1.5e+308
+    """
+    magnitude = abs_max(sorted_values, is_sorted=True)
+    if _TINY_FOR_SQUARES <= magnitude <= _SAFE_FOR_SQUARES or magnitude == 0.0:
+        return float(np.std(sorted_values))  # the plain path: no extra pass for the mean
+    scale = _power_of_two_scale(magnitude)
+    return float(np.std(sorted_values / scale)) * scale
+
+
+def _plain_or_scaled(
+    values: FloatArray, ddof: int, n: int, magnitude: float
+) -> tuple[float, float | None]:
     if _TINY_FOR_SQUARES <= magnitude <= _SAFE_FOR_SQUARES or magnitude == 0.0:
         std = float(np.std(values, ddof=ddof)) if n > ddof else None
         return float(np.mean(values)), std

@@ -24,7 +24,7 @@ from scipy.spatial import distance as _spatial
 from keeneye.errors import InputError
 from keeneye.stats._clean import category_counts, dropped_details, numeric_values
 from keeneye.stats._ecdf import compare_sorted
-from keeneye.stats._robust import mean_std, quantiles
+from keeneye.stats._robust import population_std, quantiles
 from keeneye.stats.contingency import aligned_counts
 from keeneye.stats.results import TestResult
 
@@ -189,7 +189,7 @@ def wasserstein(reference: ArrayLike, current: ArrayLike, *, normed: bool = True
     b, dropped_b = _sorted_finite(current, "current")
     merged = compare_sorted(a, b)
     raw = merged.wasserstein  # inf only if W₁ itself exceeds the largest float
-    std = mean_std(a, is_sorted=True)[1] or 0.0
+    std = population_std(a)
     details: dict[str, Any] = {"raw": raw, "reference_std": std, "normed": normed}
     details.update(dropped_details(dropped_a, dropped_b))
     if not normed:
@@ -199,8 +199,8 @@ def wasserstein(reference: ArrayLike, current: ArrayLike, *, normed: bool = True
             "the reference sample is constant, so the normed Wasserstein distance is undefined; "
             "use normed=False"
         )
-    normed = merged.wasserstein_scaled / (std / merged.scale)  # exact rescaling, no overflow
-    return TestResult("wasserstein", normed, None, a.size, b.size, details)
+    value = merged.wasserstein_scaled / (std / merged.scale)  # exact rescaling, no overflow
+    return TestResult("wasserstein", value, None, a.size, b.size, details)
 
 
 def _categorical(method: str, reference: ArrayLike, current: ArrayLike) -> TestResult:

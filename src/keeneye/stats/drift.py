@@ -11,9 +11,10 @@ The decision rule (documented in docs/statistics.md):
 * a pinned p-value method always decides by its p-value, a pinned distance by its value;
   a pinned threshold replaces alpha or the distance threshold of the rule that decides.
 
-Work per window: sort each numeric current column once, merge it with the stored sorted
-reference (linear), read KS, Wasserstein and bin counts from that; count categories with a
-hash table. KS p-values of all asymptotic columns come from one vectorised ``kstwo.sf`` call.
+Work per window: sort each numeric current column once, locate its distinct values in the
+stored sorted reference with one binary search (O(m log n)), read KS, Wasserstein and bin
+counts from those counts and the stored ECDF integral; count categories with a hash table.
+KS p-values of all asymptotic columns come from one vectorised ``kstwo.sf`` call.
 """
 
 from __future__ import annotations
@@ -162,6 +163,9 @@ def _numeric_pending(
         pending.method = method
         details.update(extra)
     elif method == "cramer_von_mises":
+        if min(a.size, b.size) < 2:
+            reason = "cramer_von_mises needs at least 2 finite values on each side"
+            return _not_tested(feature, kind, method, reason, a.size, b.size)
         pending.statistic, pending.p_value, extra = cramer_von_mises_arrays(a, b)
         pending.method = method
         details.update(extra)

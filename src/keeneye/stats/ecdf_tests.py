@@ -84,6 +84,8 @@ def anderson_darling(reference: ArrayLike, current: ArrayLike) -> TestResult:
 
 def cramer_von_mises_arrays(a: FloatArray, b: FloatArray) -> tuple[float, float, dict[str, Any]]:
     """Statistic, p-value and details of the two-sample Cramér–von Mises test."""
+    if min(a.size, b.size) < 2:
+        raise InputError("cramer_von_mises needs at least 2 finite values on each side")
     result = _stats.cramervonmises_2samp(a, b, method="auto")
     exact = max(a.size, b.size) <= 20  # scipy's "auto": exact up to 20 values per sample
     return float(result.statistic), float(np.clip(result.pvalue, 0.0, 1.0)), {"exact": exact}

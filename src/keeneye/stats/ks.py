@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy import stats as _stats
 
 # scipy's exact small-sample distribution of D (Hodges' lattice-path counts, compiled with
-# pythran). It is private API: importing it (rather than re-implementing it in slow Python)
-# keeps our exact p-values identical to ks_2samp's; the known-answer tests fail loudly if a
-# scipy release moves it.
-from scipy.stats._stats_py import _attempt_exact_2kssamp
+# pythran) is private API. It is used when present (fast, identical to ks_2samp); if a scipy
+# release moves it, the same p-value comes from the public ks_2samp on two tied samples that
+# realise the same D (see _exact_via_public_api), so keeneye still imports and stays exact.
+try:
+    from scipy.stats._stats_py import _attempt_exact_2kssamp
+except ImportError:  # pragma: no cover - depends on the installed scipy
+    _attempt_exact_2kssamp = None
 
 from keeneye.errors import InputError
 from keeneye.stats._clean import dropped_details, numeric_values
@@ -42,8 +47,9 @@ def ks_p_values(
     exact = np.zeros(d.shape, dtype=bool)
     for i in np.flatnonzero(np.maximum(n1, n2) <= MAX_EXACT_N):
         ok, d_i, p_i = _exact_p_value(int(n1[i]), int(n2[i]), float(d[i]))
+        d[i] = d_i  # scipy keeps the lattice-rounded D even when the recursion gives up
         if ok:
-            d[i], p[i], exact[i] = d_i, p_i, True
+            p[i], exact[i] = p_i, True
     asymptotic = ~exact
     if asymptotic.any():
         big = np.maximum(n1[asymptotic], n2[asymptotic]).astype(np.float64)
@@ -54,8 +60,32 @@ def ks_p_values(
 
 
 def _exact_p_value(n1: int, n2: int, d: float) -> tuple[bool, float, float]:
+    if _attempt_exact_2kssamp is None:  # pragma: no cover - depends on the installed scipy
+        return _exact_via_public_api(n1, n2, d)
     ok, d_exact, p = _attempt_exact_2kssamp(n1, n2, math.gcd(n1, n2), d, "two-sided")
     return bool(ok), float(d_exact), float(p)
+
+
+def _exact_via_public_api(n1: int, n2: int, d: float) -> tuple[bool, float, float]:
+    """``(ok, D, p)`` from ``ks_2samp(method="exact")`` on two samples whose D is ``d``.
+
+    The exact p-value depends only on (n1, n2, D). D is a lattice value r1/n1 − r2/n2; with
+    r1 (r2) values of each sample at 0 and the rest at 1, the ECDFs differ only at 0, by
+    exactly that. Slower than the private function (it builds n1 + n2 values), same result.
+    """
+    r1 = np.arange(n1 + 1)
+    r2 = np.rint((r1 / n1 - d) * n2)
+    valid = (r2 >= 0) & (r2 <= n2) & (np.abs(r1 * n2 - r2 * n1 - d * n1 * n2) < 0.5)
+    if d <= 0.0 or not valid.any():
+        return True, max(d, 0.0), 1.0
+    k = int(np.flatnonzero(valid)[0])
+    first = np.repeat([0.0, 1.0], [k, n1 - k])
+    second = np.repeat([0.0, 1.0], [int(r2[k]), n2 - int(r2[k])])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        result = _stats.ks_2samp(first, second, method="exact")
+    ok = not any(issubclass(w.category, RuntimeWarning) for w in caught)
+    return ok, float(result.statistic), float(result.pvalue)
 
 
 def ks(reference: ArrayLike, current: ArrayLike) -> TestResult:

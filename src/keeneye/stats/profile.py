@@ -2,7 +2,8 @@
 
 Fitting does all the work that depends only on the reference: sorting every numeric column's
 finite values, its standard deviation and quantile bin edges with their counts, and the count
-of every category. Detection then only has to sort the current window and merge.
+of every category. Detection then only has to sort the current window and look its values up
+in the stored reference.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from keeneye.schema import FeatureKind
 from keeneye.stats._clean import CategoryCounts, NumericCounts, category_counts, numeric_values
 from keeneye.stats._ecdf import SortedReference, prepare
 from keeneye.stats._parallel import map_columns
-from keeneye.stats._robust import mean_std
+from keeneye.stats._robust import population_std
 from keeneye.stats.distance import DEFAULT_BINS, bin_counts, quantile_edges
 
 FloatArray = NDArray[np.float64]
@@ -119,7 +120,7 @@ def _fit_numeric(values: ArrayLike, bins: int) -> ColumnReference:
         sorted_values=ordered,
         prepared=prepare(ordered),
         counts=counts,
-        std=mean_std(ordered, is_sorted=True)[1] or 0.0,
+        std=population_std(ordered),
         edges=edges,
         bin_counts=bin_counts(ordered, edges),
     )

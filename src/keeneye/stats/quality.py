@@ -43,19 +43,27 @@ class QualityReport:
         return self.missing_share_current - self.missing_share_reference
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind.value,
-            "out_of_range_share": json_safe(self.out_of_range_share),
-            "out_of_range_count": self.out_of_range_count,
-            "new_categories": json_safe(self.new_categories),
-            "missing_share_reference": self.missing_share_reference,
-            "missing_share_current": self.missing_share_current,
-            "missing_share_change": self.missing_share_change,
-            "constant": self.constant,
-            "type_mismatches": self.type_mismatches,
-            "issues": list(self.issues),
-            "current": self.current.to_dict(),
-        }
+        """Plain JSON types only (no numpy scalars, no NaN)."""
+        return json_safe(
+            {
+                "kind": self.kind.value,
+                "out_of_range_share": json_safe(self.out_of_range_share),
+                "out_of_range_count": self.out_of_range_count,
+                "new_categories": json_safe(self.new_categories),
+                "missing_share_reference": self.missing_share_reference,
+                "missing_share_current": self.missing_share_current,
+                "missing_share_change": self.missing_share_change,
+                "constant": self.constant,
+                "type_mismatches": self.type_mismatches,
+                "issues": list(self.issues),
+                "current": self.current.to_dict(),
+            }
+        )
+
+
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    """'1 value', '3 values'."""
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
 def check_quality(reference: ColumnSummary, current: ArrayLike) -> QualityReport:
@@ -66,7 +74,7 @@ def check_quality(reference: ColumnSummary, current: ArrayLike) -> QualityReport
     >>> report.out_of_range_share, report.missing_share_current
     (0.5, 0.5)
     >>> report.issues[0]
-    '1 of 2 values (50.0%) outside the reference range [0.0, 10.0]'
+    '1 of 2 values (50.0%) outside the reference range [0, 10]'
     """
     summary = summarize(current, reference.kind)
     issues: list[str] = []
@@ -80,8 +88,8 @@ def check_quality(reference: ColumnSummary, current: ArrayLike) -> QualityReport
             out_share = out_count / finite.size
             if out_count:
                 issues.append(
-                    f"{out_count} of {finite.size} values ({out_share:.1%}) outside the "
-                    f"reference range [{reference.min}, {reference.max}]"
+                    f"{out_count} of {_count(finite.size, 'value')} ({out_share:.1%}) outside "
+                    f"the reference range [{reference.min:.4g}, {reference.max:.4g}]"
                 )
     else:
         new = {
@@ -89,7 +97,10 @@ def check_quality(reference: ColumnSummary, current: ArrayLike) -> QualityReport
         }
         if new:
             shown = ", ".join(repr(label) for label in list(new)[:5])
-            issues.append(f"{len(new)} categories not in the reference: {shown}")
+            more = f" and {len(new) - 5} more" if len(new) > 5 else ""
+            issues.append(
+                f"{_count(len(new), 'category', 'categories')} not in the reference: {shown}{more}"
+            )
     change = summary.missing_share - reference.missing_share
     if abs(change) > 0:
         issues.append(
@@ -99,7 +110,7 @@ def check_quality(reference: ColumnSummary, current: ArrayLike) -> QualityReport
     if summary.constant:
         issues.append("column is constant")
     if summary.wrong_type:
-        issues.append(f"{summary.wrong_type} values of the wrong type")
+        issues.append(f"{_count(summary.wrong_type, 'value')} of the wrong type")
     if reference.types and summary.types:
         ref_main = max(reference.types, key=lambda t: reference.types[t])
         cur_main = max(summary.types, key=lambda t: summary.types[t])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,8 @@ def json_safe(value: Any) -> Any:
     >>> json_safe({"a": np.float64("nan"), "b": (np.int64(2), float("inf")), "c": "x"})
     {'a': None, 'b': [2, None], 'c': 'x'}
     """
+    if isinstance(value, Enum):  # FeatureKind is also a str: give the plain value
+        return json_safe(value.value)
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
@@ -42,8 +45,6 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple, set, frozenset, np.ndarray)):
         items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
         return [json_safe(v) for v in items]
-    if hasattr(value, "value") and isinstance(value.value, str):  # enums such as FeatureKind
-        return value.value
     return str(value)
 
 
@@ -70,14 +71,16 @@ class TestResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict (NaN and infinities become ``None``)."""
-        return {
-            "method": self.method,
-            "statistic": json_safe(self.statistic),
-            "p_value": json_safe(self.p_value),
-            "n_reference": self.n_reference,
-            "n_current": self.n_current,
-            "details": json_safe(self.details),
-        }
+        return json_safe(
+            {
+                "method": self.method,
+                "statistic": json_safe(self.statistic),
+                "p_value": json_safe(self.p_value),
+                "n_reference": self.n_reference,
+                "n_current": self.n_current,
+                "details": self.details,
+            }
+        )
 
 
 #: ``FeatureDrift.decided_by`` values.
@@ -122,24 +125,26 @@ class FeatureDrift:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict (no NaN: missing numbers are ``None``)."""
-        return {
-            "feature": self.feature,
-            "kind": json_safe(self.kind),
-            "method": self.method,
-            "statistic": json_safe(self.statistic),
-            "p_value": json_safe(self.p_value),
-            "p_value_adjusted": json_safe(self.p_value_adjusted),
-            "effect_size": json_safe(self.effect_size),
-            "effect_method": self.effect_method,
-            "threshold": json_safe(self.threshold),
-            "decided_by": self.decided_by,
-            "drifted": self.drifted,
-            "drifted_adjusted": self.drifted_adjusted,
-            "reason": self.reason,
-            "n_reference": self.n_reference,
-            "n_current": self.n_current,
-            "details": json_safe(self.details),
-        }
+        return json_safe(
+            {
+                "feature": self.feature,
+                "kind": json_safe(self.kind),
+                "method": self.method,
+                "statistic": json_safe(self.statistic),
+                "p_value": json_safe(self.p_value),
+                "p_value_adjusted": json_safe(self.p_value_adjusted),
+                "effect_size": json_safe(self.effect_size),
+                "effect_method": self.effect_method,
+                "threshold": json_safe(self.threshold),
+                "decided_by": self.decided_by,
+                "drifted": self.drifted,
+                "drifted_adjusted": self.drifted_adjusted,
+                "reason": self.reason,
+                "n_reference": self.n_reference,
+                "n_current": self.n_current,
+                "details": self.details,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -173,13 +178,15 @@ class DriftResults:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict."""
-        return {
-            "dataset_drifted": self.dataset_drifted,
-            "drift_share": self.drift_share,
-            "n_tested": self.n_tested,
-            "n_drifted": self.n_drifted,
-            "correction": self.correction,
-            "alpha": self.alpha,
-            "options": json_safe(self.options),
-            "features": [f.to_dict() for f in self.features],
-        }
+        return json_safe(
+            {
+                "dataset_drifted": self.dataset_drifted,
+                "drift_share": self.drift_share,
+                "n_tested": self.n_tested,
+                "n_drifted": self.n_drifted,
+                "correction": self.correction,
+                "alpha": self.alpha,
+                "options": json_safe(self.options),
+                "features": [f.to_dict() for f in self.features],
+            }
+        )

@@ -68,24 +68,26 @@ class ColumnSummary:
         return self.distinct == 1
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dict; quantile keys are strings such as ``"0.05"``."""
-        return {
-            "kind": self.kind.value,
-            "count": self.count,
-            "missing": self.missing,
-            "nan": self.nan,
-            "pos_inf": self.pos_inf,
-            "neg_inf": self.neg_inf,
-            "wrong_type": self.wrong_type,
-            "distinct": self.distinct,
-            "min": json_safe(self.min),
-            "max": json_safe(self.max),
-            "mean": json_safe(self.mean),
-            "std": json_safe(self.std),
-            "quantiles": {str(q): json_safe(v) for q, v in self.quantiles.items()},
-            "top": [[json_safe(label), share] for label, share in self.top],
-            "types": dict(self.types),
-        }
+        """Plain JSON types only (no numpy scalars, no NaN); quantile keys such as ``"0.05"``."""
+        return json_safe(
+            {
+                "kind": self.kind.value,
+                "count": self.count,
+                "missing": self.missing,
+                "nan": self.nan,
+                "pos_inf": self.pos_inf,
+                "neg_inf": self.neg_inf,
+                "wrong_type": self.wrong_type,
+                "distinct": self.distinct,
+                "min": json_safe(self.min),
+                "max": json_safe(self.max),
+                "mean": json_safe(self.mean),
+                "std": json_safe(self.std),
+                "quantiles": {str(q): json_safe(v) for q, v in self.quantiles.items()},
+                "top": [[json_safe(label), share] for label, share in self.top],
+                "types": dict(self.types),
+            }
+        )
 
 
 def summarize(values: ArrayLike, kind: FeatureKind | str) -> ColumnSummary:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
@@ -14,6 +15,9 @@ from keeneye.store._batch import TIMESTAMP, utc
 from keeneye.store._duckdb_base import _check_model, _DuckDBBase, _registered
 from keeneye.store._values import dumps
 from keeneye.store.records import StoredResult
+
+#: The epoch in the time zone DuckDB gives TIMESTAMPTZ values (the session's, UTC).
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
 
 #: Columns of the ``results`` table, in order, with their Arrow types.
 _RESULT_COLUMNS: dict[str, pa.DataType] = {
@@ -25,6 +29,10 @@ _RESULT_COLUMNS: dict[str, pa.DataType] = {
     "computed_at": TIMESTAMP,
     "payload": pa.string(),
 }
+
+
+#: The upsert key of ``results``.
+_RESULT_KEY = ("model", "version", "kind", "window_start", "window_end")
 
 
 class _ResultsMixin(_DuckDBBase):
@@ -103,12 +111,17 @@ class _ResultsMixin(_DuckDBBase):
             {name: pa.array(values, type=_RESULT_COLUMNS[name]) for name, values in columns.items()}
         )
         # One bulk upsert per call from the registered Arrow table (a row-by-row
-        # ``executemany`` upsert costs milliseconds per row).
+        # ``executemany`` upsert costs milliseconds per row; measured in docs/benchmarks.md,
+        # UPDATE … FROM + an anti-joined INSERT beats ``ON CONFLICT`` and DELETE + INSERT).
+        match = " AND ".join(f"results.{c} = b.{c}" for c in _RESULT_KEY)
         with self._transaction() as con, _registered(con, "_keeneye_results", table):
             con.execute(
-                "INSERT INTO results SELECT * FROM _keeneye_results "
-                "ON CONFLICT (model, version, kind, window_start, window_end) DO UPDATE SET "
-                "computed_at = excluded.computed_at, payload = excluded.payload"
+                "UPDATE results SET computed_at = b.computed_at, payload = b.payload "
+                f"FROM _keeneye_results b WHERE {match}"
+            )
+            con.execute(
+                "INSERT INTO results SELECT * FROM _keeneye_results ANTI JOIN results "
+                f"USING ({', '.join(_RESULT_KEY)})"
             )
 
     def load_results(
@@ -121,9 +134,12 @@ class _ResultsMixin(_DuckDBBase):
         end: datetime | None = None,
     ) -> list[StoredResult]:
         """Results whose window lies in ``[start, end)``, ordered by window then kind."""
+        # Times as integer microseconds, turned into datetimes here: DuckDB's own conversion of
+        # each TIMESTAMPTZ value costs more than the rest of the load (markers are loaded at
+        # every analysis run). The datetimes are the same (UTC ``ZoneInfo``) as DuckDB's.
         sql = (
-            "SELECT model, version, kind, window_start, window_end, computed_at, payload "
-            "FROM results WHERE model = ?"
+            "SELECT model, version, kind, epoch_us(window_start), epoch_us(window_end), "
+            "epoch_us(computed_at), payload FROM results WHERE model = ?"
         )
         params: list[Any] = [model]
         for column, value, op in (
@@ -135,14 +151,22 @@ class _ResultsMixin(_DuckDBBase):
             if value is not None:
                 sql += f" AND {column} {op} ?"
                 params.append(value)
+        times: dict[int, datetime] = {}
+
+        def at(micros: int) -> datetime:
+            found = times.get(micros)
+            if found is None:
+                found = times[micros] = _EPOCH_UTC + timedelta(microseconds=micros)
+            return found
+
         return [
             StoredResult(
                 model=str(m),
                 version=str(v),
                 kind=str(k),
-                window_start=ws,
-                window_end=we,
-                computed_at=ca,
+                window_start=at(ws),
+                window_end=at(we),
+                computed_at=at(ca),
                 payload=json.loads(p),
             )
             for m, v, k, ws, we, ca, p in self._read(

@@ -67,6 +67,14 @@ class EventStore(Protocol):
         (columns ``bucket_start``, ``version``, ``events``), else one row per version."""
         ...
 
+    def count_labelled(
+        self, model: str, start: datetime, end: datetime, *, bucket_seconds: int
+    ) -> pa.Table:
+        """Per bucket aligned on ``start`` (buckets with events only): ``bucket_start``,
+        ``events``, ``labels`` (joined labels that ``read_window`` gives as non-null) and
+        ``last_label_at`` (their newest time) — what changes when late data lands."""
+        ...
+
     def invalid_value_counts(
         self, model: str, start: datetime, end: datetime, *, version: str | None = None
     ) -> Mapping[str, Mapping[str, int]]:

@@ -468,6 +468,53 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin):
             }
         )
 
+    def count_labelled(
+        self, model: str, start: datetime, end: datetime, *, bucket_seconds: int
+    ) -> pa.Table:
+        """Per bucket of ``[start, end)`` aligned on ``start``: ``bucket_start``, ``events``,
+        ``labels`` (events with a joined label of the label's type, as ``read_window`` gives
+        them non-null) and ``last_label_at`` (the newest of those labels' times). Only buckets
+        with events; ordered by time. An aggregate: no event row leaves the database.
+
+        >>> from keeneye.store import LabelEvent, PredictionEvent
+        >>> store = DuckDBStore(":memory:")
+        >>> at = datetime(2026, 1, 1, tzinfo=UTC)
+        >>> _ = store.write_predictions("m", [PredictionEvent("a", "1", at, {}, 0)])
+        >>> _ = store.write_labels("m", [LabelEvent("a", 1, at + timedelta(days=2))])
+        >>> table = store.count_labelled("m", at, at + timedelta(days=1), bucket_seconds=3600)
+        >>> table.select(["events", "labels"]).to_pylist()
+        [{'events': 1, 'labels': 1}]
+        >>> store.close()
+        """
+        start, end = utc(start, "start"), utc(end, "end")
+        if bucket_seconds < 1:
+            raise InputError(f"bucket_seconds must be >= 1, got {bucket_seconds}")
+        schema = pa.schema(
+            [
+                ("bucket_start", TIMESTAMP),
+                ("events", pa.int64()),
+                ("labels", pa.int64()),
+                ("last_label_at", TIMESTAMP),
+            ]
+        )
+        table = self._table(model)
+        if table is None:
+            return schema.empty_table()
+        label_type = self._types(model).get(LABEL_KEY, (None, ""))[1]
+        label = LABEL_COLUMNS.get(label_type, "label_num")
+        step = bucket_seconds * 1_000_000
+        found = self._read_arrow(
+            "SELECT make_timestamptz(epoch_us(?::TIMESTAMPTZ) + bucket * ?) AS bucket_start, "
+            "events, labels, last_label_at FROM ("
+            "SELECT (epoch_us(e.ts) - epoch_us(?::TIMESTAMPTZ)) // ? AS bucket, "
+            f"count(*) AS events, count(l.{label}) AS labels, "
+            f"max(l.label_ts) FILTER (WHERE l.{label} IS NOT NULL) AS last_label_at "
+            f"FROM {table} e LEFT JOIN labels l ON l.model = ? AND l.event_id = e.event_id "
+            "WHERE e.ts >= ? AND e.ts < ? GROUP BY bucket) ORDER BY bucket",
+            [start, step, start, step, model, start, end],
+        )
+        return found.cast(schema)
+
     def invalid_value_counts(
         self, model: str, start: datetime, end: datetime, *, version: str | None = None
     ) -> Mapping[str, Mapping[str, int]]:
