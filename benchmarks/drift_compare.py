@@ -48,6 +48,7 @@ import fnmatch
 import hashlib
 import json
 import platform
+import shlex
 import shutil
 import signal
 import statistics
@@ -304,9 +305,7 @@ def _parse_rows(text: str) -> list[int]:
         try:
             value = int(float(number) * scale)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{part!r} is not a row count like 100k"
-            ) from None
+            raise argparse.ArgumentTypeError(f"{part!r} is not a row count like 100k") from None
         if value < 1_000:
             raise argparse.ArgumentTypeError(f"{value} is too small (use >= 1000)")
         out.append(value)
@@ -630,7 +629,7 @@ def main() -> int:
         ensure_env(env, console, args.install_timeout, log_dir)
 
     results: dict[str, Any] = {
-        "command": "python benchmarks/drift_compare.py " + " ".join(sys.argv[1:]),
+        "command": shlex.join(["python", "benchmarks/drift_compare.py", *sys.argv[1:]]),
         "started": started,
         "machine": machine(),
         "injected": list(INJECTED),

@@ -32,6 +32,7 @@ from keeneye.stats import (
     detect_drift,
     summarize,
 )
+from keeneye.stats._clean import CategoryCounts, category_counts
 from keeneye.stats.results import NOT_TESTED
 from keeneye.tables import (
     KindGuess,
@@ -52,11 +53,16 @@ ALL_FEATURES = "*"
 
 @dataclass(frozen=True)
 class _Column:
-    """A feature ready for the engine: its kind, both sides as numpy, and the null counts."""
+    """A feature ready for the engine: its kind, both sides, and the null counts.
+
+    Numeric sides are float64 arrays; categorical and boolean sides are their category counts,
+    taken once from Arrow (no Python object per row) and shared by the drift tests, the
+    summaries and the quality checks.
+    """
 
     kind: FeatureKind
-    reference: np.ndarray
-    current: np.ndarray
+    reference: np.ndarray | CategoryCounts
+    current: np.ndarray | CategoryCounts
     reference_nulls: int
     current_nulls: int
     #: Set when the column is summarised but not handed to the drift tests.
@@ -358,12 +364,20 @@ def _plan(
         arrays.append(cast)
     return _Column(
         kind=kind,
-        reference=to_numpy(arrays[0]),
-        current=to_numpy(arrays[1]),
+        reference=_engine_values(arrays[0], kind, ref.role),
+        current=_engine_values(arrays[1], kind, cur.role),
         reference_nulls=arrays[0].null_count,
         current_nulls=arrays[1].null_count,
         untested=empty,
     )
+
+
+def _engine_values(
+    column: pa.ChunkedArray, kind: FeatureKind, role: str
+) -> np.ndarray | CategoryCounts:
+    if kind is FeatureKind.NUMERIC:
+        return to_numpy(column)
+    return category_counts(column, f"the {role} column")
 
 
 def _type_mismatch(ref: pa.ChunkedArray, cur: pa.ChunkedArray) -> str | None:

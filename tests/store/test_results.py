@@ -57,6 +57,26 @@ def test_results_upsert_by_model_version_kind_window(store: EventStore) -> None:
     assert store.load_results("other") == []
 
 
+def test_results_of_exact_windows(store: EventStore) -> None:
+    day = (T0, T0 + timedelta(days=1))
+    hour = (T0 + timedelta(hours=3), T0 + timedelta(hours=4))
+    stored = [
+        StoredResult("m", "1", kind, start, end, T0, {"kind": kind})
+        for kind in ("a", "b")
+        for start, end in (day, hour, (T0 + timedelta(hours=5), T0 + timedelta(hours=6)))
+    ]
+    store.save_results(stored)
+    got = store.load_results("m", windows=[day, hour])
+    assert sorted((r.kind, r.window_start, r.window_end) for r in got) == sorted(
+        (kind, *window) for kind in ("a", "b") for window in (day, hour)
+    )
+    # The bounds of a daily window alone would also give the hours inside it.
+    assert len(store.load_results("m", start=day[0], end=day[1])) == 6
+    assert [r.kind for r in store.load_results("m", kind="b", windows=[day])] == ["b"]
+    assert store.load_results("m", windows=[]) == []
+    assert store.load_results("m", windows=[(T0, T0 + timedelta(hours=2))]) == []
+
+
 def test_alert_history_newest_first(store: EventStore) -> None:
     store.save_alert({"model": "m", "rule": "traffic", "status": "firing", "at": T0})
     store.save_alert(

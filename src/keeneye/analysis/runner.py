@@ -6,7 +6,9 @@ runs inside ``keeneye server`` and as ``keeneye worker stats|drift`` processes.
 Bookkeeping lives in the store, not in memory: every computed window carries a fingerprint of
 what it held (events, labels, newest label time) in a per-model *marker* result (kind
 ``traffic`` for the statistics job, ``drift_window`` for the drift job, version ``*``). A window
-inside ``analysis.recheck_days`` whose current fingerprint differs is computed again.
+inside ``analysis.recheck_days`` whose current fingerprint differs is computed again. A runner
+remembers only what cannot become false (a stored marker stays stored) or what it re-checks at
+every run (the model's first event), to spare queries: each costs milliseconds.
 """
 
 from __future__ import annotations
@@ -128,6 +130,9 @@ class AnalysisRunner:
         self._earlier: dict[tuple[str, str, datetime], int] = {}
         # First event per model, checked against the store at every run (see _earliest).
         self._firsts: dict[str, datetime] = {}
+        # (size, window start) of the windows each job's markers were seen for, by model and
+        # job: results are never deleted, so these stay marked (see _due).
+        self._marked: dict[tuple[str, str], set[tuple[str, float]]] = {}
 
     def _choice(self, model: str, version: str) -> ReferenceChoice | None:
         key = ("choice", model, version)
@@ -187,7 +192,9 @@ class AnalysisRunner:
             if progress is not None:
                 progress(i, len(grouped), f"{model} {window.label()}")
             results = self._compute(model, window, jobs)
-            self._readers[model].done(window)
+            reader = self._readers.get(model)
+            if reader is not None:
+                reader.done(window)
             pending.extend(results)
             computed.extend(results)
             found.extend(evaluate(results, self.settings.alerts))
@@ -264,24 +271,37 @@ class AnalysisRunner:
         # load of each job's markers serves every size.
         recent = {name: [w for w in ws if w.end > recheck_from] for name, ws in sizes.items()}
         current = self._fingerprints(model, recent)
-        oldest = min(ws[0].start for ws in sizes.values())
         due: list[tuple[Window, str]] = []
         for job in self.jobs:
-            stored: dict[tuple[str, float], Fingerprint | None] = {
-                (str(r.payload.get("window")), _key(r.window_start)): Fingerprint.from_dict(
-                    r.payload.get("fingerprint")
-                )
-                for r in self.store.load_results(
-                    model, kind=JOB_KINDS[job][0], version=ALL_VERSIONS, start=oldest
-                )
-                if r.payload.get("window") in sizes
-            }
+            # A window outside the recheck horizon only needs its marker to exist, and results
+            # are never deleted: a marker seen by an earlier run is still there. Markers are
+            # loaded from the first window that is recent or not known to be marked.
+            marked = self._marked.setdefault((model, job), set())
+            needed = [
+                w.start
+                for name, windows in sizes.items()
+                for w in windows
+                if (name, _key(w.start)) in current or (name, _key(w.start)) not in marked
+            ]
+            stored: dict[tuple[str, float], Fingerprint | None] = {}
+            if needed:
+                stored = {
+                    (str(r.payload.get("window")), _key(r.window_start)): Fingerprint.from_dict(
+                        r.payload.get("fingerprint")
+                    )
+                    for r in self.store.load_results(
+                        model, kind=JOB_KINDS[job][0], version=ALL_VERSIONS, start=min(needed)
+                    )
+                    if r.payload.get("window") in sizes
+                }
+                marked.update(stored)
             for size in analysis.windows:
                 for window in sizes.get(size, []):
                     key = (size, _key(window.start))
-                    if key not in stored or (
-                        key in current and needs_computing(current[key], stored[key], job)
-                    ):
+                    if key in current:
+                        if key not in stored or needs_computing(current[key], stored[key], job):
+                            due.append((window, job))
+                    elif key not in stored and key not in marked:
                         due.append((window, job))
         due.sort(key=lambda item: (item[0].end, item[0].start, item[1]))
         return due
@@ -467,11 +487,13 @@ class AnalysisRunner:
         for name in analysis.windows:
             last = window_at(name, now - grace)
             lasts[name] = last.shifted(seconds=-last.length.total_seconds())
-        # Two loads serve every window size: the latest windows, and recent performance.
+        # Two loads serve every window size: the latest windows (exactly those: a day's results
+        # without those of its hours), and recent performance.
         recent = self.store.load_results(
             model,
             start=min(w.start for w in lasts.values()),
             end=max(w.end for w in lasts.values()),
+            windows=[(w.start, w.end) for w in lasts.values()],
         )
         horizon = now - timedelta(days=analysis.recheck_days)
         labelled = self.store.load_results(model, kind="performance", start=horizon)

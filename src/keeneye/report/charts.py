@@ -173,12 +173,18 @@ def category_shares(
 
 
 def chart_for(
-    reference: np.ndarray,
-    current: np.ndarray,
+    reference: object,
+    current: object,
     reference_summary: ColumnSummary,
     current_summary: ColumnSummary,
 ) -> Chart | None:
-    """The chart data of one feature, by its kind."""
+    """The chart data of one feature, by its kind.
+
+    Numeric columns are drawn from their values; categorical ones from their summaries only,
+    so their values may be passed in any form (e.g. the category counts).
+    """
     if reference_summary.quantiles or current_summary.quantiles:
-        return histogram(reference, current, reference_summary, current_summary)
+        return histogram(
+            np.asarray(reference), np.asarray(current), reference_summary, current_summary
+        )
     return category_shares(reference_summary.categories, current_summary.categories)

@@ -11,10 +11,12 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
-from numpy.typing import NDArray
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import ArrayLike, NDArray
 
 from keeneye.errors import InputError
 
@@ -85,6 +87,8 @@ def numeric_values(values: object, what: str) -> tuple[FloatArray, NumericCounts
     >>> values.tolist(), counts.nan, counts.pos_inf, counts.missing, counts.wrong_type
     ([1.0], 1, 1, 1, 1)
     """
+    if isinstance(values, CategoryCounts):
+        raise InputError(f"{what} holds category counts, not numbers; pass the numeric values")
     array = as_1d(values, what)
     if array.dtype.kind in _NUMERIC_DTYPE_KINDS:
         floats = array.astype(np.float64, copy=False)
@@ -158,6 +162,11 @@ class CategoryCounts:
         return len(self.types) > 1
 
 
+#: A column as the engine and the summaries take it: numpy/list values, an Arrow array (read
+#: without making Python objects) or, for categorical columns, counts already taken.
+ColumnValues: TypeAlias = ArrayLike | pa.Array | pa.ChunkedArray | CategoryCounts
+
+
 def _type_name(value: object) -> str:
     if isinstance(value, (bool, np.bool_)):
         return "bool"
@@ -170,31 +179,81 @@ def _type_name(value: object) -> str:
     return type(value).__name__
 
 
+def column_size(values: object) -> int:
+    """Number of rows of a column given as numpy/list, Arrow array or :class:`CategoryCounts`.
+
+    ``np.size`` would turn an Arrow column into a numpy array (Python objects for strings).
+
+    >>> column_size(pa.chunked_array([["a", None]])), column_size([1.0, 2.0, 3.0])
+    (2, 3)
+    """
+    if isinstance(values, CategoryCounts):
+        return values.total
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return len(values)
+    return int(np.size(values))  # type: ignore[arg-type]
+
+
 def category_counts(values: object, what: str) -> CategoryCounts:
     """Count category labels; ``None``, pandas NA and float NaN are missing.
 
-    Counting uses a hash table (``collections.Counter``) rather than sorting object arrays,
-    which is several times faster on string columns.
+    ``values`` may be a numpy array or list, a pyarrow ``Array``/``ChunkedArray`` (counted by
+    Arrow's hash kernel: no Python object per row) or an already computed
+    :class:`CategoryCounts`, returned as it is so that one count can serve several callers.
+    numpy inputs are counted with a hash table (``collections.Counter``) rather than by
+    sorting object arrays, which is several times faster on string columns.
 
     >>> c = category_counts(["a", "b", "a", None, float("nan")], "x")
     >>> sorted(c.counts.items()), c.missing, c.types
     ([('a', 2), ('b', 1)], 2, {'str': 3})
+    >>> category_counts(pa.array(["a", "b", "a", None]), "x").counts
+    {'a': 2, 'b': 1}
     """
+    if isinstance(values, CategoryCounts):
+        return values
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return _arrow_category_counts(values, what)
     array = as_1d(values, what)
-    if array.dtype.kind in ("U", "S", "b", "i", "u"):
-        labels: Iterable[Any] = array.tolist()
-    elif array.dtype.kind in ("O", "f"):
-        labels = array.tolist()
-    else:
+    if array.dtype.kind not in ("U", "S", "b", "i", "u", "O", "f"):
         raise InputError(
             f"{what} has dtype {array.dtype}, which cannot be used as categories; "
             "pass strings, booleans or integers"
         )
-    raw = Counter(labels)
+    return _tally(Counter(array.tolist()).items(), array.size)
+
+
+def _arrow_category_counts(values: pa.Array | pa.ChunkedArray, what: str) -> CategoryCounts:
+    dtype = values.type
+    if pa.types.is_dictionary(dtype):
+        values = values.cast(dtype.value_type)
+        dtype = values.type
+    if not (
+        pa.types.is_string(dtype)
+        or pa.types.is_large_string(dtype)
+        or pa.types.is_boolean(dtype)
+        or pa.types.is_integer(dtype)
+        or pa.types.is_floating(dtype)
+        or pa.types.is_null(dtype)
+    ):
+        raise InputError(
+            f"{what} has Arrow type {dtype}, which cannot be used as categories; "
+            "pass strings, booleans or integers"
+        )
+    if pa.types.is_null(dtype):
+        return _tally([(None, len(values))] if len(values) else [], len(values))
+    # One entry per distinct value (nulls included, as None), in order of first appearance,
+    # exactly as Counter would list them.
+    counted = pc.value_counts(values)
+    labels = counted.field("values").to_pylist()
+    frequencies = counted.field("counts").to_pylist()
+    return _tally(zip(labels, frequencies, strict=True), len(values))
+
+
+def _tally(raw: Iterable[tuple[Any, int]], total: int) -> CategoryCounts:
     counts: dict[Any, int] = {}
     types: dict[str, int] = {}
     missing = 0
-    for label, count in raw.items():
+    for label, count in raw:
         if _is_missing(label) or (isinstance(label, float) and math.isnan(label)):
             missing += count
             continue
@@ -203,7 +262,7 @@ def category_counts(values: object, what: str) -> CategoryCounts:
         counts[label] = counts.get(label, 0) + count
         name = _type_name(label)
         types[name] = types.get(name, 0) + count
-    return CategoryCounts(total=array.size, counts=counts, missing=missing, types=types)
+    return CategoryCounts(total=total, counts=counts, missing=missing, types=types)
 
 
 def dropped_details(reference: NumericCounts, current: NumericCounts) -> dict[str, object]:

@@ -86,10 +86,35 @@ def _plain_or_scaled(
 def quantiles(sorted_values: FloatArray, probabilities: FloatArray) -> FloatArray:
     """``np.quantile`` (linear) of a sorted, finite, non-empty sample, without overflow.
 
+    The result is bit-for-bit ``np.quantile``'s (its index, weight and interpolation
+    formulas), but read straight from the sorted values: ``np.quantile`` would copy and
+    partition the whole sample again (about 10 ms per million values).
+
     >>> quantiles(np.array([-1.7e308, 1.7e308]), np.array([0.5])).tolist()
     [0.0]
+    >>> quantiles(np.arange(1.0, 11.0), np.array([0.0, 0.25, 0.5, 1.0])).tolist()
+    [1.0, 3.25, 5.5, 10.0]
     """
-    if abs_max(sorted_values, is_sorted=True) <= _SAFE_FOR_DIFFERENCES:
-        return np.quantile(sorted_values, probabilities)
-    # Halving is exact except for subnormal neighbours (an absolute error below 5e-324).
-    return np.quantile(sorted_values / 2.0, probabilities) * 2.0
+    n = sorted_values.size
+    virtual = (n - 1) * np.asarray(probabilities, dtype=np.float64)
+    previous = np.floor(virtual)
+    following = previous + 1
+    # As numpy: at or past the last index both neighbours are the maximum, before the first
+    # both are the minimum.
+    above = virtual >= n - 1
+    previous[above] = -1
+    following[above] = -1
+    below = virtual < 0
+    previous[below] = 0
+    following[below] = 0
+    lower_index, upper_index = previous.astype(np.intp), following.astype(np.intp)
+    gamma = virtual - lower_index
+    lower, upper = sorted_values[lower_index], sorted_values[upper_index]
+    halved = abs_max(sorted_values, is_sorted=True) > _SAFE_FOR_DIFFERENCES
+    if halved:  # halving is exact except for subnormal neighbours (error below 5e-324)
+        lower, upper = lower / 2.0, upper / 2.0
+    difference = upper - lower
+    result = lower + difference * gamma
+    # numpy interpolates from the nearer neighbour, which keeps the result monotonic.
+    np.subtract(upper, difference * (1 - gamma), out=result, where=gamma >= 0.5)
+    return result * 2.0 if halved else result

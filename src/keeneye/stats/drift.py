@@ -25,10 +25,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from keeneye.errors import ColumnError
 from keeneye.schema import FeatureKind
+from keeneye.stats._clean import ColumnValues, column_size
 from keeneye.stats._ecdf import compare
 from keeneye.stats._parallel import map_columns
 from keeneye.stats.contingency import aligned_counts, proportion_z_from_counts, table_test
@@ -125,7 +126,7 @@ def _check_pins(
 def _numeric_pending(
     feature: str,
     ref: NumericReference,
-    values: ArrayLike,
+    values: ColumnValues,
     method: str,
     options: DriftOptions,
 ) -> _Pending | FeatureDrift:
@@ -176,7 +177,7 @@ def _categorical_pending(
     feature: str,
     kind: FeatureKind,
     ref: CategoricalReference,
-    values: ArrayLike,
+    values: ColumnValues,
     method: str,
     options: DriftOptions,
 ) -> _Pending | FeatureDrift:
@@ -326,7 +327,7 @@ def _with_correction(results: list[FeatureDrift], options: DriftOptions) -> list
 
 def detect_drift(
     profile: ReferenceProfile,
-    current: Mapping[str, ArrayLike],
+    current: Mapping[str, ColumnValues],
     *,
     methods: Mapping[str, str] | None = None,
     thresholds: Mapping[str, float] | None = None,
@@ -389,7 +390,7 @@ def detect_drift(
             return _numeric_pending(name, ref, current[name], method, options)
         return _categorical_pending(name, kind, ref, current[name], method, options)
 
-    total = sum(int(np.size(current[name])) for name, _, _, _ in jobs)
+    total = sum(column_size(current[name]) for name, _, _, _ in jobs)
     pending: list[tuple[_Pending, str]] = []
     for job, outcome in zip(jobs, map_columns(run, jobs, total), strict=True):
         if isinstance(outcome, FeatureDrift):

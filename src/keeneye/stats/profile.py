@@ -13,11 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from keeneye.errors import ColumnError, InputError
 from keeneye.schema import FeatureKind
-from keeneye.stats._clean import CategoryCounts, NumericCounts, category_counts, numeric_values
+from keeneye.stats._clean import (
+    CategoryCounts,
+    ColumnValues,
+    NumericCounts,
+    category_counts,
+    column_size,
+    numeric_values,
+)
 from keeneye.stats._ecdf import SortedReference, prepare
 from keeneye.stats._parallel import map_columns
 from keeneye.stats._robust import population_std
@@ -71,7 +78,7 @@ def describe_dropped(counts: NumericCounts) -> str:
     return ", ".join(p for p in parts if p) or "no rows"
 
 
-def numeric_problem(values: ArrayLike, side: str) -> tuple[FloatArray, NumericCounts] | str:
+def numeric_problem(values: ColumnValues, side: str) -> tuple[FloatArray, NumericCounts] | str:
     """Finite values and counts of a numeric column, or why it cannot be tested."""
     try:
         finite, counts = numeric_values(values, f"the {side} column")
@@ -89,7 +96,7 @@ def numeric_problem(values: ArrayLike, side: str) -> tuple[FloatArray, NumericCo
     return finite, counts
 
 
-def categorical_problem(values: ArrayLike, side: str) -> CategoryCounts | str:
+def categorical_problem(values: ColumnValues, side: str) -> CategoryCounts | str:
     """Category counts of a column, or why it cannot be tested."""
     try:
         counts = category_counts(values, f"the {side} column")
@@ -103,7 +110,7 @@ def categorical_problem(values: ArrayLike, side: str) -> CategoryCounts | str:
     return counts
 
 
-def _fit_numeric(values: ArrayLike, bins: int) -> ColumnReference:
+def _fit_numeric(values: ColumnValues, bins: int) -> ColumnReference:
     checked = numeric_problem(values, "reference")
     if isinstance(checked, str):
         return UntestedReference(checked)
@@ -126,7 +133,7 @@ def _fit_numeric(values: ArrayLike, bins: int) -> ColumnReference:
     )
 
 
-def _fit_categorical(values: ArrayLike) -> ColumnReference:
+def _fit_categorical(values: ColumnValues) -> ColumnReference:
     checked = categorical_problem(values, "reference")
     if isinstance(checked, str):
         return UntestedReference(checked)
@@ -169,7 +176,7 @@ class ReferenceProfile:
     @classmethod
     def fit(
         cls,
-        columns: Mapping[str, ArrayLike],
+        columns: Mapping[str, ColumnValues],
         kinds: Mapping[str, FeatureKind | str],
         *,
         bins: int = DEFAULT_BINS,
@@ -221,7 +228,7 @@ class ReferenceProfile:
             )
 
         names = list(columns)
-        total = sum(int(np.size(columns[name])) for name in names)
+        total = sum(column_size(columns[name]) for name in names)
         fitted = dict(zip(names, map_columns(fit_one, names, total), strict=True))
         return cls(fitted, resolved, bins)
 

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from keeneye.schema import FeatureKind
-from keeneye.stats._clean import numeric_values
+from keeneye.stats._clean import ColumnValues, numeric_values
 from keeneye.stats.results import json_safe
 from keeneye.stats.summary import ColumnSummary, summarize
 
@@ -66,7 +65,7 @@ def _count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
-def check_quality(reference: ColumnSummary, current: ArrayLike) -> QualityReport:
+def check_quality(reference: ColumnSummary, current: ColumnValues) -> QualityReport:
     """Check the current values of a column against the reference's :class:`ColumnSummary`.
 
     >>> ref = summarize([0.0, 5.0, 10.0], "numeric")

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from keeneye.errors import InputError
 from keeneye.schema import FeatureKind
-from keeneye.stats._clean import category_counts, numeric_values
+from keeneye.stats._clean import ColumnValues, category_counts, numeric_values
 from keeneye.stats._robust import mean_std, quantiles
 from keeneye.stats.results import json_safe
 
@@ -90,7 +89,7 @@ class ColumnSummary:
         )
 
 
-def summarize(values: ArrayLike, kind: FeatureKind | str) -> ColumnSummary:
+def summarize(values: ColumnValues, kind: FeatureKind | str) -> ColumnSummary:
     """Summarise one column as numeric or categorical (boolean counts as categorical).
 
     >>> s = summarize([1.0, 2.0, 3.0, float("nan"), float("inf"), None], "numeric")
@@ -109,7 +108,7 @@ def summarize(values: ArrayLike, kind: FeatureKind | str) -> ColumnSummary:
     )
 
 
-def _numeric_summary(values: ArrayLike) -> ColumnSummary:
+def _numeric_summary(values: ColumnValues) -> ColumnSummary:
     finite, counts = numeric_values(values, "values")
     base: dict[str, Any] = {
         "kind": FeatureKind.NUMERIC,
@@ -137,7 +136,7 @@ def _numeric_summary(values: ArrayLike) -> ColumnSummary:
     )
 
 
-def _categorical_summary(values: ArrayLike, kind: FeatureKind) -> ColumnSummary:
+def _categorical_summary(values: ColumnValues, kind: FeatureKind) -> ColumnSummary:
     counts = category_counts(values, "values")
     # With mixed types the most common type is the column's type; the others are wrong.
     main_type = max(counts.types, key=lambda t: counts.types[t]) if counts.types else None

@@ -132,8 +132,11 @@ class _ResultsMixin(_DuckDBBase):
         version: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
+        windows: Sequence[tuple[datetime, datetime]] | None = None,
     ) -> list[StoredResult]:
-        """Results whose window lies in ``[start, end)``, ordered by window then kind."""
+        """Results whose window lies in ``[start, end)``, ordered by window then kind; with
+        ``windows``, only results of exactly these ``(window_start, window_end)`` (a daily
+        window's results without those of the hours inside it)."""
         # Times as integer microseconds, turned into datetimes here: DuckDB's own conversion of
         # each TIMESTAMPTZ value costs more than the rest of the load (markers are loaded at
         # every analysis run). The datetimes are the same (UTC ``ZoneInfo``) as DuckDB's.
@@ -151,6 +154,13 @@ class _ResultsMixin(_DuckDBBase):
             if value is not None:
                 sql += f" AND {column} {op} ?"
                 params.append(value)
+        if windows is not None:
+            sql += (
+                " AND (window_start, window_end) IN (SELECT (unnest(?::TIMESTAMPTZ[]), "
+                "unnest(?::TIMESTAMPTZ[])))"
+            )
+            params.append([utc(w[0], "window start") for w in windows])
+            params.append([utc(w[1], "window end") for w in windows])
         times: dict[int, datetime] = {}
 
         def at(micros: int) -> datetime:

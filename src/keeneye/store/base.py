@@ -137,7 +137,11 @@ class EventStore(Protocol):
         version: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
-    ) -> list[StoredResult]: ...
+        windows: Sequence[tuple[datetime, datetime]] | None = None,
+    ) -> list[StoredResult]:
+        """Results whose window lies in ``[start, end]``, ordered by window, kind, version;
+        with ``windows``, only results of exactly these ``(window_start, window_end)``."""
+        ...
 
     def save_alert(self, alert: Mapping[str, Any]) -> None:
         """Append one alert state change (JSON-serialisable mapping with ``model``, ``rule``,

@@ -583,7 +583,8 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin):
         for idx, key, feature, reason, count in self._read(
             f"SELECT w.idx, {group}, x.feature, x.reason, count(*) FROM invalid_values x "
             f"JOIN {spans} w ON x.ts >= w.ws AND x.ts < w.we "
-            f"WHERE x.model = ? AND x.ts >= ? AND x.ts < ?{version_sql} GROUP BY ALL",
+            f"WHERE x.model = ? AND x.ts >= ? AND x.ts < ?{version_sql} GROUP BY ALL "
+            "ORDER BY ALL",
             [*span_params, model, lowest, highest, *version_params],
         ):
             out[int(idx)].setdefault(key, {}).setdefault(str(feature), {})[str(reason)] = int(count)
