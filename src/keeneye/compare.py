@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from keeneye.errors import InputError
-from keeneye.report.charts import chart_for
+from keeneye.report.charts import chart_for, histogram
 from keeneye.report.drift_report import DataSource, DriftReport, FeatureProfile
 from keeneye.schema import FeatureKind
 from keeneye.stats import (
@@ -29,10 +29,13 @@ from keeneye.stats import (
     FeatureDrift,
     ReferenceProfile,
     check_quality,
+    check_quality_sorted,
     detect_drift,
     summarize,
+    summarize_sorted,
 )
-from keeneye.stats._clean import CategoryCounts, category_counts
+from keeneye.stats._clean import CategoryCounts, NumericCounts, category_counts, numeric_values
+from keeneye.stats.profile import NumericReference
 from keeneye.stats.results import NOT_TESTED
 from keeneye.tables import (
     KindGuess,
@@ -42,7 +45,6 @@ from keeneye.tables import (
     load_table,
     non_numbers,
     parse_kind,
-    to_numpy,
     type_family,
 )
 
@@ -55,14 +57,14 @@ ALL_FEATURES = "*"
 class _Column:
     """A feature ready for the engine: its kind, both sides, and the null counts.
 
-    Numeric sides are float64 arrays; categorical and boolean sides are their category counts,
-    taken once from Arrow (no Python object per row) and shared by the drift tests, the
-    summaries and the quality checks.
+    Numeric sides are float64 Arrow columns; categorical and boolean sides are their category
+    counts, taken once from Arrow (no Python object per row) and shared by the drift tests,
+    the summaries and the quality checks.
     """
 
     kind: FeatureKind
-    reference: np.ndarray | CategoryCounts
-    current: np.ndarray | CategoryCounts
+    reference: pa.ChunkedArray | CategoryCounts
+    current: pa.ChunkedArray | CategoryCounts
     reference_nulls: int
     current_nulls: int
     #: Set when the column is summarised but not handed to the drift tests.
@@ -158,7 +160,7 @@ def compare(
         options=drift_options,
     )
     ordered = sorted((*results.features, *untested), key=_sort_key)
-    profiles = _profiles(summarised) if summaries else {}
+    profiles = _profiles(summarised, profile) if summaries else {}
     return DriftReport(
         features=tuple(ordered),
         dataset_drifted=results.dataset_drifted,
@@ -374,9 +376,11 @@ def _plan(
 
 def _engine_values(
     column: pa.ChunkedArray, kind: FeatureKind, role: str
-) -> np.ndarray | CategoryCounts:
+) -> pa.ChunkedArray | CategoryCounts:
+    # Numeric columns stay in Arrow (float64): the engine converts each one where it sorts it,
+    # so the table is never held as numpy all at once.
     if kind is FeatureKind.NUMERIC:
-        return to_numpy(column)
+        return column
     return category_counts(column, f"the {role} column")
 
 
@@ -416,16 +420,47 @@ def _with_nulls(summary: ColumnSummary, nulls: int) -> ColumnSummary:
     return replace(summary, missing=summary.missing + nulls, nan=summary.nan - nulls)
 
 
-def _profiles(columns: Mapping[str, _Column]) -> dict[str, FeatureProfile]:
+def _profiles(
+    columns: Mapping[str, _Column], profile: ReferenceProfile
+) -> dict[str, FeatureProfile]:
     profiles: dict[str, FeatureProfile] = {}
     for name, column in columns.items():
-        reference = _with_nulls(summarize(column.reference, column.kind), column.reference_nulls)
+        if column.kind is FeatureKind.NUMERIC:
+            profiles[name] = _numeric_profile(name, column, profile)
+            continue
+        reference = summarize(column.reference, column.kind)
         quality = check_quality(reference, column.current)
-        current = _with_nulls(quality.current, column.current_nulls)
         profiles[name] = FeatureProfile(
             reference=reference,
-            current=current,
-            quality=replace(quality, current=current),
-            chart=chart_for(column.reference, column.current, reference, current),
+            current=quality.current,
+            quality=quality,
+            chart=chart_for(column.reference, column.current, reference, quality.current),
         )
     return profiles
+
+
+def _numeric_profile(name: str, column: _Column, profile: ReferenceProfile) -> FeatureProfile:
+    """Summary, quality and histogram of a numeric feature, each side sorted once.
+
+    The reference's sorted values come from the fitted profile when the engine kept them.
+    """
+    fitted = profile.column(name) if name in profile.features else None
+    if isinstance(fitted, NumericReference):
+        ref_sorted, ref_counts = fitted.sorted_values, fitted.counts
+    else:
+        ref_sorted, ref_counts = _sorted_finite(column.reference)
+    cur_sorted, cur_counts = _sorted_finite(column.current)
+    reference = _with_nulls(summarize_sorted(ref_sorted, ref_counts), column.reference_nulls)
+    quality = check_quality_sorted(reference, cur_sorted, cur_counts)
+    current = _with_nulls(quality.current, column.current_nulls)
+    return FeatureProfile(
+        reference=reference,
+        current=current,
+        quality=replace(quality, current=current),
+        chart=histogram(ref_sorted, cur_sorted, reference, current, is_sorted=True),
+    )
+
+
+def _sorted_finite(values: object) -> tuple[np.ndarray, NumericCounts]:
+    finite, counts = numeric_values(values, "values")
+    return np.sort(finite), counts

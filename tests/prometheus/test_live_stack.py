@@ -6,7 +6,9 @@ PromQL expression of the generated dashboards must return data from this Prometh
 
 The day/week-ago comparisons read Prometheus history that ``promtool tsdb
 create-blocks-from openmetrics`` backfills before Prometheus starts (nobody waits a week), and
-keeneye's own history of a day and a week ago is sent to its API with past timestamps.
+keeneye's own history of a day and a week ago is sent to its API with past timestamps. The
+keeneye server runs in its own process with a clock the test moves (``server_process.py``): the
+drift alert resolves when the next, clean hour completes, an hour later on that clock.
 """
 
 from __future__ import annotations
@@ -81,14 +83,17 @@ class Sink:
 
 
 def _start_server(tmp: Path, grace: float) -> tuple[subprocess.Popen[str], str]:
+    """The keeneye server (``server_process.py``: the app of ``keeneye server``, its clock the
+    wall clock plus the offset the test writes to ``tmp / "clock-offset"``)."""
+    (tmp / "clock-offset").write_text("0")
     env = {
         **os.environ,
         "KEENEYE_ANALYSIS__INTERVAL_SECONDS": "3600",  # the test triggers the runs
         "KEENEYE_ANALYSIS__GRACE_SECONDS": str(int(grace)),
     }
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "keeneye"), "server", "--store", str(tmp / "k.duckdb"),
-         "--port", "0"],
+        [sys.executable, str(HERE / "server_process.py"), str(tmp / "k.duckdb"),
+         str(tmp / "clock-offset")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )  # fmt: skip
     assert proc.stdout is not None
@@ -194,11 +199,16 @@ def live(
     tmp = tmp_path_factory.mktemp("live")
     sink = Sink()
     now = time.time()
-    # keeneye's gauges show the latest complete hourly window. A grace that puts "now - grace"
-    # half an hour before the current hour keeps that window the same for the next 30 minutes
-    # (whatever the wall-clock minute), and the test's events land in its middle.
-    grace = now % 3600 + 1800
-    middle = now // 3600 * 3600 - 5400
+    # keeneye's gauges show the latest complete hourly window: with "now - grace" in the middle
+    # of the hour after the drift hour, that window stays the drift hour for 30 minutes
+    # (whatever the wall-clock minute), and the test's events land in its middle. Moving the
+    # server's clock an hour ahead then completes the next hour (the clean one). Both hours and
+    # the one after them lie in one UTC day, so no daily window completes during the test.
+    drift_hour = now // 3600 * 3600 - 7200
+    while drift_hour % 86400 > 20 * 3600:
+        drift_hour -= 3600
+    grace = now - (drift_hour + 5400)
+    middle = drift_hour + 1800
     server, server_url = _start_server(tmp, grace)
     procs: list[subprocess.Popen[Any]] = [server]
     stack = tmp / "stack"
@@ -254,6 +264,7 @@ def live(
             "stack": stack,
             "middle": middle,
             "rng": rng,
+            "clock_offset": tmp / "clock-offset",
         }
     finally:
         stack_down(stack)
@@ -326,6 +337,23 @@ def test_incident_fires_reaches_the_webhook_and_resolves(live: dict[str, Any]) -
     wait_for("alerts resolved in Prometheus", lambda: not (resolved & prom.firing()), 60)
     wait_for("resolved notifications", lambda: resolved <= sink.alerts("resolved"), 30)
     assert "KeeneyeDatasetDrift" in prom.firing()  # the analysed window is still drifted
+
+    # 5. The next hour is clean: once it completes (the server's clock moves an hour ahead),
+    # the gauges show it, the drift alert resolves and Alertmanager says so.
+    clean = _events(live["rng"], 200, live["middle"] + 3600)
+    r = httpx.post(f"{server}/v1/models/churn/predictions", json={"events": clean}, timeout=30)
+    assert r.status_code == 200, r.text
+    live["clock_offset"].write_text("3600")
+    r = httpx.post(f"{server}/v1/analysis/run", timeout=60)
+    assert r.status_code == 200, r.text
+    share = 'keeneye_dataset_drift_share{model="churn",version="1",window="hourly"}'
+    shown = wait_for(f"{share} < 0.5 scraped", lambda: prom.query(f"{share} < 0.5"), 20)
+    assert len(shown) == 1, shown
+    assert not prom.query("keeneye_dataset_drift_share >= 0.5")
+    wait_for("drift alert resolved in Prometheus", lambda: "KeeneyeDatasetDrift"
+             not in prom.firing(), 30)  # fmt: skip
+    wait_for("drift resolved notification",
+             lambda: "KeeneyeDatasetDrift" in sink.alerts("resolved"), 30)  # fmt: skip
 
 
 def _check_dashboards(live: dict[str, Any]) -> None:

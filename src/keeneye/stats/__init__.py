@@ -32,9 +32,9 @@ from keeneye.stats.options import (
     DriftOptions,
 )
 from keeneye.stats.profile import ReferenceProfile
-from keeneye.stats.quality import QualityReport, check_quality
+from keeneye.stats.quality import QualityReport, check_quality, check_quality_sorted
 from keeneye.stats.results import DriftResults, FeatureDrift, TestResult
-from keeneye.stats.summary import QUANTILES, ColumnSummary, summarize
+from keeneye.stats.summary import QUANTILES, ColumnSummary, summarize, summarize_sorted
 
 __all__ = [
     "CATEGORICAL_METHODS",
@@ -52,6 +52,7 @@ __all__ = [
     "adjust_p_values",
     "anderson_darling",
     "check_quality",
+    "check_quality_sorted",
     "chi_square",
     "cramer_von_mises",
     "detect_drift",
@@ -67,5 +68,6 @@ __all__ = [
     "psi",
     "psi_categorical",
     "summarize",
+    "summarize_sorted",
     "wasserstein",
 ]

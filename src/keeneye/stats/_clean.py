@@ -62,7 +62,14 @@ def _is_missing(value: object) -> bool:
 
 
 def as_1d(values: object, what: str) -> np.ndarray:
-    """``values`` as a 1-D numpy array, or an :class:`InputError` naming ``what``."""
+    """``values`` as a 1-D numpy array, or an :class:`InputError` naming ``what``.
+
+    Arrow arrays are converted here, one column at a time where the work is done, so that a
+    caller holding a whole table never needs every column as numpy at once: nulls of a float
+    column become NaN, of other types ``None``.
+    """
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        values = values.to_numpy(zero_copy_only=False)
     array = np.asarray(values)
     if not isinstance(values, np.ndarray) and array.ndim == 1 and array.dtype.kind in "US":
         # A Python list with a string in it: numpy would turn every element (NaN, numbers)

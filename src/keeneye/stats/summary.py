@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from keeneye.errors import InputError
 from keeneye.schema import FeatureKind
-from keeneye.stats._clean import ColumnValues, category_counts, numeric_values
+from keeneye.stats._clean import ColumnValues, NumericCounts, category_counts, numeric_values
 from keeneye.stats._robust import mean_std, quantiles
 from keeneye.stats.results import json_safe
+
+FloatArray = NDArray[np.float64]
 
 #: The quantiles every numeric summary reports.
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
@@ -110,6 +113,21 @@ def summarize(values: ColumnValues, kind: FeatureKind | str) -> ColumnSummary:
 
 def _numeric_summary(values: ColumnValues) -> ColumnSummary:
     finite, counts = numeric_values(values, "values")
+    return summarize_sorted(np.sort(finite), counts)
+
+
+def summarize_sorted(ordered: FloatArray, counts: NumericCounts) -> ColumnSummary:
+    """The numeric summary of a column from its sorted finite values and the counts of the rest.
+
+    What :func:`summarize` computes after sorting, for callers that already hold the sorted
+    values (a fitted :class:`~keeneye.stats.ReferenceProfile` keeps them), so that nothing is
+    sorted twice.
+
+    >>> values, counts = numeric_values([3.0, 1.0, float("nan"), 2.0], "x")
+    >>> s = summarize_sorted(np.sort(values), counts)
+    >>> s.nan, s.min, s.quantiles[0.5]
+    (1, 1.0, 2.0)
+    """
     base: dict[str, Any] = {
         "kind": FeatureKind.NUMERIC,
         "count": counts.total,
@@ -119,9 +137,8 @@ def _numeric_summary(values: ColumnValues) -> ColumnSummary:
         "neg_inf": counts.neg_inf,
         "wrong_type": counts.wrong_type,
     }
-    if finite.size == 0:
+    if ordered.size == 0:
         return ColumnSummary(distinct=0, **base)
-    ordered = np.sort(finite)
     distinct = int(np.count_nonzero(ordered[1:] != ordered[:-1]) + 1)
     values = quantiles(ordered, np.asarray(QUANTILES))
     mean, std = mean_std(ordered, ddof=1, is_sorted=True)
