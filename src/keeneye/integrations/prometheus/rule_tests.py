@@ -30,6 +30,9 @@ from keeneye.integrations.prometheus.rules import (
 from keeneye.integrations.prometheus.templates import render
 
 RULE_FILES = ["keeneye-recording.rules.yml", "keeneye-alerts.rules.yml"]
+#: promtool evaluates rule groups in random order unless told; the alerts read the recorded
+#: series of the same step, so the recording group goes first (as Prometheus schedules it).
+GROUP_EVAL_ORDER = ["keeneye.recording", "keeneye.alerts"]
 DAY = 86400
 TRAFFIC_STEP = 600  # seconds between samples (and evaluations) in the traffic scenarios
 FAST_STEP = 60
@@ -465,6 +468,7 @@ def rule_test_files(options: ExportOptions) -> dict[str, dict[str, Any]]:
         "keeneye-alerts.test.yml": {
             "rule_files": RULE_FILES,
             "evaluation_interval": format_duration(min(FAST_STEP, max(1, rw // 2))),
+            "group_eval_order": GROUP_EVAL_ORDER,
             "tests": _fast_tests(options),
         }
     }
@@ -472,6 +476,7 @@ def rule_test_files(options: ExportOptions) -> dict[str, dict[str, Any]]:
         files["keeneye-traffic.test.yml"] = {
             "rule_files": RULE_FILES,
             "evaluation_interval": format_duration(TRAFFIC_STEP),
+            "group_eval_order": GROUP_EVAL_ORDER,
             "tests": _traffic_tests(options),
         }
     return files
