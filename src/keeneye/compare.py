@@ -36,7 +36,6 @@ from keeneye.stats import (
 )
 from keeneye.stats._clean import CategoryCounts, NumericCounts, category_counts, numeric_values
 from keeneye.stats.profile import NumericReference
-from keeneye.stats.results import NOT_TESTED
 from keeneye.tables import (
     KindGuess,
     LoadedTable,
@@ -302,21 +301,7 @@ def _thresholds_for(
 def _untested(
     name: str, kind: FeatureKind | None, reason: str, n_ref: int = 0, n_cur: int = 0
 ) -> FeatureDrift:
-    return FeatureDrift(
-        feature=name,
-        kind=kind,
-        method=AUTO,
-        statistic=None,
-        p_value=None,
-        effect_size=None,
-        effect_method=None,
-        threshold=None,
-        decided_by=NOT_TESTED,
-        drifted=None,
-        reason=f"not tested: {reason}",
-        n_reference=n_ref,
-        n_current=n_cur,
-    )
+    return FeatureDrift.not_tested(name, kind, AUTO, reason, n_ref, n_cur)
 
 
 def _plan(

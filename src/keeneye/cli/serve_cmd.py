@@ -5,27 +5,12 @@ from __future__ import annotations
 
 import logging
 import signal
-import socket
 from typing import Any
 
 import typer
 
+from keeneye.cli._listen import bind_listening_socket
 from keeneye.errors import KeeneyeError
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror}", err=True)
-        raise typer.Exit(1) from exc
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
 
 
 def serve_model(
@@ -102,7 +87,7 @@ def serve_model(
     except KeeneyeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
-    sock = _bind(host, port)
+    sock = bind_listening_socket(host, port)
     shown = f"[{host}]" if ":" in host else host
     app = create_app(server, background=background)
     # Printed before serving so that scripts and tests can read the real port (port 0).

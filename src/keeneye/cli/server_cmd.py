@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import signal
-import socket
 import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from keeneye.cli._listen import bind_listening_socket
 from keeneye.config import Settings, load_settings
 from keeneye.errors import KeeneyeError
 
@@ -38,21 +38,6 @@ def _settings(config: Path | None, **server: Any) -> Settings:
     except KeeneyeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror}", err=True)
-        raise typer.Exit(1) from exc
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
 
 
 def server(
@@ -92,7 +77,7 @@ def server(
     except KeeneyeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
-    sock = _bind(cfg.host, cfg.port)
+    sock = bind_listening_socket(cfg.host, cfg.port)
     real_port = sock.getsockname()[1]
     shown = f"[{cfg.host}]" if ":" in cfg.host else cfg.host
     app = create_app(settings, the_store)

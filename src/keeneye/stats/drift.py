@@ -49,7 +49,6 @@ from keeneye.stats.profile import (
 from keeneye.stats.results import (
     DECIDED_BY_EFFECT_SIZE,
     DECIDED_BY_P_VALUE,
-    NOT_TESTED,
     P_VALUE_METHODS,
     DriftResults,
     FeatureDrift,
@@ -79,21 +78,7 @@ class _Pending:
 def _not_tested(
     feature: str, kind: FeatureKind, method: str, reason: str, n_ref: int = 0, n_cur: int = 0
 ) -> FeatureDrift:
-    return FeatureDrift(
-        feature=feature,
-        kind=kind,
-        method=method,
-        statistic=None,
-        p_value=None,
-        effect_size=None,
-        effect_method=None,
-        threshold=None,
-        decided_by=NOT_TESTED,
-        drifted=None,
-        reason=f"not tested: {reason}",
-        n_reference=n_ref,
-        n_current=n_cur,
-    )
+    return FeatureDrift.not_tested(feature, kind, method, reason, n_ref, n_cur)
 
 
 def _allowed_methods(kind: FeatureKind) -> tuple[str, ...]:

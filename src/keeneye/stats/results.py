@@ -119,6 +119,33 @@ class FeatureDrift:
     p_value_adjusted: float | None = None
     drifted_adjusted: bool | None = None
 
+    @classmethod
+    def not_tested(
+        cls,
+        feature: str,
+        kind: FeatureKind | None,
+        method: str,
+        reason: str,
+        n_reference: int = 0,
+        n_current: int = 0,
+    ) -> FeatureDrift:
+        """The row of a feature that could not be tested, with ``reason`` saying why."""
+        return cls(
+            feature=feature,
+            kind=kind,
+            method=method,
+            statistic=None,
+            p_value=None,
+            effect_size=None,
+            effect_method=None,
+            threshold=None,
+            decided_by=NOT_TESTED,
+            drifted=None,
+            reason=f"not tested: {reason}",
+            n_reference=n_reference,
+            n_current=n_current,
+        )
+
     @property
     def tested(self) -> bool:
         return self.drifted is not None
