@@ -3,7 +3,9 @@ be resolved and printed, and a busy port is a one-line error instead of a traceb
 
 from __future__ import annotations
 
+import signal
 import socket
+from typing import Any
 
 import typer
 
@@ -23,3 +25,27 @@ def bind_listening_socket(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+def serve_until_stopped(app: Any, sock: socket.socket) -> None:
+    """Run ``app`` under uvicorn on ``sock`` until SIGTERM/SIGINT, then return normally.
+
+    uvicorn shuts down cleanly on those signals, then re-raises the signal to the handler that
+    was installed before it; a no-op handler here lets the process exit 0 after the clean
+    shutdown instead of dying by the signal.
+    """
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    )
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stopped)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+def _stopped(signum: int, frame: Any) -> None:
+    """Signal handler of last resort: uvicorn has already shut down when it runs."""

@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import logging
-import signal
 from typing import Any
 
 import typer
 
-from keeneye.cli._listen import bind_listening_socket
+from keeneye.cli._listen import bind_listening_socket, serve_until_stopped
 from keeneye.errors import KeeneyeError
 
 
@@ -55,7 +54,6 @@ def serve_model(
     ),
 ) -> None:
     """Serve a model (V2 REST + /predict + /metrics) and log its predictions to keeneye."""
-    import uvicorn
 
     from keeneye.modelserver import ModelServer, create_app, load_model
     from keeneye.modelserver.app import Background
@@ -93,13 +91,7 @@ def serve_model(
     # Printed before serving so that scripts and tests can read the real port (port 0).
     print(f"keeneye serve-model listening on http://{shown}:{sock.getsockname()[1]}", flush=True)
     print(f"serving {loaded.name} version {loaded.version} ({model_uri})", flush=True)
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, _stopped)
-    try:
-        uv.run(sockets=[sock])
-    finally:
-        sock.close()
+    serve_until_stopped(app, sock)
     print("keeneye serve-model stopped", flush=True)
 
 
@@ -119,10 +111,6 @@ def _alias_watcher(model_uri: str, server: Any, version: str, interval: float) -
         server.deploy(loaded)
 
     return AliasWatcher(ref.name, ref.alias, version, switch, interval=interval)
-
-
-def _stopped(signum: int, frame: Any) -> None:
-    """Signal handler of last resort: uvicorn has already shut down when it runs."""
 
 
 def register(app: typer.Typer) -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from keeneye.cli._listen import bind_listening_socket
+from keeneye.cli._listen import bind_listening_socket, serve_until_stopped
 from keeneye.config import Settings, load_settings
 from keeneye.errors import KeeneyeError
 
@@ -57,7 +56,6 @@ def server(
     ),
 ) -> None:
     """Run the collector: ingestion API, model API and /metrics, on one embedded store."""
-    import uvicorn
 
     from keeneye.server.app import create_app
     from keeneye.store import open_store
@@ -85,22 +83,11 @@ def server(
     # Printed before serving so that scripts and tests can read the real port (port 0).
     print(f"keeneye server listening on http://{shown}:{real_port}", flush=True)
     print(f"store: {cfg.store}", flush=True)
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
-    # uvicorn shuts down cleanly on SIGTERM/SIGINT, then re-raises the signal to the handler
-    # that was installed before it; a no-op handler here lets the process exit 0 after the
-    # clean shutdown (store closed) instead of dying by the signal.
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, _stopped)
     try:
-        uv.run(sockets=[sock])
+        serve_until_stopped(app, sock)
     finally:
-        sock.close()
         the_store.close()
     print("keeneye server stopped", flush=True)
-
-
-def _stopped(signum: int, frame: Any) -> None:
-    """Signal handler of last resort: the server has already shut down when it runs."""
 
 
 def _fetch(url: str, token: str | None) -> list[dict[str, Any]]:
