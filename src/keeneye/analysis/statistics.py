@@ -19,7 +19,13 @@ from keeneye.analysis.drift import with_reference_columns
 from keeneye.analysis.reference import Reference
 from keeneye.profile._codec import decode
 from keeneye.profile.reference import with_nulls
-from keeneye.profile.report import PerformanceSection, SummarySection
+from keeneye.profile.report import (
+    BiasStats,
+    LabelDelay,
+    PerformanceSection,
+    PerformanceStats,
+    SummarySection,
+)
 from keeneye.schema import FeatureKind
 from keeneye.stats import check_quality, summarize
 from keeneye.stats.results import json_safe
@@ -162,31 +168,29 @@ def performance_section(
     labelled_mask = pc.is_valid(events.column("label"))
     labelled = events.filter(labelled_mask)
     m = labelled.num_rows
-    payload: dict[str, Any] = {
-        "events": n,
-        "labels": m,
-        "label_coverage": m / n if n else None,
-        "label_delay": perf.label_delays(
-            epoch_seconds(labelled.column("timestamp")),
-            epoch_seconds(labelled.column("label_timestamp")),
-        ),
-        "task": None,
-        "performance": None,
-        "bias": None,
-    }
+    delays = perf.label_delays(
+        epoch_seconds(labelled.column("timestamp")),
+        epoch_seconds(labelled.column("label_timestamp")),
+    )
+    section = PerformanceSection(
+        events=n,
+        labels=m,
+        label_coverage=m / n if n else None,
+        label_delay=decode(LabelDelay, json_safe(delays)),
+    )
     if m == 0:
-        return decode(PerformanceSection, json_safe(payload))
+        return section
     labels = labelled.column("label").to_pylist()
     preds = labelled.column("prediction").to_pylist()
     chosen = perf.infer_task(preds, labels) if task == "auto" else task
-    payload["task"] = chosen
+    metrics: perf.RegressionMetrics | perf.ClassificationMetrics
     if chosen == "regression":
         y = np.asarray([np.nan if v is None else float(v) for v in labels], dtype=np.float64)
         p = np.asarray(
             [np.nan if v is None or isinstance(v, str) else float(v) for v in preds],
             dtype=np.float64,
         )
-        payload["performance"] = perf.regression_metrics(y, p).to_dict()
+        metrics = perf.regression_metrics(y, p)
         bias = perf.regression_bias(y, p)
     else:
         y_true = perf.class_labels(labels)
@@ -199,12 +203,16 @@ def performance_section(
             y_pred = perf.class_labels(
                 [None if not np.isfinite(v) else int(v >= 0.5) for v in scores]
             )
-        payload["performance"] = perf.classification_metrics(
+        metrics = perf.classification_metrics(
             y_true, y_pred, scores=scores, positive_class=positive_class
-        ).to_dict()
+        )
         bias = perf.classification_bias(y_true, y_pred, positive_class)
-    payload["bias"] = None if bias is None else bias.to_dict()
-    return decode(PerformanceSection, json_safe(payload))
+    return replace(
+        section,
+        task=chosen,
+        performance=decode(PerformanceStats, json_safe(metrics.to_dict())),
+        bias=None if bias is None else decode(BiasStats, json_safe(bias.to_dict())),
+    )
 
 
 def _probability_scores(labelled: pa.Table, positive: str, y_true: np.ndarray) -> np.ndarray | None:
