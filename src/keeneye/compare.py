@@ -31,14 +31,13 @@ from keeneye.report.charts import chart_for, histogram
 from keeneye.report.drift_report import DataSource, DriftReport, FeatureProfile
 from keeneye.schema import FeatureKind
 from keeneye.stats import (
-    CATEGORICAL_METHODS,
-    NUMERIC_METHODS,
     ColumnSummary,
     DriftOptions,
     check_quality,
     check_quality_sorted,
     summarize,
 )
+from keeneye.stats.methods import METHODS
 from keeneye.tables import LoadedTable, load_table, parse_kind
 
 
@@ -184,7 +183,7 @@ def _check_known(argument: str, names: Iterable[str], ref: LoadedTable, cur: Loa
 
 
 def _valid_method(method: object, where: str) -> str:
-    valid = (AUTO, *NUMERIC_METHODS, *[m for m in CATEGORICAL_METHODS if m not in NUMERIC_METHODS])
+    valid = (AUTO, *METHODS)
     if not isinstance(method, str) or method not in valid:
         raise InputError(f"unknown method {method!r} {where}: use one of {', '.join(valid)}")
     return method

@@ -13,13 +13,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
-from keeneye.profile.stored import report_of
 from keeneye.analysis.clock import ManualClock
 from keeneye.analysis.runner import AnalysisRunner
 from keeneye.analysis.service import AnalysisService
 from keeneye.cli import app
 from keeneye.config import Settings
 from keeneye.notify.alert import Alert
+from keeneye.profile.stored import report_of
 from keeneye.store.duckdb import DuckDBStore
 
 from .conftest import MONDAY, write_day

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from keeneye.profile.stored import report_of
 from keeneye.analysis.clock import ManualClock
 from keeneye.analysis.runner import AnalysisRunner
 from keeneye.config import Settings
+from keeneye.profile.stored import report_of
 from keeneye.store.duckdb import DuckDBStore
 from keeneye.store.records import PredictionEvent
 

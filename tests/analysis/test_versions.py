@@ -8,12 +8,12 @@ from datetime import timedelta
 import numpy as np
 from sklearn import metrics as skm
 
-from keeneye.profile.stored import report_of
-from keeneye.profile.report import ReferenceUsed
 from keeneye.analysis.clock import ManualClock
 from keeneye.analysis.runner import AnalysisRunner
 from keeneye.baseline import register_baseline
 from keeneye.config import Settings
+from keeneye.profile.report import ReferenceUsed
+from keeneye.profile.stored import report_of
 from keeneye.store.duckdb import DuckDBStore
 from keeneye.store.records import LabelEvent, ModelVersion, PredictionEvent
 

@@ -124,7 +124,7 @@ def test_drift_rows_name_the_prediction_once() -> None:
 
 
 def test_a_newer_format_is_refused_with_the_fix() -> None:
-    with pytest.raises(ValueError, match="newer than this keeneye reads.*upgrade keeneye"):
+    with pytest.raises(ValueError, match=r"newer than this keeneye reads.*upgrade keeneye"):
         Report.from_payload({"format": REPORT_FORMAT + 1})
 
 

@@ -38,7 +38,7 @@ from keeneye.stats._ecdf import prepare
 from keeneye.stats._robust import population_std
 from keeneye.stats.distance import DEFAULT_BINS, bin_counts, quantile_edges
 from keeneye.stats.drift import detect_drift
-from keeneye.stats.options import CATEGORICAL_METHODS, NUMERIC_METHODS
+from keeneye.stats.methods import names_for
 from keeneye.stats.profile import (
     CategoricalReference,
     ColumnReference,
@@ -582,9 +582,7 @@ def _pins_for(methods: Mapping[str, str], columns: Mapping[str, PreparedColumn])
     applies = [
         name
         for name, column in columns.items()
-        if default == AUTO
-        or default
-        in (NUMERIC_METHODS if column.kind is FeatureKind.NUMERIC else CATEGORICAL_METHODS)
+        if default == AUTO or default in names_for(column.kind)
     ]
     if columns and not applies:
         kinds = ", ".join(sorted({c.kind.value for c in columns.values()}))
