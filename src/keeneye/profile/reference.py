@@ -172,10 +172,13 @@ class Reference:
             plans[name] = plan
             if values is not None:
                 engine[name] = values
-        fitted = {n: v for n, v in engine.items() if not plans[n].all_missing}
-        profile = ReferenceProfile.fit(
-            fitted, {n: plans[n].kind for n in fitted if plans[n].kind is not None}, bins=bins
-        )
+        # Columns with a value are fitted (every engine column has a kind).
+        fit_kinds: dict[str, FeatureKind | str] = {
+            n: kind
+            for n in engine
+            if not plans[n].all_missing and (kind := plans[n].kind) is not None
+        }
+        profile = ReferenceProfile.fit({n: engine[n] for n in fit_kinds}, fit_kinds, bins=bins)
         summaries = {
             name: _summary(plans[name], values, profile) for name, values in engine.items()
         }
