@@ -14,7 +14,7 @@ import dataclasses
 import math
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
 from functools import cache
 from typing import Any, TypeVar, Union
@@ -72,79 +72,130 @@ def _defaults(cls: type) -> frozenset[str]:
 
 def decode(cls: type[T], data: Any) -> T:
     """``data`` (as :func:`encode` wrote it) read back as ``cls``."""
-    return typing.cast(T, _decode(cls, data))
+    return typing.cast(T, _decoder(cls)(data))
 
 
-def _decode(tp: Any, data: Any) -> Any:
+Decoder = Callable[[Any], Any]
+
+
+def _identity(data: Any) -> Any:
+    return data
+
+
+@cache
+def _decoder(tp: Any) -> Decoder:
+    """A decoding function for type ``tp``, built once per type (pages decode thousands)."""
     if tp is Any or tp is object:
-        return data
+        return _identity
     origin = typing.get_origin(tp)
     if origin is Union or origin is types.UnionType:
-        args = typing.get_args(tp)
-        if data is None:
-            if type(None) in args:
-                return None
-            return _decode(args[0], data)
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _decode(arg, data)
-            except (TypeError, ValueError, KeyError):
-                continue
-        raise ValueError(f"{data!r} matches none of {tp}")
+        return _union_decoder(typing.get_args(tp))
     if origin is typing.Literal:
-        return data
+        return _identity
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        if not isinstance(data, Mapping):
-            raise TypeError(f"{tp.__name__} needs an object, got {data!r}")
-        kwargs = {
-            name: _decode(hint, data[name])
-            for name, hint in _hints(tp)
-            # A number stored as null (it was NaN or infinite) takes a non-optional field's
-            # default when it has one.
-            if name in data and not (data[name] is None and name in _defaults(tp))
-        }
-        return tp(**kwargs)
+        return _dataclass_decoder(tp)
     if isinstance(tp, type) and issubclass(tp, Enum):
-        return tp(data)
+        return tp
     if tp is float:
-        if data is None:
-            return math.nan
-        if isinstance(data, bool) or not isinstance(data, (int, float)):
-            raise TypeError(f"not a number: {data!r}")
-        return float(data)
+        return _float
     if tp is int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            if isinstance(data, float) and data.is_integer():
-                return int(data)
-            raise TypeError(f"not an integer: {data!r}")
-        return data
+        return _int
     if tp is bool:
-        if not isinstance(data, bool):
-            raise TypeError(f"not a boolean: {data!r}")
-        return data
+        return _bool
     if tp is str:
-        if not isinstance(data, str):
-            raise TypeError(f"not a string: {data!r}")
-        return data
+        return _str
     if origin is tuple:
         args = typing.get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(args[0], v) for v in data)
-        return tuple(_decode(a, v) for a, v in zip(args, data, strict=True))
+            item = _decoder(args[0])
+            return lambda data: tuple(item(v) for v in data)
+        items = tuple(_decoder(a) for a in args)
+        return lambda data: tuple(f(v) for f, v in zip(items, data, strict=True))
     if origin in (dict, Mapping, typing.Mapping) or tp in (dict, Mapping):
-        args = typing.get_args(tp) or (Any, Any)
-        key_type, value_type = args
-        items = data.items() if isinstance(data, Mapping) else data
-        return {_decode_key(key_type, k): _decode(value_type, v) for k, v in items}
+        key_type, value_type = typing.get_args(tp) or (Any, Any)
+        key = _float_key if key_type is float else _decoder(key_type)
+        value = _decoder(value_type)
+
+        def mapping(data: Any) -> dict[Any, Any]:
+            items = data.items() if isinstance(data, Mapping) else data
+            return {key(k): value(v) for k, v in items}
+
+        return mapping
     if origin is list:
         (arg,) = typing.get_args(tp) or (Any,)
-        return [_decode(arg, v) for v in data]
+        item = _decoder(arg)
+        return lambda data: [item(v) for v in data]
     raise TypeError(f"cannot decode type {tp!r}")
 
 
-def _decode_key(tp: Any, key: Any) -> Any:
-    if tp is float and isinstance(key, str):
-        return float(key)
-    return _decode(tp, key)
+def _union_decoder(args: tuple[Any, ...]) -> Decoder:
+    optional = type(None) in args
+    choices = tuple(_decoder(a) for a in args if a is not type(None))
+
+    def union(data: Any) -> Any:
+        if data is None:
+            if optional:
+                return None
+            return choices[0](data)
+        for choice in choices:
+            try:
+                return choice(data)
+            except (TypeError, ValueError, KeyError):
+                continue
+        raise ValueError(f"{data!r} matches none of the types {args}")
+
+    return union
+
+
+def _dataclass_decoder(cls: type) -> Decoder:
+    fields = tuple((name, _decoder(hint)) for name, hint in _hints(cls))
+    defaults = _defaults(cls)
+
+    def dataclass(data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            raise TypeError(f"{cls.__name__} needs an object, got {data!r}")
+        kwargs = {}
+        for name, decode_field in fields:
+            if name not in data:
+                continue
+            value = data[name]
+            # A number stored as null (it was NaN or infinite) takes a non-optional field's
+            # default when it has one.
+            if value is None and name in defaults:
+                continue
+            kwargs[name] = decode_field(value)
+        return cls(**kwargs)
+
+    return dataclass
+
+
+def _float(data: Any) -> float:
+    if data is None:
+        return math.nan
+    if isinstance(data, bool) or not isinstance(data, (int, float)):
+        raise TypeError(f"not a number: {data!r}")
+    return float(data)
+
+
+def _int(data: Any) -> int:
+    if isinstance(data, bool) or not isinstance(data, int):
+        if isinstance(data, float) and data.is_integer():
+            return int(data)
+        raise TypeError(f"not an integer: {data!r}")
+    return data
+
+
+def _bool(data: Any) -> bool:
+    if not isinstance(data, bool):
+        raise TypeError(f"not a boolean: {data!r}")
+    return data
+
+
+def _str(data: Any) -> str:
+    if not isinstance(data, str):
+        raise TypeError(f"not a string: {data!r}")
+    return data
+
+
+def _float_key(key: Any) -> float:
+    return float(key) if isinstance(key, str) else _float(key)

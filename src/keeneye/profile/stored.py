@@ -7,6 +7,8 @@ The one place that turns a :class:`~keeneye.store.records.StoredResult` payload 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
@@ -18,9 +20,27 @@ from keeneye.store.records import StoredResult
 LATEST_KINDS = ("summary", "drift", "traffic")
 
 
+#: Reports decoded lately, by the identity of their payload (a page reads each result's report
+#: several times; the payload is kept so that its identity cannot be reused meanwhile).
+_DECODED: OrderedDict[int, tuple[object, str, Report]] = OrderedDict()
+_DECODED_SIZE = 4096
+_DECODED_LOCK = threading.Lock()
+
+
 def report_of(result: StoredResult) -> Report:
     """The report stored in ``result`` (format 1 or 2)."""
-    return Report.from_payload(result.payload, result.kind)
+    key = id(result.payload)
+    with _DECODED_LOCK:
+        hit = _DECODED.get(key)
+        if hit is not None and hit[0] is result.payload and hit[1] == result.kind:
+            _DECODED.move_to_end(key)
+            return hit[2]
+    report = Report.from_payload(result.payload, result.kind)
+    with _DECODED_LOCK:
+        _DECODED[key] = (result.payload, result.kind, report)
+        while len(_DECODED) > _DECODED_SIZE:
+            _DECODED.popitem(last=False)
+    return report
 
 
 def window_of(result: StoredResult) -> str | None:
