@@ -42,6 +42,11 @@ class ServerSettings(BaseModel):
     public_url: str | None = Field(
         None, description="URL people use to reach the UI; used for links in notifications."
     )
+    min_free_disk_bytes: int = Field(
+        1024**3,
+        ge=0,
+        description="Below this much free space on the store's disk, /v1/health warns.",
+    )
 
 
 class NotifySettings(BaseModel):

@@ -130,10 +130,22 @@ async def _input_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, 400, "invalid_request", str(exc))
 
 
+#: Seconds a client is asked to wait before retrying after a storage fault.
+RETRY_AFTER_SECONDS = 5
+
+
 async def _store_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("store error on %s %s: %s", request.method, request.url.path, exc)
+    health = getattr(request.app.state, "health", None)
+    if health is not None and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        health.write_failed(str(exc))
     return error_response(
-        request, 503, "store_unavailable", f"the store could not complete the request: {exc}"
+        request,
+        503,
+        "store_unavailable",
+        f"the store could not complete the request: {exc}; retry after "
+        f"{RETRY_AFTER_SECONDS} s (acknowledged events are kept)",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 

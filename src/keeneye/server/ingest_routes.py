@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from keeneye.server.auth import require_token
 from keeneye.server.body import parse_json, read_body
+from keeneye.server.health import note_write_ok
 from keeneye.server.ingest import check_model_name, parse_labels, parse_predictions
 from keeneye.server.schemas import (
     ERROR_RESPONSES,
@@ -72,6 +73,7 @@ async def post_predictions(model: str, request: Request) -> dict[str, Any]:
     check_model_name(model)
     body = await read_body(request, request.app.state.settings.server.max_body_bytes)
     report = await run_in_threadpool(_store_predictions, request, model, body)
+    note_write_ok(request)
     metrics = request.app.state.metrics
     metrics.events.labels(model=model).inc(report.stored)
     if report.duplicates:
@@ -103,6 +105,7 @@ async def post_labels(model: str, request: Request) -> dict[str, Any]:
     check_model_name(model)
     body = await read_body(request, request.app.state.settings.server.max_body_bytes)
     report = await run_in_threadpool(_store_labels, request, model, body)
+    note_write_ok(request)
     request.app.state.metrics.labels.labels(model=model).inc(report.stored)
     request.app.state.metrics.ingest_seconds.labels(endpoint="labels").observe(
         time.perf_counter() - started
