@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,16 +104,12 @@ class _DuckDBBase:
             return
         with self._cursors_lock:
             for cursor in self._cursors:
-                try:
+                with suppress(duckdb.Error):
                     cursor.close()
-                except duckdb.Error:
-                    pass
             self._cursors.clear()
             self._epoch += 1
-        try:
+        with suppress(duckdb.Error):
             self._con.close()
-        except duckdb.Error:
-            pass
         try:
             self._con = self._connect()
         except StoreError as exc:
@@ -145,10 +141,9 @@ class _DuckDBBase:
                 con.commit()
             except BaseException as exc:
                 self._models.clear()  # the in-memory catalog may hold what was rolled back
-                try:
+                # a failed COMMIT already ended it, or the database is invalidated
+                with suppress(duckdb.Error):
                     con.rollback()
-                except duckdb.Error:
-                    pass  # a failed COMMIT already ended it, or the database is invalidated
                 self._note_failure(exc)
                 if isinstance(exc, duckdb.Error):
                     raise StoreError(f"DuckDB store {self.path!r}: {exc}") from exc
