@@ -42,6 +42,23 @@ class ServerSettings(BaseModel):
     public_url: str | None = Field(
         None, description="URL people use to reach the UI; used for links in notifications."
     )
+    max_features_per_event: int = Field(
+        2000, ge=1, description="Most input features one event may carry."
+    )
+    max_new_features_per_hour: int = Field(
+        2000,
+        ge=1,
+        description="Most features a model may gain in one hour (each is a schema change).",
+    )
+    max_name_length: int = Field(
+        256, ge=1, le=4096, description="Longest feature name accepted, in characters."
+    )
+    max_event_age_days: float = Field(
+        3650.0, gt=0, description="Oldest plausible event or label timestamp, in days before now."
+    )
+    max_event_future_seconds: float = Field(
+        86400.0, ge=0, description="Latest plausible timestamp, in seconds after now."
+    )
     min_free_disk_bytes: int = Field(
         1024**3,
         ge=0,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 from tests.modelserver.conftest import start_listening, stop, wait_for
+from tests.server.conftest import clock, store  # noqa: F401  (fixtures)
 
 KEENEYE = str(Path(sys.executable).parent / "keeneye")
 

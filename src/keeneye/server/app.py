@@ -29,6 +29,7 @@ from keeneye import __version__
 from keeneye.config import Settings
 from keeneye.server.errors import install_error_handlers
 from keeneye.server.health import install as install_health
+from keeneye.server.limits import make_limits
 from keeneye.server.metrics import ServerMetrics
 from keeneye.server.schemas import DOCUMENTED_BODIES
 from keeneye.store import open_store
@@ -95,6 +96,7 @@ def create_app(
     app.state.on_shutdown = []
     install_error_handlers(app)
     install_health(app, the_store, settings.server.min_free_disk_bytes)
+    app.state.limits = make_limits(settings.server)
     app.include_router(_health_router())
     for name in list(router_modules if router_modules is not None else ROUTER_MODULES):
         module = importlib.import_module(name)

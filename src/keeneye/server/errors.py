@@ -117,9 +117,24 @@ async def _http_error(request: Request, raw: Exception) -> JSONResponse:
     message = str(exc.detail)
     if exc.status_code == 404 and message == "Not Found":
         message = f"no endpoint at {request.method} {request.url.path}; see /openapi.json"
+    headers = exc.headers
     if exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}; see /openapi.json"
-    return error_response(request, exc.status_code, code, message, None, headers=exc.headers)
+        headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
+    return error_response(request, exc.status_code, code, message, None, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path (Starlette names only the first route's)."""
+    from starlette.routing import Match
+
+    scope = {**request.scope, "method": "GET"}
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(scope)
+        if match != Match.NONE:
+            allowed.update(getattr(route, "methods", None) or ())
+    return sorted(allowed)
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
