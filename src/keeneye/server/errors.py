@@ -128,13 +128,12 @@ def _allowed_methods(request: Request) -> list[str]:
     """Every method some route serves on this path (Starlette names only the first route's)."""
     from starlette.routing import Match
 
-    scope = {**request.scope, "method": "GET"}
-    allowed: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(scope)
-        if match != Match.NONE:
-            allowed.update(getattr(route, "methods", None) or ())
-    return sorted(allowed)
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:

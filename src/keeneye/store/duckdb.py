@@ -276,7 +276,9 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin):
                     con.execute(
                         "INSERT OR IGNORE INTO version_features SELECT * FROM _keeneye_pairs"
                     )
-            new_versions = {e.version for e in batch.events} - info.versions
+            # only versions of events actually stored (a batch of duplicates adds none)
+            new_versions = {e.version for e in batch.events if e.event_id in inserted}
+            new_versions -= info.versions
             if new_versions:
                 con.executemany(
                     "INSERT OR IGNORE INTO versions (model, version, registered_at) "
