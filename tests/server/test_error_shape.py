@@ -16,7 +16,7 @@ from tests.server.conftest import TOKEN, Api, Clock, make_settings
 from keeneye.server.app import create_app
 from keeneye.store.duckdb import DuckDBStore
 
-OPEN_PATHS = {"/v1/health"}  # answered without a token (liveness probes)
+OPEN_PATHS = {"/v1/health", "/v1/health/live", "/v1/health/ready"}  # answered without a token (liveness probes)
 
 
 def assert_envelope(response: httpx.Response, status: int, code: str) -> None:

@@ -13,9 +13,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from keeneye.errors import NotFoundError
 from keeneye.server.auth import require_token
 from keeneye.server.body import parse_json, read_body
+from keeneye.server.health import note_write_ok
 from keeneye.server.ingest import check_model_name, parse_labels, parse_predictions
+from keeneye.server.limits import check_labels, check_predictions, limits_of
 from keeneye.server.schemas import (
     ERROR_RESPONSES,
     LabelBatch,
@@ -24,17 +27,27 @@ from keeneye.server.schemas import (
     PredictionsAck,
     body_schema,
 )
+from keeneye.store.base import EventStore
 from keeneye.store.records import WriteReport
 
 router = APIRouter(prefix="/v1", tags=["ingestion"], dependencies=[Depends(require_token)])
 
 
+def _feature_names(store: EventStore, model: str) -> list[str]:
+    try:
+        return list(store.feature_types(model))
+    except NotFoundError:
+        return []
+
+
 def _store_predictions(request: Request, model: str, body: bytes) -> WriteReport:
     state = request.app.state
     settings = state.settings.server
-    events = parse_predictions(
-        parse_json(body), state.clock(), max_events=settings.max_batch_events
-    )
+    now = state.clock()
+    events = parse_predictions(parse_json(body), now, max_events=settings.max_batch_events)
+    limits = limits_of(state)
+    names = check_predictions(events, now, limits.ingest)
+    limits.features.admit(model, names, lambda m: _feature_names(state.store, m))
     started = time.perf_counter()
     report: WriteReport = state.store.write_predictions(model, events)
     state.metrics.store_write_seconds.labels(operation="predictions").observe(
@@ -46,7 +59,17 @@ def _store_predictions(request: Request, model: str, body: bytes) -> WriteReport
 def _store_labels(request: Request, model: str, body: bytes) -> WriteReport:
     state = request.app.state
     settings = state.settings.server
-    labels = parse_labels(parse_json(body), state.clock(), max_labels=settings.max_batch_events)
+    now = state.clock()
+    labels = parse_labels(parse_json(body), now, max_labels=settings.max_batch_events)
+    limits = limits_of(state)
+    check_labels(labels, now, limits.ingest)
+    if model not in limits.models:
+        if not state.store.versions(model):
+            raise NotFoundError(
+                f"model {model!r} has no predictions or versions yet; send its predictions "
+                "(or register a version) before its labels"
+            )
+        limits.models.add(model)
     started = time.perf_counter()
     report: WriteReport = state.store.write_labels(model, labels)
     state.metrics.store_write_seconds.labels(operation="labels").observe(
@@ -72,6 +95,7 @@ async def post_predictions(model: str, request: Request) -> dict[str, Any]:
     check_model_name(model)
     body = await read_body(request, request.app.state.settings.server.max_body_bytes)
     report = await run_in_threadpool(_store_predictions, request, model, body)
+    note_write_ok(request)
     metrics = request.app.state.metrics
     metrics.events.labels(model=model).inc(report.stored)
     if report.duplicates:
@@ -103,6 +127,7 @@ async def post_labels(model: str, request: Request) -> dict[str, Any]:
     check_model_name(model)
     body = await read_body(request, request.app.state.settings.server.max_body_bytes)
     report = await run_in_threadpool(_store_labels, request, model, body)
+    note_write_ok(request)
     request.app.state.metrics.labels.labels(model=model).inc(report.stored)
     request.app.state.metrics.ingest_seconds.labels(endpoint="labels").observe(
         time.perf_counter() - started
