@@ -124,6 +124,15 @@ class EventStore(Protocol):
 
     def load_baseline(self, model: str, version: str) -> pa.Table | None: ...
 
+    def save_reference(self, model: str, version: str, data: bytes) -> None:
+        """Keep the fitted reference (``Reference.to_bytes``) of a model version; replaces an
+        earlier one."""
+        ...
+
+    def load_reference(self, model: str, version: str) -> bytes | None:
+        """The fitted reference saved for a model version, or ``None``."""
+        ...
+
     # -- analysis results and alerts ----------------------------------------------------------
     def save_results(self, results: Sequence[StoredResult]) -> None:
         """Upsert by (model, version, kind, window_start, window_end)."""
