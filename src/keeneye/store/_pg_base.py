@@ -134,9 +134,7 @@ class _PostgresBase:
                     continue
                 for statement in MIGRATIONS[number]:
                     con.execute(statement)  # type: ignore[arg-type]
-                con.execute(
-                    "INSERT INTO keeneye_migrations VALUES (%s, %s)", [number, self._now()]
-                )
+                con.execute("INSERT INTO keeneye_migrations VALUES (%s, %s)", [number, self._now()])
             row = con.execute("SELECT max(version) FROM keeneye_migrations").fetchone()
         return int(row[0]) if row and row[0] is not None else 0
 

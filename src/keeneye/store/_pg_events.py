@@ -179,9 +179,10 @@ class _EventsMixin(_PostgresBase):
     def _insert_events(con: Connection, rows: Sequence[Sequence[Any]]) -> set[str]:
         """COPY the rows in; a batch that meets stored ids is redone skipping them."""
         try:
-            with con.transaction(), con.cursor().copy(
-                f"COPY events ({_EVENT_COLUMNS}) FROM STDIN"
-            ) as copy:
+            with (
+                con.transaction(),
+                con.cursor().copy(f"COPY events ({_EVENT_COLUMNS}) FROM STDIN") as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
             return {str(row[1]) for row in rows}
@@ -208,7 +209,9 @@ class _EventsMixin(_PostgresBase):
             "COPY invalid_values (model, event_id, feature, raw, reason, ts, version) FROM STDIN"
         ) as copy:
             for r in rows:
-                copy.write_row([model, r.event_id, r.feature, r.raw, r.reason, r.timestamp, r.version])
+                copy.write_row(
+                    [model, r.event_id, r.feature, r.raw, r.reason, r.timestamp, r.version]
+                )
 
     def write_labels(self, model: str, labels: Sequence[LabelEvent]) -> WriteReport:
         """Store labels; a label may arrive before its prediction (or at another collector than

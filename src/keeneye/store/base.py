@@ -41,7 +41,6 @@ class EventLog(Protocol):
     crash); an ``event_id`` is stored once whichever collector sends it, however often.
     """
 
-
     # -- events -------------------------------------------------------------------------------
     def write_predictions(self, model: str, events: Sequence[PredictionEvent]) -> WriteReport:
         """Store a batch atomically; an ``event_id`` already stored counts as a duplicate."""
