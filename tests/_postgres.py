@@ -30,6 +30,9 @@ def postgres_bin(name: str) -> str:
     return found[-1]
 
 
+INITDB_ARGS = ("-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -85,8 +88,7 @@ def start_postgres() -> PostgresServer:
         shutil.chown(directory, "postgres", "postgres")
         shutil.chown(data, "postgres", "postgres")
     subprocess.run(
-        [postgres_bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]
-        + ["--no-sync"],
+        [postgres_bin("initdb"), *INITDB_ARGS, "-D", str(data)],
         check=True,
         capture_output=True,
         cwd=directory,

@@ -17,7 +17,7 @@ from keeneye.config import Settings
 from keeneye.schema import FeatureKind
 from keeneye.stats import DriftOptions, ReferenceProfile, check_quality, detect_drift, summarize
 from keeneye.stats.results import json_safe
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore
 
 from .conftest import MONDAY, write_day
 
@@ -38,7 +38,7 @@ def shifted_rows(rng: np.random.Generator, n: int) -> list[dict[str, Any]]:
     return rows
 
 
-def test_window_results_equal_the_stats_engine(store: DuckDBStore, clock: ManualClock) -> None:
+def test_window_results_equal_the_stats_engine(store: EventStore, clock: ManualClock) -> None:
     rng = np.random.default_rng(21)
     n_ref = 2000
     baseline = {
@@ -91,7 +91,7 @@ def test_window_results_equal_the_stats_engine(store: DuckDBStore, clock: Manual
     )
 
 
-def test_window_results_equal_keeneye_compare(store: DuckDBStore, clock: ManualClock) -> None:
+def test_window_results_equal_keeneye_compare(store: EventStore, clock: ManualClock) -> None:
     rng = np.random.default_rng(34)
     n_ref = 1500
     baseline = {

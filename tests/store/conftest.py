@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.conftest import Backend
 
 from keeneye.store import open_store
 from keeneye.store.base import EventStore
-from tests.conftest import Backend
 
 __all__ = ["T0", "Backend", "FakeClock"]
 

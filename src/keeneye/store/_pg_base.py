@@ -113,7 +113,7 @@ class _PostgresBase:
     ) -> list[tuple[Any, ...]]:
         args = params if isinstance(params, Mapping) else list(params)
         with self._transaction() as con:
-            return con.execute(sql, args).fetchall()  # type: ignore[arg-type]
+            return con.execute(sql, args).fetchall()
 
     @staticmethod
     def _lock_model(con: Connection, model: str) -> None:
@@ -133,7 +133,7 @@ class _PostgresBase:
                 if number in done:
                     continue
                 for statement in MIGRATIONS[number]:
-                    con.execute(statement)  # type: ignore[arg-type]
+                    con.execute(statement)
                 con.execute("INSERT INTO keeneye_migrations VALUES (%s, %s)", [number, self._now()])
             row = con.execute("SELECT max(version) FROM keeneye_migrations").fetchone()
         return int(row[0]) if row and row[0] is not None else 0

@@ -419,7 +419,7 @@ class _EventsMixin(_PostgresBase):
         starts, versions, counts = [], [], []
         for bucket in range(max(n_buckets, 0)):
             at = start + timedelta(seconds=bucket * bucket_seconds)
-            for row_version, count in found.get(bucket, [(version, 0)]):  # type: ignore[list-item]
+            for row_version, count in found.get(bucket, [(version, 0)]):
                 starts.append(at)
                 versions.append(row_version)
                 counts.append(count)
