@@ -60,7 +60,9 @@ def print_alerts(alerts: Sequence[Alert], console: Console) -> None:
 
 
 def analyze(
-    store: Path | None = typer.Option(None, "--store", help="DuckDB store (default server.store)."),
+    store: str | None = typer.Option(
+        None, "--store", help="DuckDB file or postgresql:// URL (default server.store)."
+    ),
     config: Path | None = typer.Option(None, "--config", help="keeneye.yaml to read."),
     backfill: bool = typer.Option(
         False,
@@ -217,7 +219,9 @@ def baseline_register(
     model: str = typer.Argument(..., help="Model name."),
     version: str = typer.Argument(..., help="Model version the training data belongs to."),
     path: Path = typer.Argument(..., help="Training data: .parquet, .pq, .csv or .csv.gz."),
-    store: Path | None = typer.Option(None, "--store", help="DuckDB store (default server.store)."),
+    store: str | None = typer.Option(
+        None, "--store", help="DuckDB file or postgresql:// URL (default server.store)."
+    ),
     config: Path | None = typer.Option(None, "--config", help="keeneye.yaml to read."),
 ) -> None:
     """Register the training data of MODEL VERSION as its baseline."""
