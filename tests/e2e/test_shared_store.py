@@ -38,8 +38,8 @@ from keeneye.store import LabelEvent, PredictionEvent, open_store
 from keeneye.store.duckdb import DuckDBStore
 
 KEENEYE = shutil.which("keeneye") or str(Path(sys.executable).with_name("keeneye"))
-HOURS = 16
-PER_HOUR = 40
+HOURS = 8
+PER_HOUR = 30
 ENV = {
     "KEENEYE_ANALYSIS__WINDOWS": '["hourly"]',
     "KEENEYE_ANALYSIS__DRIFT_WINDOWS": '["hourly"]',
