@@ -182,7 +182,7 @@ def test_collectors_and_workers_share_one_postgresql_store(
     drift_a.wait()
     drift_b = _spawn("worker", "drift", *common)
     processes.append(drift_b)
-    _first_line(drift_b, r"running")
+    metrics_b = _first_line(drift_b, r"metrics on (http://\S+)").group(1)
 
     def markers(kind: str) -> int:
         return len(store.load_results("churn", kind=kind, version="*"))
@@ -194,6 +194,21 @@ def test_collectors_and_workers_share_one_postgresql_store(
     )
     time.sleep(1.5)  # a few more worker runs: none may compute a window again
     assert metrics.startswith("http://")
+    scraped = httpx.get(metrics_b, timeout=5).text
+    taken_over = re.search(r'keeneye_worker_windows_total\{job_kind="drift"\} (\S+)', scraped)
+    assert taken_over is not None and float(taken_over.group(1)) >= 1
+    assert 'keeneye_worker_lag_seconds{job_kind="drift"}' in scraped
+    shown = subprocess.run(
+        [KEENEYE, "status", "--store", url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert shown.returncode == 0, shown.stderr
+    for service in ("collector", "worker-stats", "worker-drift"):
+        assert service in shown.stdout
+    assert owner_a not in shown.stdout or "worker-drift" in shown.stdout
 
     # -- every window once -------------------------------------------------------------------
     with psycopg.connect(url) as con:
