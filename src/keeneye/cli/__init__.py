@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "keeneye.cli.alerts_cmd",
     "keeneye.cli.export_cmd",
     "keeneye.cli.serve_cmd",
+    "keeneye.cli.retention_cmd",
 )
 
 app = typer.Typer(

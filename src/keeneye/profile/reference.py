@@ -174,7 +174,7 @@ class Reference:
                 engine[name] = values
         fitted = {n: v for n, v in engine.items() if not plans[n].all_missing}
         profile = ReferenceProfile.fit(
-            fitted, {n: plans[n].kind for n in fitted if plans[n].kind is not None}, bins=bins
+            fitted, {n: k for n in fitted if (k := plans[n].kind) is not None}, bins=bins
         )
         summaries = {
             name: _summary(plans[name], values, profile) for name, values in engine.items()
