@@ -64,3 +64,20 @@ def test_environment_variable_disables_the_kernel(monkeypatch: pytest.MonkeyPatc
     assert not _kernels.kernel_available()
     assert _kernels.count_at_or_below_compiled(np.arange(3.0), np.arange(2.0)) is None
     assert _kernels.ecdf_integral_compiled(np.arange(3.0)) is None
+
+
+def test_dictionary_columns_are_counted_like_their_values() -> None:
+    import pyarrow as pa
+
+    from keeneye.stats._clean import category_counts
+
+    rng = np.random.default_rng(9)
+    labels = np.asarray(["a", "b", "c", None], dtype=object)[rng.integers(0, 4, 5_000)]
+    parts = np.array_split(labels, 3)
+    encoded = pa.chunked_array([pa.array(p).dictionary_encode() for p in parts])  # 3 dictionaries
+    plain = category_counts(pa.chunked_array([pa.array(p) for p in parts]), "x")
+    counted = category_counts(encoded, "x")
+    assert counted == plain
+    assert list(counted.counts) == list(plain.counts)  # first-seen order kept
+    repeated = pa.DictionaryArray.from_arrays(pa.array([0, 1, 2, 0]), pa.array(["a", "b", "a"]))
+    assert category_counts(repeated, "x").counts == {"a": 3, "b": 1}

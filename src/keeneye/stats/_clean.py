@@ -231,9 +231,13 @@ def category_counts(values: object, what: str) -> CategoryCounts:
 
 def _arrow_category_counts(values: pa.Array | pa.ChunkedArray, what: str) -> CategoryCounts:
     dtype = values.type
-    if pa.types.is_dictionary(dtype):
-        values = values.cast(dtype.value_type)
-        dtype = values.type
+    encoded = pa.types.is_dictionary(dtype)
+    if encoded:
+        # Counted on the dictionary indices (integers), not on decoded values; a dictionary
+        # with repeated entries is fine (_tally adds up equal labels).
+        dtype = dtype.value_type
+        if isinstance(values, pa.ChunkedArray) and values.num_chunks > 1:
+            values = values.unify_dictionaries()
     if not (
         pa.types.is_string(dtype)
         or pa.types.is_large_string(dtype)
