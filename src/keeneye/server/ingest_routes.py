@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from keeneye.server.auth import require_token
-from keeneye.server.body import parse_json, read_body
+from keeneye.server.body import read_body
+from keeneye.server.codecs import FORMATS_HEADER, accepted_formats, parse_body
 from keeneye.server.ingest import check_model_name, parse_labels, parse_predictions
 from keeneye.server.schemas import (
     ERROR_RESPONSES,
@@ -32,9 +33,8 @@ router = APIRouter(prefix="/v1", tags=["ingestion"], dependencies=[Depends(requi
 def _store_predictions(request: Request, model: str, body: bytes) -> WriteReport:
     state = request.app.state
     settings = state.settings.server
-    events = parse_predictions(
-        parse_json(body), state.clock(), max_events=settings.max_batch_events
-    )
+    document = parse_body(body, request.headers.get("content-type"))
+    events = parse_predictions(document, state.clock(), max_events=settings.max_batch_events)
     started = time.perf_counter()
     report: WriteReport = state.store.write_predictions(model, events)
     state.metrics.store_write_seconds.labels(operation="predictions").observe(
@@ -46,7 +46,8 @@ def _store_predictions(request: Request, model: str, body: bytes) -> WriteReport
 def _store_labels(request: Request, model: str, body: bytes) -> WriteReport:
     state = request.app.state
     settings = state.settings.server
-    labels = parse_labels(parse_json(body), state.clock(), max_labels=settings.max_batch_events)
+    document = parse_body(body, request.headers.get("content-type"))
+    labels = parse_labels(document, state.clock(), max_labels=settings.max_batch_events)
     started = time.perf_counter()
     report: WriteReport = state.store.write_labels(model, labels)
     state.metrics.store_write_seconds.labels(operation="labels").observe(
@@ -59,11 +60,15 @@ def _store_labels(request: Request, model: str, body: bytes) -> WriteReport:
     "/models/{model}/predictions",
     response_model=PredictionsAck,
     responses=ERROR_RESPONSES,
-    openapi_extra=body_schema(PredictionBatch),
+    openapi_extra=body_schema(PredictionBatch, msgpack=True),
     summary="Store a batch of prediction events",
 )
-async def post_predictions(model: str, request: Request) -> dict[str, Any]:
+async def post_predictions(model: str, request: Request, response: Response) -> dict[str, Any]:
     """Store the batch in one transaction and answer after the commit.
+
+    The body is JSON, or the same document as MessagePack with ``Content-Type:
+    application/msgpack``; the ``Keeneye-Accept-Formats`` response header lists the formats
+    this collector reads.
 
     An ``event_id`` already stored is a duplicate (idempotent retries). Values of the wrong
     type inside ``inputs`` are stored as invalid markers and counted in ``invalid_values``.
@@ -79,6 +84,7 @@ async def post_predictions(model: str, request: Request) -> dict[str, Any]:
     for feature, count in report.invalid_values.items():
         metrics.invalid_values.labels(model=model, feature=feature).inc(count)
     metrics.ingest_seconds.labels(endpoint="predictions").observe(time.perf_counter() - started)
+    response.headers[FORMATS_HEADER] = accepted_formats()
     return {
         "stored": report.stored,
         "duplicates": report.duplicates,
@@ -90,11 +96,13 @@ async def post_predictions(model: str, request: Request) -> dict[str, Any]:
     "/models/{model}/labels",
     response_model=LabelsAck,
     responses=ERROR_RESPONSES,
-    openapi_extra=body_schema(LabelBatch),
+    openapi_extra=body_schema(LabelBatch, msgpack=True),
     summary="Store ground-truth labels",
 )
-async def post_labels(model: str, request: Request) -> dict[str, Any]:
+async def post_labels(model: str, request: Request, response: Response) -> dict[str, Any]:
     """Join labels to predictions by ``event_id``, whenever either arrives.
+
+    JSON or MessagePack bodies, as for predictions.
 
     A repeated label replaces the old one (``replaced``); a label whose prediction is not
     stored yet is kept (``pending``) and joined when the prediction arrives.
@@ -107,4 +115,5 @@ async def post_labels(model: str, request: Request) -> dict[str, Any]:
     request.app.state.metrics.ingest_seconds.labels(endpoint="labels").observe(
         time.perf_counter() - started
     )
+    response.headers[FORMATS_HEADER] = accepted_formats()
     return {"stored": report.stored, "replaced": report.replaced, "pending": report.pending}
