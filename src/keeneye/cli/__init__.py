@@ -6,9 +6,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from keeneye import __version__
 
@@ -80,8 +79,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def load_module_commands(name: str) -> dict[str, click.Command]:
-    """The click commands a command module registers (imports the module)."""
+def load_module_commands(name: str) -> dict[str, Any]:
+    """The (click) commands a command module registers, by name (imports the module)."""
     sub = typer.Typer()
     importlib.import_module(name).register(sub)
     return dict(typer.main.get_group(sub).commands)
@@ -90,7 +89,7 @@ def load_module_commands(name: str) -> dict[str, click.Command]:
 class _LazyGroup(TyperGroup):
     """Lists the lazy commands from :data:`LAZY_COMMANDS`; imports one when it is invoked."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         names = list(super().list_commands(ctx))
         return names + [n for n in LAZY_COMMANDS if n not in self.commands]
 
@@ -98,22 +97,22 @@ class _LazyGroup(TyperGroup):
         for command_name, command in load_module_commands(LAZY_COMMANDS[name][0]).items():
             self.commands.setdefault(command_name, command)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is not None or cmd_name not in LAZY_COMMANDS:
             return command
         if ctx.resilient_parsing or getattr(ctx, "_keeneye_listing", False):
             # Listing the commands (help, completion): the help text, without the import.
-            return click.Command(cmd_name, help=LAZY_COMMANDS[cmd_name][1])
+            return TyperCommand(cmd_name, help=LAZY_COMMANDS[cmd_name][1])
         self._load(cmd_name)
         return super().get_command(ctx, cmd_name)
 
-    def format_help(self, ctx: click.Context, formatter: Any) -> None:
-        ctx._keeneye_listing = True  # type: ignore[attr-defined]
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        ctx._keeneye_listing = True
         try:
             super().format_help(ctx, formatter)
         finally:
-            ctx._keeneye_listing = False  # type: ignore[attr-defined]
+            ctx._keeneye_listing = False
 
 
 app = typer.Typer(
