@@ -20,6 +20,7 @@ from keeneye.cli import app
 from keeneye.config import Settings
 from keeneye.notify.alert import Alert
 from keeneye.profile.stored import report_of
+from keeneye.store import EventStore
 from keeneye.store.duckdb import DuckDBStore
 
 from .conftest import MONDAY, write_day
@@ -85,7 +86,7 @@ def test_cli_baseline_register_analyze_and_worker(tmp_path: Path) -> None:
 
 
 def test_service_runs_in_the_background_and_hands_alerts_over(
-    store: DuckDBStore, clock: ManualClock
+    store: EventStore, clock: ManualClock
 ) -> None:
     rng = np.random.default_rng(9)
     write_day(store, "churn", MONDAY, 50, rng=rng)
@@ -107,7 +108,7 @@ def test_service_runs_in_the_background_and_hands_alerts_over(
 
 
 def test_rolling_reference_compares_with_the_week_before(
-    store: DuckDBStore, clock: ManualClock
+    store: EventStore, clock: ManualClock
 ) -> None:
     rng = np.random.default_rng(2)
     write_day(store, "churn", MONDAY, 300, rng=rng)

@@ -13,13 +13,13 @@ from keeneye.analysis.clock import ManualClock
 from keeneye.analysis.runner import AnalysisRunner
 from keeneye.config import Settings
 from keeneye.profile.stored import report_of
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore
 from keeneye.store.records import PredictionEvent
 
 from .conftest import MONDAY, labels_for, write_day
 
 
-def test_late_labels_reopen_their_window(store: DuckDBStore, clock: ManualClock) -> None:
+def test_late_labels_reopen_their_window(store: EventStore, clock: ManualClock) -> None:
     rng = np.random.default_rng(5)
     events = write_day(store, "churn", MONDAY, 300, rng=rng)
     write_day(store, "churn", MONDAY + timedelta(days=1), 300, rng=rng)

@@ -14,14 +14,14 @@ from keeneye.baseline import register_baseline
 from keeneye.config import Settings
 from keeneye.profile.report import ReferenceUsed
 from keeneye.profile.stored import report_of
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore
 from keeneye.store.records import LabelEvent, ModelVersion, PredictionEvent
 
 from .conftest import MONDAY, write_day
 
 
 def test_each_version_gets_its_results_and_falls_back_on_the_live_baseline(
-    store: DuckDBStore, clock: ManualClock
+    store: EventStore, clock: ManualClock
 ) -> None:
     rng = np.random.default_rng(12)
     store.register_version(ModelVersion("churn", "1", clock.now()), live=True)
@@ -58,7 +58,7 @@ def test_each_version_gets_its_results_and_falls_back_on_the_live_baseline(
 
 
 def test_logged_probabilities_give_roc_auc_and_log_loss(
-    store: DuckDBStore, clock: ManualClock
+    store: EventStore, clock: ManualClock
 ) -> None:
     rng = np.random.default_rng(30)
     y = rng.integers(0, 2, 120)

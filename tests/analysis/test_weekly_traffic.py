@@ -11,7 +11,7 @@ from keeneye.analysis.clock import ManualClock
 from keeneye.analysis.runner import AnalysisRunner
 from keeneye.config import Settings
 from keeneye.profile.stored import report_of
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore
 
 from .conftest import MONDAY, write_day
 
@@ -25,7 +25,7 @@ def volume(day: int) -> int:
     return round(base * 0.55) if day in (DROPPED_WEDNESDAY, DROPPED_SATURDAY) else base
 
 
-def test_weekly_pattern_alerts_only_on_real_drops(store: DuckDBStore, clock: ManualClock) -> None:
+def test_weekly_pattern_alerts_only_on_real_drops(store: EventStore, clock: ManualClock) -> None:
     rng = np.random.default_rng(11)
     for day in range(21):
         write_day(store, "shop", MONDAY + timedelta(days=day), volume(day), rng=rng)
