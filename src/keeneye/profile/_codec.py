@@ -72,7 +72,7 @@ def _defaults(cls: type) -> frozenset[str]:
 
 def decode(cls: type[T], data: Any) -> T:
     """``data`` (as :func:`encode` wrote it) read back as ``cls``."""
-    return typing.cast(T, _decoder(cls)(data))
+    return typing.cast(T, _decoder(typing.cast(Any, cls))(data))
 
 
 Decoder = Callable[[Any], Any]
