@@ -17,7 +17,6 @@ history: ``firing`` / ``resolved`` when decided, then ``sent`` / ``failed`` per 
 from __future__ import annotations
 
 import logging
-import numbers
 import queue
 import threading
 from collections import Counter
@@ -31,6 +30,7 @@ from keeneye.errors import InputError
 from keeneye.notify.alert import Alert, AlertStatus
 from keeneye.notify.channels import AppriseChannel, Channel, DeliveryError
 from keeneye.notify.message import Message, MessageKind, format_message
+from keeneye.stats.results import json_safe
 from keeneye.store.base import EventStore
 
 log = logging.getLogger("keeneye.notify")
@@ -301,16 +301,4 @@ def _finite_or_none(x: float | None) -> float | None:
 
 
 def _json_safe(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if value is None or isinstance(value, (str, bool)):
-        return value
-    if isinstance(value, numbers.Integral):  # numpy integers included
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return _finite_or_none(float(value))
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+    return json_safe(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,8 @@ def __getattr__(name: str) -> Any:
 
 
 def json_safe(value: Any) -> Any:
-    """``value`` with numpy scalars unwrapped and NaN/±inf replaced by ``None``.
+    """``value`` with numpy scalars unwrapped, NaN/±inf replaced by ``None`` and datetimes as
+    ISO 8601 text: keeneye's one JSON-safe encoder (reports, notifications, UI charts).
 
     >>> json_safe({"a": np.float64("nan"), "b": (np.int64(2), float("inf")), "c": "x"})
     {'a': None, 'b': [2, None], 'c': 'x'}
@@ -47,6 +49,8 @@ def json_safe(value: Any) -> Any:
         return number if math.isfinite(number) else None
     if isinstance(value, str) or value is None:
         return value
+    if isinstance(value, datetime):
+        return value.isoformat()
     if hasattr(value, "to_dict"):
         return json_safe(value.to_dict())
     if isinstance(value, Mapping):

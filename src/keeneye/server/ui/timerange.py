@@ -25,6 +25,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
+from keeneye.analysis.windows import WINDOW_SIZES
+
 #: Presets of the picker: name → length (each ends at the server clock's now).
 PRESETS: dict[str, timedelta] = {
     "24h": timedelta(hours=24),
@@ -37,8 +39,8 @@ DEFAULT_PRESET = "7d"
 MAX_RANGE = timedelta(days=400)
 #: Ranges up to this long show hourly windows by default (when the analysis computes them).
 HOURLY_UP_TO = timedelta(days=3)
-#: Window sizes the analysis knows, and how long each window is.
-WINDOW_LENGTHS: dict[str, timedelta] = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
+#: Window sizes the analysis knows, and how long each window is: the analysis's one table.
+WINDOW_LENGTHS: Mapping[str, timedelta] = WINDOW_SIZES
 
 
 class QueryError(ValueError):
