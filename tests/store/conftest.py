@@ -45,7 +45,17 @@ class Backend:
 #: type_change_after=…)`` must accept these options.
 BACKENDS: dict[str, Backend] = {
     "duckdb": Backend("duckdb", lambda directory: f"duckdb://{directory / 'keeneye.duckdb'}"),
+    # Events on a real OpenSearch node (one index namespace per test), the rest in DuckDB.
+    "opensearch": Backend(
+        "opensearch",
+        lambda directory: (
+            f"opensearch://{_OPENSEARCH['url'].split('://', 1)[1]}?namespace=t"
+            f"{abs(hash(str(directory))) % 10**12}&rest=duckdb://{directory / 'rest.duckdb'}"
+        ),
+    ),
 }
+#: Filled by the ``backend`` fixture when a test runs against OpenSearch.
+_OPENSEARCH: dict[str, str] = {}
 
 
 @pytest.fixture
@@ -55,6 +65,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture(params=sorted(BACKENDS))
 def backend(request: pytest.FixtureRequest) -> Backend:
+    if request.param == "opensearch":
+        _OPENSEARCH["url"] = request.getfixturevalue("opensearch_url")
     return BACKENDS[request.param]
 
 

@@ -73,6 +73,27 @@ def _run_as() -> str | None:
     return os.environ.get("KEENEYE_OPENSEARCH_USER", "nobody")
 
 
+def _reachable(path: Path) -> bool:
+    """Whether every folder above ``path`` lets other users through (``o+x``)."""
+    for parent in path.parents:
+        if parent.exists() and not parent.stat().st_mode & 0o001:
+            return False
+    return True
+
+
+def node_root(folder: Path) -> Path:
+    """Where the nodes keep their data: ``folder``, or (when the node's user could not reach
+    it, e.g. under a private temp folder) a fresh world-traversable folder in /tmp."""
+    folder = folder.resolve()
+    if _run_as() is None or _reachable(folder):
+        return folder
+    import tempfile
+
+    fresh = Path(tempfile.mkdtemp(prefix="keeneye-opensearch-"))
+    fresh.chmod(0o755)
+    return fresh
+
+
 def _hand_over(folder: Path, user: str | None) -> None:
     """Let the node's user write its folder (data, logs)."""
     if user is None:
@@ -311,7 +332,7 @@ def start_cluster(
     """Start ``nodes`` OpenSearch nodes on loopback with data under ``folder``; wait until the
     cluster has formed. One node runs with ``discovery.type=single-node``."""
     home = ensure_distribution(home)
-    folder = folder.resolve()
+    folder = node_root(folder)
     started: list[Node] = []
     transports = [free_port() for _ in range(nodes)]
     https = [http_port or free_port()] + [free_port() for _ in range(nodes - 1)]
@@ -396,3 +417,6 @@ def stop_pid(pid: int, timeout: float = 20.0, *, kill: bool = False) -> None:
 def stop_nodes(nodes: list[Node], timeout: float = 20.0) -> None:
     for node in nodes:
         stop_pid(node.pid, timeout)
+    for node in nodes:  # data moved to /tmp by node_root goes with the nodes
+        if node.folder.parent.name.startswith("keeneye-opensearch-"):
+            shutil.rmtree(node.folder.parent, ignore_errors=True)

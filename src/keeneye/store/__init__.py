@@ -35,9 +35,30 @@ def _open_duckdb(location: str, **options: Any) -> EventStore:
     return DuckDBStore(location, **options)
 
 
+def _open_opensearch(location: str, **options: Any) -> EventStore:
+    """``opensearch://host:9200?rest=<duckdb path or postgresql:// URL>``: events on OpenSearch,
+    the registry and results in the ``rest`` store (an in-memory DuckDB when not given)."""
+    from keeneye.store.composite import CompositeStore
+    from keeneye.store.opensearch import connect, parse_url
+    from keeneye.store.opensearch.eventlog import OpenSearchEventLog
+
+    settings = parse_url(f"opensearch://{location}")
+    rest_url = options.pop("rest", None) or settings.rest or ":memory:"
+    events = OpenSearchEventLog(
+        connect(settings),
+        namespace=settings.namespace,
+        shards=settings.shards,
+        replicas=settings.replicas,
+        retention_days=settings.retention_days,
+        **{k: v for k, v in options.items() if k in ("clock", "type_change_after")},
+    )
+    return CompositeStore(events, open_store(rest_url, **options))
+
+
 #: URL scheme → opener taking the rest of the URL (a plain path uses ``duckdb``).
 BACKENDS: dict[str, Callable[..., EventStore]] = {
     "duckdb": _open_duckdb,
+    "opensearch": _open_opensearch,
 }
 
 
