@@ -35,14 +35,14 @@ def _open_duckdb(location: str, **options: Any) -> EventStore:
     return DuckDBStore(location, **options)
 
 
-def _open_opensearch(location: str, **options: Any) -> EventStore:
+def _open_opensearch(location: str, scheme: str = "opensearch", **options: Any) -> EventStore:
     """``opensearch://host:9200?rest=<duckdb path or postgresql:// URL>``: events on OpenSearch,
     the registry and results in the ``rest`` store (an in-memory DuckDB when not given)."""
     from keeneye.store.composite import CompositeStore
     from keeneye.store.opensearch import connect, parse_url
     from keeneye.store.opensearch.eventlog import OpenSearchEventLog
 
-    settings = parse_url(f"opensearch://{location}")
+    settings = parse_url(f"{scheme}://{location}")
     rest_url = options.pop("rest", None) or settings.rest or ":memory:"
     events = OpenSearchEventLog(
         connect(settings),
@@ -59,6 +59,9 @@ def _open_opensearch(location: str, **options: Any) -> EventStore:
 BACKENDS: dict[str, Callable[..., EventStore]] = {
     "duckdb": _open_duckdb,
     "opensearch": _open_opensearch,
+    "opensearch+https": lambda location, **options: _open_opensearch(
+        location, "opensearch+https", **options
+    ),
 }
 
 
