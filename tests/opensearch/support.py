@@ -21,8 +21,11 @@ class Server:
         self._log = open(log, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [KEENEYE, "server", "--host", "127.0.0.1", "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=self._log, text=True, env={**os.environ, **(env or {})},
-        )  # fmt: skip
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
         lines: queue.Queue[str] = queue.Queue()
         out = self.proc.stdout
         assert out is not None
@@ -44,7 +47,9 @@ class Server:
                 line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
             except queue.Empty:
                 self.stop()
-                raise RuntimeError(f"keeneye server printed no URL: {log.read_text()[-2000:]}") from None
+                raise RuntimeError(
+                    f"keeneye server printed no URL: {log.read_text()[-2000:]}"
+                ) from None
             if "listening on " in line:
                 self.url = line.rsplit("listening on ", 1)[1].strip()
         while True:

@@ -60,12 +60,16 @@ def send(url: str, data: list[tuple[dict[str, Any], float]]) -> None:
         monitor.close()
 
 
-def test_sdk_collector_opensearch_analysis_equals_duckdb(tmp_path: Path, opensearch_url: str) -> None:
+def test_sdk_collector_opensearch_analysis_equals_duckdb(
+    tmp_path: Path, opensearch_url: str
+) -> None:
     events_url = f"opensearch://{opensearch_url.split('://')[1]}?namespace=e{uuid.uuid4().hex[:10]}"
     data = rows(600)
     quiet = {"KEENEYE_ANALYSIS__ENABLED": "false"}  # the test runs the jobs itself, on a clock
     on_search = Server(
-        ["--events", events_url, "--store", str(tmp_path / "rest.duckdb")], tmp_path / "a.log", quiet
+        ["--events", events_url, "--store", str(tmp_path / "rest.duckdb")],
+        tmp_path / "a.log",
+        quiet,
     )
     on_duck = Server(["--store", str(tmp_path / "all.duckdb")], tmp_path / "b.log", quiet)
     try:
@@ -133,6 +137,8 @@ def _same_with_nan(a: Any, b: Any) -> bool:
     for x, y in zip(left, right, strict=True):
         for key in set(x) | set(y):
             u, v = x.get(key), y.get(key)
-            if u != v and not (isinstance(u, float) and isinstance(v, float) and np.isnan(u) and np.isnan(v)):
+            if u != v and not (
+                isinstance(u, float) and isinstance(v, float) and np.isnan(u) and np.isnan(v)
+            ):
                 return False
     return True

@@ -14,7 +14,9 @@ from keeneye.integrations.opensearch_node import is_opensearch
 def test_stack_up_status_down_with_opensearch(tmp_path: Path) -> None:
     runner = CliRunner()
     folder = tmp_path / "stack"
-    up = runner.invoke(app, ["stack", "up", "--opensearch", "--opensearch-port", "0", "--dir", str(folder)])
+    up = runner.invoke(
+        app, ["stack", "up", "--opensearch", "--opensearch-port", "0", "--dir", str(folder)]
+    )
     try:
         assert up.exit_code == 0, up.output
         status = runner.invoke(app, ["stack", "status", "--dir", str(folder)])

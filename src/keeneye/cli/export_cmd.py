@@ -145,7 +145,9 @@ def stack_up(
     prometheus_port: int = typer.Option(9090, "--prometheus-port", help="0 picks a free port."),
     alertmanager_port: int = typer.Option(9093, "--alertmanager-port", help="0: a free port."),
     opensearch: bool = typer.Option(
-        False, "--opensearch", help="Start an OpenSearch node (built from Maven Central once) "
+        False,
+        "--opensearch",
+        help="Start an OpenSearch node (built from Maven Central once) "
         "instead of Prometheus and Alertmanager; `stack status` prints its URL.",
     ),
     opensearch_port: int = typer.Option(9200, "--opensearch-port", help="0 picks a free port."),

@@ -66,7 +66,7 @@ def cache_root() -> Path:
     return Path.home() / ".cache" / "keeneye" / "opensearch" / VERSION
 
 
-#: OpenSearch refuses to run as root; as root the node runs as this user (``KEENEYE_OPENSEARCH_USER``).
+#: OpenSearch refuses to run as root; as root the node runs as ``KEENEYE_OPENSEARCH_USER``.
 def _run_as() -> str | None:
     if os.geteuid() != 0:
         return None
@@ -75,10 +75,7 @@ def _run_as() -> str | None:
 
 def _reachable(path: Path) -> bool:
     """Whether every folder above ``path`` lets other users through (``o+x``)."""
-    for parent in path.parents:
-        if parent.exists() and not parent.stat().st_mode & 0o001:
-            return False
-    return True
+    return all(not p.exists() or p.stat().st_mode & 0o001 for p in path.parents)
 
 
 def node_root(folder: Path) -> Path:
@@ -126,13 +123,24 @@ def _resolve(work: Path, artifacts: list[str]) -> list[Path]:
     (work / "pom.xml").write_text(_pom(artifacts))
     out = work / "classpath.txt"
     result = subprocess.run(
-        [mvn, "-q", "-B", "dependency:build-classpath", "-Dmdep.includeScope=runtime",
-         f"-Dmdep.outputFile={out}"],
-        cwd=work, capture_output=True, text=True, timeout=900, check=False,
-    )  # fmt: skip
+        [
+            mvn,
+            "-q",
+            "-B",
+            "dependency:build-classpath",
+            "-Dmdep.includeScope=runtime",
+            f"-Dmdep.outputFile={out}",
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     if result.returncode != 0:
         raise OpenSearchNodeError(
-            f"mvn could not resolve {', '.join(artifacts)}:\n{(result.stdout + result.stderr)[-3000:]}"
+            f"mvn could not resolve {', '.join(artifacts)}:\n"
+            + (result.stdout + result.stderr)[-3000:]
         )
     return [Path(p) for p in out.read_text().strip().split(os.pathsep) if p]
 
@@ -261,7 +269,10 @@ def node_command(
     else:
         hosts = ",".join(f"{HOST}:{port}" for port in seeds)
         names = ",".join(f"node-{i}" for i in range(len(seeds)))
-        settings += [f"-Ediscovery.seed_hosts={hosts}", f"-Ecluster.initial_cluster_manager_nodes={names}"]
+        settings += [
+            f"-Ediscovery.seed_hosts={hosts}",
+            f"-Ecluster.initial_cluster_manager_nodes={names}",
+        ]
     return [
         java,
         f"-Xms{heap}",
@@ -313,7 +324,8 @@ def wait_green(url: str, *, nodes: int, timeout: float, procs: list[Node]) -> No
             body = response.json()
             if response.status_code == 200 and body.get("number_of_nodes") == nodes:
                 return
-            last = f"HTTP {response.status_code}: {body.get('status')}, {body.get('number_of_nodes')} nodes"
+            nodes_now = body.get("number_of_nodes")
+            last = f"HTTP {response.status_code}: {body.get('status')}, {nodes_now} nodes"
         except (httpx.HTTPError, ValueError) as exc:
             last = str(exc)
         time.sleep(0.25)
@@ -343,20 +355,31 @@ def start_cluster(
             node_folder = folder / name
             node_folder.mkdir(parents=True, exist_ok=True)
             args = node_command(
-                home, node_folder, name=name, http_port=https[index],
-                transport_port=transports[index], cluster=cluster,
-                seeds=None if nodes == 1 else transports, heap=heap,
-            )  # fmt: skip
+                home,
+                node_folder,
+                name=name,
+                http_port=https[index],
+                transport_port=transports[index],
+                cluster=cluster,
+                seeds=None if nodes == 1 else transports,
+                heap=heap,
+            )
             env = {**os.environ, "OPENSEARCH_PATH_CONF": str(node_folder / "config")}
             user = _run_as()
             (node_folder / "node.log").touch()
             _hand_over(node_folder, user)
             with (node_folder / "node.log").open("ab") as log:
                 proc = subprocess.Popen(
-                    args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    env=env, start_new_session=True, user=user, extra_groups=[] if user else None,
+                    args,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env=env,
+                    start_new_session=True,
+                    user=user,
+                    extra_groups=[] if user else None,
                     cwd=node_folder,
-                )  # fmt: skip
+                )
             started.append(Node(name, proc.pid, https[index], transports[index], node_folder, proc))
         wait_green(started[0].url, nodes=nodes, timeout=timeout, procs=started)
     except BaseException:

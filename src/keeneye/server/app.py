@@ -42,6 +42,7 @@ ROUTER_MODULES: list[str] = [
     "keeneye.server.metrics",
     "keeneye.server.analysis_routes",
     "keeneye.server.ui.routes",
+    "keeneye.server.ui.search",
 ]
 
 

@@ -69,7 +69,9 @@ def parse_url(url: str) -> OpenSearchSettings:
     """Settings from an ``opensearch://`` URL (see the module docstring)."""
     parts = urlsplit(url)
     if parts.scheme not in ("opensearch", "opensearch+https", "elasticsearch"):
-        raise ConfigError(f"not an OpenSearch URL: use opensearch://host:9200 (got {parts.scheme}://)")
+        raise ConfigError(
+            f"not an OpenSearch URL: use opensearch://host:9200 (got {parts.scheme}://)"
+        )
     query = parse_qs(parts.query)
     tls = parts.scheme == "opensearch+https" or query.get("tls", ["false"])[-1] == "true"
     try:
@@ -83,7 +85,9 @@ def parse_url(url: str) -> OpenSearchSettings:
     password = unquote(parts.password) if parts.password else None
     if password is None:
         password = os.environ.get("KEENEYE_OPENSEARCH_PASSWORD")
-    username = unquote(parts.username) if parts.username else os.environ.get("KEENEYE_OPENSEARCH_USER")
+    username = (
+        unquote(parts.username) if parts.username else os.environ.get("KEENEYE_OPENSEARCH_USER")
+    )
     namespace = query.get("namespace", ["keeneye"])[-1]
     if not namespace or namespace.lower() != namespace or "-" in namespace:
         raise ConfigError(

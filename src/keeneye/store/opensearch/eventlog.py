@@ -64,6 +64,7 @@ from keeneye.store._values import (
 )
 from keeneye.store.opensearch import indices as ix
 from keeneye.store.records import LabelEvent, PredictionEvent, WindowData, WriteReport
+from keeneye.store.search import SearchHit
 
 _SUFFIX = {NUMERIC: "num", CATEGORICAL: "str", BOOLEAN: "bool"}
 _PAGE = 5000
@@ -235,7 +236,9 @@ class OpenSearchEventLog:
     def _received(self) -> int:
         return micros(utc(self._clock(), "clock"), "clock")
 
-    def _bulk(self, ops: list[tuple[dict[str, Any], dict[str, Any] | None]], *, refresh: bool = False) -> list[_Item]:
+    def _bulk(
+        self, ops: list[tuple[dict[str, Any], dict[str, Any] | None]], *, refresh: bool = False
+    ) -> list[_Item]:
         """Send ``(action, source)`` pairs; retry items that failed transiently; return one
         result per op. Raises StoreError when items still fail after the retries."""
         results: list[_Item | None] = [None] * len(ops)
@@ -269,14 +272,22 @@ class OpenSearchEventLog:
                 error = result.get("error")
                 reason = None
                 if error is not None:
-                    reason = f"{error.get('type')}: {error.get('reason')}" if isinstance(error, dict) else str(error)
+                    reason = (
+                        f"{error.get('type')}: {error.get('reason')}"
+                        if isinstance(error, dict)
+                        else str(error)
+                    )
                 results[i] = _Item(status, result.get("result"), reason)
                 if status in _RETRYABLE:
                     retry.append(i)
-            fatal = [results[i] for i in pending if results[i] is not None and results[i].status >= 400 and results[i].status not in _RETRYABLE and results[i].status not in (404, 409)]  # type: ignore[union-attr]
+            answered = [r for r in (results[i] for i in pending) if r is not None]
+            fatal = [
+                r
+                for r in answered
+                if r.status >= 400 and r.status not in _RETRYABLE and r.status not in (404, 409)
+            ]
             if fatal:
                 first = fatal[0]
-                assert first is not None
                 raise StoreError(
                     f"OpenSearch refused {len(fatal)} of {len(ops)} items (HTTP {first.status}: "
                     f"{(first.error or '')[:300]})"
@@ -306,7 +317,9 @@ class OpenSearchEventLog:
                 self._dirty.set()
                 raise StoreError(f"OpenSearch refresh failed: {type(exc).__name__}") from exc
 
-    def _search(self, index: str | list[str], body: dict[str, Any], **params: Any) -> dict[str, Any]:
+    def _search(
+        self, index: str | list[str], body: dict[str, Any], **params: Any
+    ) -> dict[str, Any]:
         names = index if isinstance(index, str) else ",".join(index)
         try:
             result: dict[str, Any] = self.client.search(
@@ -318,7 +331,9 @@ class OpenSearchEventLog:
             raise StoreError(f"OpenSearch search failed: {_reason(exc)}") from exc
         return result
 
-    def _existing(self, kind: str, model: str, start_us: int | None = None, end_us: int | None = None) -> list[str]:
+    def _existing(
+        self, kind: str, model: str, start_us: int | None = None, end_us: int | None = None
+    ) -> list[str]:
         """Existing daily indices of ``model`` (of the days overlapping ``[start, end)``)."""
         prefix = f"{self.namespace}-{kind}-{ix.index_model(model)}-"
         try:
@@ -351,9 +366,12 @@ class OpenSearchEventLog:
             src = hit["_source"]
             if src["kind"] == "feature":
                 catalog.states[src["feature"]] = FeatureState(
-                    src["feature"], src["type"], src.get("streak_type"), int(src.get("streak") or 0),
+                    src["feature"],
+                    src["type"],
+                    src.get("streak_type"),
+                    int(src.get("streak") or 0),
                     src.get("reported_type"),
-                )  # fmt: skip
+                )
                 catalog.seq[src["feature"]] = int(src.get("seq") or 0)
             elif src["kind"] == "version_feature":
                 catalog.version_features.add((src["version"], src["feature"]))
@@ -391,9 +409,12 @@ class OpenSearchEventLog:
             return schemas[version]
 
         batch = prepare_predictions(
-            events, catalog.states, schema_of=schema_of,
-            type_change_after=self._type_change_after, known_pairs=catalog.version_features,
-        )  # fmt: skip
+            events,
+            catalog.states,
+            schema_of=schema_of,
+            type_change_after=self._type_change_after,
+            known_pairs=catalog.version_features,
+        )
         received = self._received()
         # 1. the catalog first: a reader that sees an event knows its features' types.
         catalog_ops: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
@@ -406,38 +427,70 @@ class OpenSearchEventLog:
             catalog_ops.append(
                 (
                     {"create": {"_index": cat_index, "_id": _doc_id("feature", model, name)}},
-                    {"kind": "feature", "model": model, "feature": name, "type": state.type,
-                     "streak_type": None, "streak": 0, "reported_type": None, "seq": new_seq[name]},
+                    {
+                        "kind": "feature",
+                        "model": model,
+                        "feature": name,
+                        "type": state.type,
+                        "streak_type": None,
+                        "streak": 0,
+                        "reported_type": None,
+                        "seq": new_seq[name],
+                    },
                 )
-            )  # fmt: skip
+            )
         for name, state in batch.states.items():
             if name in new_seq or state == catalog.states.get(name):
                 continue
             catalog_ops.append(
                 (
                     {"index": {"_index": cat_index, "_id": _doc_id("feature", model, name)}},
-                    {"kind": "feature", "model": model, "feature": name, "type": state.type,
-                     "streak_type": state.streak_type, "streak": state.streak,
-                     "reported_type": state.reported_type, "seq": catalog.seq.get(name, 0)},
+                    {
+                        "kind": "feature",
+                        "model": model,
+                        "feature": name,
+                        "type": state.type,
+                        "streak_type": state.streak_type,
+                        "streak": state.streak,
+                        "reported_type": state.reported_type,
+                        "seq": catalog.seq.get(name, 0),
+                    },
                 )
-            )  # fmt: skip
+            )
         for feature, old, new in batch.type_changes:
             catalog_ops.append(
                 (
-                    {"create": {"_index": cat_index, "_id": _doc_id("change", model, feature, new, str(received))}},
-                    {"kind": "schema_change", "model": model, "feature": feature, "old_type": old,
-                     "new_type": new, "changed_us": received, "seq": received},
+                    {
+                        "create": {
+                            "_index": cat_index,
+                            "_id": _doc_id("change", model, feature, new, str(received)),
+                        }
+                    },
+                    {
+                        "kind": "schema_change",
+                        "model": model,
+                        "feature": feature,
+                        "old_type": old,
+                        "new_type": new,
+                        "changed_us": received,
+                        "seq": received,
+                    },
                 )
-            )  # fmt: skip
+            )
         new_pairs = batch.version_features - catalog.version_features
         for version, name in sorted(new_pairs):
             catalog_ops.append(
                 (
                     {"index": {"_index": cat_index, "_id": _doc_id("vf", model, version, name)}},
-                    {"kind": "version_feature", "model": model, "version": version, "feature": name,
-                     "seq": 0},
+                    {
+                        "kind": "version_feature",
+                        "model": model,
+                        "version": version,
+                        "feature": name,
+                        "seq": 0,
+                    },
                 )
-            )  # fmt: skip
+            )
         if catalog_ops:
             items = self._bulk(catalog_ops, refresh=True)
             if any(item.status == 409 for item in items[: len(batch.new_features)]):
@@ -449,7 +502,9 @@ class OpenSearchEventLog:
         items = self._bulk(ops)
         self._dirty.set()
         created = {
-            batch.events[i].event_id for i, item in enumerate(items[:n_events]) if item.status == 201
+            batch.events[i].event_id
+            for i, item in enumerate(items[:n_events])
+            if item.status == 201
         }
         # 3. the in-memory catalog follows what is stored.
         catalog.states = {**catalog.states, **batch.states}
@@ -525,12 +580,23 @@ class OpenSearchEventLog:
             ts_us = micros(row.timestamp, "timestamp")
             ops.append(
                 (
-                    {"create": {"_index": ix.daily(self.namespace, "invalid", model, ts_us),
-                                "_id": _doc_id(row.event_id, row.feature)}},
-                    {"model": model, "event_id": row.event_id, "feature": row.feature,
-                     "raw": row.raw, "reason": row.reason, "ts_us": ts_us, "version": row.version},
+                    {
+                        "create": {
+                            "_index": ix.daily(self.namespace, "invalid", model, ts_us),
+                            "_id": _doc_id(row.event_id, row.feature),
+                        }
+                    },
+                    {
+                        "model": model,
+                        "event_id": row.event_id,
+                        "feature": row.feature,
+                        "raw": row.raw,
+                        "reason": row.reason,
+                        "ts_us": ts_us,
+                        "version": row.version,
+                    },
                 )
-            )  # fmt: skip
+            )
         return ops
 
     def write_labels(self, model: str, labels: Sequence[LabelEvent]) -> WriteReport:
@@ -541,9 +607,9 @@ class OpenSearchEventLog:
         if not labels:
             return WriteReport(stored=0)
         latest: dict[str, LabelEvent] = {}
-        for index, label in enumerate(labels):
+        for position, label in enumerate(labels):
             if not isinstance(label.event_id, str) or not label.event_id:
-                raise InputError(f"label {index}: event_id must be a non-empty string")
+                raise InputError(f"label {position}: event_id must be a non-empty string")
             utc(label.timestamp, f"label {label.event_id!r} timestamp")
             latest[label.event_id] = label
         with self._lock:
@@ -560,9 +626,12 @@ class OpenSearchEventLog:
                     state = new_state = FeatureState(LABEL_KEY, kind)
                 ts_us = micros(label.timestamp, "label timestamp")
                 doc: dict[str, Any] = {
-                    "model": model, "event_id": label.event_id,
-                    "label_raw": raw_text(label.label), "ts_us": ts_us, "received_us": received,
-                }  # fmt: skip
+                    "model": model,
+                    "event_id": label.event_id,
+                    "label_raw": raw_text(label.label),
+                    "ts_us": ts_us,
+                    "received_us": received,
+                }
                 nonfinite: dict[str, str] = {}
                 if kind == NUMERIC:
                     _encode_num(as_float(label.label), "label_num", doc, nonfinite)
@@ -570,21 +639,35 @@ class OpenSearchEventLog:
                     doc[f"label_{_SUFFIX[kind]}"] = label.label
                 if nonfinite:
                     doc["nonfinite"] = nonfinite
-                if kind is not None and (kind == UNSUPPORTED or state is None or kind != state.type):
+                if kind is not None and (
+                    kind == UNSUPPORTED or state is None or kind != state.type
+                ):
                     doc["feature"] = LABEL_KEY
                     doc["reason"] = REASON_UNSUPPORTED if kind == UNSUPPORTED else REASON_TYPE
                     invalid += 1
                 ops.append(({"index": {"_index": index, "_id": label.event_id}}, doc))
             if new_state is not None:
                 items = self._bulk(
-                    [(
-                        {"create": {"_index": ix.catalog_index(self.namespace),
-                                    "_id": _doc_id("feature", model, LABEL_KEY)}},
-                        {"kind": "feature", "model": model, "feature": LABEL_KEY,
-                         "type": new_state.type, "streak": 0, "seq": 0},
-                    )],
+                    [
+                        (
+                            {
+                                "create": {
+                                    "_index": ix.catalog_index(self.namespace),
+                                    "_id": _doc_id("feature", model, LABEL_KEY),
+                                }
+                            },
+                            {
+                                "kind": "feature",
+                                "model": model,
+                                "feature": LABEL_KEY,
+                                "type": new_state.type,
+                                "streak": 0,
+                                "seq": 0,
+                            },
+                        )
+                    ],
                     refresh=True,
-                )  # fmt: skip
+                )
                 if items[0].status == 409:
                     self._catalogs.pop(model, None)
                     return self.write_labels(model, labels)  # typed by another writer first
@@ -608,13 +691,20 @@ class OpenSearchEventLog:
         self._refresh_if_dirty()
         total = 0
         for chunk in _chunks(ids, _TERMS):
-            body = {"query": {"bool": {"filter": [{"term": {"model": model}}, {"ids": {"values": chunk}}]}},
-                    "size": 0, "track_total_hits": True}  # fmt: skip
+            body = {
+                "query": {
+                    "bool": {"filter": [{"term": {"model": model}}, {"ids": {"values": chunk}}]}
+                },
+                "size": 0,
+                "track_total_hits": True,
+            }
             total += int(self._search(names, body)["hits"]["total"]["value"])
         return total
 
     # -- reads ----------------------------------------------------------------------------------
-    def _window_filter(self, model: str, start_us: int, end_us: int, version: str | None) -> list[dict[str, Any]]:
+    def _window_filter(
+        self, model: str, start_us: int, end_us: int, version: str | None
+    ) -> list[dict[str, Any]]:
         filters: list[dict[str, Any]] = [
             {"term": {"model": model}},
             {"range": {"ts_us": {"gte": start_us, "lt": end_us}}},
@@ -623,17 +713,22 @@ class OpenSearchEventLog:
             filters.append({"term": {"version": version}})
         return filters
 
-    def _scan(self, names: list[str], query: dict[str, Any], source: list[str] | bool) -> Iterator[dict[str, Any]]:
+    def _scan(
+        self, names: list[str], query: dict[str, Any], source: list[str] | bool
+    ) -> Iterator[dict[str, Any]]:
         """Every hit of ``query`` in ``(ts_us, event_id)`` order: point-in-time + search_after."""
         pit = self._open_pit(names)
         try:
             after: list[Any] | None = None
             while True:
                 body: dict[str, Any] = {
-                    "size": _PAGE, "query": query, "_source": source,
+                    "size": _PAGE,
+                    "query": query,
+                    "_source": source,
                     "sort": [{"ts_us": "asc"}, {"event_id": "asc"}],
-                    "pit": {"id": pit, "keep_alive": "2m"}, "track_total_hits": False,
-                }  # fmt: skip
+                    "pit": {"id": pit, "keep_alive": "2m"},
+                    "track_total_hits": False,
+                }
                 if after is not None:
                     body["search_after"] = after
                 try:
@@ -654,7 +749,11 @@ class OpenSearchEventLog:
     def _open_pit(self, names: list[str]) -> str:
         try:
             if self.distribution == "opensearch":
-                return str(self.client.create_pit(index=",".join(names), params={"keep_alive": "2m"})["pit_id"])
+                return str(
+                    self.client.create_pit(index=",".join(names), params={"keep_alive": "2m"})[
+                        "pit_id"
+                    ]
+                )
             response = self.client.transport.perform_request(
                 "POST", f"/{','.join(names)}/_pit", params={"keep_alive": "2m"}
             )
@@ -710,8 +809,16 @@ class OpenSearchEventLog:
         selected = [n for n in wanted if n in types and n not in RESERVED_NAMES]
         names = self._existing("events", model, start_us, end_us)
         self._refresh_if_dirty()
-        source = ["event_id", "version", "ts_us", "prediction_*", "probabilities",
-                  "latency_seconds", "nonfinite", *(f"f.{n}" for n in selected)]  # fmt: skip
+        source = [
+            "event_id",
+            "version",
+            "ts_us",
+            "prediction_*",
+            "probabilities",
+            "latency_seconds",
+            "nonfinite",
+            *(f"f.{n}" for n in selected),
+        ]
         hits: list[dict[str, Any]] = []
         if names and end_us > start_us:
             query = {"bool": {"filter": self._window_filter(model, start_us, end_us, version)}}
@@ -727,7 +834,9 @@ class OpenSearchEventLog:
         else:
             predictions = [h.get(pred_field) for h in hits]
         if label_type == NUMERIC:
-            label_values: list[Any] = [None if lab is None else _decode_num(lab, label_field) for lab in labelled]
+            label_values: list[Any] = [
+                None if lab is None else _decode_num(lab, label_field) for lab in labelled
+            ]
         else:
             label_values = [None if lab is None else lab.get(label_field) for lab in labelled]
         label_ts = [None if lab is None else int(lab["ts_us"]) for lab in labelled]
@@ -735,14 +844,18 @@ class OpenSearchEventLog:
             {
                 "event_id": pa.array([h["event_id"] for h in hits], type=pa.string()),
                 "version": pa.array([h["version"] for h in hits], type=pa.string()),
-                "timestamp": pa.array([int(h["ts_us"]) for h in hits], type=pa.int64()).cast(TIMESTAMP),
+                "timestamp": pa.array([int(h["ts_us"]) for h in hits], type=pa.int64()).cast(
+                    TIMESTAMP
+                ),
                 "prediction": pa.array(predictions, type=ARROW_TYPES[pred_type]),
                 "probabilities": pa.array([h.get("probabilities") for h in hits], type=pa.string()),
-                "latency_seconds": pa.array([_decode_num(h, "latency_seconds") for h in hits], type=pa.float64()),
+                "latency_seconds": pa.array(
+                    [_decode_num(h, "latency_seconds") for h in hits], type=pa.float64()
+                ),
                 "label": pa.array(label_values, type=ARROW_TYPES[label_type]),
                 "label_timestamp": pa.array(label_ts, type=pa.int64()).cast(TIMESTAMP),
             }
-        )  # fmt: skip
+        )
         columns: dict[str, pa.Array] = {}
         for name in wanted:
             kind = types.get(name)
@@ -751,7 +864,9 @@ class OpenSearchEventLog:
                 continue
             raw = [(h.get("f") or {}).get(name) for h in hits]
             if kind == NUMERIC:
-                columns[name] = pa.array([None if v is None else float(v) for v in raw], type=pa.float64())
+                columns[name] = pa.array(
+                    [None if v is None else float(v) for v in raw], type=pa.float64()
+                )
             else:
                 columns[name] = pa.array(raw, type=ARROW_TYPES[kind])
         return WindowData(features=_features_table(columns, len(hits)), events=events)
@@ -778,7 +893,9 @@ class OpenSearchEventLog:
         if bucket_seconds is None:
             rows: list[tuple[str, int]] = []
             if names:
-                aggs = self._search(names, {"size": 0, "query": query, "aggs": {"v": by_version}})["aggregations"]
+                aggs = self._search(names, {"size": 0, "query": query, "aggs": {"v": by_version}})[
+                    "aggregations"
+                ]
                 rows = [(b["key"], int(b["doc_count"])) for b in _exact(aggs["v"])]
             if version is not None and not rows:
                 rows = [(version, 0)]
@@ -791,9 +908,18 @@ class OpenSearchEventLog:
         step = bucket_seconds * 1_000_000
         found: dict[int, list[tuple[str | None, int]]] = {}
         if names:
-            hist = {"histogram": {"field": "ts_us", "interval": step, "offset": start_us % step,
-                                  "min_doc_count": 1}, "aggs": {"v": by_version}}  # fmt: skip
-            aggs = self._search(names, {"size": 0, "query": query, "aggs": {"h": hist}})["aggregations"]
+            hist = {
+                "histogram": {
+                    "field": "ts_us",
+                    "interval": step,
+                    "offset": start_us % step,
+                    "min_doc_count": 1,
+                },
+                "aggs": {"v": by_version},
+            }
+            aggs = self._search(names, {"size": 0, "query": query, "aggs": {"h": hist}})[
+                "aggregations"
+            ]
             for bucket in aggs["h"]["buckets"]:
                 index = (int(bucket["key"]) - start_us) // step
                 found[index] = [(b["key"], int(b["doc_count"])) for b in _exact(bucket["v"])]
@@ -825,9 +951,13 @@ class OpenSearchEventLog:
             raise InputError(f"bucket_seconds must be >= 1, got {bucket_seconds}")
         start_us, end_us = micros(start, "start"), micros(end, "end")
         schema = pa.schema(
-            [("bucket_start", TIMESTAMP), ("events", pa.int64()), ("labels", pa.int64()),
-             ("last_label_at", TIMESTAMP)]
-        )  # fmt: skip
+            [
+                ("bucket_start", TIMESTAMP),
+                ("events", pa.int64()),
+                ("labels", pa.int64()),
+                ("last_label_at", TIMESTAMP),
+            ]
+        )
         names = self._existing("events", model, start_us, end_us)
         if not names:
             return schema.empty_table()
@@ -845,7 +975,10 @@ class OpenSearchEventLog:
         label_ts = np.full(len(hits), np.iinfo(np.int64).min, dtype=np.int64)
         for i, h in enumerate(hits):
             lab = labels.get(h["event_id"])
-            if lab is not None and (lab.get(label_field) is not None or (lab.get("nonfinite") or {}).get(label_field) is not None):
+            if lab is not None and (
+                lab.get(label_field) is not None
+                or (lab.get("nonfinite") or {}).get(label_field) is not None
+            ):
                 has[i] = True
                 label_ts[i] = int(lab["ts_us"])
         rows_start, rows_events, rows_labels, rows_last = [], [], [], []
@@ -870,7 +1003,9 @@ class OpenSearchEventLog:
     ) -> Mapping[str, Mapping[str, int]]:
         """``{feature: {reason: count}}`` in the window (reasons as in the DuckDB store)."""
         window = (utc(start, "start"), utc(end, "end"))
-        return self._invalid_counts(model, [window], by_version=False, version=version)[0].get(None, {})
+        return self._invalid_counts(model, [window], by_version=False, version=version)[0].get(
+            None, {}
+        )
 
     def invalid_value_counts_by_window(
         self, model: str, windows: Sequence[tuple[datetime, datetime]]
@@ -904,16 +1039,31 @@ class OpenSearchEventLog:
             marker_indices.append(label_index)
         if marker_indices:
             filters: list[dict[str, Any]] = [
-                {"term": {"model": model}}, {"exists": {"field": "reason"}},
+                {"term": {"model": model}},
+                {"exists": {"field": "reason"}},
                 {"range": {"ts_us": {"gte": lowest, "lt": highest}}},
-            ]  # fmt: skip
+            ]
             if version is not None:
                 filters.append({"term": {"version": version}})
-            aggs = {"w": {"range": {"field": "ts_us", "keyed": True, "ranges": ranges}, "aggs": {
-                "v": {"terms": {"field": "version", "size": _TERMS, "missing": none_key}, "aggs": {
-                    "f": {"terms": {"field": "feature", "size": _TERMS}, "aggs": {
-                        "r": {"terms": {"field": "reason", "size": 100}}}}}}}}}  # fmt: skip
-            result = self._search(marker_indices, {"size": 0, "query": {"bool": {"filter": filters}}, "aggs": aggs})
+            aggs = {
+                "w": {
+                    "range": {"field": "ts_us", "keyed": True, "ranges": ranges},
+                    "aggs": {
+                        "v": {
+                            "terms": {"field": "version", "size": _TERMS, "missing": none_key},
+                            "aggs": {
+                                "f": {
+                                    "terms": {"field": "feature", "size": _TERMS},
+                                    "aggs": {"r": {"terms": {"field": "reason", "size": 100}}},
+                                }
+                            },
+                        }
+                    },
+                }
+            }
+            result = self._search(
+                marker_indices, {"size": 0, "query": {"bool": {"filter": filters}}, "aggs": aggs}
+            )
             for key, window_bucket in result["aggregations"]["w"]["buckets"].items():
                 groups = out[int(key)]
                 for vb in _exact(window_bucket["v"]):
@@ -934,10 +1084,20 @@ class OpenSearchEventLog:
         filters = [{"term": {"model": model}}, {"range": {"ts_us": {"gte": lowest, "lt": highest}}}]
         if version is not None:
             filters.append({"term": {"version": version}})
-        aggs = {"w": {"range": {"field": "ts_us", "keyed": True, "ranges": ranges}, "aggs": {
-            "v": {"terms": {"field": "version", "size": _TERMS}, "aggs": {
-                "p": {"terms": {"field": "present", "size": _TERMS}}}}}}}  # fmt: skip
-        result = self._search(names, {"size": 0, "query": {"bool": {"filter": filters}}, "aggs": aggs})
+        aggs = {
+            "w": {
+                "range": {"field": "ts_us", "keyed": True, "ranges": ranges},
+                "aggs": {
+                    "v": {
+                        "terms": {"field": "version", "size": _TERMS},
+                        "aggs": {"p": {"terms": {"field": "present", "size": _TERMS}}},
+                    }
+                },
+            }
+        }
+        result = self._search(
+            names, {"size": 0, "query": {"bool": {"filter": filters}}, "aggs": aggs}
+        )
         for key, window_bucket in result["aggregations"]["w"]["buckets"].items():
             groups = out[int(key)]
             nulls: dict[str | None, dict[str, int]] = {}
@@ -947,7 +1107,9 @@ class OpenSearchEventLog:
                 for name, versions in seen.items():
                     if vb["key"] in versions:
                         found = int(vb["doc_count"]) - present.get(name, 0)
-                        nulls.setdefault(group, {})[name] = nulls.get(group, {}).get(name, 0) + found
+                        nulls.setdefault(group, {})[name] = (
+                            nulls.get(group, {}).get(name, 0) + found
+                        )
             for group, by_name in nulls.items():
                 for name, found in by_name.items():
                     known = groups.get(group, {}).get(name, {})
@@ -959,22 +1121,36 @@ class OpenSearchEventLog:
     def feature_types(self, model: str) -> Mapping[str, str]:
         """``{feature: type}`` with types ``numeric``, ``categorical`` or ``boolean``."""
         self._check_open()
-        return {n: s.type for n, s in self._load_catalog(model).states.items() if n not in RESERVED_NAMES}
+        return {
+            n: s.type
+            for n, s in self._load_catalog(model).states.items()
+            if n not in RESERVED_NAMES
+        }
 
     def schema_changes(self, model: str) -> pa.Table:
         """Recorded type changes: ``feature``, ``old_type``, ``new_type``, ``changed_at``."""
         self._check_open()
         body = {
-            "query": {"bool": {"filter": [{"term": {"model": model}}, {"term": {"kind": "schema_change"}}]}},
-            "size": _TERMS, "sort": [{"changed_us": "asc"}, {"feature": "asc"}],
-        }  # fmt: skip
-        hits = [h["_source"] for h in self._search(ix.catalog_index(self.namespace), body)["hits"]["hits"]]
+            "query": {
+                "bool": {
+                    "filter": [{"term": {"model": model}}, {"term": {"kind": "schema_change"}}]
+                }
+            },
+            "size": _TERMS,
+            "sort": [{"changed_us": "asc"}, {"feature": "asc"}],
+        }
+        hits = [
+            h["_source"]
+            for h in self._search(ix.catalog_index(self.namespace), body)["hits"]["hits"]
+        ]
         return pa.table(
             {
                 "feature": pa.array([h["feature"] for h in hits], type=pa.string()),
                 "old_type": pa.array([h["old_type"] for h in hits], type=pa.string()),
                 "new_type": pa.array([h["new_type"] for h in hits], type=pa.string()),
-                "changed_at": pa.array([int(h["changed_us"]) for h in hits], type=pa.int64()).cast(TIMESTAMP),
+                "changed_at": pa.array([int(h["changed_us"]) for h in hits], type=pa.int64()).cast(
+                    TIMESTAMP
+                ),
             }
         )
 
@@ -988,8 +1164,14 @@ class OpenSearchEventLog:
         self._refresh_if_dirty()
         query = {"bool": {"filter": [{"term": {"model": model}}]}}
         aggs = {"first": {"min": {"field": "ts_us"}}, "last": {"max": {"field": "ts_us"}}}
-        body = {"size": 1, "query": query, "aggs": aggs, "track_total_hits": True,
-                "sort": [{"ts_us": "desc"}, {"event_id": "desc"}], "_source": ["version"]}  # fmt: skip
+        body = {
+            "size": 1,
+            "query": query,
+            "aggs": aggs,
+            "track_total_hits": True,
+            "sort": [{"ts_us": "desc"}, {"event_id": "desc"}],
+            "_source": ["version"],
+        }
         result = self._search(names, body)
         total = int(result["hits"]["total"]["value"])
         hits = result["hits"]["hits"]
@@ -1001,10 +1183,18 @@ class OpenSearchEventLog:
         label_index = ix.labels_index(self.namespace, model)
         if self.client.indices.exists(index=label_index):
             label_query = {"bool": {"filter": [{"term": {"model": model}}]}}
-            label_ts = {h["_id"]: int(h["_source"]["ts_us"]) for h in self._scan([label_index], label_query, ["event_id", "ts_us"])}
+            label_ts = {
+                h["_id"]: int(h["_source"]["ts_us"])
+                for h in self._scan([label_index], label_query, ["event_id", "ts_us"])
+            }
             for chunk in _chunks(list(label_ts), _TERMS):
-                body = {"query": {"bool": {"filter": [{"term": {"model": model}}, {"ids": {"values": chunk}}]}},
-                        "size": len(chunk), "_source": ["ts_us"]}  # fmt: skip
+                body = {
+                    "query": {
+                        "bool": {"filter": [{"term": {"model": model}}, {"ids": {"values": chunk}}]}
+                    },
+                    "size": len(chunk),
+                    "_source": ["ts_us"],
+                }
                 for hit in self._search(names, body)["hits"]["hits"]:
                     delays.append((label_ts[hit["_id"]] - int(hit["_source"]["ts_us"])) / 1e6)
         return EventStats(
@@ -1020,7 +1210,9 @@ class OpenSearchEventLog:
         """Models with a catalog entry (every model that ever stored an event or a label)."""
         body = {"size": 0, "aggs": {"m": {"terms": {"field": "model", "size": _TERMS}}}}
         result = self._search(ix.catalog_index(self.namespace), body)
-        return sorted(b["key"] for b in result.get("aggregations", {}).get("m", {}).get("buckets", []))
+        return sorted(
+            b["key"] for b in result.get("aggregations", {}).get("m", {}).get("buckets", [])
+        )
 
     # -- search (the UI's debugging page) -------------------------------------------------------
     def search_events(
@@ -1034,50 +1226,52 @@ class OpenSearchEventLog:
         value: str | None = None,
         prediction: str | None = None,
         limit: int = 100,
-    ) -> WindowData:
-        """Newest-first events of a window whose feature equals ``value`` (as text) and/or whose
-        prediction equals ``prediction``, label joined; at most ``limit`` rows."""
+    ) -> list[SearchHit]:
+        """Newest-first events of a window whose feature equals ``value`` (as typed) and/or
+        whose prediction equals ``prediction``, label joined; one query, at most ``limit``."""
         self._check_open()
         start_us, end_us = micros(utc(start, "start"), "start"), micros(utc(end, "end"), "end")
         names = self._existing("events", model, start_us, end_us)
-        catalog = self._load_catalog(model)
-        types = {n: s.type for n, s in catalog.states.items()}
+        types = {n: s.type for n, s in self._load_catalog(model).states.items()}
         filters = self._window_filter(model, start_us, end_us, version)
         if feature is not None and value is not None:
             filters.append({"term": {f"f.{feature}": _search_text(value, types.get(feature))}})
+        pred_type = types.get(PREDICTION_KEY, NUMERIC)
         if prediction is not None:
-            filters.append(_prediction_filter(prediction, types.get(PREDICTION_KEY, NUMERIC)))
+            filters.append(_prediction_filter(prediction, pred_type))
         hits: list[dict[str, Any]] = []
         if names:
             self._refresh_if_dirty()
-            body = {"size": max(1, min(limit, _TERMS)), "query": {"bool": {"filter": filters}},
-                    "sort": [{"ts_us": "desc"}, {"event_id": "desc"}]}  # fmt: skip
+            body = {
+                "size": max(1, min(limit, _TERMS)),
+                "query": {"bool": {"filter": filters}},
+                "sort": [{"ts_us": "desc"}, {"event_id": "desc"}],
+            }
             hits = [h["_source"] for h in self._search(names, body)["hits"]["hits"]]
         labels = self._labels_for(model, [h["event_id"] for h in hits])
-        label_type = types.get(LABEL_KEY, NUMERIC)
-        pred_type = types.get(PREDICTION_KEY, NUMERIC)
-        rows_label = []
+        out = []
         for h in hits:
             lab = labels.get(h["event_id"])
-            rows_label.append(None if lab is None else lab.get("label_raw"))
-        stored = [n for n in types if n not in RESERVED_NAMES]
-        features = {
-            n: pa.array([None if (h.get("f") or {}).get(n) is None else raw_text((h.get("f") or {}).get(n)) for h in hits], type=pa.string())
-            for n in stored
-        }  # fmt: skip
-        events = pa.table(
-            {
-                "event_id": pa.array([h["event_id"] for h in hits], type=pa.string()),
-                "version": pa.array([h["version"] for h in hits], type=pa.string()),
-                "timestamp": pa.array([int(h["ts_us"]) for h in hits], type=pa.int64()).cast(TIMESTAMP),
-                "prediction": pa.array(
-                    [raw_text(_decode_num(h, "prediction_num") if pred_type == NUMERIC else h.get(f"prediction_{_SUFFIX[pred_type]}")) for h in hits],
-                    type=pa.string(),
-                ),
-                "label": pa.array(rows_label, type=pa.string()),
-            }
-        )  # fmt: skip
-        return WindowData(features=_features_table(features, len(hits)), events=events)
+            flat = h.get("f") or {}
+            if pred_type == NUMERIC:
+                shown: Any = _decode_num(h, "prediction_num")
+            else:
+                shown = h.get(f"prediction_{_SUFFIX[pred_type]}")
+            out.append(
+                SearchHit(
+                    event_id=h["event_id"],
+                    version=h["version"],
+                    timestamp=_from_us(int(h["ts_us"])) or datetime.min,
+                    prediction=raw_text(shown),
+                    label=None if lab is None else str(lab.get("label_raw")),
+                    features={
+                        n: None if flat.get(n) is None else raw_text(_typed(flat[n], types[n]))
+                        for n in types
+                        if n not in RESERVED_NAMES
+                    },
+                )
+            )
+        return out
 
     # -- retention ------------------------------------------------------------------------------
     def apply_retention(self, days: int | None = None, *, now: datetime | None = None) -> list[str]:
@@ -1093,10 +1287,15 @@ class OpenSearchEventLog:
         except OSNotFound:
             return []
         doomed = sorted(
-            name for name in found
-            if (day := ix.day_from_index(name)) is not None and day < cutoff
-            and (name.startswith(f"{self.namespace}-events-") or name.startswith(f"{self.namespace}-invalid-"))
-        )  # fmt: skip
+            name
+            for name in found
+            if (day := ix.day_from_index(name)) is not None
+            and day < cutoff
+            and (
+                name.startswith(f"{self.namespace}-events-")
+                or name.startswith(f"{self.namespace}-invalid-")
+            )
+        )
         for chunk in _chunks(doomed, 50):
             self.client.indices.delete(index=",".join(chunk))
         return doomed
@@ -1150,14 +1349,21 @@ def _reason(exc: Exception) -> str:
     return type(exc).__name__
 
 
+def _typed(value: Any, kind: str) -> Any:
+    """A value of ``f`` as its feature's type (NaN and ±inf are kept there as text)."""
+    return float(value) if kind == NUMERIC else value
+
+
 def _search_text(value: str, kind: str | None) -> str:
     """A feature value typed in a search box as the text ``flat_object`` indexed."""
     if kind == NUMERIC:
         try:
             number = float(value)
         except ValueError as exc:
-            raise InputError(f"feature value {value!r} is not a number; type e.g. 31 or 2.5") from exc
-        return repr(number) if math.isfinite(number) else repr(number)
+            raise InputError(
+                f"feature value {value!r} is not a number; type e.g. 31 or 2.5"
+            ) from exc
+        return repr(number)
     if kind == BOOLEAN:
         return "true" if value.strip().lower() in ("true", "1", "yes") else "false"
     return value
