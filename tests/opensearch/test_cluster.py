@@ -10,10 +10,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
-from keeneye.integrations.opensearch_node import start_cluster, stop_nodes, stop_pid
+from keeneye.integrations.opensearch_node import Node, start_cluster, stop_nodes, stop_pid
 from keeneye.sdk import Monitor
 from keeneye.store import open_store
 
@@ -26,6 +27,13 @@ DAY = datetime(2026, 5, 4, tzinfo=UTC)
 
 def test_sigkill_one_of_three_nodes_during_a_sustained_write(tmp_path: Path) -> None:
     nodes = start_cluster(tmp_path / "cluster", nodes=3, timeout=150)
+    try:
+        _run(tmp_path, nodes)
+    finally:
+        stop_nodes(nodes)
+
+
+def _run(tmp_path: Path, nodes: list[Node]) -> None:
     server = None
     try:
         host = nodes[0].url.split("://")[1]
@@ -67,13 +75,20 @@ def test_sigkill_one_of_three_nodes_during_a_sustained_write(tmp_path: Path) -> 
         deadline = time.monotonic() + 60  # the first batch creates the indices: slow
         while monitor.stats()["sent"] == 0 and time.monotonic() < deadline:
             time.sleep(0.2)
-        time.sleep(3)
+        # every shard has its replica before the kill ("one replica" is the premise)
+        health = httpx.get(
+            f"{nodes[0].url}/_cluster/health",
+            params={"wait_for_status": "green", "timeout": "60s"},
+            timeout=70,
+        ).json()
+        assert health["status"] == "green", health
+        time.sleep(2)
         sent_before = monitor.stats()["sent"]
         stop_pid(nodes[2].pid, kill=True)  # SIGKILL: no clean shutdown, no flush
         time.sleep(10)
         stop.set()
         writer.join()
-        delivered = monitor.flush(90)
+        delivered = monitor.flush(120)
         stats = monitor.stats()
         monitor.close(timeout=1)
         assert sent_before > 0, "nothing was acknowledged before the kill"
@@ -82,21 +97,18 @@ def test_sigkill_one_of_three_nodes_during_a_sustained_write(tmp_path: Path) -> 
         if server is not None:
             server.stop()
 
+    store = open_store(events_url, rest=str(tmp_path / "rest.duckdb"))
     try:
-        store = open_store(events_url, rest=str(tmp_path / "rest.duckdb"))
-        try:
-            window = store.read_window("churn", DAY - timedelta(hours=1), DAY + timedelta(days=1))
-        finally:
-            store.close()
-        stored = window.events.column("event_id").to_pylist()
-        assert len(stored) == len(set(stored)), "an event was stored twice"
-        assert set(stored) <= set(logged)
-        dropped = sum(stats["dropped"].values())
-        # Every acknowledged event is there; what is missing was counted by the SDK.
-        assert len(stored) >= stats["sent"]
-        assert stats["offered"] == len(logged)
-        assert len(logged) - len(stored) <= dropped + stats["pending"]
-        if delivered:
-            assert stats["pending"] == 0
+        window = store.read_window("churn", DAY - timedelta(hours=1), DAY + timedelta(days=1))
     finally:
-        stop_nodes(nodes)
+        store.close()
+    stored = window.events.column("event_id").to_pylist()
+    assert len(stored) == len(set(stored)), "an event was stored twice"
+    assert set(stored) <= set(logged)
+    dropped = sum(stats["dropped"].values())
+    # Every acknowledged event is there; what is missing was counted by the SDK.
+    assert len(stored) >= stats["sent"]
+    assert stats["offered"] == len(logged)
+    assert len(logged) - len(stored) <= dropped + stats["pending"]
+    if delivered:
+        assert stats["pending"] == 0

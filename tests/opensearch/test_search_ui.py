@@ -90,7 +90,7 @@ def test_search_page_filters_by_feature_and_prediction_with_labels(
                 page.select_option("#search-feature", "age")
                 page.fill("#search-value", "31")
                 page.fill("#search-prediction", "")
-                page.fill("input[name=version]", "")
+                page.fill("#search-version", "")
                 page.click("#search-submit")
                 page.wait_for_url("**feature=age**")
                 assert (

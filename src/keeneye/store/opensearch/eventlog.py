@@ -252,7 +252,11 @@ class OpenSearchEventLog:
                 if source is not None:
                     body.append(source)
             try:
-                response = self.client.bulk(body=body, refresh="true" if refresh else "false")
+                # A shard without an active copy fails its items after 10 s (then retried here)
+                # instead of holding the whole request for the server's default minute.
+                response = self.client.bulk(
+                    body=body, refresh="true" if refresh else "false", timeout="10s"
+                )
             except (TransportError, OpenSearchException) as exc:
                 status = getattr(exc, "status_code", None)
                 if isinstance(status, int) and status not in _RETRYABLE and status != "N/A":
