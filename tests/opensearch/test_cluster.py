@@ -49,7 +49,7 @@ def _run(tmp_path: Path, nodes: list[Node]) -> None:
             server.url,
             registry=CollectorRegistry(),
             flush_interval=0.1,
-            batch_size=200,
+            batch_size=500,
             max_retries=None,
             backoff_cap=1.0,
             timeout=30.0,
@@ -68,7 +68,9 @@ def _run(tmp_path: Path, nodes: list[Node]) -> None:
                 )
                 i += 1
                 if i % 50 == 0:
-                    time.sleep(0.05)  # ~1,000 events/s offered
+                    time.sleep(
+                        0.5
+                    )  # ~100 events/s: what a loaded 2-core test machine keeps up with
 
         writer = threading.Thread(target=write)
         writer.start()
@@ -91,8 +93,9 @@ def _run(tmp_path: Path, nodes: list[Node]) -> None:
         delivered = monitor.flush(120)
         stats = monitor.stats()
         monitor.close(timeout=1)
-        assert sent_before > 0, "nothing was acknowledged before the kill"
-        assert stats["sent"] > sent_before, "no write was acknowledged after the kill"
+        log = (tmp_path / "server.log").read_text(errors="replace")[-3000:]
+        assert sent_before > 0, f"nothing was acknowledged before the kill:\n{log}"
+        assert stats["sent"] > sent_before, f"nothing acknowledged after the kill:\n{log}"
     finally:
         if server is not None:
             server.stop()
