@@ -158,6 +158,7 @@ class OpenSearchEventLog:
         replicas: int | None = None,
         retention_days: int | None = None,
         max_retries: int = 6,
+        request_timeout: float = 60.0,
     ) -> None:
         self.client = client
         self.namespace = namespace
@@ -166,6 +167,7 @@ class OpenSearchEventLog:
         self._schema_of = schema_of or (lambda model, version: None)
         self._retention_days = retention_days
         self._max_retries = max_retries
+        self._request_timeout = request_timeout
         self._lock = threading.Lock()
         self._catalogs: dict[str, _Catalog] = {}
         self._dirty = threading.Event()
@@ -254,8 +256,12 @@ class OpenSearchEventLog:
             try:
                 # A shard without an active copy fails its items after 10 s (then retried here)
                 # instead of holding the whole request for the server's default minute.
+                # (``request_timeout`` set too: opensearch-py would take ``timeout`` for it.)
                 response = self.client.bulk(
-                    body=body, refresh="true" if refresh else "false", timeout="10s"
+                    body=body,
+                    refresh="true" if refresh else "false",
+                    timeout="10s",
+                    request_timeout=self._request_timeout,
                 )
             except (TransportError, OpenSearchException) as exc:
                 status = getattr(exc, "status_code", None)
