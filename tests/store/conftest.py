@@ -1,20 +1,24 @@
 """The store conformance suite runs against every backend listed in ``BACKENDS``.
 
-A backend joins by adding an entry to ``BACKENDS`` here; every test in ``tests/store/`` then
-runs against it (a real database, never a fake).
+A backend joins by adding its name to ``BACKEND_NAMES`` in ``tests/conftest.py`` (the
+``backend`` fixture); every test in ``tests/store/`` then runs against it (a real database,
+never a fake).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zlib import crc32
 
 import pytest
+from tests.conftest import BACKEND_NAMES, Backend
 
 from keeneye.store import open_store
 from keeneye.store.base import EventStore
+
+__all__ = ["T0", "Backend", "FakeClock"]
 
 T0 = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)
 
@@ -33,41 +37,28 @@ class FakeClock:
         return self.now
 
 
-@dataclass(frozen=True)
-class Backend:
-    """How the suite reaches one backend: a store URL for ``open_store`` in a test directory."""
-
-    name: str
-    location: Callable[[Path], str]
-
-
-#: Every backend the suite runs against. ``open_store(location, clock=…,
-#: type_change_after=…)`` must accept these options.
-BACKENDS: dict[str, Backend] = {
-    "duckdb": Backend("duckdb", lambda directory: f"duckdb://{directory / 'keeneye.duckdb'}"),
-    # Events on a real OpenSearch node (one index namespace per test), the rest in DuckDB.
-    "opensearch": Backend(
-        "opensearch",
-        lambda directory: (
-            f"opensearch://{_OPENSEARCH['url'].split('://', 1)[1]}?namespace=t"
-            f"{abs(hash(str(directory))) % 10**12}&rest=duckdb://{directory / 'rest.duckdb'}"
-        ),
-    ),
-}
-#: Filled by the ``backend`` fixture when a test runs against OpenSearch.
-_OPENSEARCH: dict[str, str] = {}
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture(params=(*BACKEND_NAMES, "opensearch"))
 def backend(request: pytest.FixtureRequest) -> Backend:
+    """The conformance suite also runs on the OpenSearch event log (events on a real node, one
+    index namespace per test; the registry and results in DuckDB)."""
     if request.param == "opensearch":
-        _OPENSEARCH["url"] = request.getfixturevalue("opensearch_url")
-    return BACKENDS[request.param]
+        host = request.getfixturevalue("opensearch_url").split("://", 1)[1]
+        return Backend(
+            "opensearch",
+            lambda directory: (
+                f"opensearch://{host}?namespace=t{crc32(str(directory).encode())}"
+                f"&rest=duckdb://{directory / 'rest.duckdb'}"
+            ),
+        )
+    if request.param == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        return Backend("postgresql", lambda _directory: server.create_database())
+    return Backend("duckdb", lambda directory: f"duckdb://{directory / 'keeneye.duckdb'}")
 
 
 @pytest.fixture

@@ -35,6 +35,12 @@ def _open_duckdb(location: str, **options: Any) -> EventStore:
     return DuckDBStore(location, **options)
 
 
+def _open_postgres(location: str, **options: Any) -> EventStore:
+    from keeneye.store.postgres import PostgresStore
+
+    return PostgresStore(location, **options)
+
+
 def _open_opensearch(location: str, scheme: str = "opensearch", **options: Any) -> EventStore:
     """``opensearch://host:9200?rest=<duckdb path or postgresql:// URL>``: events on OpenSearch,
     the registry and results in the ``rest`` store (an in-memory DuckDB when not given)."""
@@ -58,6 +64,8 @@ def _open_opensearch(location: str, scheme: str = "opensearch", **options: Any) 
 #: URL scheme → opener taking the rest of the URL (a plain path uses ``duckdb``).
 BACKENDS: dict[str, Callable[..., EventStore]] = {
     "duckdb": _open_duckdb,
+    "postgresql": _open_postgres,
+    "postgres": _open_postgres,
     "opensearch": _open_opensearch,
     "opensearch+https": lambda location, **options: _open_opensearch(
         location, "opensearch+https", **options
@@ -81,6 +89,8 @@ def open_store(url_or_path: str | Path, **options: Any) -> EventStore:
             f"unknown store URL scheme {scheme!r} in {text!r}; use a file path or one of: "
             + ", ".join(f"{name}://" for name in sorted(BACKENDS))
         )
+    if opener is _open_postgres:
+        return opener(text, **options)  # psycopg takes the whole URL
     # duckdb:///abs/path and duckdb://relative/path both name a file.
     return opener(rest or ":memory:", **options)
 
