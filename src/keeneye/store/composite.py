@@ -117,6 +117,9 @@ class CompositeStore:
     def schema_changes(self, model: str) -> pa.Table:
         return self.events.schema_changes(model)
 
+    def delete_events_before(self, before: datetime, *, batch_size: int = 10_000) -> int:
+        return self.events.delete_events_before(before, batch_size=batch_size)
+
     # -- registry pieces that need the events ---------------------------------------------------
     def save_baseline(self, model: str, version: str, table: pa.Table) -> None:
         self.rest.save_baseline(model, version, table)

@@ -1310,6 +1310,45 @@ class OpenSearchEventLog:
             self.client.indices.delete(index=",".join(chunk))
         return doomed
 
+    def delete_events_before(self, before: datetime, *, batch_size: int = 10_000) -> int:
+        """Delete events older than ``before`` with their labels and invalid-value markers, at
+        most ``batch_size`` events per bulk request; return how many events went. Daily
+        indices emptied this way stay (``apply_retention`` drops whole expired days)."""
+        self._check_open()
+        before_us = micros(utc(before, "before"), "before")
+        if batch_size < 1:
+            raise InputError(f"batch_size must be >= 1, got {batch_size}")
+        deleted = 0
+        for model in self.models():
+            names = self._existing("events", model, None, before_us)
+            if not names:
+                continue
+            self._refresh_if_dirty()
+            query = {
+                "bool": {
+                    "filter": [{"term": {"model": model}}, {"range": {"ts_us": {"lt": before_us}}}]
+                }
+            }
+            hits = [(h["_index"], h["_id"]) for h in self._scan(names, query, False)]
+            invalid = self._existing("invalid", model, None, before_us)
+            labels = ix.labels_index(self.namespace, model)
+            for chunk in _chunks(hits, batch_size):
+                ids = [doc_id for _, doc_id in chunk]
+                ops: list[tuple[dict[str, Any], dict[str, Any] | None]] = [
+                    ({"delete": {"_index": index, "_id": doc_id}}, None) for index, doc_id in chunk
+                ]
+                ops += [({"delete": {"_index": labels, "_id": i}}, None) for i in ids]
+                if invalid:
+                    marker_query = {"terms": {"event_id": ids}}
+                    ops += [
+                        ({"delete": {"_index": h["_index"], "_id": h["_id"]}}, None)
+                        for h in self._scan(invalid, marker_query, False)
+                    ]
+                items = self._bulk(ops)
+                self._dirty.set()
+                deleted += sum(1 for item in items[: len(chunk)] if item.status == 200)
+        return deleted
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
