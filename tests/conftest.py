@@ -56,3 +56,16 @@ def backend(request: pytest.FixtureRequest) -> Backend:
         server: PostgresServer = request.getfixturevalue("postgres_server")
         return Backend("postgresql", lambda _directory: server.create_database())
     return Backend("duckdb", lambda directory: f"duckdb://{directory / 'keeneye.duckdb'}")
+
+
+@pytest.fixture(scope="session")
+def opensearch_url(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One real OpenSearch 2.19 node for the session (built from Maven Central artifacts by the
+    same code as ``keeneye stack up --opensearch``), stopped by PID at the end."""
+    from keeneye.integrations.opensearch_node import start_cluster, stop_nodes
+
+    nodes = start_cluster(tmp_path_factory.mktemp("opensearch"), nodes=1)
+    try:
+        yield nodes[0].url
+    finally:
+        stop_nodes(nodes)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zlib import crc32
 
 import pytest
-from tests.conftest import Backend
+from tests.conftest import BACKEND_NAMES, Backend
 
 from keeneye.store import open_store
 from keeneye.store.base import EventStore
@@ -39,6 +40,25 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture(params=(*BACKEND_NAMES, "opensearch"))
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """The conformance suite also runs on the OpenSearch event log (events on a real node, one
+    index namespace per test; the registry and results in DuckDB)."""
+    if request.param == "opensearch":
+        host = request.getfixturevalue("opensearch_url").split("://", 1)[1]
+        return Backend(
+            "opensearch",
+            lambda directory: (
+                f"opensearch://{host}?namespace=t{crc32(str(directory).encode())}"
+                f"&rest=duckdb://{directory / 'rest.duckdb'}"
+            ),
+        )
+    if request.param == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        return Backend("postgresql", lambda _directory: server.create_database())
+    return Backend("duckdb", lambda directory: f"duckdb://{directory / 'keeneye.duckdb'}")
 
 
 @pytest.fixture

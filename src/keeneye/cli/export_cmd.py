@@ -137,17 +137,34 @@ def export_grafana(
 @stack_app.command("up")
 def stack_up(
     data: Path = typer.Option(
-        Path(".keeneye-stack"), "--data", help="Folder for configs, data, PIDs."
+        Path(".keeneye-stack"), "--data", "--dir", help="Folder for configs, data, PIDs."
     ),
     config: Path | None = typer.Option(None, "--config", help="keeneye.yaml to read."),
     target: list[str] = typer.Option([], "--target", help="host:port of a model server."),
     webhook_url: str | None = typer.Option(None, "--webhook-url", help="Alert webhook."),
     prometheus_port: int = typer.Option(9090, "--prometheus-port", help="0 picks a free port."),
     alertmanager_port: int = typer.Option(9093, "--alertmanager-port", help="0: a free port."),
+    opensearch: bool = typer.Option(
+        False,
+        "--opensearch",
+        help="Start an OpenSearch node (built from Maven Central once) "
+        "instead of Prometheus and Alertmanager; `stack status` prints its URL.",
+    ),
+    opensearch_port: int = typer.Option(9200, "--opensearch-port", help="0 picks a free port."),
 ) -> None:
-    """Start Prometheus and Alertmanager on 127.0.0.1 with keeneye's generated config."""
+    """Start Prometheus and Alertmanager on 127.0.0.1 with keeneye's generated config (or,
+    with --opensearch, an OpenSearch node for `keeneye server --events opensearch://…`)."""
     from keeneye.integrations.prometheus.options import ReceiverOptions
+    from keeneye.integrations.stack import opensearch_up
     from keeneye.integrations.stack import stack_up as up
+
+    if opensearch:
+        try:
+            node = opensearch_up(data, port=opensearch_port)
+        except KeeneyeError as exc:
+            raise _fail(str(exc), 1) from exc
+        typer.echo(f"opensearch: pid {node['pid']} on {node['url']} (data {node['data']})")
+        return
 
     options = _options(
         config,
@@ -166,7 +183,9 @@ def stack_up(
 
 @stack_app.command("down")
 def stack_down(
-    data: Path = typer.Option(Path(".keeneye-stack"), "--data", help="Folder given to `up`."),
+    data: Path = typer.Option(
+        Path(".keeneye-stack"), "--data", "--dir", help="Folder given to `up`."
+    ),
 ) -> None:
     """Stop what `keeneye stack up` started (by its recorded PIDs)."""
     from keeneye.integrations.stack import stack_down as down
@@ -177,7 +196,9 @@ def stack_down(
 
 @stack_app.command("status")
 def stack_status(
-    data: Path = typer.Option(Path(".keeneye-stack"), "--data", help="Folder given to `up`."),
+    data: Path = typer.Option(
+        Path(".keeneye-stack"), "--data", "--dir", help="Folder given to `up`."
+    ),
 ) -> None:
     """Which stack processes run, with their PIDs and URLs."""
     from keeneye.integrations.stack import stack_status as status

@@ -84,6 +84,14 @@ def server(
         help="Collector only (API, UI, /metrics): leave the analysis to 'keeneye worker "
         "stats' and 'keeneye worker drift' processes on the same store.",
     ),
+    events: str | None = typer.Option(
+        None,
+        "--events",
+        envvar="KEENEYE_EVENTS",
+        help="Keep events in OpenSearch/Elasticsearch: opensearch://[user@]host:9200 "
+        "(opensearch+https:// for TLS, ?ca=FILE, ?replicas=N, ?retention_days=N; password from "
+        "KEENEYE_OPENSEARCH_PASSWORD). --store then holds only models, baselines and results.",
+    ),
 ) -> None:
     """Run the collector: ingestion API, model API and /metrics, on one embedded store."""
 
@@ -106,7 +114,7 @@ def server(
         )
         raise typer.Exit(2)
     try:
-        the_store = open_store(cfg.store)
+        the_store = open_store(events, rest=cfg.store) if events else open_store(cfg.store)
     except KeeneyeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
@@ -118,6 +126,10 @@ def server(
     # Printed before serving so that scripts and tests can read the real port (port 0).
     print(f"keeneye server listening on http://{shown}:{real_port}", flush=True)
     print(f"store: {cfg.store}", flush=True)
+    if events:
+        from keeneye.store.opensearch import parse_url
+
+        print(f"events: {parse_url(events.split('?', 1)[0]).redacted_url()}", flush=True)
     try:
         serve_until_stopped(app, sock)
     finally:

@@ -228,11 +228,37 @@ def _stop(pid: int, binary: str, timeout: float) -> None:
         time.sleep(0.05)
 
 
+def opensearch_up(data: Path, *, port: int = 9200, heap: str = "512m") -> dict[str, Any]:
+    """Start one OpenSearch node on 127.0.0.1 (data under ``data/opensearch``), built once from
+    Maven Central with ``mvn`` and cached; record it in ``stack.json`` beside the others."""
+    from keeneye.integrations.opensearch_node import OpenSearchNodeError, start_cluster
+
+    data = data.resolve()
+    current = stack_status(data)
+    if current.get("opensearch", {}).get("running"):
+        raise StackError(f"OpenSearch already runs from {data}: keeneye stack down")
+    state = {n: {k: v for k, v in i.items() if k != "running"} for n, i in current.items()}
+    try:
+        (node,) = start_cluster(data / "opensearch", nodes=1, http_port=port, heap=heap)
+    except OpenSearchNodeError as exc:
+        raise StackError(str(exc)) from exc
+    assert node.proc is not None
+    state["opensearch"] = {
+        "pid": node.pid,
+        "binary": node.proc.args[0],  # type: ignore[index]
+        "url": node.url,
+        "data": str(node.folder),
+    }
+    data.mkdir(parents=True, exist_ok=True)
+    _save(data, state)
+    return state["opensearch"]
+
+
 def stack_down(data: Path, timeout: float = 15.0) -> list[str]:
     """Stop the processes recorded under ``data`` (Prometheus first); return their names."""
     found = stack_status(data)
     stopped = []
-    for name in ("prometheus", "alertmanager"):
+    for name in ("prometheus", "alertmanager", "opensearch"):
         info = found.get(name)
         if info is None:
             continue

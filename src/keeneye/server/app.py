@@ -45,6 +45,7 @@ ROUTER_MODULES: list[str] = [
     "keeneye.server.analysis_routes",
     "keeneye.server.ui.routes",
     "keeneye.server.service_routes",
+    "keeneye.server.ui.search",
 ]
 
 

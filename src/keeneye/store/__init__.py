@@ -41,11 +41,35 @@ def _open_postgres(location: str, **options: Any) -> EventStore:
     return PostgresStore(location, **options)
 
 
+def _open_opensearch(location: str, scheme: str = "opensearch", **options: Any) -> EventStore:
+    """``opensearch://host:9200?rest=<duckdb path or postgresql:// URL>``: events on OpenSearch,
+    the registry and results in the ``rest`` store (an in-memory DuckDB when not given)."""
+    from keeneye.store.composite import CompositeStore
+    from keeneye.store.opensearch import connect, parse_url
+    from keeneye.store.opensearch.eventlog import OpenSearchEventLog
+
+    settings = parse_url(f"{scheme}://{location}")
+    rest_url = options.pop("rest", None) or settings.rest or ":memory:"
+    events = OpenSearchEventLog(
+        connect(settings),
+        namespace=settings.namespace,
+        shards=settings.shards,
+        replicas=settings.replicas,
+        retention_days=settings.retention_days,
+        **{k: v for k, v in options.items() if k in ("clock", "type_change_after")},
+    )
+    return CompositeStore(events, open_store(rest_url, **options))
+
+
 #: URL scheme → opener taking the rest of the URL (a plain path uses ``duckdb``).
 BACKENDS: dict[str, Callable[..., EventStore]] = {
     "duckdb": _open_duckdb,
     "postgresql": _open_postgres,
     "postgres": _open_postgres,
+    "opensearch": _open_opensearch,
+    "opensearch+https": lambda location, **options: _open_opensearch(
+        location, "opensearch+https", **options
+    ),
 }
 
 
