@@ -84,7 +84,10 @@ class AnalysisSettings(BaseModel):
     recheck_days: float = Field(
         14.0,
         ge=0,
-        description="Windows this recent are recomputed when late events or labels land.",
+        description=(
+            "How far back the active performance alert looks for the latest labelled window "
+            "(late labels re-open their window at any age)."
+        ),
     )
     backfill_days: float = Field(
         35.0, ge=0, description="How far back the first run (and `analyze`) computes windows."
