@@ -10,7 +10,9 @@ import pyarrow as pa
 
 from keeneye.analysis.columns import to_columns
 from keeneye.analysis.reference import PREDICTION_COLUMN, Reference
+from keeneye.analysis.scores import class_labels
 from keeneye.config import AnalysisSettings
+from keeneye.schema import FeatureKind
 from keeneye.stats import DriftOptions, detect_drift
 from keeneye.stats.results import json_safe
 
@@ -56,7 +58,10 @@ def drift_payload(
     payload["problems"] = problems
     payload["prediction"] = None
     if reference.prediction_profile is not None and reference.prediction_kind is not None:
-        predictions = pa.table({PREDICTION_COLUMN: events.column("prediction")})
+        predicted = events.column("prediction")
+        if reference.prediction_kind is FeatureKind.CATEGORICAL:
+            predicted = pa.chunked_array([class_labels(predicted)])
+        predictions = pa.table({PREDICTION_COLUMN: predicted})
         pred_columns, pred_problems = to_columns(
             predictions, {PREDICTION_COLUMN: reference.prediction_kind}
         )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from keeneye.analysis.columns import column_kinds, to_columns, with_nulls
+from keeneye.analysis.scores import class_labels, is_class_column
 from keeneye.schema import FeatureKind
 from keeneye.stats import ColumnSummary, ReferenceProfile, summarize
 
@@ -45,8 +46,13 @@ def feature_table(table: pa.Table) -> pa.Table:
     return table.select(keep)
 
 
-def build_reference(table: pa.Table) -> Reference:
-    """Prepare a baseline table for the jobs (the expensive part: done once per baseline)."""
+def build_reference(table: pa.Table, task: str = "auto") -> Reference:
+    """Prepare a baseline table for the jobs (the expensive part: done once per baseline).
+
+    The ``prediction`` column is tested as categorical when it holds classes (strings,
+    booleans, few integer values; ``task="classification"`` always) and as numeric for a
+    regressor. Score columns (``score``, ``score_<class>``) are features like any other; the
+    window's come from its logged probabilities (:mod:`keeneye.analysis.scores`)."""
     features = feature_table(table)
     kinds = column_kinds(features)
     tested = {n: k for n, k in kinds.items() if k is not None and k.testable}
@@ -55,8 +61,17 @@ def build_reference(table: pa.Table) -> Reference:
     prediction_profile = None
     prediction_kind = None
     if PREDICTION_COLUMN in table.column_names:
+        column = table.column(PREDICTION_COLUMN)
+        if task == "classification" or (task != "regression" and is_class_column(column)):
+            table = table.set_column(
+                table.column_names.index(PREDICTION_COLUMN),
+                PREDICTION_COLUMN,
+                class_labels(column),
+            )
         pred_kinds = column_kinds(table.select([PREDICTION_COLUMN]))
         prediction_kind = pred_kinds[PREDICTION_COLUMN]
+        if pa.types.is_string(table.column(PREDICTION_COLUMN).type) and prediction_kind:
+            prediction_kind = FeatureKind.CATEGORICAL
         if prediction_kind is not None and prediction_kind.testable:
             pred_columns, _ = to_columns(table.select([PREDICTION_COLUMN]), pred_kinds)
             if pred_columns:

@@ -31,6 +31,7 @@ from keeneye.analysis.clock import Clock
 from keeneye.analysis.drift import drift_payload
 from keeneye.analysis.reference import Reference, ReferenceCache, build_reference
 from keeneye.analysis.rules import evaluate
+from keeneye.analysis.scores import score_names, with_scores
 from keeneye.analysis.statistics import (
     performance_payload,
     rows_of_version,
@@ -214,7 +215,9 @@ class AnalysisRunner:
         self._earlier.clear()
         if progress is not None:
             progress(len(grouped), len(grouped), "done")
-        active = [a for m in names for a in self.active_alerts(m, until)]
+        # The alerts active now, whatever range was analysed (a backfill of a past range
+        # must not page anyone about last spring).
+        active = [a for m in names for a in self.active_alerts(m, now)]
         self.last_run = now
         return RunReport(tuple(computed), tuple(found), tuple(active), len(due), now)
 
@@ -293,9 +296,10 @@ class AnalysisRunner:
             for size in analysis.windows:
                 for window in sizes.get(size, []):
                     key = (size, _key(window.start))
-                    if key not in marked:
-                        due.append((window, job))
-                    elif key in current and needs_computing(current[key], marked[key], job):
+                    changed = key in marked and (
+                        key in current and needs_computing(current[key], marked[key], job)
+                    )
+                    if key not in marked or changed:
                         due.append((window, job))
         due.sort(key=lambda item: (item[0].end, item[0].start, item[1]))
         return due
@@ -377,6 +381,7 @@ class AnalysisRunner:
                 features, events = rows_of_version(data.features, data.events, version)
                 invalid = self._readers[model].invalid(window, version)
                 reference = self._reference(model, version, window)
+                features = self._with_scores(model, features, events, reference)
                 out.append(
                     result(
                         version, "summary", summary_payload(features, events, invalid, reference)
@@ -398,6 +403,7 @@ class AnalysisRunner:
             for version in versions:
                 features, events = rows_of_version(data.features, data.events, version)
                 reference = self._reference(model, version, window)
+                features = self._with_scores(model, features, events, reference)
                 choice = self._choice(model, version)
                 references[version] = None if choice is None else choice.reason
                 if reference is None:
@@ -412,6 +418,19 @@ class AnalysisRunner:
                     out.append(result(version, "drift", payload))
             out.append(result(ALL_VERSIONS, "drift_window", {"references": references}))
         return out
+
+    def _with_scores(
+        self, model: str, features: pa.Table, events: pa.Table, reference: Reference | None
+    ) -> pa.Table:
+        """The window's score columns (from the logged probabilities) that the baseline has."""
+        if reference is None:
+            return features
+        names = score_names(reference.kinds)
+        if not names:
+            return features
+        return with_scores(
+            features, events, names, self.settings.analysis.positive_class.get(model)
+        )
 
     def _traffic(self, model: str, window: Window, data: WindowData) -> dict[str, Any]:
         versions = data.events.column("version").to_pylist()
@@ -434,6 +453,9 @@ class AnalysisRunner:
         weekend = frozenset(self.settings.analysis.weekend_days)
         return traffic_payload(window, len(versions), by_version, references, weekend)
 
+    def _task(self, model: str) -> str:
+        return self.settings.analysis.tasks.get(model, "auto")
+
     def _reference(self, model: str, version: str, window: Window) -> Reference | None:
         """The prepared reference of a version (cached per baseline digest), or the same window
         a week earlier for models with a rolling reference."""
@@ -446,7 +468,7 @@ class AnalysisRunner:
             if past.features.num_rows == 0:
                 return None
             table = past.features.append_column("prediction", past.events.column("prediction"))
-            return build_reference(table)
+            return build_reference(table, self._task(model))
         if choice.version is None:
             return None
         memo_key = ("info", model, choice.version)
@@ -474,7 +496,7 @@ class AnalysisRunner:
             table = self.store.load_baseline(model, choice.version)
         if table is None:
             return None
-        reference = build_reference(table)
+        reference = build_reference(table, self._task(model))
         self.cache.put(key, reference)
         return reference
 

@@ -107,9 +107,11 @@ def _fetch(url: str, token: str | None) -> list[dict[str, Any]]:
 
 
 def _from_store(path: str) -> list[dict[str, Any]]:
+    from keeneye.cli.remote import check_store
     from keeneye.server.model_routes import _summary
     from keeneye.store import open_store
 
+    check_store(path, create=False)
     store = open_store(path)
     try:
         return [_summary(s) for s in store.list_models()]
