@@ -128,6 +128,8 @@ class AnalysisRunner:
         # Per-run memo of store look-ups that do not change during a run (baseline choice,
         # first event of a model); cleared at the start and end of every run.
         self._memo: dict[tuple[str, ...], Any] = {}
+        # The last window version's features with its score columns (see _with_scores).
+        self._scored: dict[tuple[Any, ...], pa.Table] = {}
         # Per-run batched reads: window rows and invalid counts by model, and the event counts
         # of the earlier windows that traffic compares with, by (model, size, start).
         self._readers: dict[str, WindowReader] = {}
@@ -381,7 +383,7 @@ class AnalysisRunner:
                 features, events = rows_of_version(data.features, data.events, version)
                 invalid = self._readers[model].invalid(window, version)
                 reference = self._reference(model, version, window)
-                features = self._with_scores(model, features, events, reference)
+                features = self._with_scores(model, window, version, features, events, reference)
                 out.append(
                     result(
                         version, "summary", summary_payload(features, events, invalid, reference)
@@ -403,7 +405,7 @@ class AnalysisRunner:
             for version in versions:
                 features, events = rows_of_version(data.features, data.events, version)
                 reference = self._reference(model, version, window)
-                features = self._with_scores(model, features, events, reference)
+                features = self._with_scores(model, window, version, features, events, reference)
                 choice = self._choice(model, version)
                 references[version] = None if choice is None else choice.reason
                 if reference is None:
@@ -420,17 +422,30 @@ class AnalysisRunner:
         return out
 
     def _with_scores(
-        self, model: str, features: pa.Table, events: pa.Table, reference: Reference | None
+        self,
+        model: str,
+        window: Window,
+        version: str,
+        features: pa.Table,
+        events: pa.Table,
+        reference: Reference | None,
     ) -> pa.Table:
-        """The window's score columns (from the logged probabilities) that the baseline has."""
+        """The window's score columns (from the logged probabilities) that the baseline has;
+        both jobs of a window share one parse of the probabilities."""
         if reference is None:
             return features
         names = score_names(reference.kinds)
         if not names:
             return features
-        return with_scores(
+        key = (model, window.name, window.start, version, tuple(names), events.num_rows)
+        cached = self._scored.get(key)
+        if cached is not None:
+            return cached
+        table = with_scores(
             features, events, names, self.settings.analysis.positive_class.get(model)
         )
+        self._scored = {key: table}  # only the window being computed
+        return table
 
     def _traffic(self, model: str, window: Window, data: WindowData) -> dict[str, Any]:
         versions = data.events.column("version").to_pylist()
