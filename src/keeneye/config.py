@@ -58,6 +58,10 @@ class NotifySettings(BaseModel):
     send_resolved: bool = Field(
         True, description="Send a 'resolved' message when a firing alert is no longer active."
     )
+    group: bool = Field(
+        True,
+        description="One message per model and evaluation listing its alerts (not one each).",
+    )
     timeout: float = Field(
         10.0, gt=0, le=300, description="Connect and read timeout of one delivery, in seconds."
     )
