@@ -141,3 +141,32 @@ def test_backfill_job_records_history_and_notifies_only_now(
     assert len(after) == len(records)
     # Past windows' alerts are history, not pages: nothing active now was handed over.
     assert app.state.notifier.active() == []
+
+
+def test_a_condition_resolves_in_the_next_run(store: DuckDBStore, clock: ManualClock) -> None:
+    """The live loop computes one new window per run: a condition recorded by one run is
+    resolved by the next run when the next window no longer has it."""
+    from keeneye.analysis.history import record_history
+    from keeneye.analysis.runner import AnalysisRunner
+    from keeneye.baseline.register import register_baseline
+
+    rng = np.random.default_rng(2)
+    register_baseline(store, "churn", "1", pa.table({"age": rng.normal(40, 10, 2000)}))
+    settings = Settings(analysis={"windows": ["daily"]}, alerts={"drift_features": ["age"]})
+    runner = AnalysisRunner(store, settings, clock, jobs=("drift",))
+    _day(store, 0, rng, shifted=True)
+    clock.set(MONDAY + timedelta(days=1, hours=1))
+    record_history(store, runner.run_once())
+    _day(store, 1, rng, shifted=False)
+    clock.set(MONDAY + timedelta(days=2, hours=1))
+    record_history(store, runner.run_once())
+    records = [
+        (r["status"], r["window_start"], r["at"])
+        for r in store.list_alerts("churn")
+        if r.get("source") == SOURCE and r["rule"] == "feature_drift"
+    ]
+    start = MONDAY.isoformat()
+    assert sorted(records) == [
+        ("firing", start, (MONDAY + timedelta(days=1)).isoformat()),
+        ("resolved", start, (MONDAY + timedelta(days=2)).isoformat()),
+    ]

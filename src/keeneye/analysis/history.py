@@ -11,7 +11,7 @@ labels) records a condition only if the log does not hold it for that window alr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,41 +48,26 @@ def computed_windows(results: Iterable[StoredResult]) -> list[WindowKey]:
     return sorted(found, key=lambda w: (w.model, w.name, w.start))
 
 
-def history_entries(report: RunReport) -> list[dict[str, Any]]:
-    """The alert-log records of a run: one ``firing`` record per condition and window it was
-    found in, and one ``resolved`` record where the next window of that size (computed in the
-    same run) no longer has it."""
-    windows = computed_windows(report.computed)
-    name_of = {(w.model, w.start, w.end): w.name for w in windows}
-    by_window: dict[tuple[str, str, datetime], dict[str, Alert]] = {}
-    out: list[dict[str, Any]] = []
-    for alert in report.alerts:
-        name = name_of.get((alert.model, alert.window_start, alert.window_end), "")
-        by_window.setdefault((alert.model, name, alert.window_start), {})[alert.key] = alert
-        out.append(_entry(alert, "firing", name))
-    computed = {(w.model, w.name, w.start) for w in windows}
-    for (model, name, start), alerts in by_window.items():
-        for alert in alerts.values():
-            following = (model, name, alert.window_end)
-            if following not in computed:
-                continue  # the next window was not computed in this run: nothing is known
-            if alert.key in by_window.get(following, {}):
-                continue
-            end = alert.window_end + (alert.window_end - start)
-            out.append(_entry(alert, "resolved", name, at=end))
-    return out
+def firing_entries(report: RunReport) -> list[dict[str, Any]]:
+    """One ``firing`` record per condition and window of the run."""
+    name_of = {(w.model, w.start, w.end): w.name for w in computed_windows(report.computed)}
+    return [
+        _entry(a, "firing", name_of.get((a.model, a.window_start, a.window_end), ""))
+        for a in report.alerts
+    ]
 
 
-def _entry(alert: Alert, status: str, window: str, at: datetime | None = None) -> dict[str, Any]:
-    entry = alert_history_entry(alert, status, at or alert.window_end)
+def _entry(alert: Alert, status: str, window: str) -> dict[str, Any]:
+    entry = alert_history_entry(alert, status, alert.window_end)
     entry["source"] = SOURCE
     entry["window"] = window
     return entry
 
 
-def _identity(entry: dict[str, Any]) -> tuple[Any, ...]:
+def _identity(entry: Mapping[str, Any]) -> tuple[Any, ...]:
     return (
         entry.get("key"),
+        entry.get("window"),
         entry.get("status"),
         entry.get("severity"),
         entry.get("window_start"),
@@ -91,19 +76,45 @@ def _identity(entry: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def record_history(store: EventStore, report: RunReport) -> int:
-    """Save the run's alert-history records not in the log yet; return how many were saved."""
-    entries = history_entries(report)
-    if not entries:
+    """Save the run's alert-history records not in the log yet; return how many were saved.
+
+    ``firing``: every condition of every window the run computed. ``resolved``: a condition
+    that held in the window before a computed one (found in this run or recorded by an
+    earlier one) and no longer holds in it, at the end of that window.
+    """
+    windows = computed_windows(report.computed)
+    if not windows:
         return 0
+    fresh = firing_entries(report)
     saved = 0
-    for model in sorted({str(e["model"]) for e in entries}):
-        known = {
-            _identity(r)
-            for r in store.list_alerts(model, limit=_LOOK_BACK)
-            if r.get("source") == SOURCE
-        }
+    for model in sorted({w.model for w in windows}):
+        logged = [
+            r for r in store.list_alerts(model, limit=_LOOK_BACK) if r.get("source") == SOURCE
+        ]
+        known = {_identity(r) for r in logged}
+        fired: dict[tuple[str, str, str], dict[str, Any]] = {}
+        # Oldest first, so the newest record of a condition and window is the one kept.
+        for r in [*reversed(logged), *(e for e in fresh if e["model"] == model)]:
+            if r.get("status") == "firing":
+                fired[(str(r.get("key")), str(r.get("window")), str(r.get("window_start")))] = r
+        holding: dict[tuple[str, str], set[str]] = {}
+        for e in fresh:
+            if e["model"] == model:
+                holding.setdefault((str(e["window"]), str(e["window_start"])), set()).add(
+                    str(e["key"])
+                )
+        by_window: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = {}
+        for (key, name, start), record in fired.items():
+            by_window.setdefault((name, start), []).append((key, record))
+        entries = [e for e in fresh if e["model"] == model]
+        for w in (w for w in windows if w.model == model):
+            before = (w.start - (w.end - w.start)).isoformat()
+            now_holding = holding.get((w.name, w.start.isoformat()), set())
+            for key, record in by_window.get((w.name, before), []):
+                if key not in now_holding:
+                    entries.append({**record, "status": "resolved", "at": w.end.isoformat()})
         for entry in entries:
-            if entry["model"] != model or _identity(entry) in known:
+            if _identity(entry) in known:
                 continue
             store.save_alert(entry)
             known.add(_identity(entry))
@@ -116,4 +127,4 @@ def analysis_records(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in records if r.get("source") == SOURCE]
 
 
-__all__ = ["SOURCE", "analysis_records", "computed_windows", "history_entries", "record_history"]
+__all__ = ["SOURCE", "analysis_records", "computed_windows", "firing_entries", "record_history"]
