@@ -16,6 +16,7 @@ import pytest
 from keeneye.analysis.clock import ManualClock
 from keeneye.analysis.history import SOURCE
 from keeneye.config import Settings
+from keeneye.profile.stored import report_of
 from keeneye.server.app import create_app
 from keeneye.store.duckdb import DuckDBStore
 from keeneye.store.records import PredictionEvent
@@ -103,13 +104,16 @@ def test_backfill_job_records_history_and_notifies_only_now(
     assert job["result"]["windows"] == 40
 
     drift = {
-        (r.window_start - MONDAY).days: r.payload for r in store.load_results("churn", kind="drift")
+        (r.window_start - MONDAY).days: report_of(r).drift
+        for r in store.load_results("churn", kind="drift")
     }
     for day in range(20):
-        by_name = {f["feature"]: f for f in drift[day]["features"]}
+        section = drift[day]
+        assert section is not None and section.prediction is not None
+        by_name = {f.feature: f for f in section.features}
         assert set(by_name) == {"age", "score"}
-        assert bool(by_name["score"]["drifted_adjusted"]) is (10 <= day <= 12), day
-        assert drift[day]["prediction"]["method"] == "chi_square"
+        assert bool(by_name["score"].drifted_adjusted) is (10 <= day <= 12), day
+        assert section.prediction.method == "chi_square"
 
     records = [r for r in store.list_alerts("churn", limit=10_000) if r.get("source") == SOURCE]
     age = sorted(

@@ -31,6 +31,7 @@ from prometheus_client import CollectorRegistry
 from sklearn import metrics as skm
 
 from keeneye import Monitor
+from keeneye.profile.report import Report
 
 pytestmark = pytest.mark.e2e
 
@@ -183,14 +184,16 @@ def test_months_of_history_through_the_running_server(server: str, tmp_path: Pat
     assert f"{2 * DAYS} window job(s) computed" in first
 
     drift = {
-        datetime.fromisoformat(r["window_start"]): r["payload"] for r in _results(url, "drift")
+        datetime.fromisoformat(r["window_start"]): Report.from_payload(r["payload"]).drift
+        for r in _results(url, "drift")
     }
     assert len(drift) == DAYS
     after = drift[shift]
-    flagged = {f["feature"] for f in after["features"] if f.get("drifted_adjusted")}
-    assert set(SHIFTED) | {"score"} <= flagged, after["features"]
+    assert after is not None and after.prediction is not None
+    flagged = {f.feature for f in after.features if f.drifted_adjusted}
+    assert set(SHIFTED) | {"score"} <= flagged, after.features
     assert "f4" not in flagged and "region" not in flagged
-    assert after["prediction"]["method"] == "chi_square"  # the class is a category
+    assert after.prediction.method == "chi_square"  # the class is a category
 
     # Labels arrive 60-120 days after their predictions; those due by now are sent.
     now = datetime.now(UTC)
@@ -212,18 +215,19 @@ def test_months_of_history_through_the_running_server(server: str, tmp_path: Pat
     assert f"{len(labelled_days)} window job(s) computed" in second
 
     performance = {
-        datetime.fromisoformat(r["window_start"]): r["payload"]
+        datetime.fromisoformat(r["window_start"]): Report.from_payload(r["payload"]).performance
         for r in _results(url, "performance")
     }
     checked = 0
     for day in range(DAYS):
-        payload = performance[start + timedelta(days=day)]
+        section = performance[start + timedelta(days=day)]
+        assert section is not None
         rows = np.flatnonzero((day_of == day) & due)
-        assert payload["labels"] == len(rows)
-        assert payload["label_coverage"] == pytest.approx(len(rows) / PER_DAY)
+        assert section.labels == len(rows)
+        assert section.label_coverage == pytest.approx(len(rows) / PER_DAY)
         if len(rows) < 2 or len(set(y_all[rows].tolist())) < 2:
             continue
-        got = payload["performance"]["metrics"]
+        got = section.metrics
         assert got["roc_auc"] == pytest.approx(
             skm.roc_auc_score(y_all[rows], s_all[rows]), abs=1e-9
         )
