@@ -223,6 +223,11 @@ def status(
         console.print(f"no models in {source} yet")
     else:
         console.print(table)
+        console.print(
+            "labels re-open their window at any delay; the active performance alert uses the "
+            f"latest labelled window of the last {settings.analysis.recheck_days:g} days "
+            "(analysis.recheck_days)"
+        )
     from keeneye.cli import _services
 
     try:
