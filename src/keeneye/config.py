@@ -89,6 +89,10 @@ class NotifySettings(BaseModel):
     send_resolved: bool = Field(
         True, description="Send a 'resolved' message when a firing alert is no longer active."
     )
+    group: bool = Field(
+        True,
+        description="One message per model and evaluation listing its alerts (not one each).",
+    )
     timeout: float = Field(
         10.0, gt=0, le=300, description="Connect and read timeout of one delivery, in seconds."
     )
@@ -115,7 +119,10 @@ class AnalysisSettings(BaseModel):
     recheck_days: float = Field(
         14.0,
         ge=0,
-        description="Windows this recent are recomputed when late events or labels land.",
+        description=(
+            "How far back the active performance alert looks for the latest labelled window "
+            "(late labels re-open their window at any age)."
+        ),
     )
     backfill_days: float = Field(
         35.0, ge=0, description="How far back the first run (and `analyze`) computes windows."

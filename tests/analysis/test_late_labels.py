@@ -100,3 +100,42 @@ def test_late_labels_reopen_their_window(store: EventStore, clock: ManualClock) 
     )
     traffic = report_of(tuesday).traffic
     assert traffic is not None and traffic.events == 301
+
+
+def test_labels_months_late_reopen_only_their_windows(
+    store: EventStore, clock: ManualClock
+) -> None:
+    """Labels that arrive 60-120 days after their predictions (far past any horizon) update
+    exactly their windows at the next run; a run with nothing new computes nothing."""
+    rng = np.random.default_rng(11)
+    days = [write_day(store, "loans", MONDAY + timedelta(days=d), 120, rng=rng) for d in range(6)]
+    settings = Settings(analysis={"windows": ["daily"], "backfill_days": 400})
+    runner = AnalysisRunner(store, settings, clock, jobs=("stats",))
+    clock.set(MONDAY + timedelta(days=7, hours=1))
+    assert runner.run_once().windows == 7  # six days with events and one empty day
+
+    # 100 days later (the windows in between are empty), labels of days 1 and 4 land.
+    clock.advance(days=100)
+    runner.run_once()  # computes the empty days in between
+    landed = clock.now()
+    store.write_labels("loans", labels_for(days[1], landed, rng))
+    store.write_labels("loans", labels_for(days[4], landed, rng, share=0.5))
+    report = runner.run_once()
+    reopened = sorted({(r.window_start - MONDAY).days for r in report.computed})
+    assert reopened == [1, 4]
+    for day, expected in ((1, 120), (4, None)):
+        (perf,) = store.load_results(
+            "loans",
+            kind="performance",
+            start=MONDAY + timedelta(days=day),
+            end=MONDAY + timedelta(days=day + 1),
+        )
+        section = report_of(perf).performance
+        assert section is not None
+        labels = section.labels
+        assert labels == expected if expected is not None else 0 < labels < 120
+        assert section.label_coverage == pytest.approx(labels / 120)
+        assert section.performance is not None
+    # A fresh runner (a restarted server) agrees: nothing is due.
+    assert AnalysisRunner(store, settings, clock, jobs=("stats",)).run_once().windows == 0
+    assert runner.run_once().windows == 0

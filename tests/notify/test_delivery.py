@@ -131,7 +131,9 @@ def test_severity_change_is_sent_at_once_and_keys_are_independent(webhook: Webho
         assert [(m.kind.value, m.alert.rule) for m in sent] == [("resolved", "feature_drift")]
         assert [a.key for a in notifier.active()] == ["churn/3/traffic_change/day/1d"]
         assert notifier.flush(timeout=30)
-    assert [r["type"] for r in webhook.received] == ["warning", "failure", "failure", "success"]
+    # The escalation and the new traffic alert of one evaluation arrive as one message.
+    assert [r["type"] for r in webhook.received] == ["warning", "failure", "success"]
+    assert "2 alerts (2 firing)" in webhook.received[1]["title"]
     assert "details:" not in webhook.received[0]["message"]  # no public URL configured
 
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from keeneye.analysis.scores import class_labels
 from keeneye.config import AnalysisSettings
 from keeneye.profile.reference import PREDICTION_COLUMN, CompareOptions, Reference
 from keeneye.profile.report import DriftSection
+from keeneye.schema import FeatureKind
 from keeneye.stats import DriftOptions
 
 
@@ -52,6 +54,10 @@ def drift_section(
         return None
     table = with_reference_columns(features, reference)
     if reference.prediction is not None and PREDICTION_COLUMN not in table.column_names:
-        table = table.append_column(PREDICTION_COLUMN, events.column("prediction"))
+        predicted = events.column("prediction")
+        if reference.prediction.kinds.get(PREDICTION_COLUMN) is FeatureKind.CATEGORICAL:
+            # Classes as the baseline's class names: a 1 stored as 1.0 is the same class.
+            predicted = pa.chunked_array([class_labels(predicted)], type=pa.string())
+        table = table.append_column(PREDICTION_COLUMN, predicted)
     report = reference.compare(table, compare_options(settings))
     return report.drift

@@ -5,10 +5,13 @@ runs inside ``keeneye server`` and as ``keeneye worker stats|drift`` processes.
 
 Bookkeeping lives in the store, not in memory: every computed window carries a fingerprint of
 what it held (events, labels, newest label time) in a per-model *marker* result (kind
-``traffic`` for the statistics job, ``drift_window`` for the drift job, version ``*``). A window
-inside ``analysis.recheck_days`` whose current fingerprint differs is computed again. A runner
-remembers only what cannot become false (a stored marker stays stored) or what it re-checks at
-every run (the model's first event), to spare queries: each costs milliseconds.
+``traffic`` for the statistics job, ``drift_window`` for the drift job, version ``*``). Any
+window whose current fingerprint differs is computed again, however old it is: a label that
+arrives months after its prediction re-opens that window at the next run (there is no
+horizon). The current fingerprints of the whole history come from one aggregate query (no
+event row leaves the store); the stored markers are loaded once per runner and then kept up to
+date in memory, so a run recomputes only the windows whose counts changed — its cost grows
+with what arrived, not with the history.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from keeneye.analysis.clock import Clock
 from keeneye.analysis.drift import drift_section
 from keeneye.analysis.reference import Reference, ReferenceCache, build_reference
 from keeneye.analysis.rules import evaluate
+from keeneye.analysis.scores import score_names, with_scores
 from keeneye.analysis.statistics import (
     performance_section,
     rows_of_version,
@@ -126,15 +130,18 @@ class AnalysisRunner:
         # Per-run memo of store look-ups that do not change during a run (baseline choice,
         # first event of a model); cleared at the start and end of every run.
         self._memo: dict[tuple[str, ...], Any] = {}
+        # The last window version's features with its score columns (see _with_scores).
+        self._scored: dict[tuple[Any, ...], pa.Table] = {}
         # Per-run batched reads: window rows and invalid counts by model, and the event counts
         # of the earlier windows that traffic compares with, by (model, size, start).
         self._readers: dict[str, WindowReader] = {}
         self._earlier: dict[tuple[str, str, datetime], int] = {}
         # First event per model, checked against the store at every run (see _earliest).
         self._firsts: dict[str, datetime] = {}
-        # (size, window start) of the windows each job's markers were seen for, by model and
-        # job: results are never deleted, so these stay marked (see _due).
-        self._marked: dict[tuple[str, str], set[tuple[str, float]]] = {}
+        # The stored fingerprint of every window each job's markers were seen for (or written
+        # by this runner), by model and job: results are never deleted, so a window once
+        # marked stays marked; a marker another process rewrote only costs a recomputation.
+        self._marked: dict[tuple[str, str], dict[tuple[str, float], Fingerprint | None]] = {}
 
     def _choice(self, model: str, version: str) -> ReferenceChoice | None:
         key = ("choice", model, version)
@@ -199,6 +206,7 @@ class AnalysisRunner:
                 reader.done(window)
             pending.extend(results)
             computed.extend(results)
+            self._remember(model, results)
             found.extend(evaluate(results, self.settings.alerts))
             # Saving in groups: one commit per window costs more than the window's statistics,
             # and a crash loses at most one group (recomputed on the next run).
@@ -211,7 +219,9 @@ class AnalysisRunner:
         self._earlier.clear()
         if progress is not None:
             progress(len(grouped), len(grouped), "done")
-        active = [a for m in names for a in self.active_alerts(m, until)]
+        # The alerts active now, whatever range was analysed (a backfill of a past range
+        # must not page anyone about last spring).
+        active = [a for m in names for a in self.active_alerts(m, now)]
         self.last_run = now
         return RunReport(tuple(computed), tuple(found), tuple(active), len(due), now)
 
@@ -261,7 +271,6 @@ class AnalysisRunner:
         if since is not None:
             start = max(_utc(since), first)
         grace = timedelta(seconds=analysis.grace_seconds)
-        recheck_from = now - timedelta(days=analysis.recheck_days)
         sizes: dict[str, list[Window]] = {}
         for name in analysis.windows:
             windows = [w for w in complete_windows(name, start, now, grace=grace) if w.end <= until]
@@ -269,44 +278,46 @@ class AnalysisRunner:
                 sizes[name] = windows
         if not sizes:
             return []
-        # One read of the recent events serves the fingerprints of every window size, and one
-        # load of each job's markers serves every size.
-        recent = {name: [w for w in ws if w.end > recheck_from] for name, ws in sizes.items()}
-        current = self._fingerprints(model, recent)
+        # One aggregate query gives the current fingerprints of every window of every size;
+        # the stored ones are read from the store only for windows this runner has not seen.
+        current = self._fingerprints(model, sizes)
         due: list[tuple[Window, str]] = []
         for job in self.jobs:
-            # A window outside the recheck horizon only needs its marker to exist, and results
-            # are never deleted: a marker seen by an earlier run is still there. Markers are
-            # loaded from the first window that is recent or not known to be marked.
-            marked = self._marked.setdefault((model, job), set())
-            needed = [
+            marked = self._marked.setdefault((model, job), {})
+            unseen = [
                 w.start
                 for name, windows in sizes.items()
                 for w in windows
-                if (name, _key(w.start)) in current or (name, _key(w.start)) not in marked
+                if (name, _key(w.start)) not in marked
             ]
-            stored: dict[tuple[str, float], Fingerprint | None] = {}
-            if needed:
-                stored = {
-                    (str(r.payload.get("window")), _key(r.window_start)): Fingerprint.from_dict(
-                        r.payload.get("fingerprint")
-                    )
-                    for r in self.store.load_results(
-                        model, kind=JOB_KINDS[job][0], version=ALL_VERSIONS, start=min(needed)
-                    )
-                    if r.payload.get("window") in sizes
-                }
-                marked.update(stored)
+            if unseen:
+                for r in self.store.load_results(
+                    model, kind=JOB_KINDS[job][0], version=ALL_VERSIONS, start=min(unseen)
+                ):
+                    if r.payload.get("window") in sizes:
+                        key = (str(r.payload.get("window")), _key(r.window_start))
+                        marked[key] = Fingerprint.from_dict(r.payload.get("fingerprint"))
             for size in analysis.windows:
                 for window in sizes.get(size, []):
                     key = (size, _key(window.start))
-                    if key in current:
-                        if key not in stored or needs_computing(current[key], stored[key], job):
-                            due.append((window, job))
-                    elif key not in stored and key not in marked:
+                    changed = key in marked and (
+                        key in current and needs_computing(current[key], marked[key], job)
+                    )
+                    if key not in marked or changed:
                         due.append((window, job))
         due.sort(key=lambda item: (item[0].end, item[0].start, item[1]))
         return due
+
+    def _remember(self, model: str, results: Sequence[StoredResult]) -> None:
+        """Keep the fingerprints of the markers just computed (saved with this run)."""
+        for job, kinds in JOB_KINDS.items():
+            marked = self._marked.get((model, job))
+            if marked is None:
+                continue
+            for r in results:
+                if r.kind == kinds[0] and r.version == ALL_VERSIONS:
+                    key = (str(r.payload.get("window")), _key(r.window_start))
+                    marked[key] = Fingerprint.from_dict(r.payload.get("fingerprint"))
 
     def _fingerprints(
         self, model: str, sizes: Mapping[str, list[Window]]
@@ -377,6 +388,7 @@ class AnalysisRunner:
                 features, events = rows_of_version(data.features, data.events, version)
                 invalid = self._readers[model].invalid(window, version)
                 reference = self._reference(model, version, window)
+                features = self._with_scores(model, window, version, features, events, reference)
                 summary = summary_section(features, events, invalid, reference)
                 out.append(result(version, "summary", Report(summary=summary)))
                 performance = performance_section(
@@ -390,6 +402,7 @@ class AnalysisRunner:
             for version in versions:
                 features, events = rows_of_version(data.features, data.events, version)
                 reference = self._reference(model, version, window)
+                features = self._with_scores(model, window, version, features, events, reference)
                 choice = self._choice(model, version)
                 references[version] = None if choice is None else choice.reason
                 if reference is None:
@@ -405,6 +418,32 @@ class AnalysisRunner:
                     out.append(result(version, "drift", Report(drift=drift)))
             out.append(result(ALL_VERSIONS, "drift_window", {"references": references}))
         return out
+
+    def _with_scores(
+        self,
+        model: str,
+        window: Window,
+        version: str,
+        features: pa.Table,
+        events: pa.Table,
+        reference: Reference | None,
+    ) -> pa.Table:
+        """The window's score columns (from the logged probabilities) that the baseline has;
+        both jobs of a window share one parse of the probabilities."""
+        if reference is None:
+            return features
+        names = score_names(reference.kinds)
+        if not names:
+            return features
+        key = (model, window.name, window.start, version, tuple(names), events.num_rows)
+        cached = self._scored.get(key)
+        if cached is not None:
+            return cached
+        table = with_scores(
+            features, events, names, self.settings.analysis.positive_class.get(model)
+        )
+        self._scored = {key: table}  # only the window being computed
+        return table
 
     def _traffic(self, model: str, window: Window, data: WindowData) -> Report:
         versions = data.events.column("version").to_pylist()

@@ -8,7 +8,8 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from keeneye.analysis.runner import AnalysisRunner, RunReport
+from keeneye.analysis.history import record_history
+from keeneye.analysis.runner import AnalysisRunner, Progress, RunReport
 from keeneye.notify.alert import Alert
 
 log = logging.getLogger("keeneye.analysis")
@@ -37,9 +38,29 @@ class AnalysisService:
 
     def run_now(self) -> RunReport:
         """One run, now; the active alerts go to the sink. Raises what the run raises."""
+        return self.run()
+
+    def run(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        backfill: bool = False,
+        models: Sequence[str] | None = None,
+        progress: Progress | None = None,
+    ) -> RunReport:
+        """One run over the given range (a backfill of any past range); the conditions found
+        in every computed window go to the store's alert history, and the alerts active now
+        (not those of past windows) to the sink. Raises what the run raises."""
         with self._lock:
-            report = self.runner.run_once()
+            report = self.runner.run_once(
+                since=since, until=until, backfill=backfill, models=models, progress=progress
+            )
             self.last_report = report
+            try:
+                record_history(self.runner.store, report)
+            except Exception:  # the history is best effort: it must not stop notifications
+                log.exception("could not record the alert history of a run")
             if self.sink is not None:
                 self.sink(list(report.active), report.ran_at)
             return report

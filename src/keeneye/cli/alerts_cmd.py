@@ -62,7 +62,7 @@ def print_history(records: list[dict[str, Any]], console: Console) -> None:
         console.print("no alerts recorded")
         return
     table = Table(title="keeneye alert history (newest first)")
-    for column in ("at", "model", "version", "rule", "subject", "severity", "status"):
+    for column in ("at", "model", "version", "rule", "subject", "severity", "status", "window"):
         table.add_column(column, no_wrap=True)
     table.add_column("channel", overflow="fold")
     table.add_column("summary", overflow="fold", min_width=20)
@@ -80,10 +80,19 @@ def print_history(records: list[dict[str, Any]], console: Console) -> None:
             str(r.get("subject", "")),
             str(r.get("severity", "")),
             f"[{_STATUS_STYLE.get(status, '')}]{what}[/]" if status in _STATUS_STYLE else what,
+            _window(r),
             channel,
             str(r.get("summary", "")),
         )
     console.print(table)
+
+
+def _window(record: dict[str, Any]) -> str:
+    """The window a record is about, e.g. ``2026-03-02 00:00 → 03-03 00:00``."""
+    start, end = record.get("window_start"), record.get("window_end")
+    if not start or not end:
+        return ""
+    return f"{str(start)[:16].replace('T', ' ')} → {str(end)[5:16].replace('T', ' ')}"
 
 
 def _from_store(path: Path | None, model: str | None, limit: int) -> list[dict[str, Any]]:

@@ -12,9 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from keeneye.analysis.clock import SystemClock
+from keeneye.analysis.history import record_history
 from keeneye.analysis.runner import AnalysisRunner, RunReport
 from keeneye.analysis.service import AnalysisService
 from keeneye.baseline.register import register_baseline
+from keeneye.cli.remote import check_store, run_analysis, upload_baseline
 from keeneye.config import Settings, load_settings
 from keeneye.errors import KeeneyeError
 from keeneye.notify.alert import Alert
@@ -72,12 +74,30 @@ def analyze(
     since: str | None = typer.Option(None, "--since", help="Only windows from this time (ISO)."),
     until: str | None = typer.Option(None, "--until", help="Only windows up to this time (ISO)."),
     model: list[str] | None = typer.Option(None, "--model", help="Only these models."),
+    url: str | None = typer.Option(
+        None,
+        "--url",
+        help="Run the analysis on this running keeneye server (a backfill of any range).",
+    ),
+    token: str | None = typer.Option(
+        None, "--token", envvar="KEENEYE_TOKEN", help="Bearer token of the server (with --url)."
+    ),
+    create: bool = typer.Option(
+        False, "--create", help="Create the --store file if it does not exist."
+    ),
 ) -> None:
     """Compute every complete window that is not computed yet (or re-opened by late data),
-    save the results, and print the alerts they raise."""
-    settings = _settings(config, store)
+    save the results, and print the alerts they raise. With --url the running server does
+    it (the store has one writer), with a progress bar here."""
     console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
+    if url is not None:
+        if store is not None:
+            raise typer.BadParameter("give --url or --store, not both")
+        _analyze_remote(url, token, since, until, backfill, model, console)
+        return
+    settings = _settings(config, store)
     try:
+        check_store(settings.server.store, create=create)
         the_store = open_store(settings.server.store)
     except KeeneyeError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -105,6 +125,7 @@ def analyze(
                 models=model or None,
                 progress=progress,
             )
+        record_history(the_store, report)
     except KeeneyeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
@@ -115,6 +136,42 @@ def analyze(
         f"{len(report.alerts)} alert(s) found"
     )
     print_alerts(report.alerts, console)
+
+
+def _analyze_remote(
+    url: str,
+    token: str | None,
+    since: str | None,
+    until: str | None,
+    backfill: bool,
+    model: list[str] | None,
+    console: Console,
+) -> None:
+    try:
+        job = run_analysis(
+            url,
+            token,
+            since=_time("--since", since),
+            until=_time("--until", until),
+            backfill=backfill,
+            models=model or None,
+            console=console,
+        )
+    except KeeneyeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    result = job.get("result") or {}
+    found = result.get("alerts", [])
+    console.print(
+        f"{result.get('windows', 0)} window job(s) computed by {url}, "
+        f"{result.get('results', 0)} result(s) saved, {len(found)} alert(s) found"
+    )
+    for alert in found:
+        style = "bold red" if alert.get("severity") == "critical" else "yellow"
+        console.print(
+            f"[{style}]{str(alert.get('severity', '')).upper()}[/] {alert.get('summary')} "
+            f"({alert.get('window_start')} – {alert.get('window_end')})"
+        )
 
 
 def worker(
@@ -223,19 +280,37 @@ def baseline_register(
         None, "--store", help="DuckDB file or postgresql:// URL (default server.store)."
     ),
     config: Path | None = typer.Option(None, "--config", help="keeneye.yaml to read."),
+    url: str | None = typer.Option(
+        None, "--url", help="Register through this running keeneye server (PUT …/baseline)."
+    ),
+    token: str | None = typer.Option(
+        None, "--token", envvar="KEENEYE_TOKEN", help="Bearer token of the server (with --url)."
+    ),
+    create: bool = typer.Option(
+        False, "--create", help="Create the --store file if it does not exist."
+    ),
 ) -> None:
-    """Register the training data of MODEL VERSION as its baseline."""
-    settings = _settings(config, store)
+    """Register the training data of MODEL VERSION as its baseline (it may carry the model's
+    score/probability columns, which the score drift test compares with)."""
+    if url is not None and store is not None:
+        raise typer.BadParameter("give --url or --store, not both")
     try:
-        the_store = open_store(settings.server.store)
-        try:
-            info = register_baseline(the_store, model, version, path)
-        finally:
-            the_store.close()
+        if url is not None:
+            answer = upload_baseline(url, model, version, path, token)
+            rows, columns = int(answer["rows"]), [str(c) for c in answer["columns"]]
+        else:
+            settings = _settings(config, store)
+            check_store(settings.server.store, create=create)
+            the_store = open_store(settings.server.store)
+            try:
+                info = register_baseline(the_store, model, version, path)
+            finally:
+                the_store.close()
+            rows, columns = info.rows, list(info.columns)
     except KeeneyeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(
-        f"baseline of {model} v{version}: {info.rows} rows, {len(info.columns)} columns "
-        f"({', '.join(info.columns[:8])}{' …' if len(info.columns) > 8 else ''})"
+        f"baseline of {model} v{version}: {rows} rows, {len(columns)} columns "
+        f"({', '.join(columns[:8])}{' …' if len(columns) > 8 else ''})"
     )

@@ -154,9 +154,11 @@ def _fetch(url: str, token: str | None) -> list[dict[str, Any]]:
 
 
 def _from_store(path: str) -> list[dict[str, Any]]:
+    from keeneye.cli.remote import check_store
     from keeneye.server.model_routes import _summary
     from keeneye.store import open_store
 
+    check_store(path, create=False)
     store = open_store(path)
     try:
         return [_summary(s) for s in store.list_models()]
@@ -233,6 +235,11 @@ def status(
         console.print(f"no models in {source} yet")
     else:
         console.print(table)
+        console.print(
+            "labels re-open their window at any delay; the active performance alert uses the "
+            f"latest labelled window of the last {settings.analysis.recheck_days:g} days "
+            "(analysis.recheck_days)"
+        )
     from keeneye.cli import _services
 
     try:

@@ -29,6 +29,7 @@ from keeneye.config import NotifySettings
 from keeneye.errors import InputError
 from keeneye.notify.alert import Alert, AlertStatus
 from keeneye.notify.channels import AppriseChannel, Channel, DeliveryError
+from keeneye.notify.grouping import group_messages
 from keeneye.notify.message import Message, MessageKind, format_message
 from keeneye.stats.results import json_safe
 from keeneye.store.base import EventStore
@@ -141,7 +142,8 @@ class Notifier:
             self._record(gone, "resolved", now)
             if self.settings.send_resolved:
                 messages.append(format_message(gone, MessageKind.RESOLVED, self.public_url, at=now))
-        for message in messages:
+        # One message per model and evaluation: eight alerts of a bad day arrive as one.
+        for message in group_messages(messages) if self.settings.group else messages:
             self._enqueue(message, now)
         return messages
 
@@ -229,13 +231,15 @@ class Notifier:
                 channel.name,
                 reason,
             )
-            self._record(
-                message.alert, "failed", now, message=message, channel=channel.name, error=reason
-            )
+            for part in message.parts or (message,):
+                self._record(
+                    part.alert, "failed", now, message=part, channel=channel.name, error=reason
+                )
             return
         with self._lock:
             self._counts["sent"] += 1
-        self._record(message.alert, "sent", now, message=message, channel=channel.name)
+        for part in message.parts or (message,):
+            self._record(part.alert, "sent", now, message=part, channel=channel.name)
 
     # -- history --------------------------------------------------------------------------------
     def _record(

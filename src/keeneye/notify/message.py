@@ -29,6 +29,8 @@ class Message:
     body: str
     link: str | None
     at: datetime | None = None  # when the notifier decided to send it (the caller's clock)
+    #: The messages a per-model group combines (empty for a message about one alert).
+    parts: tuple[Message, ...] = ()
 
     @property
     def level(self) -> str:

@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from keeneye.errors import InputError
 from keeneye.profile._codec import decode, encode
+from keeneye.profile.classes import class_labels, is_class_column
 from keeneye.profile.report import DriftSection, Report
 from keeneye.schema import FeatureKind
 from keeneye.stats import ColumnSummary, DriftOptions, FeatureDrift, ReferenceProfile, summarize
@@ -193,7 +194,14 @@ class Reference:
     @classmethod
     def fit_baseline(cls, table: pa.Table, *, digest: str | None = None) -> Reference:
         """A registered baseline: its features, and its ``prediction`` column as the
-        reference of prediction drift (``label``/``target`` are neither)."""
+        reference of prediction drift (``label``/``target`` are neither). A prediction that
+        holds classes (strings, booleans, at most 20 integer values) is fitted as categorical,
+        with integral numbers as class names (``1.0`` → ``"1"``); a regressor's stays numeric."""
+        if PREDICTION_COLUMN in table.column_names:
+            column = table.column(PREDICTION_COLUMN)
+            if is_class_column(column) and not pa.types.is_string(column.type):
+                index = table.column_names.index(PREDICTION_COLUMN)
+                table = table.set_column(index, PREDICTION_COLUMN, class_labels(column))
         return cls.fit(
             table, digest=digest, prediction_column=PREDICTION_COLUMN, exclude=tuple(TARGET_COLUMNS)
         )

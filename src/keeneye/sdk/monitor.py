@@ -40,7 +40,7 @@ import httpx
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from keeneye.errors import CollectorError, InputError
-from keeneye.sdk import records
+from keeneye.sdk import backfill, records
 from keeneye.sdk.metrics import ModelMetrics
 from keeneye.sdk.transport import DeliveryCallback, Transport
 
@@ -221,6 +221,8 @@ class Monitor:
         self.url = url.rstrip("/")
         self._token = token
         self._timeout = timeout
+        self._max_retries = max_retries
+        self._backoff = (backoff_base, backoff_cap)
         self.task = task
         self.sample_rate = sample_rate
         self._sample_below = int(sample_rate * 2**32)  # crc32(event id) below this: shipped
@@ -298,6 +300,105 @@ class Monitor:
             self._transport.note_sampled_out(1)
             return
         self._transport.put(("l", eid, ts, records.scalar(label)))
+
+    # ---- history: blocking batches --------------------------------------------------------
+
+    def log_batch(
+        self,
+        inputs: Any,
+        predictions: Any,
+        *,
+        probabilities: Any = None,
+        event_ids: Any = None,
+        timestamps: Any = None,
+        classes: Sequence[Any] | None = None,
+        feature_names: Sequence[str] | None = None,
+        batch_size: int = backfill.DEFAULT_BATCH,
+    ) -> backfill.BatchReport:
+        """Send many past (or present) predictions at once and **block** until the collector
+        acknowledged every one — the way to replay history or backfill a gap.
+
+        ``inputs`` is anything :meth:`watch` accepts (a DataFrame, an Arrow table, a list of
+        records, a numpy array with ``feature_names``); ``predictions`` one value per row;
+        ``probabilities`` a rows × classes array (``classes`` names its columns), a list of
+        ``{class: p}`` or a DataFrame; ``event_ids`` and ``timestamps`` (aware datetimes,
+        datetime64 as UTC, or epoch seconds) one per row. Rows go out in requests of
+        ``batch_size``, retried when the collector may accept them later; raises
+        :class:`~keeneye.errors.CollectorError` if a batch is refused or never acknowledged.
+        Sampling does not apply and the in-process Prometheus metrics are not touched (they
+        describe live traffic). The serving path (:meth:`log`, :meth:`watch`) stays
+        non-blocking.
+        """
+        _check_positive("batch_size", batch_size, integer=True)
+        rows, _ = records.rows_from_inputs(inputs, feature_names)
+        n = len(rows)
+        preds = backfill.values_of(predictions, n, "predictions")
+        probas: list[Any] = (
+            [None] * n
+            if probabilities is None
+            else records.split_probabilities(probabilities, n, classes)
+        )
+        ids = backfill.event_ids_of(event_ids, n, new_event_id)
+        times = backfill.epochs(timestamps, n, self._clock)
+        items = [
+            ("p", eid, ts, row, pred, proba, None)
+            for eid, ts, row, pred, proba in zip(ids, times, rows, preds, probas, strict=True)
+        ]
+        sender = self._sender()
+        try:
+            stored, duplicates, requests = sender.predictions(items, batch_size)
+        finally:
+            sender.close()
+        return backfill.BatchReport(tuple(ids), stored, duplicates=duplicates, requests=requests)
+
+    def log_labels(
+        self,
+        event_ids: Any,
+        labels: Any,
+        *,
+        timestamps: Any = None,
+        batch_size: int = backfill.DEFAULT_BATCH,
+    ) -> backfill.BatchReport:
+        """Send the ground truth of many predictions at once (joined by event id, at any
+        delay) and **block** until the collector acknowledged every label. ``timestamps``
+        (when each label became known; default now) as in :meth:`log_batch`."""
+        _check_positive("batch_size", batch_size, integer=True)
+        if isinstance(event_ids, str):
+            raise InputError("event_ids must be a list of ids; use log_label() for one label")
+        ids = [str(records.scalar(v)) for v in backfill.values_of(event_ids, None, "event_ids")]
+        values = backfill.values_of(labels, len(ids), "labels")
+        times = backfill.epochs(timestamps, len(ids), self._clock)
+        items = [("l", eid, ts, lab) for eid, ts, lab in zip(ids, times, values, strict=True)]
+        sender = self._sender()
+        try:
+            stored, replaced, pending = sender.labels(items, batch_size)
+        finally:
+            sender.close()
+        return backfill.BatchReport(tuple(ids), stored, replaced=replaced, pending=pending)
+
+    def register_baseline(self, table: Any, *, version: str | None = None) -> dict[str, Any]:
+        """Register the training data (a pyarrow Table, pandas/polars DataFrame or a list of
+        records; it may carry the model's score or probability columns) as the baseline of
+        this monitor's version (or ``version``); blocking. Returns the collector's answer."""
+        return backfill.upload_baseline(
+            self.url,
+            self.model,
+            version or self.version,
+            table,
+            self._token,
+            timeout=self._timeout,
+        )
+
+    def _sender(self) -> backfill.Sender:
+        return backfill.Sender(
+            self.url,
+            self.model,
+            self.version,
+            self._token,
+            timeout=self._timeout,
+            max_retries=8 if self._max_retries is None else self._max_retries,
+            backoff=self._backoff,
+        )
 
     def last_event_ids(self) -> tuple[str, ...]:
         """Event ids of the latest watched call in this thread or asyncio task (one per row)."""
