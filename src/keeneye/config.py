@@ -67,6 +67,21 @@ WindowName = Literal["hourly", "daily"]
 DEFAULT_WINDOWS: tuple[WindowName, ...] = ("hourly", "daily")
 
 
+class AlertBudgetSettings(BaseModel):
+    """How many false drift alerts a user accepts per model (``analysis.alert_budget``); the
+    per-window, per-feature decision level is derived from it (``keeneye.stats.budget``)."""
+
+    false_alerts: float = Field(
+        1.0, gt=0, description="Expected false drift alerts accepted per model and period."
+    )
+    period_days: float = Field(
+        365.25 / 4, gt=0, description="The period of the budget in days (default a quarter)."
+    )
+    split: Literal["bonferroni", "sidak"] = Field(
+        "bonferroni", description="How a window's level is shared among its tests."
+    )
+
+
 class AnalysisSettings(BaseModel):
     """The statistics and drift jobs (``keeneye.analysis``)."""
 
@@ -107,6 +122,17 @@ class AnalysisSettings(BaseModel):
     )
     correction: Literal["holm", "bonferroni", "bh", "none"] = Field(
         "holm", description="Multiple-testing correction of the dataset drift verdict."
+    )
+    alert_budget: AlertBudgetSettings | None = Field(
+        default_factory=lambda: AlertBudgetSettings.model_validate({}),
+        description="False drift alerts accepted per model and period; each window size gets "
+        "the level budget / windows per period. null: a fixed per-window alpha (`alpha`).",
+    )
+    alpha: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="Per-window significance level, used only when `alert_budget` is null.",
     )
     tasks: dict[str, Literal["auto", "classification", "regression"]] = Field(
         default_factory=dict, description="model -> task; 'auto' guesses from labels."

@@ -57,7 +57,11 @@ def test_window_results_equal_the_stats_engine(store: DuckDBStore, clock: Manual
     prediction = np.array([e.prediction for e in events], dtype=np.float64)
     kinds = {"age": FeatureKind.NUMERIC, "plan": FeatureKind.CATEGORICAL}
     profile = ReferenceProfile.fit({"age": baseline["age"], "plan": baseline["plan"]}, kinds)
-    expected = detect_drift(profile, {"age": age, "plan": plan}, options=DriftOptions())
+    # The default alert budget: one false alert per quarter of 91.3125 daily windows, shared
+    # between the two features (2/3) and the prediction (1/3).
+    level = 1 / 91.3125
+    features_options = DriftOptions(alpha=level * 2 / 3)
+    expected = detect_drift(profile, {"age": age, "plan": plan}, options=features_options)
 
     (drift,) = store.load_results("churn", kind="drift", version="1")
     stored = dict(drift.payload)
@@ -67,7 +71,9 @@ def test_window_results_equal_the_stats_engine(store: DuckDBStore, clock: Manual
     pred_profile = ReferenceProfile.fit(
         {"prediction": baseline["prediction"]}, {"prediction": FeatureKind.NUMERIC}
     )
-    expected_pred = detect_drift(pred_profile, {"prediction": prediction}).features[0]
+    expected_pred = detect_drift(
+        pred_profile, {"prediction": prediction}, options=DriftOptions(alpha=level / 3)
+    ).features[0]
     assert stored["prediction"] == jsonish(expected_pred.to_dict())
 
     (summary,) = store.load_results("churn", kind="summary", version="1")
@@ -109,7 +115,9 @@ def test_window_results_equal_keeneye_compare(store: DuckDBStore, clock: ManualC
         "age": [e.inputs["age"] for e in events],
         "plan": [e.inputs["plan"] for e in events],
     }
-    report = compare(baseline, current)
+    # A window's level comes from the default alert budget (one false alert per quarter of
+    # daily windows); keeneye.compare is a one-off comparison at the level it is given.
+    report = compare(baseline, current, options={"alpha": 1 / 91.3125})
 
     (drift,) = store.load_results("churn", kind="drift", version="1")
     for key in ("dataset_drifted", "drift_share", "n_tested", "n_drifted", "correction", "alpha"):

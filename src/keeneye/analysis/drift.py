@@ -4,6 +4,8 @@ the same column conversion as ``keeneye.compare``."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -12,12 +14,26 @@ from keeneye.analysis.columns import to_columns
 from keeneye.analysis.reference import PREDICTION_COLUMN, Reference
 from keeneye.config import AnalysisSettings
 from keeneye.stats import DriftOptions, detect_drift
+from keeneye.stats.budget import DAY, AlertBudget, share_level
 from keeneye.stats.results import json_safe
 
 
-def drift_options(settings: AnalysisSettings) -> DriftOptions:
-    """The engine options that the ``analysis`` settings pin."""
-    return DriftOptions(correction=settings.correction)
+def alert_budget(settings: AnalysisSettings) -> AlertBudget | None:
+    """The ``analysis.alert_budget`` setting as the statistics' :class:`AlertBudget`."""
+    b = settings.alert_budget
+    return None if b is None else AlertBudget(b.false_alerts, b.period_days, b.split)
+
+
+def window_alpha(settings: AnalysisSettings, length: timedelta = DAY) -> float:
+    """The family-wise level of one window of ``length``: from the alert budget (budget /
+    windows per period), else the fixed ``analysis.alpha``."""
+    budget = alert_budget(settings)
+    return settings.alpha if budget is None else budget.window_level(length)
+
+
+def drift_options(settings: AnalysisSettings, length: timedelta = DAY) -> DriftOptions:
+    """The engine options that the ``analysis`` settings pin, for a window of ``length``."""
+    return DriftOptions(alpha=window_alpha(settings, length), correction=settings.correction)
 
 
 def with_reference_columns(features: pa.Table, reference: Reference) -> pa.Table:
@@ -35,14 +51,24 @@ def drift_payload(
     events: pa.Table,
     reference: Reference,
     settings: AnalysisSettings,
+    *,
+    length: timedelta = DAY,
 ) -> dict[str, Any] | None:
     """Drift of one version's window rows against ``reference`` (``None`` when the baseline has
-    no testable feature)."""
+    no testable feature). The window's level (alert budget) is shared between the features
+    (Holm within them) and the prediction in proportion to their number of tests."""
     if reference.profile is None:
         return None
     table = with_reference_columns(features, reference)
     current, problems = to_columns(table, reference.tested)
-    options = drift_options(settings)
+    level = window_alpha(settings, length)
+    has_prediction = reference.prediction_profile is not None
+    feature_level, prediction_level = share_level(
+        level, [len(reference.profile.features), int(has_prediction)]
+    )
+    options = drift_options(settings, length)
+    if has_prediction:
+        options = replace(options, alpha=feature_level)
     results = detect_drift(
         reference.profile,
         current,
@@ -55,14 +81,32 @@ def drift_payload(
     payload["n_current"] = events.num_rows
     payload["problems"] = problems
     payload["prediction"] = None
+    payload["alert_budget"] = _budget_info(settings, length, level)
     if reference.prediction_profile is not None and reference.prediction_kind is not None:
         predictions = pa.table({PREDICTION_COLUMN: events.column("prediction")})
         pred_columns, pred_problems = to_columns(
             predictions, {PREDICTION_COLUMN: reference.prediction_kind}
         )
         if pred_columns:
-            pred = detect_drift(reference.prediction_profile, pred_columns, options=options)
+            pred_options = replace(options, alpha=prediction_level)
+            pred = detect_drift(reference.prediction_profile, pred_columns, options=pred_options)
             payload["prediction"] = pred.to_dict()["features"][0]
         else:
             payload["prediction"] = {"reason": pred_problems.get(PREDICTION_COLUMN)}
     return json_safe(payload)
+
+
+def _budget_info(settings: AnalysisSettings, length: timedelta, level: float) -> dict[str, Any]:
+    """What the window's level came from, and the false alerts per month it implies."""
+    budget = alert_budget(settings)
+    info: dict[str, Any] = {"window_level": level}
+    if budget is None:
+        info["expected_false_alerts_per_month"] = None
+        return info
+    info.update(
+        false_alerts=budget.false_alerts,
+        period_days=budget.period_days,
+        windows_per_period=budget.windows_per_period(length),
+        expected_false_alerts_per_month=budget.expected_per_month(length),
+    )
+    return info

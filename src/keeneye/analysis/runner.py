@@ -397,7 +397,9 @@ class AnalysisRunner:
                 references[version] = None if choice is None else choice.reason
                 if reference is None:
                     continue
-                payload = drift_payload(features, events, reference, self.settings.analysis)
+                payload = drift_payload(
+                    features, events, reference, self.settings.analysis, length=window.length
+                )
                 if payload is not None:
                     payload["reference"] = {
                         "kind": choice.kind if choice else None,
