@@ -63,7 +63,7 @@ class NotifySettings(BaseModel):
     )
 
 
-WindowName = Literal["hourly", "daily"]
+WindowName = Literal["hourly", "daily", "weekly", "monthly"]
 DEFAULT_WINDOWS: tuple[WindowName, ...] = ("hourly", "daily")
 
 
@@ -87,7 +87,12 @@ class AnalysisSettings(BaseModel):
 
     windows: list[WindowName] = Field(
         default_factory=lambda: list(DEFAULT_WINDOWS),
-        description="Tumbling window sizes computed for every model (UTC-aligned).",
+        description="Tumbling window sizes computed for every model (UTC-aligned): hourly, "
+        "daily, weekly (ISO weeks, from Monday) or monthly (calendar months).",
+    )
+    model_windows: dict[str, list[WindowName]] = Field(
+        default_factory=dict,
+        description="model -> window sizes computed for that model instead of `windows`.",
     )
     interval_seconds: float = Field(
         60.0, gt=0, description="How often the embedded analysis runs inside `keeneye server`."
@@ -146,7 +151,7 @@ class AnalysisSettings(BaseModel):
     )
 
 
-def _daily_only() -> list[Literal["hourly", "daily"]]:
+def _daily_only() -> list[WindowName]:
     return ["daily"]
 
 
@@ -176,7 +181,7 @@ class AlertSettings(BaseModel):
         default_factory=list,
         description="Features whose drift alone alerts; '*' means any feature.",
     )
-    drift_windows: list[Literal["hourly", "daily"]] = Field(
+    drift_windows: list[WindowName] = Field(
         default_factory=_daily_only,
         description="Window sizes whose drift results raise alerts. Hourly drift is still "
         "computed and exported as metrics, but hundreds of small windows a week would raise "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -33,12 +34,13 @@ from keeneye.analysis.statistics import (
     rows_of_version,
     summary_payload,
 )
-from keeneye.analysis.traffic import COMPARISONS, traffic_payload
+from keeneye.analysis.traffic import comparisons_for, traffic_payload
 from keeneye.analysis.windows import (
     Fingerprint,
     Window,
     complete_windows,
     window_at,
+    windows_for,
 )
 from keeneye.analysis.windows import (
     needs_computing as window_needs_computing,
@@ -233,7 +235,7 @@ class AnalysisRunner:
             earlier = [
                 w.shifted(days=-days)
                 for w in stats
-                for _, days in COMPARISONS
+                for _, days in comparisons_for(w)
                 if w.shifted(days=-days).start >= history_start
             ]
             for (name, start), count in earlier_counts(self.store, model, earlier).items():
@@ -261,7 +263,8 @@ class AnalysisRunner:
         grace = timedelta(seconds=analysis.grace_seconds)
         recheck_from = now - timedelta(days=analysis.recheck_days)
         sizes: dict[str, list[Window]] = {}
-        for name in analysis.windows:
+        model_windows = windows_for(analysis, model)
+        for name in model_windows:
             windows = [w for w in complete_windows(name, start, now, grace=grace) if w.end <= until]
             if windows:
                 sizes[name] = windows
@@ -295,7 +298,7 @@ class AnalysisRunner:
                     if r.payload.get("window") in sizes
                 }
                 marked.update(stored)
-            for size in analysis.windows:
+            for size in model_windows:
                 for window in sizes.get(size, []):
                     key = (size, _key(window.start))
                     if key in current:
@@ -316,7 +319,8 @@ class AnalysisRunner:
             return {}
         start = min(ws[0].start for ws in spans.values())
         end = max(ws[-1].end for ws in spans.values())
-        step = math.gcd(*(int(ws[0].length.total_seconds()) for ws in spans.values()))
+        # (calendar months differ in length: every window's length counts)
+        step = math.gcd(*{int(w.length.total_seconds()) for ws in spans.values() for w in ws})
         counts = self.store.count_labelled(model, start, end, bucket_seconds=step)
         buckets = list(
             zip(
@@ -329,15 +333,15 @@ class AnalysisRunner:
         )
         out: dict[tuple[str, float], Fingerprint] = {}
         for name, windows in spans.items():
-            first = micros(windows[0].start)
-            length = micros(windows[0].end) - first
+            starts = [micros(w.start) for w in windows]
+            last_end = micros(windows[-1].end)
             events_in = [0] * len(windows)
             labels_in = [0] * len(windows)
             newest_in: list[int | None] = [None] * len(windows)
             for bucket, events, labels, last in buckets:
-                index = (bucket - first) // length
-                if not 0 <= index < len(windows):
+                if not starts[0] <= bucket < last_end:
                     continue
+                index = bisect_right(starts, bucket) - 1
                 events_in[index] += events
                 labels_in[index] += labels
                 known = newest_in[index]
@@ -418,7 +422,7 @@ class AnalysisRunner:
         first = self._first_event(model) or window.start
         history_start = first.replace(minute=0, second=0, microsecond=0)
         references: dict[str, int | None] = {}
-        for name, days in COMPARISONS:
+        for name, days in comparisons_for(window):
             earlier = window.shifted(days=-days)
             if earlier.start < history_start:
                 references[name] = None  # before the model's history: no reference, not a drop
@@ -483,12 +487,12 @@ class AnalysisRunner:
         analysis = self.settings.analysis
         grace = timedelta(seconds=analysis.grace_seconds)
         latest: list[StoredResult] = []
-        if not analysis.windows:
+        model_windows = windows_for(analysis, model)
+        if not model_windows:
             return evaluate(latest, self.settings.alerts)
         lasts = {}
-        for name in analysis.windows:
-            last = window_at(name, now - grace)
-            lasts[name] = last.shifted(seconds=-last.length.total_seconds())
+        for name in model_windows:
+            lasts[name] = window_at(name, now - grace).previous()
         # Two loads serve every window size: the latest windows (exactly those: a day's results
         # without those of its hours), and recent performance.
         recent = self.store.load_results(
@@ -499,7 +503,7 @@ class AnalysisRunner:
         )
         horizon = now - timedelta(days=analysis.recheck_days)
         labelled = self.store.load_results(model, kind="performance", start=horizon)
-        for name in analysis.windows:
+        for name in model_windows:
             last = lasts[name]
             for r in recent:
                 if (

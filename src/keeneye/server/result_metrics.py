@@ -17,7 +17,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from keeneye.analysis.clock import Clock
-from keeneye.analysis.windows import window_at
+from keeneye.analysis.windows import window_at, windows_for
 from keeneye.config import Settings
 from keeneye.store.base import EventStore
 from keeneye.store.records import StoredResult
@@ -118,9 +118,8 @@ class ResultCollector(Collector):
         analysis = self.settings.analysis
         grace = timedelta(seconds=analysis.grace_seconds)
         out: list[StoredResult] = []
-        for name in analysis.windows:
-            current = window_at(name, now - grace)
-            last = current.shifted(seconds=-current.length.total_seconds())
+        for name in windows_for(analysis, model):
+            last = window_at(name, now - grace).previous()
             for r in self.store.load_results(model, start=last.start, end=last.end):
                 if r.payload.get("window") == name and r.kind in ("summary", "drift", "traffic"):
                     out.append(r)
