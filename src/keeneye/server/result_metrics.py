@@ -17,6 +17,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from keeneye.analysis.clock import Clock
+from keeneye.analysis.rules import bias_z
 from keeneye.analysis.windows import window_at, windows_for
 from keeneye.config import Settings
 from keeneye.store.base import EventStore
@@ -68,6 +69,15 @@ GAUGES: Mapping[str, tuple[str, list[str]]] = {
     ),
     "keeneye_label_coverage_ratio": (
         "Share of the window's events with a label (latest window with labels).",
+        [],
+    ),
+    "keeneye_window_events": ("Predictions in the window the results describe.", []),
+    "keeneye_window_labels": (
+        "Labelled predictions in the window of the performance results.",
+        [],
+    ),
+    "keeneye_prediction_bias_z": (
+        "Standard errors between the prediction bias and 0 (the bias rule's significance).",
         [],
     ),
 }
@@ -184,6 +194,7 @@ def _export(result: StoredResult, families: dict[str, GaugeMetricFamily]) -> Non
             )
         add("keeneye_dataset_drift_share", [], payload.get("drift_share"))
     elif result.kind == "summary":
+        add("keeneye_window_events", [], payload.get("events"))
         for feature, info in sorted((payload.get("features") or {}).items()):
             add("keeneye_feature_missing_ratio", [feature], info.get("missing_ratio"))
             add("keeneye_feature_out_of_range_ratio", [feature], info.get("out_of_range_ratio"))
@@ -203,3 +214,5 @@ def _export(result: StoredResult, families: dict[str, GaugeMetricFamily]) -> Non
         add("keeneye_prediction_bias", [], bias.get("value"))
         add("keeneye_prediction_bias_normalized", [], bias.get("normalized"))
         add("keeneye_label_coverage_ratio", [], payload.get("label_coverage"))
+        add("keeneye_window_labels", [], payload.get("labels"))
+        add("keeneye_prediction_bias_z", [], bias_z(payload))
