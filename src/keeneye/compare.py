@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from keeneye.errors import InputError
+from keeneye.identifiers import identifier_reason
 from keeneye.report.charts import chart_for, histogram
 from keeneye.report.drift_report import DataSource, DriftReport, FeatureProfile
 from keeneye.schema import FeatureKind
@@ -80,6 +81,7 @@ def compare(
     kinds: Mapping[str, FeatureKind | str] | None = None,
     options: DriftOptions | Mapping[str, Any] | None = None,
     summaries: bool = True,
+    test_identifiers: bool = False,
 ) -> DriftReport:
     """Compare a current dataset with a reference one, feature by feature.
 
@@ -105,6 +107,10 @@ def compare(
     options
         :class:`keeneye.stats.DriftOptions` (or a dict of its fields): alpha, correction,
         sample-size cut-over, effect-size thresholds …
+    test_identifiers
+        Also test identifier-like columns (row ids, keys, timestamps: see
+        :mod:`keeneye.identifiers`). By default they are reported as not tested, unless named
+        in ``features`` or ``kinds``.
     summaries
         Also summarise every readable column on both sides, check the current data's
         quality against the reference and keep chart data for the HTML report (turn off to
@@ -136,7 +142,20 @@ def compare(
     untested: list[FeatureDrift] = []
     columns: dict[str, _Column] = {}  # handed to the drift engine
     summarised: dict[str, _Column] = {}  # converted, hence summarised
+    explicit = set(features or ()) | set(overrides)
     for name in names:
+        if not test_identifiers and name not in explicit:
+            why = _identifier(name, ref, cur)
+            if why is not None:
+                untested.append(
+                    _untested(
+                        name,
+                        None,
+                        f"identifier-like column ({why}); name it in features "
+                        "(--features) to test it",
+                    )
+                )
+                continue
         planned = _plan(name, ref, cur, overrides.get(name))
         if isinstance(planned, FeatureDrift):
             untested.append(planned)
@@ -296,6 +315,13 @@ def _thresholds_for(
 
 
 # --------------------------------------------------------------------------- planning
+
+
+def _identifier(name: str, ref: LoadedTable, cur: LoadedTable) -> str | None:
+    """Why a column on both sides looks like a row id or a timestamp (else ``None``)."""
+    if name not in ref.table.column_names or name not in cur.table.column_names:
+        return None
+    return identifier_reason(name, ref.table.column(name), cur.table.column(name))
 
 
 def _untested(
