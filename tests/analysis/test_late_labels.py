@@ -61,7 +61,9 @@ def test_late_labels_reopen_their_window(store: DuckDBStore, clock: ManualClock)
     assert metrics["f1"] == pytest.approx(skm.f1_score(y, predicted), abs=1e-12)
     assert metrics["roc_auc"] == pytest.approx(skm.roc_auc_score(y, scores), abs=1e-12)
     assert metrics["log_loss"] == pytest.approx(skm.log_loss(y, scores), abs=1e-12)
-    assert payload["bias"]["value"] == pytest.approx(predicted.mean() - y.mean(), abs=1e-12)
+    # a probabilistic classifier: calibration-in-the-large, mean probability vs positive rate
+    assert payload["bias"]["method"] == "calibration"
+    assert payload["bias"]["value"] == pytest.approx(scores.mean() - y.mean(), abs=1e-12)
     delays = [(landed - by_id[lab.event_id].timestamp).total_seconds() for lab in labels]
     assert payload["label_delay"]["median_seconds"] == pytest.approx(np.median(delays))
     assert payload["label_delay"]["max_seconds"] == pytest.approx(max(delays))

@@ -242,7 +242,10 @@ def performance_rule(result: StoredResult, settings: AlertSettings) -> list[Aler
     significant = z is None or z >= min_z_for(payload.get("window"), settings.prediction_bias_min_z)
     if normalized is not None and abs(normalized) > settings.prediction_bias and significant:
         subject = bias.get("subject")
-        what = f"class {subject!r} predicted" if subject is not None else "mean prediction"
+        if bias.get("method") == "calibration":
+            what = f"mean predicted probability of class {subject!r}"
+        else:
+            what = f"class {subject!r} predicted" if subject is not None else "mean prediction"
         out.append(
             _alert(
                 result,
@@ -261,7 +264,9 @@ def bias_z(payload: Mapping[str, Any]) -> float | None:
     """How many standard errors the window's prediction bias is from 0 (``None`` when the
     payload cannot say).
 
-    Classification: predicted minus observed share of a class over the same rows is
+    Probabilistic classifiers (``bias.method == "calibration"``): the stored ``z``, the mean
+    probability's gap to the observed rate over its sampling error. Hard class predictions:
+    predicted minus observed share of a class over the same rows is
     ``(FP - FN) / n`` for that class, and without bias a misclassified row is as likely one as
     the other, so ``|FP - FN| / sqrt(FP + FN)`` (McNemar's statistic; 6 false positives and no
     false negative in 60 rows is a 0.1 gap but only 2.4 sigma). Regression: the mean error over
@@ -277,6 +282,9 @@ def bias_z(payload: Mapping[str, Any]) -> float | None:
     """
     performance = payload.get("performance") or {}
     bias = payload.get("bias") or {}
+    if bias.get("method") == "calibration":  # probabilities: the gap over its sampling error
+        z = bias.get("z")
+        return None if z is None else abs(float(z))
     if performance.get("task") == "classification":
         confusion = performance.get("confusion_matrix") or {}
         labels, matrix = confusion.get("labels") or [], confusion.get("matrix") or []

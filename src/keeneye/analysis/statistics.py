@@ -199,7 +199,11 @@ def performance_payload(
         payload["performance"] = perf.classification_metrics(
             y_true, y_pred, scores=scores, positive_class=positive_class
         ).to_dict()
-        bias = perf.classification_bias(y_true, y_pred, positive_class)
+        bias = (
+            perf.probability_bias(y_true, scores, positive_class or "1")
+            if scores is not None
+            else perf.classification_bias(y_true, y_pred, positive_class)
+        )
     payload["bias"] = None if bias is None else bias.to_dict()
     return json_safe(payload)
 
