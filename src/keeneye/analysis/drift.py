@@ -10,6 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from keeneye.analysis.absent import absent_features, mark_absent_in_drift
 from keeneye.analysis.columns import to_columns
 from keeneye.analysis.reference import PREDICTION_COLUMN, Reference
 from keeneye.config import AnalysisSettings
@@ -59,8 +60,12 @@ def drift_payload(
     (Holm within them) and the prediction in proportion to their number of tests."""
     if reference.profile is None:
         return None
+    absent = absent_features(features, reference.tested)
     table = with_reference_columns(features, reference)
     current, problems = to_columns(table, reference.tested)
+    for name in absent:  # not a column of NaNs: the engine reports it as not tested
+        current.pop(name, None)
+        problems.pop(name, None)
     level = window_alpha(settings, length)
     has_prediction = reference.prediction_profile is not None
     feature_level, prediction_level = share_level(
@@ -82,6 +87,7 @@ def drift_payload(
     payload["problems"] = problems
     payload["prediction"] = None
     payload["alert_budget"] = _budget_info(settings, length, level)
+    mark_absent_in_drift(payload, absent)
     if reference.prediction_profile is not None and reference.prediction_kind is not None:
         predictions = pa.table({PREDICTION_COLUMN: events.column("prediction")})
         pred_columns, pred_problems = to_columns(

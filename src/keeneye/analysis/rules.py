@@ -309,10 +309,29 @@ def bias_z(payload: Mapping[str, Any]) -> float | None:
     return None
 
 
+def schema_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
+    """Baseline features absent from the window (no row carries a value): one alert naming
+    them all, instead of a missing-values alert per feature and window."""
+    absent = list(result.payload.get("absent_features") or [])
+    if not absent or int(result.payload.get("events", 0)) < settings.min_events:
+        return []
+    shown = ", ".join(repr(a) for a in absent[:5]) + (" …" if len(absent) > 5 else "")
+    return [
+        _alert(
+            result,
+            "schema_change",
+            "schema",
+            f"{len(absent)} baseline feature(s) absent from the current data: {shown}",
+            value=float(len(absent)),
+            absent=absent,
+        )
+    ]
+
+
 #: Which rules read which result kind.
 RULES: Mapping[str, tuple[Rule, ...]] = {
     "traffic": (traffic_rule,),
-    "summary": (nonfinite_prediction_rule, quality_rule),
+    "summary": (nonfinite_prediction_rule, quality_rule, schema_rule),
     "drift": (drift_rule,),
     "performance": (performance_rule,),
 }
