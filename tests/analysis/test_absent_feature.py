@@ -14,6 +14,7 @@ from keeneye.analysis.rules import evaluate
 from keeneye.analysis.runner import AnalysisRunner
 from keeneye.baseline import register_baseline
 from keeneye.config import Settings
+from keeneye.profile.stored import report_of
 from keeneye.store.duckdb import DuckDBStore
 
 from .conftest import MONDAY, normal_rows, write_day
@@ -49,22 +50,28 @@ def test_absent_feature_is_one_schema_alert(store: DuckDBStore, clock: ManualClo
     drifts = {r.window_start: r for r in store.load_results("churn", kind="drift")}
     first, second = MONDAY, MONDAY + timedelta(days=1)
 
-    city = summaries[first].payload["features"]["city"]
-    assert city["absent"] is True and city["missing_ratio"] is None
-    assert "summary" not in city and "quality" not in city
-    assert summaries[first].payload["absent_features"] == ["city"]
-    row = next(f for f in drifts[first].payload["features"] if f["feature"] == "city")
-    assert row["reason"] == ABSENT_REASON and row["drifted"] is None
-    assert "NaN" not in str(row) and "finite" not in str(row)
-    assert drifts[first].payload["absent_features"] == ["city"]
+    summary = report_of(summaries[first]).summary
+    assert summary is not None
+    city = summary.features["city"]
+    assert city.absent is True and city.missing_ratio is None
+    assert city.summary is None and city.quality is None
+    assert summary.absent_features == ("city",)
+    drift = report_of(drifts[first]).drift
+    assert drift is not None
+    row = drift["city"]
+    assert row.reason == ABSENT_REASON and row.drifted is None
+    assert "NaN" not in str(row.reason) and "finite" not in str(row.reason)
+    assert drift.absent_features == ("city",)
 
     alerts = evaluate([summaries[first], drifts[first]], settings.alerts)
     assert [(a.rule, a.subject) for a in alerts] == [("schema_change", "schema")]
     assert "'city'" in alerts[0].summary
 
     # sent but mostly null: a missing share (90 % over a 0 % baseline), not absent
-    city = summaries[second].payload["features"]["city"]
-    assert "absent" not in city and city["missing_ratio"] == 0.9
-    assert summaries[second].payload["absent_features"] == []
+    later = report_of(summaries[second]).summary
+    assert later is not None
+    assert later.features["city"].absent is False
+    assert later.features["city"].missing_ratio == 0.9
+    assert later.absent_features == ()
     rules = {(a.rule, a.subject) for a in evaluate([summaries[second]], settings.alerts)}
     assert rules == {("missing_values", "city")}

@@ -14,6 +14,7 @@ from keeneye.analysis.runner import AnalysisRunner
 from keeneye.analysis.windows import complete_windows, window_at, window_length, windows_for
 from keeneye.baseline import register_baseline
 from keeneye.config import AnalysisSettings, ConfigError, Settings, load_settings
+from keeneye.profile.stored import report_of
 from keeneye.store.duckdb import DuckDBStore
 
 from .conftest import write_day
@@ -87,7 +88,8 @@ def test_runner_computes_weekly_and_monthly_windows(tmp_path) -> None:  # type: 
         )
         AnalysisRunner(store, settings, clock).run_once()
         traffic = store.load_results("churn", kind="traffic")
-        got = {(r.payload["window"], r.window_start): r.payload["events"] for r in traffic}
+        sections = {id(r): report_of(r).traffic for r in traffic}
+        got = {(r.payload["window"], r.window_start): sections[id(r)].events for r in traffic}
         weeks = {k: v for k, v in got.items() if k[0] == "weekly"}
         months = {k: v for k, v in got.items() if k[0] == "monthly"}
         assert not [k for k in got if k[0] == "daily"]  # churn has its own windows
@@ -106,17 +108,20 @@ def test_runner_computes_weekly_and_monthly_windows(tmp_path) -> None:  # type: 
         assert feb == sum(n for day, n in per_day.items() if day.month == 2)
         # a week is compared with the week before only; a month with nothing
         week_results = [r for r in traffic if r.payload["window"] == "weekly"]
-        assert all(set(r.payload["compared"]) == {"week"} for r in week_results)
-        assert all(r.payload["compared"] == {} for r in traffic if r.payload["window"] == "monthly")
+        assert all(set(sections[id(r)].compared) == {"week"} for r in week_results)
+        monthly = [r for r in traffic if r.payload["window"] == "monthly"]
+        assert all(dict(sections[id(r)].compared) == {} for r in monthly)
         # the drift level of a window follows its length: budget / windows per quarter
         drift = {r.payload["window"]: r for r in store.load_results("churn", kind="drift")}
-        assert drift["weekly"].payload["alert_budget"]["window_level"] == pytest.approx(7 / 91.3125)
+        weekly_budget = report_of(drift["weekly"]).drift.alert_budget
+        assert weekly_budget.window_level == pytest.approx(7 / 91.3125)
         feb_drift = [
             r
             for r in store.load_results("churn", kind="drift")
             if r.payload["window"] == "monthly" and r.window_start.month == 2
         ]
-        assert feb_drift[0].payload["alert_budget"]["window_level"] == pytest.approx(28 / 91.3125)
+        feb_budget = report_of(feb_drift[0]).drift.alert_budget
+        assert feb_budget.window_level == pytest.approx(28 / 91.3125)
         fraud = store.load_results("fraud", kind="traffic")
         assert {r.payload["window"] for r in fraud} == {"daily"}
         assert len(fraud) == 35

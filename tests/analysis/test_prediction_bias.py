@@ -13,7 +13,8 @@ from scipy import stats
 
 from keeneye.analysis.performance import classification_bias, probability_bias
 from keeneye.analysis.rules import bias_z, performance_rule
-from keeneye.analysis.statistics import performance_payload
+from keeneye.analysis.statistics import performance_section
+from keeneye.profile.report import Report
 from keeneye.config import AlertSettings
 from keeneye.store.records import StoredResult
 
@@ -75,37 +76,41 @@ def test_z_is_standard_normal_for_calibrated_scores() -> None:
 def test_calibrated_classifier_is_quiet_where_class_shares_were_not() -> None:
     rng = np.random.default_rng(3)
     p, y = _calibrated(rng, 3000)
-    payload = performance_payload(_events([int(v) for v in y], p.tolist()))
-    bias = payload["bias"]
-    assert bias["method"] == "calibration"
-    assert abs(bias["z"]) < 3
+    section = performance_section(_events([int(v) for v in y], p.tolist()))
+    bias = section.bias
+    assert bias is not None and bias.method == "calibration" and bias.z is not None
+    assert abs(bias.z) < 3
     # the old reading (probabilities cut at 0.5, class shares) reports a large bias here
     hard = np.array(["1" if v >= 0.5 else "0" for v in p], dtype=object)
     old = classification_bias(np.array([str(v) for v in y], dtype=object), hard, "1")
     assert old is not None and abs(old.value) > 0.1
+    report = Report(window="daily", performance=section)
     result = StoredResult(
-        "m", "1", "performance", T0, T0 + timedelta(days=1), T0, {"window": "daily", **payload}
+        "m", "1", "performance", T0, T0 + timedelta(days=1), T0, report.to_payload()
     )
-    assert bias_z(result.payload) == abs(bias["z"])
-    assert not [a for a in performance_rule(result, AlertSettings()) if a.rule == "prediction_bias"]
+    assert bias_z(section) == abs(bias.z)
+    alerts = performance_rule(result, report, AlertSettings())
+    assert not [a for a in alerts if a.rule == "prediction_bias"]
 
 
 def test_overconfident_classifier_alerts() -> None:
     rng = np.random.default_rng(4)
     p, y = _calibrated(rng, 3000, shift=0.15)
-    payload = performance_payload(_events([int(v) for v in y], p.tolist()))
-    assert payload["bias"]["z"] > 10
+    section = performance_section(_events([int(v) for v in y], p.tolist()))
+    assert section.bias is not None and (section.bias.z or 0) > 10
+    report = Report(window="daily", performance=section)
     result = StoredResult(
-        "m", "1", "performance", T0, T0 + timedelta(days=1), T0, {"window": "daily", **payload}
+        "m", "1", "performance", T0, T0 + timedelta(days=1), T0, report.to_payload()
     )
-    (alert,) = [a for a in performance_rule(result, AlertSettings()) if a.rule == "prediction_bias"]
+    alerts = performance_rule(result, report, AlertSettings())
+    (alert,) = [a for a in alerts if a.rule == "prediction_bias"]
     assert "mean predicted probability of class '1'" in alert.summary
-    assert alert.value is not None and abs(alert.value - payload["bias"]["value"]) < 1e-12
+    assert alert.value is not None and abs(alert.value - (section.bias.value or 0)) < 1e-12
 
 
 def test_hard_predictions_keep_class_shares() -> None:
     labels = ["1", "0", "0", "0"] * 20
     preds = ["1", "1", "1", "0"] * 20
-    payload = performance_payload(_events(labels, preds))
-    assert payload["bias"]["method"] == "class_share"
-    assert payload["bias"]["value"] == 0.5
+    section = performance_section(_events(labels, preds))
+    assert section.bias is not None and section.bias.method == "class_share"
+    assert section.bias.value == 0.5

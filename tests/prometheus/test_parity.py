@@ -73,6 +73,11 @@ def _results(rng: np.random.Generator, step: int) -> list[StoredResult]:
                 "drifted": d,
                 "drifted_adjusted": d,
                 "effect_size": 0.3 if d else 0.02,
+                "effect_method": "wasserstein" if f == "age" else "jensen_shannon",
+                "kind": "numeric" if f == "age" else "categorical",
+                "reason": None,
+                "n_reference": 1000,
+                "n_current": events,
             }
             for f, d in flags.items()
         ]

@@ -1,22 +1,21 @@
 """The drift job's computation for one window: every feature (and the prediction, when the
-baseline holds a ``prediction`` column) against the reference, through the same engine and
-the same column conversion as ``keeneye.compare``."""
+baseline holds a ``prediction`` column) against the fitted reference — the very
+:meth:`Reference.compare <keeneye.profile.reference.Reference.compare>` that ``keeneye.compare``
+runs — at the decision level the alert budget gives a window of that length."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
 
 import pyarrow as pa
 
-from keeneye.analysis.absent import absent_features, mark_absent_in_drift
-from keeneye.analysis.columns import to_columns
-from keeneye.analysis.reference import PREDICTION_COLUMN, Reference
+from keeneye.analysis.absent import ABSENT_REASON, absent_features
 from keeneye.config import AnalysisSettings
-from keeneye.stats import DriftOptions, detect_drift
-from keeneye.stats.budget import DAY, AlertBudget, share_level
-from keeneye.stats.results import json_safe
+from keeneye.profile.reference import PREDICTION_COLUMN, CompareOptions, Reference
+from keeneye.profile.report import DriftSection
+from keeneye.stats import DriftOptions
+from keeneye.stats.budget import DAY, AlertBudget, WindowBudget, share_level
 
 
 def alert_budget(settings: AnalysisSettings) -> AlertBudget | None:
@@ -37,6 +36,19 @@ def drift_options(settings: AnalysisSettings, length: timedelta = DAY) -> DriftO
     return DriftOptions(alpha=window_alpha(settings, length), correction=settings.correction)
 
 
+def compare_options(settings: AnalysisSettings, length: timedelta = DAY) -> CompareOptions:
+    """How a window is compared with its reference: the reference's features only, the
+    store's columns cast to the reference's kinds, methods and thresholds from the settings,
+    the level of a window of ``length``."""
+    return CompareOptions(
+        drift=drift_options(settings, length),
+        methods=dict(settings.drift_methods or {}),
+        thresholds=dict(settings.drift_thresholds or {}),
+        reference_features_only=True,
+        check_types=False,
+    )
+
+
 def with_reference_columns(features: pa.Table, reference: Reference) -> pa.Table:
     """``features`` plus an all-missing column for each baseline feature the window lacks (a
     feature that production stopped sending shows up as missing, not as absent)."""
@@ -47,72 +59,40 @@ def with_reference_columns(features: pa.Table, reference: Reference) -> pa.Table
     return table
 
 
-def drift_payload(
+def drift_section(
     features: pa.Table,
     events: pa.Table,
     reference: Reference,
     settings: AnalysisSettings,
     *,
     length: timedelta = DAY,
-) -> dict[str, Any] | None:
+) -> DriftSection | None:
     """Drift of one version's window rows against ``reference`` (``None`` when the baseline has
     no testable feature). The window's level (alert budget) is shared between the features
-    (Holm within them) and the prediction in proportion to their number of tests."""
-    if reference.profile is None:
+    (Holm within them) and the prediction in proportion to their number of tests; baseline
+    features that no row carries are reported as absent."""
+    if not reference.tested:
         return None
     absent = absent_features(features, reference.tested)
     table = with_reference_columns(features, reference)
-    current, problems = to_columns(table, reference.tested)
-    for name in absent:  # not a column of NaNs: the engine reports it as not tested
-        current.pop(name, None)
-        problems.pop(name, None)
+    if reference.prediction is not None and PREDICTION_COLUMN not in table.column_names:
+        table = table.append_column(PREDICTION_COLUMN, events.column("prediction"))
     level = window_alpha(settings, length)
-    has_prediction = reference.prediction_profile is not None
-    feature_level, prediction_level = share_level(
-        level, [len(reference.profile.features), int(has_prediction)]
-    )
-    options = drift_options(settings, length)
-    if has_prediction:
-        options = replace(options, alpha=feature_level)
-    results = detect_drift(
-        reference.profile,
-        current,
-        methods=settings.drift_methods or None,
-        thresholds=settings.drift_thresholds or None,
-        options=options,
-    )
-    payload: dict[str, Any] = dict(results.to_dict())
-    payload["events"] = events.num_rows
-    payload["n_current"] = events.num_rows
-    payload["problems"] = problems
-    payload["prediction"] = None
-    payload["alert_budget"] = _budget_info(settings, length, level)
-    mark_absent_in_drift(payload, absent)
-    if reference.prediction_profile is not None and reference.prediction_kind is not None:
-        predictions = pa.table({PREDICTION_COLUMN: events.column("prediction")})
-        pred_columns, pred_problems = to_columns(
-            predictions, {PREDICTION_COLUMN: reference.prediction_kind}
+    options = compare_options(settings, length)
+    if reference.prediction is not None:
+        feature_level, prediction_level = share_level(level, [len(reference.tested), 1])
+        options = replace(
+            options,
+            drift=replace(options.drift, alpha=feature_level),
+            prediction_drift=replace(options.drift, alpha=prediction_level),
         )
-        if pred_columns:
-            pred_options = replace(options, alpha=prediction_level)
-            pred = detect_drift(reference.prediction_profile, pred_columns, options=pred_options)
-            payload["prediction"] = pred.to_dict()["features"][0]
-        else:
-            payload["prediction"] = {"reason": pred_problems.get(PREDICTION_COLUMN)}
-    return json_safe(payload)
-
-
-def _budget_info(settings: AnalysisSettings, length: timedelta, level: float) -> dict[str, Any]:
-    """What the window's level came from, and the false alerts per month it implies."""
-    budget = alert_budget(settings)
-    info: dict[str, Any] = {"window_level": level}
-    if budget is None:
-        info["expected_false_alerts_per_month"] = None
-        return info
-    info.update(
-        false_alerts=budget.false_alerts,
-        period_days=budget.period_days,
-        windows_per_period=budget.windows_per_period(length),
-        expected_false_alerts_per_month=budget.expected_per_month(length),
+    report = reference.compare(table, options)
+    section = report.drift
+    if section is None:
+        return None
+    rows = tuple(
+        replace(f, reason=ABSENT_REASON) if f.feature in absent and not f.tested else f
+        for f in section.features
     )
-    return info
+    budget = WindowBudget.of(alert_budget(settings), length, settings.alpha)
+    return replace(section, features=rows, alert_budget=budget, absent_features=tuple(absent))

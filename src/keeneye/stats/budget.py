@@ -99,6 +99,30 @@ class AlertBudget:
         return expected_false_alerts_per_month(window, self.window_level(window))
 
 
+@dataclass(frozen=True)
+class WindowBudget:
+    """What one window's decision level came from: ``window_level`` is the family-wise level of
+    the window; the rest is ``None`` without a budget (a fixed per-window alpha)."""
+
+    window_level: float
+    false_alerts: float | None = None
+    period_days: float | None = None
+    windows_per_period: float | None = None
+    expected_false_alerts_per_month: float | None = None
+
+    @classmethod
+    def of(cls, budget: AlertBudget | None, window: timedelta, fixed_alpha: float) -> WindowBudget:
+        if budget is None:
+            return cls(window_level=fixed_alpha)
+        return cls(
+            window_level=budget.window_level(window),
+            false_alerts=budget.false_alerts,
+            period_days=budget.period_days,
+            windows_per_period=budget.windows_per_period(window),
+            expected_false_alerts_per_month=budget.expected_per_month(window),
+        )
+
+
 def split_level(level: float, tests: int, split: str = "bonferroni") -> float:
     """The per-test level of ``tests`` tests that share a family-wise ``level``.
 
