@@ -14,8 +14,8 @@ from scipy import stats
 from keeneye.analysis.performance import classification_bias, probability_bias
 from keeneye.analysis.rules import bias_z, performance_rule
 from keeneye.analysis.statistics import performance_section
-from keeneye.profile.report import Report
 from keeneye.config import AlertSettings
+from keeneye.profile.report import Report
 from keeneye.store.records import StoredResult
 
 T0 = datetime(2026, 3, 2, tzinfo=timezone.utc)
