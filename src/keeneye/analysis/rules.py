@@ -253,6 +253,34 @@ def performance_rule(result: StoredResult, report: Report, settings: AlertSettin
                     threshold=high,
                 )
             )
+    for metric, expected in sorted(section.expected.items()):
+        # From the baseline's labels: only for metrics without a hand-set limit.
+        value = metrics.get(metric)
+        if (
+            value is None
+            or metric in settings.performance_min
+            or metric in settings.performance_max
+        ):
+            continue
+        limit, word = (
+            (expected.low, "under") if expected.low is not None else (expected.high, "over")
+        )
+        if limit is None or not (value < limit if word == "under" else value > limit):
+            continue
+        out.append(
+            _alert(
+                result,
+                report,
+                "performance",
+                metric,
+                f"{metric} is {value:.3f}, {word} {limit:.3f} expected from the baseline for "
+                f"{section.labels} labels (baseline mean {expected.mean or 0.0:.3f})",
+                value=value,
+                threshold=limit,
+                expected_mean=expected.mean,
+                expected_sd=expected.sd,
+            )
+        )
     bias = section.bias
     normalized = bias.normalized if bias is not None else None
     z = bias_z(section)

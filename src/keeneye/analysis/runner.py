@@ -26,7 +26,8 @@ import pyarrow.compute as pc
 
 from keeneye.analysis.batching import WindowReader, column_micros, earlier_counts, micros
 from keeneye.analysis.clock import Clock
-from keeneye.analysis.drift import drift_section
+from keeneye.analysis.drift import drift_section, window_alpha
+from keeneye.analysis.expected import expected_ranges, labelled_baseline
 from keeneye.analysis.reference import Reference, ReferenceCache, build_reference
 from keeneye.analysis.rules import evaluate
 from keeneye.analysis.statistics import (
@@ -50,7 +51,7 @@ from keeneye.baseline.resolve import ReferenceChoice, choose_baseline
 from keeneye.config import Settings
 from keeneye.errors import NotFoundError
 from keeneye.notify.alert import Alert
-from keeneye.profile.report import ReferenceUsed, Report
+from keeneye.profile.report import PerformanceSection, ReferenceUsed, Report
 from keeneye.profile.stored import latest_results
 from keeneye.store.base import EventStore
 from keeneye.store.records import StoredResult, WindowData
@@ -127,7 +128,7 @@ class AnalysisRunner:
         self.last_run: datetime | None = None
         # Per-run memo of store look-ups that do not change during a run (baseline choice,
         # first event of a model); cleared at the start and end of every run.
-        self._memo: dict[tuple[str, ...], Any] = {}
+        self._memo: dict[tuple[Any, ...], Any] = {}
         # Per-run batched reads: window rows and invalid counts by model, and the event counts
         # of the earlier windows that traffic compares with, by (model, size, start).
         self._readers: dict[str, WindowReader] = {}
@@ -388,6 +389,7 @@ class AnalysisRunner:
                     task=self.settings.analysis.tasks.get(model, "auto"),
                     positive_class=self.settings.analysis.positive_class.get(model),
                 )
+                performance = self._with_expected(model, version, window, performance)
                 out.append(result(version, "performance", Report(performance=performance)))
         if "drift" in jobs:
             references: dict[str, Any] = {}
@@ -411,6 +413,39 @@ class AnalysisRunner:
                     out.append(result(version, "drift", Report(drift=drift)))
             out.append(result(ALL_VERSIONS, "drift_window", {"references": references}))
         return out
+
+    def _with_expected(
+        self, model: str, version: str, window: Window, section: PerformanceSection
+    ) -> PerformanceSection:
+        """The metrics' expected ranges from the baseline's labels, for this many labels (one
+        computation per baseline and label count, rounded to two significant digits)."""
+        if section.labels < self.settings.alerts.min_labels:
+            return section
+        choice = self._choice(model, version)
+        if choice is None or choice.version is None:
+            return section
+        n = int(float(f"{section.labels:.2g}"))
+        key = ("expected", model, choice.version, n, window.name)
+        if key not in self._memo:
+            base_key = ("labelled", model, choice.version)
+            if base_key not in self._memo:
+                table = self.store.load_baseline(model, choice.version)
+                self._memo[base_key] = None if table is None else labelled_baseline(table)
+            events = self._memo[base_key]
+            level = window_alpha(self.settings.analysis, window.length)
+            self._memo[key] = (
+                {}
+                if events is None
+                else expected_ranges(
+                    events,
+                    n,
+                    level,
+                    task=self.settings.analysis.tasks.get(model, "auto"),
+                    positive_class=self.settings.analysis.positive_class.get(model),
+                )
+            )
+        expected = self._memo[key]
+        return replace(section, expected=expected) if expected else section
 
     def _traffic(self, model: str, window: Window, data: WindowData) -> Report:
         versions = data.events.column("version").to_pylist()

@@ -232,6 +232,19 @@ class BiasStats:
 
 
 @dataclass(frozen=True)
+class ExpectedRange:
+    """A metric's sampling distribution on chunks of the baseline as large as the window's
+    labelled rows: alert below ``low`` (higher is better) or above ``high``."""
+
+    mean: float | None = None
+    sd: float | None = None
+    low: float | None = None
+    high: float | None = None
+    chunks: int = 0
+    chunk_size: int = 0
+
+
+@dataclass(frozen=True)
 class LabelDelay:
     median_seconds: float | None = None
     p90_seconds: float | None = None
@@ -249,6 +262,8 @@ class PerformanceSection:
     task: str | None = None
     performance: PerformanceStats | None = None
     bias: BiasStats | None = None
+    #: What each metric is expected to be for this many labels, from the baseline's labels.
+    expected: Mapping[str, ExpectedRange] = field(default_factory=dict)
 
     @property
     def metrics(self) -> Mapping[str, float | None]:
