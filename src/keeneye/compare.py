@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from keeneye.errors import InputError
+from keeneye.identifiers import identifier_reason
 from keeneye.profile.reference import (
     ALL_FEATURES,
     AUTO,
@@ -24,6 +25,7 @@ from keeneye.profile.reference import (
     Prepared,
     PreparedColumn,
     Reference,
+    sort_key,
     sorted_finite,
     with_nulls,
 )
@@ -33,6 +35,7 @@ from keeneye.schema import FeatureKind
 from keeneye.stats import (
     ColumnSummary,
     DriftOptions,
+    FeatureDrift,
     check_quality,
     check_quality_sorted,
     summarize,
@@ -51,6 +54,7 @@ def compare(
     kinds: Mapping[str, FeatureKind | str] | None = None,
     options: DriftOptions | Mapping[str, Any] | None = None,
     summaries: bool = True,
+    test_identifiers: bool = False,
 ) -> DriftReport:
     """Compare a current dataset with a reference one, feature by feature.
 
@@ -76,6 +80,10 @@ def compare(
     options
         :class:`keeneye.stats.DriftOptions` (or a dict of its fields): alpha, correction,
         sample-size cut-over, effect-size thresholds …
+    test_identifiers
+        Also test identifier-like columns (row ids, keys, timestamps: see
+        :mod:`keeneye.identifiers`). By default they are reported as not tested, unless named
+        in ``features`` or ``kinds``.
     summaries
         Also summarise every readable column on both sides, check the current data's
         quality against the reference and keep chart data for the HTML report (turn off to
@@ -109,6 +117,8 @@ def compare(
     _check_known("kinds", overrides, ref, cur)
     pinned_methods = _methods(methods, ref, cur)
     pinned_thresholds = _thresholds(thresholds, ref, cur)
+    identifiers = [] if test_identifiers else _identifiers(names, features, overrides, ref, cur)
+    names = [n for n in names if n not in {f.feature for f in identifiers}]
 
     fitted = Reference.fit(
         ref.table.select([n for n in names if n in ref.table.column_names]),
@@ -124,6 +134,9 @@ def compare(
     )
     prepared = fitted.prepare(cur.table, compare_options)
     report = fitted.compare_prepared(prepared, compare_options)
+    if identifiers and report.drift is not None:
+        rows = tuple(sorted((*report.drift.features, *identifiers), key=sort_key))
+        report = replace(report, drift=replace(report.drift, features=rows))
     profiles = _profiles(prepared, fitted) if summaries else {}
     return DriftReport(
         report=report,
@@ -131,6 +144,29 @@ def compare(
         current=DataSource(cur.source, cur.num_rows, len(cur.columns)),
         profiles=profiles,
     )
+
+
+def _identifiers(
+    names: Sequence[str],
+    features: Sequence[str] | None,
+    overrides: Mapping[str, FeatureKind],
+    ref: LoadedTable,
+    cur: LoadedTable,
+) -> list[FeatureDrift]:
+    """Not-tested rows of the identifier-like columns on both sides (row ids, keys, time
+    stamps) that the caller did not name in ``features`` or ``kinds``."""
+    explicit = set(features or ()) | set(overrides)
+    out = []
+    for name in names:
+        if name in explicit:
+            continue
+        if name not in ref.table.column_names or name not in cur.table.column_names:
+            continue
+        why = identifier_reason(name, ref.table.column(name), cur.table.column(name))
+        if why is not None:
+            reason = f"identifier-like column ({why}); name it in features (--features) to test it"
+            out.append(FeatureDrift.not_tested(name, None, "auto", reason))
+    return out
 
 
 def _as_pins(pins: tuple[Any, dict[str, Any]]) -> dict[str, Any]:

@@ -98,8 +98,23 @@ class NotifySettings(BaseModel):
     )
 
 
-WindowName = Literal["hourly", "daily"]
+WindowName = Literal["hourly", "daily", "weekly", "monthly"]
 DEFAULT_WINDOWS: tuple[WindowName, ...] = ("hourly", "daily")
+
+
+class AlertBudgetSettings(BaseModel):
+    """How many false drift alerts a user accepts per model (``analysis.alert_budget``); the
+    per-window, per-feature decision level is derived from it (``keeneye.stats.budget``)."""
+
+    false_alerts: float = Field(
+        1.0, gt=0, description="Expected false drift alerts accepted per model and period."
+    )
+    period_days: float = Field(
+        365.25 / 4, gt=0, description="The period of the budget in days (default a quarter)."
+    )
+    split: Literal["bonferroni", "sidak"] = Field(
+        "bonferroni", description="How a window's level is shared among its tests."
+    )
 
 
 class AnalysisSettings(BaseModel):
@@ -107,7 +122,12 @@ class AnalysisSettings(BaseModel):
 
     windows: list[WindowName] = Field(
         default_factory=lambda: list(DEFAULT_WINDOWS),
-        description="Tumbling window sizes computed for every model (UTC-aligned).",
+        description="Tumbling window sizes computed for every model (UTC-aligned): hourly, "
+        "daily, weekly (ISO weeks, from Monday) or monthly (calendar months).",
+    )
+    model_windows: dict[str, list[WindowName]] = Field(
+        default_factory=dict,
+        description="model -> window sizes computed for that model instead of `windows`.",
     )
     interval_seconds: float = Field(
         60.0, gt=0, description="How often the embedded analysis runs inside `keeneye server`."
@@ -146,6 +166,17 @@ class AnalysisSettings(BaseModel):
     correction: Literal["holm", "bonferroni", "bh", "none"] = Field(
         "holm", description="Multiple-testing correction of the dataset drift verdict."
     )
+    alert_budget: AlertBudgetSettings | None = Field(
+        default_factory=lambda: AlertBudgetSettings.model_validate({}),
+        description="False drift alerts accepted per model and period; each window size gets "
+        "the level budget / windows per period. null: a fixed per-window alpha (`alpha`).",
+    )
+    alpha: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="Per-window significance level, used only when `alert_budget` is null.",
+    )
     tasks: dict[str, Literal["auto", "classification", "regression"]] = Field(
         default_factory=dict, description="model -> task; 'auto' guesses from labels."
     )
@@ -158,7 +189,7 @@ class AnalysisSettings(BaseModel):
     )
 
 
-def _daily_only() -> list[Literal["hourly", "daily"]]:
+def _daily_only() -> list[WindowName]:
     return ["daily"]
 
 
@@ -188,7 +219,7 @@ class AlertSettings(BaseModel):
         default_factory=list,
         description="Features whose drift alone alerts; '*' means any feature.",
     )
-    drift_windows: list[Literal["hourly", "daily"]] = Field(
+    drift_windows: list[WindowName] = Field(
         default_factory=_daily_only,
         description="Window sizes whose drift results raise alerts. Hourly drift is still "
         "computed and exported as metrics, but hundreds of small windows a week would raise "

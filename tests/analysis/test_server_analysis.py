@@ -110,6 +110,9 @@ def test_metrics_expose_the_documented_result_gauges(
         "keeneye_prediction_bias": base,
         "keeneye_prediction_bias_normalized": base,
         "keeneye_label_coverage_ratio": base,
+        "keeneye_window_events": base,
+        "keeneye_window_labels": base,
+        "keeneye_prediction_bias_z": base,
     }
     assert set(expected_labels) == set(GAUGES)
     for name, labels in expected_labels.items():

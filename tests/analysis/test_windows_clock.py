@@ -45,8 +45,11 @@ def test_window_alignment_is_utc_epoch_based() -> None:
     assert w.start == datetime(2026, 3, 3, tzinfo=UTC)  # 23:59 at UTC-5 is 04:59 UTC next day
     assert w.end - w.start == timedelta(days=1)
     assert window_at("hourly", w.start) == Window(w.start, w.start + timedelta(hours=1), "hourly")
-    with pytest.raises(ValueError, match="unknown window 'weekly'; choose one of daily, hourly"):
-        window_at("weekly", t)
+    with pytest.raises(
+        ValueError,
+        match="unknown window 'fortnightly'; choose one of hourly, daily, weekly, monthly",
+    ):
+        window_at("fortnightly", t)
 
 
 def test_complete_windows_respects_grace_and_partial_start() -> None:

@@ -88,7 +88,10 @@ def test_plain_text_repr(report: DriftReport) -> None:
     text = str(report)
     assert repr(report) == text
     lines = text.splitlines()
-    assert lines[0].startswith("DRIFT DETECTED: 2 of 3 tested features drifted (67%), 1 not tested")
+    assert lines[0].startswith(
+        "DRIFT DETECTED: 2 of 3 tested features drifted after holm correction "
+        "(67% before correction), 1 not tested"
+    )
     rows = [line for line in lines if line.startswith("| ")]
     names = [row.split("|")[1].strip() for row in rows[1:]]
     assert [name for name in names if name] == ["x", "city", "y", "text"]  # blank: wrapped lines
@@ -130,6 +133,9 @@ def test_report_pickles(report: DriftReport) -> None:
 def test_report_with_nothing_tested_renders() -> None:
     empty = compare(pa.table({"a": pa.array([], pa.int64())}), {"b": [1]})
     assert empty.n_tested == 0 and empty.drift_share == 0.0
-    assert str(empty).startswith("no drift: 0 of 0 tested features drifted (0%), 2 not tested")
+    assert str(empty).startswith(
+        "no drift: 0 of 0 tested features drifted after holm correction "
+        "(0% before correction), 2 not tested"
+    )
     json.dumps(empty.to_dict(), allow_nan=False)
     assert empty.to_arrow().num_rows == 2

@@ -96,9 +96,12 @@ def test_a_wrong_threshold_fails_the_unit_tests(
     write_prometheus_files(tmp_path, ExportOptions())
     rules = tmp_path / "rules" / "keeneye-alerts.rules.yml"
     text = rules.read_text()
-    assert "keeneye_dataset_drift_share >= 0.5" in text
+    assert 'keeneye_dataset_drift_share{window=~"daily"} >= 0.5' in text
     rules.write_text(
-        text.replace("keeneye_dataset_drift_share >= 0.5", "keeneye_dataset_drift_share >= 0.7")
+        text.replace(
+            'keeneye_dataset_drift_share{window=~"daily"} >= 0.5',
+            'keeneye_dataset_drift_share{window=~"daily"} >= 0.7',
+        )
     )
     run = _promtool(prometheus_tools, "test", "rules", "keeneye-alerts.test.yml", cwd=rules.parent)
     assert run.returncode == 1

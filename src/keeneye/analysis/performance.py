@@ -321,6 +321,12 @@ class PredictionBias:
     subject: str | None
     predicted: dict[str, float] = field(default_factory=dict)
     observed: dict[str, float] = field(default_factory=dict)
+    #: ``"calibration"`` (mean probability vs observed rate), ``"class_share"`` (hard
+    #: predictions) or ``"mean"`` (regression).
+    method: str = "class_share"
+    #: Sampling error of ``value`` when predictions are unbiased, and ``value`` over it.
+    standard_error: float | None = None
+    z: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -329,7 +335,49 @@ class PredictionBias:
             "subject": self.subject,
             "predicted": self.predicted,
             "observed": self.observed,
+            "method": self.method,
+            "standard_error": self.standard_error,
+            "z": self.z,
         }
+
+
+def probability_bias(
+    y_true: npt.NDArray[np.object_],
+    scores: npt.NDArray[np.float64],
+    positive_class: str = "1",
+) -> PredictionBias | None:
+    """Calibration-in-the-large of a probabilistic binary classifier: the mean predicted
+    probability of the positive class minus the observed positive rate, over rows with both.
+
+    With calibrated probabilities each label is Bernoulli(pᵢ), so the gap
+    ``mean(p) − mean(y)`` has mean 0 and standard error ``sqrt(Σ pᵢ(1 − pᵢ)) / n``; ``z`` is
+    the gap over it. Cutting the probabilities at 0.5 and comparing class shares instead
+    flags well-calibrated models whose scores are not near 0 or 1.
+
+    >>> y = np.array(["1", "0", "0", "1"], dtype=object)
+    >>> b = probability_bias(y, np.array([0.9, 0.2, 0.4, 0.7]))
+    >>> round(b.value, 3), round(b.standard_error, 4), round(b.z, 3)
+    (0.05, 0.2092, 0.239)
+    """
+    keep = np.array([t is not None for t in y_true], dtype=bool) & np.isfinite(scores)
+    p = scores[keep]
+    if p.size == 0:
+        return None
+    y = (y_true[keep] == positive_class).astype(np.float64)
+    gap = float(p.mean() - y.mean())
+    variance = float(np.sum(p * (1.0 - p)))
+    se = math.sqrt(variance) / p.size if variance > 0 else None
+    z = None if se is None else gap / se
+    return PredictionBias(
+        value=gap,
+        normalized=gap,
+        subject=positive_class,
+        predicted={"mean_probability": float(p.mean())},
+        observed={"positive_rate": float(y.mean())},
+        method="calibration",
+        standard_error=se,
+        z=z,
+    )
 
 
 def classification_bias(
@@ -377,7 +425,12 @@ def regression_bias(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> PredictionB
     spread = float(truth.std())
     normalized = value / spread if spread > 0 else None
     return PredictionBias(
-        value, normalized, None, {"mean": float(pred.mean())}, {"mean": float(truth.mean())}
+        value,
+        normalized,
+        None,
+        {"mean": float(pred.mean())},
+        {"mean": float(truth.mean())},
+        method="mean",
     )
 
 

@@ -253,6 +253,34 @@ def performance_rule(result: StoredResult, report: Report, settings: AlertSettin
                     threshold=high,
                 )
             )
+    for metric, expected in sorted(section.expected.items()):
+        # From the baseline's labels: only for metrics without a hand-set limit.
+        value = metrics.get(metric)
+        if (
+            value is None
+            or metric in settings.performance_min
+            or metric in settings.performance_max
+        ):
+            continue
+        limit, word = (
+            (expected.low, "under") if expected.low is not None else (expected.high, "over")
+        )
+        if limit is None or not (value < limit if word == "under" else value > limit):
+            continue
+        out.append(
+            _alert(
+                result,
+                report,
+                "performance",
+                metric,
+                f"{metric} is {value:.3f}, {word} {limit:.3f} expected from the baseline for "
+                f"{section.labels} labels (baseline mean {expected.mean or 0.0:.3f})",
+                value=value,
+                threshold=limit,
+                expected_mean=expected.mean,
+                expected_sd=expected.sd,
+            )
+        )
     bias = section.bias
     normalized = bias.normalized if bias is not None else None
     z = bias_z(section)
@@ -264,7 +292,10 @@ def performance_rule(result: StoredResult, report: Report, settings: AlertSettin
         and significant
     ):
         subject = bias.subject
-        what = f"class {subject!r} predicted" if subject is not None else "mean prediction"
+        if bias.method == "calibration":
+            what = f"mean predicted probability of class {subject!r}"
+        else:
+            what = f"class {subject!r} predicted" if subject is not None else "mean prediction"
         out.append(
             _alert(
                 result,
@@ -284,7 +315,9 @@ def bias_z(section: PerformanceSection) -> float | None:
     """How many standard errors the window's prediction bias is from 0 (``None`` when the
     section cannot say).
 
-    Classification: predicted minus observed share of a class over the same rows is
+    Probabilistic classifiers (``bias.method == "calibration"``): the stored ``z``, the mean
+    probability's gap to the observed rate over its sampling error. Hard class predictions:
+    predicted minus observed share of a class over the same rows is
     ``(FP - FN) / n`` for that class, and without bias a misclassified row is as likely one as
     the other, so ``|FP - FN| / sqrt(FP + FN)`` (McNemar's statistic; 6 false positives and no
     false negative in 60 rows is a 0.1 gap but only 2.4 sigma). Regression: the mean error over
@@ -304,6 +337,8 @@ def bias_z(section: PerformanceSection) -> float | None:
     bias = section.bias
     if performance is None or bias is None:
         return None
+    if bias.method == "calibration":  # probabilities: the gap over its sampling error
+        return None if bias.z is None else abs(bias.z)
     if performance.task == "classification":
         confusion = performance.confusion_matrix
         if confusion is None:
@@ -330,10 +365,31 @@ def bias_z(section: PerformanceSection) -> float | None:
     return None
 
 
+def schema_rule(result: StoredResult, report: Report, settings: AlertSettings) -> list[Alert]:
+    """Baseline features absent from the window (no row carries a value): one alert naming
+    them all, instead of a missing-values alert per feature and window."""
+    summary = report.summary
+    if summary is None or not summary.absent_features or summary.events < settings.min_events:
+        return []
+    absent = list(summary.absent_features)
+    shown = ", ".join(repr(a) for a in absent[:5]) + (" …" if len(absent) > 5 else "")
+    return [
+        _alert(
+            result,
+            report,
+            "schema_change",
+            "schema",
+            f"{len(absent)} baseline feature(s) absent from the current data: {shown}",
+            value=float(len(absent)),
+            absent=absent,
+        )
+    ]
+
+
 #: Which rules read which result kind.
 RULES: Mapping[str, tuple[Rule, ...]] = {
     "traffic": (traffic_rule,),
-    "summary": (nonfinite_prediction_rule, quality_rule),
+    "summary": (nonfinite_prediction_rule, quality_rule, schema_rule),
     "drift": (drift_rule,),
     "performance": (performance_rule,),
 }

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -28,7 +29,8 @@ import pyarrow.compute as pc
 
 from keeneye.analysis.batching import WindowReader, column_micros, earlier_counts, micros
 from keeneye.analysis.clock import Clock
-from keeneye.analysis.drift import drift_section
+from keeneye.analysis.drift import drift_section, window_alpha
+from keeneye.analysis.expected import expected_ranges, labelled_baseline
 from keeneye.analysis.reference import Reference, ReferenceCache, build_reference
 from keeneye.analysis.rules import evaluate
 from keeneye.analysis.scores import score_names, with_scores
@@ -37,11 +39,12 @@ from keeneye.analysis.statistics import (
     rows_of_version,
     summary_section,
 )
-from keeneye.analysis.traffic import COMPARISONS, traffic_section
+from keeneye.analysis.traffic import comparisons_for, traffic_section
 from keeneye.analysis.windows import (
     Fingerprint,
     Window,
     complete_windows,
+    windows_for,
 )
 from keeneye.analysis.windows import (
     needs_computing as window_needs_computing,
@@ -52,7 +55,7 @@ from keeneye.baseline.resolve import ReferenceChoice, choose_baseline
 from keeneye.config import Settings
 from keeneye.errors import NotFoundError
 from keeneye.notify.alert import Alert
-from keeneye.profile.report import ReferenceUsed, Report
+from keeneye.profile.report import PerformanceSection, ReferenceUsed, Report
 from keeneye.profile.stored import latest_results
 from keeneye.store.base import EventStore
 from keeneye.store.records import StoredResult, WindowData
@@ -129,7 +132,7 @@ class AnalysisRunner:
         self.last_run: datetime | None = None
         # Per-run memo of store look-ups that do not change during a run (baseline choice,
         # first event of a model); cleared at the start and end of every run.
-        self._memo: dict[tuple[str, ...], Any] = {}
+        self._memo: dict[tuple[Any, ...], Any] = {}
         # The last window version's features with its score columns (see _with_scores).
         self._scored: dict[tuple[Any, ...], pa.Table] = {}
         # Per-run batched reads: window rows and invalid counts by model, and the event counts
@@ -245,7 +248,7 @@ class AnalysisRunner:
             earlier = [
                 w.shifted(days=-days)
                 for w in stats
-                for _, days in COMPARISONS
+                for _, days in comparisons_for(w)
                 if w.shifted(days=-days).start >= history_start
             ]
             for (name, start), count in earlier_counts(self.store, model, earlier).items():
@@ -272,7 +275,8 @@ class AnalysisRunner:
             start = max(_utc(since), first)
         grace = timedelta(seconds=analysis.grace_seconds)
         sizes: dict[str, list[Window]] = {}
-        for name in analysis.windows:
+        model_windows = windows_for(analysis, model)
+        for name in model_windows:
             windows = [w for w in complete_windows(name, start, now, grace=grace) if w.end <= until]
             if windows:
                 sizes[name] = windows
@@ -297,7 +301,7 @@ class AnalysisRunner:
                     if r.payload.get("window") in sizes:
                         key = (str(r.payload.get("window")), _key(r.window_start))
                         marked[key] = Fingerprint.from_dict(r.payload.get("fingerprint"))
-            for size in analysis.windows:
+            for size in model_windows:
                 for window in sizes.get(size, []):
                     key = (size, _key(window.start))
                     changed = key in marked and (
@@ -329,7 +333,8 @@ class AnalysisRunner:
             return {}
         start = min(ws[0].start for ws in spans.values())
         end = max(ws[-1].end for ws in spans.values())
-        step = math.gcd(*(int(ws[0].length.total_seconds()) for ws in spans.values()))
+        # (calendar months differ in length: every window's length counts)
+        step = math.gcd(*{int(w.length.total_seconds()) for ws in spans.values() for w in ws})
         counts = self.store.count_labelled(model, start, end, bucket_seconds=step)
         buckets = list(
             zip(
@@ -342,15 +347,15 @@ class AnalysisRunner:
         )
         out: dict[tuple[str, float], Fingerprint] = {}
         for name, windows in spans.items():
-            first = micros(windows[0].start)
-            length = micros(windows[0].end) - first
+            starts = [micros(w.start) for w in windows]
+            last_end = micros(windows[-1].end)
             events_in = [0] * len(windows)
             labels_in = [0] * len(windows)
             newest_in: list[int | None] = [None] * len(windows)
             for bucket, events, labels, last in buckets:
-                index = (bucket - first) // length
-                if not 0 <= index < len(windows):
+                if not starts[0] <= bucket < last_end:
                     continue
+                index = bisect_right(starts, bucket) - 1
                 events_in[index] += events
                 labels_in[index] += labels
                 known = newest_in[index]
@@ -396,6 +401,7 @@ class AnalysisRunner:
                     task=self.settings.analysis.tasks.get(model, "auto"),
                     positive_class=self.settings.analysis.positive_class.get(model),
                 )
+                performance = self._with_expected(model, version, window, performance)
                 out.append(result(version, "performance", Report(performance=performance)))
         if "drift" in jobs:
             references: dict[str, Any] = {}
@@ -407,7 +413,9 @@ class AnalysisRunner:
                 references[version] = None if choice is None else choice.reason
                 if reference is None:
                     continue
-                drift = drift_section(features, events, reference, self.settings.analysis)
+                drift = drift_section(
+                    features, events, reference, self.settings.analysis, length=window.length
+                )
                 if drift is not None:
                     used = ReferenceUsed(
                         kind=choice.kind if choice else None,
@@ -445,6 +453,39 @@ class AnalysisRunner:
         self._scored = {key: table}  # only the window being computed
         return table
 
+    def _with_expected(
+        self, model: str, version: str, window: Window, section: PerformanceSection
+    ) -> PerformanceSection:
+        """The metrics' expected ranges from the baseline's labels, for this many labels (one
+        computation per baseline and label count, rounded to two significant digits)."""
+        if section.labels < self.settings.alerts.min_labels:
+            return section
+        choice = self._choice(model, version)
+        if choice is None or choice.version is None:
+            return section
+        n = int(float(f"{section.labels:.2g}"))
+        key = ("expected", model, choice.version, n, window.name)
+        if key not in self._memo:
+            base_key = ("labelled", model, choice.version)
+            if base_key not in self._memo:
+                table = self.store.load_baseline(model, choice.version)
+                self._memo[base_key] = None if table is None else labelled_baseline(table)
+            events = self._memo[base_key]
+            level = window_alpha(self.settings.analysis, window.length)
+            self._memo[key] = (
+                {}
+                if events is None
+                else expected_ranges(
+                    events,
+                    n,
+                    level,
+                    task=self.settings.analysis.tasks.get(model, "auto"),
+                    positive_class=self.settings.analysis.positive_class.get(model),
+                )
+            )
+        expected = self._memo[key]
+        return replace(section, expected=expected) if expected else section
+
     def _traffic(self, model: str, window: Window, data: WindowData) -> Report:
         versions = data.events.column("version").to_pylist()
         by_version: dict[str, int] = {}
@@ -453,7 +494,7 @@ class AnalysisRunner:
         first = self._first_event(model) or window.start
         history_start = first.replace(minute=0, second=0, microsecond=0)
         references: dict[str, int | None] = {}
-        for name, days in COMPARISONS:
+        for name, days in comparisons_for(window):
             earlier = window.shifted(days=-days)
             if earlier.start < history_start:
                 references[name] = None  # before the model's history: no reference, not a drop
@@ -519,7 +560,7 @@ class AnalysisRunner:
         latest = latest_results(
             self.store,
             model,
-            analysis.windows,
+            windows_for(analysis, model),
             now,
             grace=timedelta(seconds=analysis.grace_seconds),
             recheck_days=analysis.recheck_days,

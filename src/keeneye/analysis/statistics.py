@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from keeneye.analysis import performance as perf
+from keeneye.analysis.absent import absent_features
 from keeneye.analysis.columns import column_kinds, to_columns
 from keeneye.analysis.drift import with_reference_columns
 from keeneye.analysis.reference import Reference
@@ -54,6 +55,7 @@ def summary_section(
     rows. Feature kinds come from the baseline when there is one (as in ``keeneye.compare``),
     else from the window's own columns."""
     n = events.num_rows
+    absent = absent_features(features, reference.tested, invalid) if reference is not None else []
     if reference is not None:
         features = with_reference_columns(features, reference)
     known = reference.kinds if reference is not None else {}
@@ -86,6 +88,12 @@ def summary_section(
         }
         if name in problems:
             entry["problem"] = problems[name]
+        if name in absent:
+            # Not sent at all: a schema change, not a missing share (no quality row either).
+            entry.update(absent=True, missing_ratio=None, invalid_ratio=None)
+            entry.pop("problem", None)
+            out[name] = entry
+            continue
         if name in columns and kind is not None:
             # Summaries and quality exactly as keeneye.compare reports them (nulls counted as
             # missing, not as NaN), against the baseline's summary when there is one.
@@ -109,6 +117,7 @@ def summary_section(
         out[name] = entry
     payload = {
         "events": n,
+        "absent_features": absent,
         "features": out,
         "prediction": prediction_summary(events),
         "latency": latency_summary(events),
@@ -206,7 +215,11 @@ def performance_section(
         metrics = perf.classification_metrics(
             y_true, y_pred, scores=scores, positive_class=positive_class
         )
-        bias = perf.classification_bias(y_true, y_pred, positive_class)
+        bias = (
+            perf.probability_bias(y_true, scores, positive_class or "1")
+            if scores is not None
+            else perf.classification_bias(y_true, y_pred, positive_class)
+        )
     return replace(
         section,
         task=chosen,

@@ -28,6 +28,21 @@ from keeneye.profile.report import TrafficComparison, TrafficSection
 COMPARISONS: tuple[tuple[str, int], ...] = (("day", 1), ("week", 7))
 
 
+def comparisons_for(window: Window) -> tuple[tuple[str, int], ...]:
+    """The comparisons that make sense for ``window``: those reaching at least one window
+    back (a weekly window is compared with the week before, a monthly one with none: months
+    differ in length and the earlier window would overlap it).
+
+    >>> from keeneye.analysis.windows import window_at
+    >>> from datetime import datetime, timezone
+    >>> comparisons_for(window_at("weekly", datetime(2026, 3, 4, tzinfo=timezone.utc)))
+    (('week', 7),)
+    """
+    if window.name == "monthly":
+        return ()
+    return tuple((n, d) for n, d in COMPARISONS if timedelta(days=d) >= window.length)
+
+
 def change_ratio(current: int, reference: int | None) -> float | None:
     """``current / reference − 1``; ``None`` when there is no reference or it is empty.
 
@@ -51,7 +66,7 @@ def traffic_section(
     """The traffic of ``window``; ``references`` maps each comparison name to the event count of
     that earlier window, or ``None`` when it lies before the model's history."""
     compared: dict[str, TrafficComparison] = {}
-    for name, days in COMPARISONS:
+    for name, days in comparisons_for(window):
         earlier = window.shifted(days=-days)
         reference = references.get(name)
         compared[name] = TrafficComparison(

@@ -105,6 +105,7 @@ def _run_compare(
     kind: list[str],
     correction: str | None,
     alpha: float | None,
+    test_ids: bool = False,
 ) -> Any:
     from keeneye.compare import ALL_FEATURES, compare
 
@@ -130,6 +131,7 @@ def _run_compare(
         thresholds=thresholds or None,
         kinds=kinds or None,
         options=options,
+        test_identifiers=test_ids,
     )
 
 
@@ -144,6 +146,10 @@ _CORRECTION_HELP = (
 )
 _ALPHA_HELP = "Significance level (default 0.05)."
 _FEATURES_HELP = "Comma-separated columns to compare (default: every column)."
+_TEST_IDS_HELP = (
+    "Also test identifier-like columns (named id/uuid/*_id, timestamps, or unique per row with "
+    "no value shared between the inputs); by default they are listed as not tested."
+)
 _KIND_HELP = (
     "Override a column's inferred kind: COLUMN=KIND, KIND one of numeric, categorical, boolean, "
     "text, datetime. Repeatable."
@@ -191,6 +197,7 @@ def register(app: typer.Typer) -> None:
             None, "--correction", metavar="NAME", help=_CORRECTION_HELP
         ),
         alpha: float | None = typer.Option(None, "--alpha", metavar="LEVEL", help=_ALPHA_HELP),
+        test_ids: bool = typer.Option(False, "--test-ids", help=_TEST_IDS_HELP),
     ) -> None:
         """Compare two tables column by column and report which features drifted.
 
@@ -201,7 +208,7 @@ def register(app: typer.Typer) -> None:
         """
         try:
             report = _run_compare(
-                reference, current, method, threshold, features, kind, correction, alpha
+                reference, current, method, threshold, features, kind, correction, alpha, test_ids
             )
         except KeeneyeError as exc:
             raise _fail(str(exc)) from None

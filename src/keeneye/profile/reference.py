@@ -91,6 +91,9 @@ class CompareOptions:
     """
 
     drift: DriftOptions = field(default_factory=DriftOptions)
+    #: Options of the prediction's own test (default: ``drift``); the window jobs give it its
+    #: share of the window's alert-budget level.
+    prediction_drift: DriftOptions | None = None
     methods: Mapping[str, str] = field(default_factory=dict)
     thresholds: Mapping[str, float] = field(default_factory=dict)
     features: Sequence[str] | None = None
@@ -292,7 +295,9 @@ class Reference:
             if column is not None and column in table.column_names:
                 nested = self.prediction.compare(
                     table.select([column]),
-                    CompareOptions(drift=options.drift, check_types=False),
+                    CompareOptions(
+                        drift=options.prediction_drift or options.drift, check_types=False
+                    ),
                 )
                 if nested.drift is not None and nested.drift.features:
                     prediction = nested.drift.features[0]

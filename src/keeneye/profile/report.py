@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from keeneye.profile._codec import decode, encode
+from keeneye.stats.budget import WindowBudget
 from keeneye.stats.options import DriftOptions
 from keeneye.stats.results import FeatureDrift
 
@@ -123,6 +124,8 @@ class FeatureStats:
     baseline_missing_ratio: float | None = None
     out_of_range_ratio: float | None = None
     new_categories: Mapping[str, int] = field(default_factory=dict)
+    #: A baseline feature no row of the window carries (``keeneye.analysis.absent``).
+    absent: bool = False
 
     @property
     def invalid_count(self) -> int:
@@ -163,6 +166,7 @@ class SummarySection:
     features: Mapping[str, FeatureStats] = field(default_factory=dict)
     prediction: PredictionStats | None = None
     latency: LatencyStats | None = None
+    absent_features: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- traffic section
@@ -220,6 +224,24 @@ class BiasStats:
     subject: str | None = None
     predicted: Mapping[str, float | None] = field(default_factory=dict)
     observed: Mapping[str, float | None] = field(default_factory=dict)
+    #: "calibration" (mean probability vs positive rate), "class_share" or "mean"; the
+    #: sampling error of ``value`` and ``value`` over it (calibration).
+    method: str | None = None
+    standard_error: float | None = None
+    z: float | None = None
+
+
+@dataclass(frozen=True)
+class ExpectedRange:
+    """A metric's sampling distribution on chunks of the baseline as large as the window's
+    labelled rows: alert below ``low`` (higher is better) or above ``high``."""
+
+    mean: float | None = None
+    sd: float | None = None
+    low: float | None = None
+    high: float | None = None
+    chunks: int = 0
+    chunk_size: int = 0
 
 
 @dataclass(frozen=True)
@@ -240,6 +262,8 @@ class PerformanceSection:
     task: str | None = None
     performance: PerformanceStats | None = None
     bias: BiasStats | None = None
+    #: What each metric is expected to be for this many labels, from the baseline's labels.
+    expected: Mapping[str, ExpectedRange] = field(default_factory=dict)
 
     @property
     def metrics(self) -> Mapping[str, float | None]:
@@ -281,6 +305,10 @@ class DriftSection:
     prediction: FeatureDrift | None = None
     prediction_problem: str | None = None
     reference: ReferenceUsed | None = None
+    #: The window's decision level from the alert budget (``keeneye.stats.budget``).
+    alert_budget: WindowBudget | None = None
+    #: Baseline features no row of the window carries (reported as absent, not tested).
+    absent_features: tuple[str, ...] = ()
 
     def __getitem__(self, feature: str) -> FeatureDrift:
         for result in self.rows():

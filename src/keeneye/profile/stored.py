@@ -92,7 +92,7 @@ def latest_spans(
     out: dict[str, tuple[datetime, datetime]] = {}
     for name in windows:
         current = window_at(name, now - grace)
-        last = current.shifted(seconds=-current.length.total_seconds())
+        last = current.previous()  # calendar months differ in length
         out[name] = (last.start, last.end)
     return out
 

@@ -37,29 +37,57 @@ def number(value: float | None) -> str:
     return f"{value:.4g}"
 
 
-def verdict(result: FeatureDrift) -> str:
-    """'DRIFT', 'ok' or 'not tested'."""
+def _corrected(result: FeatureDrift) -> bool | None:
+    """The verdict after the multiple-testing correction (the one the exit code follows)."""
     if result.drifted is None:
+        return None
+    return result.drifted if result.drifted_adjusted is None else result.drifted_adjusted
+
+
+def verdict(result: FeatureDrift) -> str:
+    """'DRIFT', 'ok' or 'not tested' — after the multiple-testing correction."""
+    corrected = _corrected(result)
+    if corrected is None:
         return "not tested"
-    return "DRIFT" if result.drifted else "ok"
+    return "DRIFT" if corrected else "ok"
 
 
 def _rule(result: FeatureDrift) -> str:
     if result.drifted is None:
         return result.reason or "not tested"
     if result.decided_by == "p_value":
-        return f"p-value (drift if < {number(result.threshold)})"
-    return f"effect size (drift if {result.effect_method} ≥ {number(result.threshold)})"
+        text = f"p-value (drift if < {number(result.threshold)})"
+    else:
+        text = f"effect size (drift if {result.effect_method} ≥ {number(result.threshold)})"
+    if result.drifted and not _corrected(result):
+        text += f"; not after correction (adjusted p {number(result.p_value_adjusted)})"
+    return text
 
 
 def headline(report: DriftReport) -> str:
-    """One sentence: the dataset verdict with its counts."""
+    """One sentence: the dataset verdict with its counts, after the correction (as the rows
+    and the exit code); identifier-like columns left untested are named."""
     state = "DRIFT DETECTED" if report.dataset_drifted else "no drift"
     untested = len(report.features) - report.n_tested
     extra = f", {untested} not tested" if untested else ""
+    ids = [
+        f.feature
+        for f in report.features
+        if f.drifted is None and "identifier-like column" in (f.reason or "")
+    ]
+    if ids:
+        shown = ", ".join(ids[:5]) + (" …" if len(ids) > 5 else "")
+        extra += f" (identifier-like: {shown})"
+    drifted = sum(1 for f in report.features if _corrected(f))
+    if report.options.dataset_drift_share is not None:  # the share rule counts raw verdicts
+        counted = f"{report.n_drifted} of {report.n_tested} tested features drifted "
+    else:
+        counted = (
+            f"{drifted} of {report.n_tested} tested features drifted after {report.correction} "
+            "correction "
+        )
     return (
-        f"{state}: {report.n_drifted} of {report.n_tested} tested features drifted "
-        f"({report.drift_share:.0%}){extra}; {report.correction} correction, "
+        f"{state}: {counted}({report.drift_share:.0%} before correction){extra}; "
         f"alpha {number(report.alpha)}"
     )
 

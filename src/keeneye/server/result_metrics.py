@@ -17,6 +17,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from keeneye.analysis.clock import Clock
+from keeneye.analysis.rules import bias_z
+from keeneye.analysis.windows import windows_for
 from keeneye.config import Settings
 from keeneye.profile.report import corrected
 from keeneye.profile.stored import latest_results, report_of
@@ -71,6 +73,15 @@ GAUGES: Mapping[str, tuple[str, list[str]]] = {
         "Share of the window's events with a label (latest window with labels).",
         [],
     ),
+    "keeneye_window_events": ("Predictions in the window the results describe.", []),
+    "keeneye_window_labels": (
+        "Labelled predictions in the window of the performance results.",
+        [],
+    ),
+    "keeneye_prediction_bias_z": (
+        "Standard errors between the prediction bias and 0 (the bias rule's significance).",
+        [],
+    ),
 }
 LAST_RUN = "keeneye_analysis_last_run_timestamp_seconds"
 
@@ -119,7 +130,7 @@ class ResultCollector(Collector):
         return latest_results(
             self.store,
             model,
-            analysis.windows,
+            windows_for(analysis, model),
             self.clock.now(),
             grace=timedelta(seconds=analysis.grace_seconds),
             recheck_days=analysis.recheck_days,
@@ -161,6 +172,7 @@ def _export(result: StoredResult, families: dict[str, GaugeMetricFamily]) -> Non
                 add("keeneye_feature_drifted", labels, corrected(info))
         add("keeneye_dataset_drift_share", [], report.drift.drift_share)
     if report.summary is not None:
+        add("keeneye_window_events", [], report.summary.events)
         for feature, stats in sorted(report.summary.features.items()):
             add("keeneye_feature_missing_ratio", [feature], stats.missing_ratio)
             add("keeneye_feature_out_of_range_ratio", [feature], stats.out_of_range_ratio)
@@ -176,3 +188,5 @@ def _export(result: StoredResult, families: dict[str, GaugeMetricFamily]) -> Non
             add("keeneye_prediction_bias", [], section.bias.value)
             add("keeneye_prediction_bias_normalized", [], section.bias.normalized)
         add("keeneye_label_coverage_ratio", [], section.label_coverage)
+        add("keeneye_window_labels", [], section.labels)
+        add("keeneye_prediction_bias_z", [], bias_z(section))

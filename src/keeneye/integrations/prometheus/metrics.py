@@ -40,6 +40,11 @@ PREDICTION_BIAS = "keeneye_prediction_bias"
 #: bias (identical for classifiers) while it is absent.
 PREDICTION_BIAS_NORMALIZED = "keeneye_prediction_bias_normalized"
 LABEL_COVERAGE = "keeneye_label_coverage_ratio"
+#: Events and labels of the window a result describes, and the bias in standard errors: the
+#: guards keeneye's own rules apply (``min_events``, ``min_labels``, ``prediction_bias_min_z``).
+WINDOW_EVENTS = "keeneye_window_events"
+WINDOW_LABELS = "keeneye_window_labels"
+PREDICTION_BIAS_Z = "keeneye_prediction_bias_z"
 ANALYSIS_LAST_RUN = "keeneye_analysis_last_run_timestamp_seconds"
 
 #: Scrape job names in the generated prometheus.yml (the target-down rule selects on them).

@@ -347,10 +347,18 @@ def _fast_tests(options: ExportOptions) -> list[dict[str, Any]]:
     idle = {"model": "idle", "version": "1"}
     add(m.PREDICTIONS, {**idle, **model_job}, _gauge(100, samples))
     stale = duration_seconds(options.stale_events_after)
+    # A model first scraped late, whose two first samples are equal: start-up, not silence.
+    late_start = int((stale + 2 * rw) // step)
+    fresh = {"model": "fresh", "version": "1"}
+    add(m.PREDICTIONS, {**fresh, **model_job}, f"_x{late_start} " + _gauge(7, samples - late_start))
+    no_predictions = rules["KeeneyeNoPredictions"][0]
     fire(
-        stale + 2 * step,
+        stale + 2 * step, "KeeneyeNoPredictions", [_Expect(no_predictions, {"model": "idle"}, 0.0)]
+    )
+    fire(
+        (late_start + 2) * step,
         "KeeneyeNoPredictions",
-        [_Expect(rules["KeeneyeNoPredictions"][0], {"model": "idle"}, 0.0)],
+        [_Expect(no_predictions, {"model": "idle"}, 0.0)],
     )
 
     # A scrape target that goes down after ten minutes.
@@ -365,12 +373,19 @@ def _fast_tests(options: ExportOptions) -> list[dict[str, Any]]:
     )
 
     # The analysis gauges of keeneye server: one model beyond every threshold, one within.
-    # keeneye server labels its result gauges with the window they describe.
-    srv_mv = {**mv, "window": "hourly", **server_job}
-    srv_ok = {**ok, "window": "hourly", **server_job}
+    # keeneye server labels its result gauges with the window they describe; drift alerts
+    # come from the window sizes of `drift_windows` only, as keeneye's own rule.
+    alerting = t.drift_windows[0] if t.drift_windows else "daily"
+    quiet_window = next(
+        w for w in ("hourly", "daily", "weekly", "monthly") if w not in t.drift_windows
+    )
+    srv_mv = {**mv, "window": alerting, **server_job}
+    srv_ok = {**ok, "window": alerting, **server_job}
+    srv_quiet = {**mv, "window": quiet_window, **server_job}
     share_hi, share_lo = min(1.0, t.drift_share + 0.1), t.drift_share / 2
     add(m.DATASET_DRIFT_SHARE, srv_mv, _gauge(share_hi, samples))
     add(m.DATASET_DRIFT_SHARE, srv_ok, _gauge(share_lo, samples))
+    add(m.DATASET_DRIFT_SHARE, srv_quiet, _gauge(share_hi, samples))
     at = 5 * step + duration_seconds(options.drift_for)
     fire(at, "KeeneyeDatasetDrift", [_Expect(rules["KeeneyeDatasetDrift"][0], srv_mv, share_hi)])
 
@@ -380,6 +395,9 @@ def _fast_tests(options: ExportOptions) -> list[dict[str, Any]]:
         drifted = {**srv_mv, "feature": watched, "method": "ks"}
         add(m.FEATURE_DRIFTED, drifted, _gauge(1, samples))
         add(m.FEATURE_DRIFTED, {**srv_mv, "feature": "zz_calm", "method": "ks"}, _gauge(0, samples))
+        add(
+            m.FEATURE_DRIFTED, {**srv_quiet, "feature": watched, "method": "ks"}, _gauge(1, samples)
+        )
         expected = [_Expect(rules["KeeneyeFeatureDrift"][0], drifted, 1.0)]
         if named:  # a drifted feature that nobody named must stay quiet
             add(
@@ -396,7 +414,7 @@ def _fast_tests(options: ExportOptions) -> list[dict[str, Any]]:
     add(m.FEATURE_BASELINE_MISSING, age, _gauge(base, samples))
     add(m.FEATURE_MISSING, plan, _gauge(t.missing_increase / 2, samples))  # no baseline: 0
     # "- on (model, version, feature)" keeps only those labels
-    age_key = {**mv, "window": "hourly", "feature": "age"}
+    age_key = {**mv, "window": alerting, "feature": "age"}
     fire(
         at,
         "KeeneyeMissingValues",

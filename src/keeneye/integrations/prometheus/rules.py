@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from keeneye.analysis.traffic import min_z_for
+from keeneye.analysis.windows import WINDOW_NAMES
 from keeneye.integrations.prometheus import metrics as m
 from keeneye.integrations.prometheus.options import ExportOptions, duration_seconds
 
@@ -209,6 +211,33 @@ def _outside(series: str, threshold: float) -> str:
     return f"({series} > {_num(threshold)} or {series} < -{_num(threshold)})"
 
 
+MVW = "model, version, window"
+
+
+def _window_selector(windows: list[str]) -> str:
+    """``window=~"daily|weekly"``: the window sizes whose results raise an alert."""
+    return "window=~" + _string("|".join(_regex_escape(w) for w in windows))
+
+
+def _enough(gauge: str, minimum: float) -> str:
+    """keeneye's guard on a window's size: drop the alert when the window is known to hold
+    fewer than ``minimum`` events or labels (a missing count does not silence it)."""
+    return f" unless on ({MVW}) {gauge} < {_num(minimum)}"
+
+
+def _bias_significant(min_z: float) -> str:
+    """keeneye's significance guard of the bias rule: drop the alert when the bias is fewer
+    standard errors from 0 than the window size's cut (:func:`min_z_for`)."""
+    if min_z <= 0:
+        return ""
+    special = {w: min_z_for(w, min_z) for w in WINDOW_NAMES if min_z_for(w, min_z) != min_z}
+    parts = [f'{m.PREDICTION_BIAS_Z}{{window="{w}"}} < {_num(z)}' for w, z in special.items()]
+    others = "|".join(_regex_escape(w) for w in special)
+    rest = f"{{window!~{_string(others)}}}" if others else ""
+    parts.append(f"{m.PREDICTION_BIAS_Z}{rest} < {_num(min_z)}")
+    return f" unless on ({MVW}) ({' or '.join(parts)})"
+
+
 def _traffic_rules(options: ExportOptions) -> list[AlertRule]:
     n = RecordedNames.of(options)
     limit = options.thresholds.traffic_change
@@ -252,6 +281,8 @@ def alerting_rules(options: ExportOptions) -> list[AlertRule]:
     n = RecordedNames.of(options)
     t = options.thresholds
     q = options.latency_quantile
+    drift_windows = "{" + _window_selector(list(t.drift_windows)) + "}"
+    events_guard = _enough(m.WINDOW_EVENTS, t.min_events)
     rules = _traffic_rules(options)
     rules += [
         AlertRule(
@@ -300,7 +331,7 @@ def alerting_rules(options: ExportOptions) -> list[AlertRule]:
         ),
         AlertRule(
             alert="KeeneyeDatasetDrift",
-            expr=f"{m.DATASET_DRIFT_SHARE} >= {_num(t.drift_share)}",
+            expr=f"{m.DATASET_DRIFT_SHARE}{drift_windows} >= {_num(t.drift_share)}" + events_guard,
             for_=options.drift_for,
             severity="critical",
             keeneye_rule="dataset_drift",
@@ -309,21 +340,31 @@ def alerting_rules(options: ExportOptions) -> list[AlertRule]:
             description=(
                 "keeneye's drift detector found {{ $value | humanizePercentage }} of the "
                 "features of model {{ $labels.model }} version {{ $labels.version }} drifted "
-                f"from the baseline in the latest window (threshold {t.drift_share:.0%}); "
-                "keeneye_feature_drifted says which."
+                f"from the baseline in the latest {{{{ $labels.window }}}} window (threshold "
+                f"{t.drift_share:.0%}); keeneye_feature_drifted says which."
             ),
         ),
     ]
     if t.drift_features:
+        # keeneye's rule names the prediction "prediction"; its gauge is "__prediction__".
+        named = [
+            *t.drift_features,
+            *(["__prediction__"] if "prediction" in t.drift_features else []),
+        ]
+        windows = _window_selector(list(t.drift_windows))
         selector = (
-            ""
+            "{" + windows + "}"
             if "*" in t.drift_features
-            else "{feature=~" + _string("|".join(_regex_escape(f) for f in t.drift_features)) + "}"
+            else "{feature=~"
+            + _string("|".join(_regex_escape(f) for f in named))
+            + ", "
+            + windows
+            + "}"
         )
         rules.append(
             AlertRule(
                 alert="KeeneyeFeatureDrift",
-                expr=f"{m.FEATURE_DRIFTED}{selector} == 1",
+                expr=f"{m.FEATURE_DRIFTED}{selector} == 1" + events_guard,
                 for_=options.drift_for,
                 severity="warning",
                 keeneye_rule="feature_drift",
@@ -336,12 +377,12 @@ def alerting_rules(options: ExportOptions) -> list[AlertRule]:
                 ),
             )
         )
-    baseline_missing = f"({m.FEATURE_BASELINE_MISSING} or {m.FEATURE_MISSING} * 0)"
     rules += [
         AlertRule(
             alert="KeeneyeMissingValues",
-            expr=f"{m.FEATURE_MISSING} - on ({MV}, window, feature) {baseline_missing}"
-            f" > {_num(t.missing_increase)}",
+            # Without a baseline there is nothing to compare with (keeneye's rule is silent).
+            expr=f"{m.FEATURE_MISSING} - on ({MV}, window, feature) {m.FEATURE_BASELINE_MISSING}"
+            f" > {_num(t.missing_increase)}" + events_guard,
             for_=options.drift_for,
             severity="warning",
             keeneye_rule="missing_values",
@@ -356,7 +397,7 @@ def alerting_rules(options: ExportOptions) -> list[AlertRule]:
         ),
         AlertRule(
             alert="KeeneyeOutOfRange",
-            expr=f"{m.FEATURE_OUT_OF_RANGE} > {_num(t.out_of_range)}",
+            expr=f"{m.FEATURE_OUT_OF_RANGE} > {_num(t.out_of_range)}" + events_guard,
             for_=options.drift_for,
             severity="warning",
             keeneye_rule="out_of_range",
@@ -379,7 +420,9 @@ def alerting_rules(options: ExportOptions) -> list[AlertRule]:
             alert="KeeneyePredictionBias",
             expr=_outside(
                 f"({m.PREDICTION_BIAS_NORMALIZED} or {m.PREDICTION_BIAS})", t.prediction_bias
-            ),
+            )
+            + _enough(m.WINDOW_LABELS, t.min_labels)
+            + _bias_significant(t.prediction_bias_min_z),
             for_=options.drift_for,
             severity="warning",
             keeneye_rule="prediction_bias",
@@ -392,7 +435,11 @@ def alerting_rules(options: ExportOptions) -> list[AlertRule]:
         ),
         AlertRule(
             alert="KeeneyeNoPredictions",
-            expr=f"sum by (model) (increase({m.PREDICTIONS}[{options.stale_events_after}])) == 0",
+            # Only for a model seen for a whole period before the one without predictions: two
+            # samples of a counter that was just scraped for the first time are not silence.
+            expr=f"sum by (model) (increase({m.PREDICTIONS}[{options.stale_events_after}])) == 0"
+            f" and on (model) sum by (model) (present_over_time({m.PREDICTIONS}"
+            f"[{options.stale_events_after}] offset {options.stale_events_after}))",
             for_="0s",
             severity="warning",
             keeneye_rule="stale_events",
@@ -455,9 +502,10 @@ def _performance_rule(metric: str, op: str, limit: float, options: ExportOptions
     selector = f'{m.PERFORMANCE}{{metric="{metric}"}}'
     return AlertRule(
         alert="KeeneyePerformance",
-        expr=f"{selector} {op} {_num(limit)}",
+        expr=f"{selector} {op} {_num(limit)}"
+        + _enough(m.WINDOW_LABELS, options.thresholds.min_labels),
         for_=options.drift_for,
-        severity="critical",
+        severity="warning",  # as keeneye's performance rule
         keeneye_rule="performance",
         summary=f"{metric} of model {{{{ $labels.model }}}} v{{{{ $labels.version }}}} "
         f"is {word} {limit:g}",
