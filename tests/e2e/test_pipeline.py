@@ -32,7 +32,7 @@ from keeneye.store.duckdb import DuckDBStore
 pytestmark = pytest.mark.e2e
 
 KEENEYE = str(Path(sys.executable).with_name("keeneye"))
-START = 1_800_000_000.0  # event times are injected: 2027-01-15 08:00 UTC onwards
+START = 1_739_520_000.0  # event times are injected: 2025-02-14 08:00 UTC onwards (in the past)
 WINDOW = (
     datetime.fromtimestamp(START - 10, timezone.utc),
     datetime.fromtimestamp(START + 10**6, timezone.utc),

@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry
 from keeneye.errors import CollectorError
 from keeneye.sdk import Monitor
 
-START = 1_800_000_000.0  # injected event times: 2027-01-15, one millisecond apart
+START = 1_739_520_000.0  # injected event times: 2025-02-14, one millisecond apart
 WINDOW = (
     datetime.fromtimestamp(START - 1, timezone.utc),
     datetime.fromtimestamp(START + 10**5, timezone.utc),
