@@ -78,10 +78,13 @@ def test_server_process_ingests_reports_and_stops_cleanly(tmp_path: Path) -> Non
             f"{url}/v1/models/churn/predictions",
             json={"version": "2", "events": events},
             headers=headers,
+            timeout=60,  # the first write creates the model's tables
         )
         assert ack.json() == {"stored": 100, "duplicates": 0, "invalid_values": {}}
         labels = [{"event_id": f"e{i}", "label": 1} for i in range(25)]
-        httpx.post(f"{url}/v1/models/churn/labels", json={"labels": labels}, headers=headers)
+        httpx.post(
+            f"{url}/v1/models/churn/labels", json={"labels": labels}, headers=headers, timeout=60
+        )
         denied = httpx.get(f"{url}/v1/models", headers={"Authorization": "Bearer wrong"})
         assert denied.status_code == 403
         shown = status("--url", url, "--token", TOKEN, cwd=tmp_path)
@@ -97,7 +100,8 @@ def test_server_process_ingests_reports_and_stops_cleanly(tmp_path: Path) -> Non
             timeout=60,
         )
         assert second.returncode == 1
-        assert "is a keeneye server already using it?" in second.stderr
+        assert "in use by another process (a running keeneye server?)" in second.stderr
+        assert "--url" in second.stderr
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
