@@ -157,7 +157,8 @@ def test_metrics_expose_the_documented_result_gauges(
     assert results.status_code == 200
     body = results.json()["results"]
     assert len(body) == 50 and {r["window"] for r in body} == {"hourly", "daily"}
-    assert body[0]["payload"]["reference"]["reason"] == "the version's own training data"
+    assert body[0]["payload"]["format"] == 2
+    assert body[0]["payload"]["drift"]["reference"]["reason"] == "the version's own training data"
 
 
 def test_api_errors_and_alert_history(

@@ -16,7 +16,8 @@ from tests.server.conftest import TOKEN, Api, Clock, make_settings
 from keeneye.server.app import create_app
 from keeneye.store import EventStore
 
-OPEN_PATHS = {"/v1/health"}  # answered without a token (liveness probes)
+# answered without a token (liveness probes)
+OPEN_PATHS = {"/v1/health", "/v1/health/live", "/v1/health/ready"}
 
 
 def assert_envelope(response: httpx.Response, status: int, code: str) -> None:

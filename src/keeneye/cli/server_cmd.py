@@ -39,6 +39,20 @@ def _settings(config: Path | None, **server: Any) -> Settings:
         raise typer.Exit(2) from exc
 
 
+def read_token_file(path: Path, option: str) -> str:
+    """The token in ``path`` (surrounding whitespace stripped); exits 2 naming the problem,
+    never the file's content."""
+    try:
+        token = path.read_text().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"error: {option} {str(path)!r} cannot be read: {type(exc).__name__}", err=True)
+        raise typer.Exit(2) from None
+    if not token:
+        typer.echo(f"error: {option} {str(path)!r} is empty; put the token in it", err=True)
+        raise typer.Exit(2)
+    return token
+
+
 def server(
     store: str | None = typer.Option(
         None,
@@ -59,6 +73,11 @@ def server(
     insecure: bool = typer.Option(
         False, "--insecure", help="Allow a non-loopback host without a token."
     ),
+    token_file: Path | None = typer.Option(
+        None,
+        "--token-file",
+        help="Read the bearer token from this file (keeps it off the command line).",
+    ),
     no_analysis: bool = typer.Option(
         False,
         "--no-analysis",
@@ -70,6 +89,9 @@ def server(
 
     from keeneye.server.app import create_app
     from keeneye.store import open_store
+
+    if token_file is not None:
+        token = read_token_file(token_file, "--token-file")
 
     settings = _settings(config, store=store, host=host, port=port, token=token)
     cfg = settings.server

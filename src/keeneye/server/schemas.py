@@ -68,7 +68,7 @@ class VersionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=(), strict=True)
 
-    version: str = Field(min_length=1, max_length=128)
+    version: str = Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")
     model_uri: str | None = None
     mlflow_run_id: str | None = None
     training_data: str | None = Field(None, description="e.g. a DVC revision or Feast service.")
@@ -149,16 +149,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """``openapi_extra`` for a route that parses its body itself but documents ``model``."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
-            },
-        }
-    }
+def body_schema(model: type[BaseModel], *, msgpack: bool = False) -> dict[str, Any]:
+    """``openapi_extra`` for a route that parses its body itself but documents ``model``.
+
+    ``msgpack``: the route also reads the same document as ``application/msgpack``.
+    """
+    schema = {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+    content = {"application/json": schema}
+    if msgpack:
+        content["application/msgpack"] = schema
+    return {"requestBody": {"required": True, "content": content}}
 
 
 #: Bodies documented through :func:`body_schema`; the app adds them to the components.
