@@ -60,6 +60,8 @@ BEGIN
 END $$ LANGUAGE plpgsql;
 CREATE TRIGGER audit_marker AFTER INSERT OR UPDATE ON results
   FOR EACH ROW EXECUTE FUNCTION audit_marker();
+CREATE TRIGGER audit_marker AFTER INSERT OR UPDATE ON window_markers
+  FOR EACH ROW EXECUTE FUNCTION audit_marker();
 """
 
 
@@ -121,11 +123,9 @@ def test_collectors_and_workers_share_one_postgresql_store(
     register_baseline(store, "churn", "1", baseline)
 
     # -- two collectors, two producers ------------------------------------------------------
-    collectors = []
-    for _ in range(2):
-        proc = _spawn("server", "--store", url, "--port", "0", "--no-analysis")
-        processes.append(proc)
-        collectors.append(_first_line(proc, r"listening on (http://\S+)").group(1))
+    servers = [_spawn("server", "--store", url, "--port", "0", "--no-analysis") for _ in range(2)]
+    processes += servers  # started together: their start-ups overlap
+    collectors = [_first_line(p, r"listening on (http://\S+)").group(1) for p in servers]
     for base in collectors:
         _wait(lambda b=base: _healthy(b), 30, f"{base} to be ready")
 

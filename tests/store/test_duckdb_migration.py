@@ -61,6 +61,11 @@ def _write_v1_file(path: Path) -> None:
         "INSERT INTO results VALUES ('churn', '1', 'summary', ?, ?, ?, '{\"rows\": 3}')",
         [T0, T0 + timedelta(hours=1), T0],
     )
+    for kind, version in (("drift_window", "*"), ("baseline", "1")):
+        con.execute(
+            "INSERT INTO results VALUES ('churn', ?, ?, ?, ?, ?, '{\"window\": \"hourly\"}')",
+            [version, kind, T0, T0 + timedelta(hours=1), T0],
+        )
     con.execute(
         "INSERT INTO alerts (model, alert_at, payload) VALUES ('churn', ?, "
         '\'{"model": "churn", "rule": "drift", "status": "firing"}\')',
@@ -73,7 +78,7 @@ def test_a_version_1_file_is_migrated_and_reads_everything(tmp_path: Path) -> No
     path = tmp_path / "old.duckdb"
     _write_v1_file(path)
     with DuckDBStore(path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == 3
         data = store.read_window("churn", T0, T0 + timedelta(hours=1))
         assert data.events.column("event_id").to_pylist() == ["e0", "e1", "e2"]
         assert data.events.column("prediction").to_pylist() == [0.0, 0.25, 0.5]
@@ -85,8 +90,14 @@ def test_a_version_1_file_is_migrated_and_reads_everything(tmp_path: Path) -> No
         assert store.versions("churn")[0].model_uri == "models:/churn/1"
         baseline = store.load_baseline("churn", "1")
         assert baseline is not None and baseline.to_pylist() == [{"age": 41.0, "plan": "pro"}]
-        [result] = store.load_results("churn")
-        assert (result.kind, result.payload) == ("summary", {"rows": 3})
+        [result] = store.load_results("churn", kind="summary")
+        assert result.payload == {"rows": 3}
+        # Window markers and baseline records moved to tables of their own, still readable.
+        kinds = [r.kind for r in store.load_results("churn")]
+        assert sorted(kinds) == ["baseline", "drift_window", "summary"]
+        [marker] = store.load_results("churn", kind="drift_window", version="*")
+        assert marker.payload == {"window": "hourly"}
+        assert len(store.load_results("churn", kind="baseline", version="1")) == 1
         assert store.list_alerts("churn") == [
             {"model": "churn", "rule": "drift", "status": "firing"}
         ]
@@ -102,11 +113,22 @@ def test_a_version_1_file_is_migrated_and_reads_everything(tmp_path: Path) -> No
             ],
         )
     with DuckDBStore(path) as again:  # migrations run once: reopening changes nothing
-        assert again.schema_version == 2
+        assert again.schema_version == 3
         assert again.load_reference("churn", "1") == b"fitted"
         window = again.read_window("churn", T0, T0 + timedelta(hours=1))
         assert window.features.column("age").to_pylist() == [30.0, 31.0, 32.0, 33.0]
         assert pa.types.is_float64(window.features.schema.field("age").type)
+    con = duckdb.connect(str(path))
+    tables = {
+        table: con.execute(f"SELECT kind FROM {table}").fetchall()
+        for table in ("results", "window_markers", "baseline_records")
+    }
+    con.close()
+    assert tables == {
+        "results": [("summary",)],
+        "window_markers": [("drift_window",)],
+        "baseline_records": [("baseline",)],
+    }
 
 
 def test_a_file_from_a_newer_keeneye_is_refused(tmp_path: Path) -> None:

@@ -101,3 +101,24 @@ def test_alert_history_newest_first(store: EventStore) -> None:
     assert alerts[1]["at"] == T0.isoformat() and alerts[0]["value"] == 0.4
     assert [a["model"] for a in store.list_alerts()] == ["n", "m", "m"]
     assert len(store.list_alerts(limit=1)) == 1
+
+
+def test_markers_and_baseline_records_load_like_reports(store: EventStore) -> None:
+    """Window markers and baseline records live in their own tables; reading is the same."""
+    end = T0 + timedelta(hours=1)
+    saved = [
+        StoredResult("m", "*", "drift_window", T0, end, T0, {"fingerprint": {"events": 1}}),
+        StoredResult("m", "1", "baseline", T0, T0, T0, {"digest": "abc"}),
+        StoredResult("m", "1", "drift", T0, end, T0, {"share": 0.5}),
+        StoredResult("m", "*", "drift_window", T0, end, end, {"fingerprint": {"events": 2}}),
+    ]
+    store.save_results(saved)
+    assert [r.kind for r in store.load_results("m")] == ["baseline", "drift", "drift_window"]
+    [marker] = store.load_results("m", kind="drift_window", version="*", windows=[(T0, end)])
+    assert marker.payload == {"fingerprint": {"events": 2}} and marker.computed_at == end
+    assert store.load_results("m", kind="baseline")[0].payload == {"digest": "abc"}
+    assert [r.kind for r in store.load_results("m", start=T0, end=end)] == [
+        "baseline",
+        "drift",
+        "drift_window",
+    ]

@@ -14,7 +14,16 @@ from keeneye.errors import InputError
 from keeneye.store._batch import TIMESTAMP, utc
 from keeneye.store._duckdb_base import _check_model, _DuckDBBase, _registered
 from keeneye.store._values import dumps
-from keeneye.store.records import StoredResult
+from keeneye.store.records import REPORTS_TABLE, RESULT_TABLES, StoredResult, result_table
+
+
+def _source(kind: str | None) -> str:
+    """The table (or union of tables) that holds results of ``kind`` (``None``: every kind)."""
+    if kind is not None:
+        return result_table(kind)
+    tables = [REPORTS_TABLE, *RESULT_TABLES.values()]
+    return "(" + " UNION ALL ".join(f"SELECT * FROM {t}" for t in tables) + ")"
+
 
 #: The epoch in the time zone DuckDB gives TIMESTAMPTZ values (the session's, UTC).
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
@@ -110,19 +119,23 @@ class _ResultsMixin(_DuckDBBase):
         table = pa.table(
             {name: pa.array(values, type=_RESULT_COLUMNS[name]) for name, values in columns.items()}
         )
-        # One bulk upsert per call from the registered Arrow table (a row-by-row
+        # One bulk upsert per table per call from the registered Arrow table (a row-by-row
         # ``executemany`` upsert costs milliseconds per row; measured in docs/benchmarks.md,
         # UPDATE … FROM + an anti-joined INSERT beats ``ON CONFLICT`` and DELETE + INSERT).
-        match = " AND ".join(f"results.{c} = b.{c}" for c in _RESULT_KEY)
-        with self._transaction() as con, _registered(con, "_keeneye_results", table):
-            con.execute(
-                "UPDATE results SET computed_at = b.computed_at, payload = b.payload "
-                f"FROM _keeneye_results b WHERE {match}"
-            )
-            con.execute(
-                "INSERT INTO results SELECT * FROM _keeneye_results ANTI JOIN results "
-                f"USING ({', '.join(_RESULT_KEY)})"
-            )
+        targets = [result_table(kind) for kind in table.column("kind").to_pylist()]
+        with self._transaction() as con:
+            for target in dict.fromkeys(targets):
+                part = table.filter(pa.array([t == target for t in targets]))
+                match = " AND ".join(f"{target}.{c} = b.{c}" for c in _RESULT_KEY)
+                with _registered(con, "_keeneye_results", part):
+                    con.execute(
+                        f"UPDATE {target} SET computed_at = b.computed_at, payload = b.payload "
+                        f"FROM _keeneye_results b WHERE {match}"
+                    )
+                    con.execute(
+                        f"INSERT INTO {target} SELECT * FROM _keeneye_results ANTI JOIN "
+                        f"{target} USING ({', '.join(_RESULT_KEY)})"
+                    )
 
     def load_results(
         self,
@@ -142,7 +155,7 @@ class _ResultsMixin(_DuckDBBase):
         # every analysis run). The datetimes are the same (UTC ``ZoneInfo``) as DuckDB's.
         sql = (
             "SELECT model, version, kind, epoch_us(window_start), epoch_us(window_end), "
-            "epoch_us(computed_at), payload FROM results WHERE model = ?"
+            f"epoch_us(computed_at), payload FROM {_source(kind)} WHERE model = ?"
         )
         params: list[Any] = [model]
         for column, value, op in (

@@ -109,5 +109,24 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
 }
 
+
+def _own_table(kind: str, table: str) -> tuple[str, ...]:
+    """Statements moving the results of ``kind`` into a table of their own."""
+    return (
+        f"""CREATE TABLE IF NOT EXISTS {table} (
+            model VARCHAR NOT NULL, version VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+            window_start TIMESTAMPTZ NOT NULL, window_end TIMESTAMPTZ NOT NULL,
+            computed_at TIMESTAMPTZ NOT NULL, payload VARCHAR NOT NULL,
+            PRIMARY KEY (model, version, kind, window_start, window_end))""",
+        f"INSERT INTO {table} SELECT * FROM results WHERE kind = '{kind}'",
+        f"DELETE FROM results WHERE kind = '{kind}'",
+    )
+
+
+# Window markers and baseline records leave the reports table (see ``records.RESULT_TABLES``).
+MIGRATIONS[3] = _own_table("drift_window", "window_markers") + _own_table(
+    "baseline", "baseline_records"
+)
+
 #: The schema version of a file this code creates or migrates.
 SCHEMA_VERSION = max(MIGRATIONS)

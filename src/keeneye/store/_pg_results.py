@@ -15,7 +15,21 @@ from keeneye.errors import InputError
 from keeneye.store._batch import utc
 from keeneye.store._pg_base import _PostgresBase
 from keeneye.store._values import dumps
-from keeneye.store.records import ServiceBeat, StoredResult
+from keeneye.store.records import (
+    REPORTS_TABLE,
+    RESULT_TABLES,
+    ServiceBeat,
+    StoredResult,
+    result_table,
+)
+
+
+def _source(kind: str | None) -> str:
+    """The table (or union of tables) that holds results of ``kind`` (``None``: every kind)."""
+    if kind is not None:
+        return result_table(kind)
+    tables = [REPORTS_TABLE, *RESULT_TABLES.values()]
+    return "(" + " UNION ALL ".join(f"SELECT * FROM {t}" for t in tables) + ")"
 
 
 class _ResultsMixin(_PostgresBase):
@@ -38,15 +52,19 @@ class _ResultsMixin(_PostgresBase):
                 dumps(dict(r.payload)),
             ]
             unique[tuple(row[:5])] = row
-        columns = list(zip(*unique.values(), strict=True))
+        by_table: dict[str, list[list[Any]]] = {}
+        for row in unique.values():
+            by_table.setdefault(result_table(str(row[2])), []).append(row)
         with self._transaction() as con:
-            con.execute(
-                "INSERT INTO results SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], "
-                "%s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::text[]) "
-                "ON CONFLICT (model, kind, version, window_start, window_end) DO UPDATE SET "
-                "computed_at = excluded.computed_at, payload = excluded.payload",
-                [list(c) for c in columns],
-            )
+            for table, rows in by_table.items():
+                columns = list(zip(*rows, strict=True))
+                con.execute(
+                    f"INSERT INTO {table} SELECT * FROM unnest(%s::text[], %s::text[], "
+                    "%s::text[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], "
+                    "%s::text[]) ON CONFLICT (model, kind, version, window_start, window_end) "
+                    "DO UPDATE SET computed_at = excluded.computed_at, payload = excluded.payload",
+                    [list(c) for c in columns],
+                )
 
     def load_results(
         self,
@@ -61,7 +79,7 @@ class _ResultsMixin(_PostgresBase):
         """Results whose window lies in ``[start, end]``, ordered by window, kind, version."""
         sql = (
             "SELECT model, version, kind, window_start, window_end, computed_at, payload "
-            "FROM results WHERE model = %s"
+            f"FROM {_source(kind)} AS r WHERE model = %s"
         )
         params: list[Any] = [model]
         for column, value, op in (

@@ -75,6 +75,17 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
 }
 
+# Window markers and baseline records in tables of their own (``records.RESULT_TABLES``).
+MIGRATIONS[2] = tuple(
+    statement
+    for kind, table in (("drift_window", "window_markers"), ("baseline", "baseline_records"))
+    for statement in (
+        f"CREATE TABLE {table} (LIKE results INCLUDING ALL)",
+        f"INSERT INTO {table} SELECT * FROM results WHERE kind = '{kind}'",
+        f"DELETE FROM results WHERE kind = '{kind}'",
+    )
+)
+
 #: The newest migration: what a store opened by this code has.
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -123,3 +123,16 @@ class ServiceBeat:
     beat_at: datetime
     started_at: datetime
     info: Mapping[str, Any] = field(default_factory=dict)
+
+
+#: Result kinds kept in tables of their own instead of the reports table: window markers (what
+#: the drift job computed a window from) and baseline registration records. Every backend
+#: routes them by this table; ``load_results`` reads them back the same way.
+RESULT_TABLES: dict[str, str] = {"drift_window": "window_markers", "baseline": "baseline_records"}
+#: Where every other kind goes.
+REPORTS_TABLE = "results"
+
+
+def result_table(kind: str) -> str:
+    """The table a result of ``kind`` is stored in."""
+    return RESULT_TABLES.get(kind, REPORTS_TABLE)
