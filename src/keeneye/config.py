@@ -10,12 +10,13 @@ with ``__``, e.g. ``KEENEYE_SERVER__PORT=9000``), the YAML file, the defaults be
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from keeneye.errors import ConfigError
 
@@ -28,7 +29,9 @@ class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Interface to bind; loopback unless a token is set.")
     port: int = Field(8765, ge=0, le=65535, description="TCP port (0 picks a free one).")
     store: str = Field(
-        "keeneye.duckdb", description="Path of the embedded DuckDB store file (or ':memory:')."
+        "keeneye.duckdb",
+        description="The store: a DuckDB file (or ':memory:'), or a postgresql://user@host/db "
+        "URL shared by several collectors and workers.",
     )
     token: SecretStr | None = Field(
         None, description="Bearer token required by the ingestion API and the UI when set."
@@ -41,6 +44,34 @@ class ServerSettings(BaseModel):
     )
     public_url: str | None = Field(
         None, description="URL people use to reach the UI; used for links in notifications."
+    )
+    max_features_per_event: int = Field(
+        2000, ge=1, description="Most input features one event may carry."
+    )
+    max_new_features_per_hour: int = Field(
+        2000,
+        ge=1,
+        description="Most features a model may gain in one hour (each is a schema change).",
+    )
+    max_name_length: int = Field(
+        256, ge=1, le=4096, description="Longest feature name accepted, in characters."
+    )
+    max_event_age_days: float = Field(
+        3650.0, gt=0, description="Oldest plausible event or label timestamp, in days before now."
+    )
+    max_event_future_seconds: float = Field(
+        86400.0, ge=0, description="Latest plausible timestamp, in seconds after now."
+    )
+    min_free_disk_bytes: int = Field(
+        1024**3,
+        ge=0,
+        description="Below this much free space on the store's disk, /v1/health warns.",
+    )
+    retention_days: float | None = Field(
+        None,
+        gt=0,
+        description="`keeneye retention` deletes raw events (and their labels) older than this "
+        "many days; reports, references and alert history stay. None keeps everything.",
     )
 
 
@@ -224,7 +255,13 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         try:
             loaded = yaml.safe_load(file.read_text()) or {}
         except yaml.YAMLError as exc:
-            raise ConfigError(f"config file {str(file)!r} is not valid YAML: {exc}") from exc
+            # not ``{exc}``: PyYAML quotes the offending line, which may hold a secret
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or "syntax error"
+            raise ConfigError(
+                f"config file {str(file)!r} is not valid YAML{where}: {problem}"
+            ) from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"config file {str(file)!r} must hold a mapping at the top level")
         data = loaded
@@ -236,11 +273,61 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         _deep_update(merged, overrides)
         return Settings(**merged)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}={err.get('input')!r}: {err['msg']}"
-            for err in exc.errors()
+        problems = "; ".join(_problem(err) for err in exc.errors())
+        raise ConfigError(f"invalid keeneye settings: {problems}") from None
+    except SettingsError as exc:
+        # e.g. a KEENEYE_* variable that is not the JSON a list or mapping needs (the
+        # message names the field and the source, not the value)
+        raise ConfigError(
+            f"invalid keeneye settings: {exc}; nested values in KEENEYE_* variables are JSON, "
+            "e.g. KEENEYE_NOTIFY__URLS='[\"slack://…\"]'"
+        ) from None
+
+
+#: Key names whose values are secret even when typed as plain strings (DSNs carry passwords,
+#: notifier URLs carry tokens): errors name the key and the problem, never the value.
+_SECRET_NAME = re.compile(r"token|password|passwd|secret|dsn|urls?$|hmac|api_key|_key$", re.I)
+
+
+def is_secret_key(loc: tuple[int | str, ...] | list[int | str]) -> bool:
+    """Whether the setting at ``loc`` holds a secret (typed ``SecretStr`` or named like one).
+
+    >>> is_secret_key(("server", "token")), is_secret_key(("notify", "urls", 0))
+    (True, True)
+    >>> is_secret_key(("server", "port"))
+    False
+    """
+    model: Any = Settings
+    for part in loc:
+        if isinstance(part, str) and _SECRET_NAME.search(part):
+            return True
+        fields = getattr(model, "model_fields", None)
+        if not isinstance(part, str) or fields is None or part not in fields:
+            continue
+        annotation = fields[part].annotation
+        if "SecretStr" in repr(annotation):
+            return True
+        model = next(
+            (
+                a
+                for a in (annotation, *getattr(annotation, "__args__", ()))
+                if hasattr(a, "model_fields")
+            ),
+            None,
         )
-        raise ConfigError(f"invalid keeneye settings: {problems}") from exc
+        if model is None:
+            break
+    return False
+
+
+def _problem(err: Any) -> str:
+    loc = tuple(err.get("loc", ()))
+    key = ".".join(str(p) for p in loc)
+    if is_secret_key(loc):
+        # the value is secret: name the key and the kind of problem only
+        kind = type(err.get("input")).__name__
+        return f"{key}: {err['msg']} (got a {kind}; the value is secret and not shown)"
+    return f"{key}={err.get('input')!r}: {err['msg']}"
 
 
 def _deep_update(target: dict[str, Any], updates: dict[str, Any]) -> None:

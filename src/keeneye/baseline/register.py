@@ -84,6 +84,10 @@ def register_baseline(
         digest=table_digest(table),
         registered_at=now or datetime.now(timezone.utc),
     )
+    # Fitted once here and stored: no process re-fits it, no page re-reads the raw baseline.
+    from keeneye.baseline.fitted import fit_and_save
+
+    fit_and_save(store, model, version, table, info.digest)
     store.save_results(
         [
             StoredResult(
@@ -147,6 +151,10 @@ def _json_records(body: bytes) -> pa.Table:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataSourceError(f"the uploaded baseline is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise DataSourceError(
+            "the uploaded baseline nests JSON too deeply; send a flat list of records"
+        ) from exc
     if isinstance(data, dict) and "records" in data:
         data = data["records"]
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "keeneye.cli.alerts_cmd",
     "keeneye.cli.export_cmd",
     "keeneye.cli.serve_cmd",
+    "keeneye.cli.retention_cmd",
 )
 
 #: Commands whose module is imported only when the command runs (``keeneye --help`` and a
@@ -43,7 +44,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "status": (
         "keeneye.cli.server_cmd",
-        "Models, versions, live version, events, labels and label coverage.",
+        "Models, versions, live version, events, labels and label coverage; then the collectors\n"
+        "and workers alive on the store (their heartbeats).",
     ),
     "analyze": (
         "keeneye.cli.analysis_cmd",
@@ -75,6 +77,11 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "stack": (
         "keeneye.cli.export_cmd",
         "Run a local Prometheus and Alertmanager against the local keeneye server.",
+    ),
+    "retention": (
+        "keeneye.cli.retention_cmd",
+        "Delete raw events and their labels older than an age; reports, fitted references and\n"
+        "the alert history stay. Safe beside running collectors and workers on PostgreSQL.",
     ),
 }
 

@@ -14,8 +14,13 @@ def bind_listening_socket(host: str, port: int) -> socket.socket:
     """A bound, listening, inheritable TCP socket on ``host:port`` (``port=0``: a free one);
     exits with status 1 and a message when the address cannot be used."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # Protocol IPPROTO_TCP (not 0): asyncio sets TCP_NODELAY on accepted connections only when
+    # the listening socket says it is TCP; without it Nagle's algorithm delays every response
+    # on a reused (keep-alive) connection by ~40 ms. Linux also copies the option from the
+    # listening socket to accepted ones, so it is set here too.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -33,6 +34,11 @@ def serve_model(
         show_envvar=False,
         help="Bearer token of the collector (or KEENEYE_TOKEN).",
     ),
+    keeneye_token_file: Path | None = typer.Option(
+        None,
+        "--keeneye-token-file",
+        help="Read the collector's bearer token from this file (keeps it off the command line).",
+    ),
     name: str | None = typer.Option(
         None, "--name", help="Model name in keeneye and in the V2 routes (default: the model's)."
     ),
@@ -59,6 +65,10 @@ def serve_model(
     from keeneye.modelserver.app import Background
     from keeneye.modelserver.serving import LOG_MODES
 
+    if keeneye_token_file is not None:
+        from keeneye.cli.server_cmd import read_token_file
+
+        keeneye_token = read_token_file(keeneye_token_file, "--keeneye-token-file")
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -39,8 +39,27 @@ def _settings(config: Path | None, **server: Any) -> Settings:
         raise typer.Exit(2) from exc
 
 
+def read_token_file(path: Path, option: str) -> str:
+    """The token in ``path`` (surrounding whitespace stripped); exits 2 naming the problem,
+    never the file's content."""
+    try:
+        token = path.read_text().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"error: {option} {str(path)!r} cannot be read: {type(exc).__name__}", err=True)
+        raise typer.Exit(2) from None
+    if not token:
+        typer.echo(f"error: {option} {str(path)!r} is empty; put the token in it", err=True)
+        raise typer.Exit(2)
+    return token
+
+
 def server(
-    store: str | None = typer.Option(None, "--store", help="Store file (or duckdb:// URL)."),
+    store: str | None = typer.Option(
+        None,
+        "--store",
+        help="Store: a DuckDB file (or duckdb:// URL), or postgresql://user@host:port/db to "
+        "share it with other collectors and workers.",
+    ),
     host: str | None = typer.Option(None, "--host", help="Interface to bind (default 127.0.0.1)."),
     port: int | None = typer.Option(None, "--port", help="TCP port; 0 picks a free one."),
     token: str | None = typer.Option(
@@ -54,14 +73,30 @@ def server(
     insecure: bool = typer.Option(
         False, "--insecure", help="Allow a non-loopback host without a token."
     ),
+    token_file: Path | None = typer.Option(
+        None,
+        "--token-file",
+        help="Read the bearer token from this file (keeps it off the command line).",
+    ),
+    no_analysis: bool = typer.Option(
+        False,
+        "--no-analysis",
+        help="Collector only (API, UI, /metrics): leave the analysis to 'keeneye worker "
+        "stats' and 'keeneye worker drift' processes on the same store.",
+    ),
 ) -> None:
     """Run the collector: ingestion API, model API and /metrics, on one embedded store."""
 
     from keeneye.server.app import create_app
     from keeneye.store import open_store
 
+    if token_file is not None:
+        token = read_token_file(token_file, "--token-file")
+
     settings = _settings(config, store=store, host=host, port=port, token=token)
     cfg = settings.server
+    if no_analysis:
+        settings.analysis.enabled = False
     if not is_loopback(cfg.host) and cfg.token is None and not insecure:
         typer.echo(
             f"error: refusing to listen on {cfg.host} without a token: anyone on the network "
@@ -139,7 +174,8 @@ def status(
     ),
     config: Path | None = typer.Option(None, "--config", help="keeneye.yaml to read."),
 ) -> None:
-    """Models, versions, live version, events, labels and label coverage."""
+    """Models, versions, live version, events, labels and label coverage; then the collectors
+    and workers alive on the store (their heartbeats)."""
     import httpx
     from rich.console import Console
     from rich.table import Table
@@ -183,8 +219,18 @@ def status(
     console = Console(file=sys.stdout, width=max(100, Console().width))
     if not models:
         console.print(f"no models in {source} yet")
-        return
-    console.print(table)
+    else:
+        console.print(table)
+    from keeneye.cli import _services
+
+    try:
+        if source.startswith(("http://", "https://")):
+            live = _services.from_server(source, secret)
+        else:
+            live = _services.from_store(source)
+    except (KeeneyeError, httpx.HTTPError):
+        live = []
+    _services.print_services(console, live)
 
 
 def register(app: typer.Typer) -> None:

@@ -28,6 +28,8 @@ from prometheus_client import CollectorRegistry
 from keeneye import __version__
 from keeneye.config import Settings
 from keeneye.server.errors import install_error_handlers
+from keeneye.server.health import install as install_health
+from keeneye.server.limits import make_limits
 from keeneye.server.metrics import ServerMetrics
 from keeneye.server.schemas import DOCUMENTED_BODIES
 from keeneye.store import open_store
@@ -42,6 +44,7 @@ ROUTER_MODULES: list[str] = [
     "keeneye.server.metrics",
     "keeneye.server.analysis_routes",
     "keeneye.server.ui.routes",
+    "keeneye.server.service_routes",
 ]
 
 
@@ -93,6 +96,8 @@ def create_app(
     app.state.on_startup = []
     app.state.on_shutdown = []
     install_error_handlers(app)
+    install_health(app, the_store, settings.server.min_free_disk_bytes)
+    app.state.limits = make_limits(settings.server)
     app.include_router(_health_router())
     for name in list(router_modules if router_modules is not None else ROUTER_MODULES):
         module = importlib.import_module(name)
@@ -106,9 +111,9 @@ def create_app(
 
 
 def _health_router() -> Any:
-    from keeneye.server.model_routes import public
+    from keeneye.server.health import router
 
-    return public
+    return router
 
 
 async def _maybe_await(value: Any) -> None:

@@ -117,9 +117,23 @@ async def _http_error(request: Request, raw: Exception) -> JSONResponse:
     message = str(exc.detail)
     if exc.status_code == 404 and message == "Not Found":
         message = f"no endpoint at {request.method} {request.url.path}; see /openapi.json"
+    headers = exc.headers
     if exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}; see /openapi.json"
-    return error_response(request, exc.status_code, code, message, None, headers=exc.headers)
+        headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
+    return error_response(request, exc.status_code, code, message, None, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path (Starlette names only the first route's)."""
+    from starlette.routing import Match
+
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
@@ -130,10 +144,22 @@ async def _input_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, 400, "invalid_request", str(exc))
 
 
+#: Seconds a client is asked to wait before retrying after a storage fault.
+RETRY_AFTER_SECONDS = 5
+
+
 async def _store_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("store error on %s %s: %s", request.method, request.url.path, exc)
+    health = getattr(request.app.state, "health", None)
+    if health is not None and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        health.write_failed(str(exc))
     return error_response(
-        request, 503, "store_unavailable", f"the store could not complete the request: {exc}"
+        request,
+        503,
+        "store_unavailable",
+        f"the store could not complete the request: {exc}; retry after "
+        f"{RETRY_AFTER_SECONDS} s (acknowledged events are kept)",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 

@@ -81,7 +81,10 @@ def parse_timestamp(value: Any, field: str, now: datetime) -> datetime:
             raise bad(field, f"{value!r} is not ISO 8601 (e.g. 2026-11-27T02:00:00+00:00)") from exc
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             raise bad(field, f"{value!r} has no UTC offset; add one, e.g. '+00:00' or 'Z'")
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except (OverflowError, ValueError) as exc:
+            raise bad(field, f"{value!r} is out of range when converted to UTC") from exc
     raise bad(field, f"expected an ISO 8601 string or epoch seconds, got {_type_name(value)}")
 
 
@@ -101,6 +104,8 @@ def _event_id(item: dict[str, Any], field: str) -> str:
     if not isinstance(event_id, str) or not event_id:
         if event_id is None:
             raise bad(field, "required (a non-empty string)")
+        if event_id == "":
+            raise bad(field, "is empty; send a unique non-empty id (the SDK sends a uuid4 hex)")
         raise bad(field, f"expected a non-empty string, got {_type_name(event_id)}")
     if len(event_id) > MAX_ID_LENGTH:
         raise bad(field, f"longer than {MAX_ID_LENGTH} characters")
@@ -151,7 +156,7 @@ def parse_predictions(
             and isinstance(inputs, dict)
             and isinstance(prediction, _SCALARS)
             and (probabilities is None or isinstance(probabilities, dict | list))
-            and (latency is None or type(latency) in _NUMBERS)
+            and (latency is None or (type(latency) in _NUMBERS and not latency < 0))
         ):
             _check_prediction(item, i, default_version)
         append(
@@ -200,6 +205,8 @@ def _check_prediction(item: Any, i: int, default_version: Any) -> None:
     latency = item.get("latency_seconds")
     if latency is not None and not _is_number(latency):
         raise bad(f"{where}.latency_seconds", f"expected a number, got {_type_name(latency)}")
+    if latency is not None and latency < 0:
+        raise bad(f"{where}.latency_seconds", f"{latency!r} is negative; send seconds >= 0")
 
 
 def parse_labels(body: Any, now: datetime, *, max_labels: int = 10_000) -> list[LabelEvent]:

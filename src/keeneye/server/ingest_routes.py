@@ -13,10 +13,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from keeneye.errors import NotFoundError
 from keeneye.server.auth import require_token
 from keeneye.server.body import read_body
 from keeneye.server.codecs import FORMATS_HEADER, accepted_formats, parse_body
+from keeneye.server.health import note_write_ok
 from keeneye.server.ingest import check_model_name, parse_labels, parse_predictions
+from keeneye.server.limits import check_labels, check_predictions, limits_of
 from keeneye.server.schemas import (
     ERROR_RESPONSES,
     LabelBatch,
@@ -25,16 +28,28 @@ from keeneye.server.schemas import (
     PredictionsAck,
     body_schema,
 )
+from keeneye.store.base import EventStore
 from keeneye.store.records import WriteReport
 
 router = APIRouter(prefix="/v1", tags=["ingestion"], dependencies=[Depends(require_token)])
 
 
+def _feature_names(store: EventStore, model: str) -> list[str]:
+    try:
+        return list(store.feature_types(model))
+    except NotFoundError:
+        return []
+
+
 def _store_predictions(request: Request, model: str, body: bytes) -> WriteReport:
     state = request.app.state
     settings = state.settings.server
+    now = state.clock()
     document = parse_body(body, request.headers.get("content-type"))
-    events = parse_predictions(document, state.clock(), max_events=settings.max_batch_events)
+    events = parse_predictions(document, now, max_events=settings.max_batch_events)
+    limits = limits_of(state)
+    names = check_predictions(events, now, limits.ingest)
+    limits.features.admit(model, names, lambda m: _feature_names(state.store, m))
     started = time.perf_counter()
     report: WriteReport = state.store.write_predictions(model, events)
     state.metrics.store_write_seconds.labels(operation="predictions").observe(
@@ -46,8 +61,18 @@ def _store_predictions(request: Request, model: str, body: bytes) -> WriteReport
 def _store_labels(request: Request, model: str, body: bytes) -> WriteReport:
     state = request.app.state
     settings = state.settings.server
+    now = state.clock()
     document = parse_body(body, request.headers.get("content-type"))
-    labels = parse_labels(document, state.clock(), max_labels=settings.max_batch_events)
+    labels = parse_labels(document, now, max_labels=settings.max_batch_events)
+    limits = limits_of(state)
+    check_labels(labels, now, limits.ingest)
+    if model not in limits.models:
+        if not state.store.versions(model):
+            raise NotFoundError(
+                f"model {model!r} has no predictions or versions yet; send its predictions "
+                "(or register a version) before its labels"
+            )
+        limits.models.add(model)
     started = time.perf_counter()
     report: WriteReport = state.store.write_labels(model, labels)
     state.metrics.store_write_seconds.labels(operation="labels").observe(
@@ -77,6 +102,7 @@ async def post_predictions(model: str, request: Request, response: Response) -> 
     check_model_name(model)
     body = await read_body(request, request.app.state.settings.server.max_body_bytes)
     report = await run_in_threadpool(_store_predictions, request, model, body)
+    note_write_ok(request)
     metrics = request.app.state.metrics
     metrics.events.labels(model=model).inc(report.stored)
     if report.duplicates:
@@ -111,6 +137,7 @@ async def post_labels(model: str, request: Request, response: Response) -> dict[
     check_model_name(model)
     body = await read_body(request, request.app.state.settings.server.max_body_bytes)
     report = await run_in_threadpool(_store_labels, request, model, body)
+    note_write_ok(request)
     request.app.state.metrics.labels.labels(model=model).inc(report.stored)
     request.app.state.metrics.ingest_seconds.labels(endpoint="labels").observe(
         time.perf_counter() - started

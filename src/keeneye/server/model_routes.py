@@ -8,14 +8,12 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from keeneye import __version__
 from keeneye.server.auth import require_token
 from keeneye.server.body import parse_json, read_body
 from keeneye.server.errors import ApiError, validation_details
 from keeneye.server.ingest import check_model_name
 from keeneye.server.schemas import (
     ERROR_RESPONSES,
-    Health,
     ModelDetailOut,
     ModelsOut,
     VersionIn,
@@ -28,11 +26,7 @@ from keeneye.store.records import ModelSummary, ModelVersion
 router = APIRouter(prefix="/v1", tags=["models"], dependencies=[Depends(require_token)])
 public = APIRouter(prefix="/v1", tags=["health"])
 
-
-@public.get("/health", response_model=Health, summary="Liveness")
-def health() -> dict[str, Any]:
-    """Always open (no token): the process is up and serving."""
-    return {"status": "ok", "version": __version__}
+# ``/v1/health`` and friends live in :mod:`keeneye.server.health`.
 
 
 def _summary(summary: ModelSummary) -> dict[str, Any]:

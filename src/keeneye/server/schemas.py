@@ -68,7 +68,7 @@ class VersionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=(), strict=True)
 
-    version: str = Field(min_length=1, max_length=128)
+    version: str = Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")
     model_uri: str | None = None
     mlflow_run_id: str | None = None
     training_data: str | None = Field(None, description="e.g. a DVC revision or Feast service.")

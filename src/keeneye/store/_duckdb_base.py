@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +16,12 @@ import pyarrow as pa
 
 from keeneye.errors import InputError, NotFoundError, StoreError
 from keeneye.store._batch import FeatureState, utc
-from keeneye.store._duckdb_schema import CATALOG, SCHEMA_VERSION, events_table_ddl
+from keeneye.store._duckdb_schema import (
+    CATALOG,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    events_table_ddl,
+)
 
 Clock = Callable[[], datetime]
 
@@ -51,73 +56,158 @@ class _DuckDBBase:
         self._type_change_after = type_change_after
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._con = duckdb.connect(self.path)
-        except duckdb.Error as exc:
-            raise StoreError(
-                f"cannot open the DuckDB store {self.path!r}: {exc} (DuckDB lets one process "
-                "hold a file: is a keeneye server already using it?)"
-            ) from exc
-        self._con.execute("SET TimeZone = 'UTC'")
+        self._con = self._connect()
         self._write_lock = threading.RLock()
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
+        self._epoch = 0  # bumped when the file is reopened: thread-local cursors are stale
         self._models: dict[str, _Model] = {}
         self._schemas: dict[tuple[str, str], frozenset[str] | None] = {}
         # Committed model → events table names, as readers found them (models are never
         # removed or renamed, so a name once read stays right; unknown models are not cached).
         self._tables: dict[str, str] = {}
         self._closed = False
+        #: Why the connection is unusable (DuckDB invalidated the database after a fatal
+        #: error, e.g. a checkpoint on a full disk); the next use reopens the file.
+        self._broken: str | None = None
+        self.schema_version = self._migrate()
+
+    def _migrate(self) -> int:
+        """Create the first layout where missing, then apply the migrations a file lacks."""
         with self._transaction() as con:
             for statement in CATALOG:
                 con.execute(statement)
-            con.execute(
-                "INSERT OR IGNORE INTO keeneye_meta VALUES ('schema_version', ?)",
-                [str(SCHEMA_VERSION)],
-            )
+            con.execute("INSERT OR IGNORE INTO keeneye_meta VALUES ('schema_version', '1')")
+            row = con.execute(
+                "SELECT value FROM keeneye_meta WHERE key = 'schema_version'"
+            ).fetchall()
+            current = int(row[0][0])
+            if current > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the DuckDB store {self.path!r} has schema version {current}, newer than "
+                    f"this keeneye ({SCHEMA_VERSION}): upgrade keeneye"
+                )
+            for number in sorted(n for n in MIGRATIONS if n > current):
+                for statement in MIGRATIONS[number]:
+                    con.execute(statement)
+                con.execute(
+                    "UPDATE keeneye_meta SET value = ? WHERE key = 'schema_version'", [str(number)]
+                )
+                current = number
+        return current
 
     # -- plumbing -----------------------------------------------------------------------------
     def _now(self) -> datetime:
         return utc(self._clock(), "the store clock's time")
 
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        try:
+            con = duckdb.connect(self.path)
+            con.execute("SET TimeZone = 'UTC'")
+        except duckdb.Error as exc:
+            if "lock" in str(exc).lower():
+                raise StoreError(
+                    f"the DuckDB store {self.path!r} is in use by another process (a running "
+                    "keeneye server?): DuckDB lets one process open a file. Run this command "
+                    "against the running server with --url http://HOST:PORT, or keep the data "
+                    "in PostgreSQL (--store postgresql://user@host/db), which processes share"
+                ) from exc
+            raise StoreError(f"cannot open the DuckDB store {self.path!r}: {exc}") from exc
+        return con
+
+    def _note_failure(self, exc: BaseException) -> None:
+        """Remember a fatal error: DuckDB then refuses every statement until reopened."""
+        if isinstance(exc, duckdb.FatalException) or "invalidated" in str(exc):
+            self._broken = str(exc).splitlines()[0]
+
+    def _recover(self) -> None:
+        """Reopen the file after a fatal error (caller holds the write lock).
+
+        Every cursor must be closed first: DuckDB keeps an invalidated database instance
+        alive, and hands it out again, while any connection to it is open.
+        """
+        if self._broken is None:
+            return
+        with self._cursors_lock:
+            for cursor in self._cursors:
+                with suppress(duckdb.Error):
+                    cursor.close()
+            self._cursors.clear()
+            self._epoch += 1
+        with suppress(duckdb.Error):
+            self._con.close()
+        try:
+            self._con = self._connect()
+        except StoreError as exc:
+            # Still unusable (e.g. the disk is still full): keep trying on the next request.
+            self._con = duckdb.connect(":memory:")  # a closed-file placeholder
+            raise StoreError(
+                f"DuckDB store {self.path!r} is unavailable after a fatal error "
+                f"({self._broken}); reopening failed: {exc}"
+            ) from exc
+        self._models.clear()
+        self._schemas.clear()
+        self._broken = None
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        """The writer's connection, reopened first if a fatal error invalidated it."""
+        self._check_open()
+        if self._broken is not None:
+            with self._write_lock:
+                self._recover()
+        return self._con
+
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self._write_lock:
-            self._check_open()
-            con = self._con
-            con.begin()
+            con = self._connection()
             try:
+                con.begin()
                 yield con
                 con.commit()
             except BaseException as exc:
-                con.rollback()
                 self._models.clear()  # the in-memory catalog may hold what was rolled back
+                # a failed COMMIT already ended it, or the database is invalidated
+                with suppress(duckdb.Error):
+                    con.rollback()
+                self._note_failure(exc)
                 if isinstance(exc, duckdb.Error):
                     raise StoreError(f"DuckDB store {self.path!r}: {exc}") from exc
                 raise
 
     def _reader(self) -> duckdb.DuckDBPyConnection:
-        self._check_open()
+        con = self._connection()
         cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
-        if cursor is None:
-            cursor = self._con.cursor()
-            cursor.execute("SET TimeZone = 'UTC'")
-            self._local.cursor = cursor
+        if cursor is None or getattr(self._local, "epoch", -1) != self._epoch:
             with self._cursors_lock:
+                cursor = con.cursor()
+                cursor.execute("SET TimeZone = 'UTC'")
+                self._local.cursor = cursor
+                self._local.epoch = self._epoch
                 self._cursors.append(cursor)
         return cursor
+
+    def probe_write(self) -> None:
+        """A tiny write transaction: raises :class:`StoreError` while writes fail."""
+        with self._transaction() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO keeneye_meta VALUES ('last_probe', ?)",
+                [self._now().isoformat()],
+            )
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             return self._reader().execute(sql, list(params)).fetchall()
         except duckdb.Error as exc:
+            self._note_failure(exc)
             raise StoreError(f"DuckDB store {self.path!r}: {exc}") from exc
 
     def _read_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         try:
             return self._reader().sql(sql, params=list(params)).to_arrow_table()
         except duckdb.Error as exc:
+            self._note_failure(exc)
             raise StoreError(f"DuckDB store {self.path!r}: {exc}") from exc
 
     def _check_open(self) -> None:

@@ -41,6 +41,7 @@ from keeneye.store._batch import (
 from keeneye.store._duckdb_base import _check_model, _Model, _registered
 from keeneye.store._duckdb_results import _ResultsMixin
 from keeneye.store._duckdb_schema import LABEL_COLUMNS, PREDICTION_COLUMNS, SQL_TYPES
+from keeneye.store._duckdb_services import _ServicesMixin
 from keeneye.store._duckdb_versions import _VersionsMixin
 from keeneye.store._values import (
     BOOLEAN,
@@ -59,12 +60,15 @@ from keeneye.store._values import (
 )
 from keeneye.store.records import LabelEvent, PredictionEvent, WindowData, WriteReport
 
+#: New feature columns added per short transaction when a batch brings many.
+SCHEMA_CHUNK = 16
+
 
 class _AlreadyStored(Exception):
     """A plain INSERT met an event id that is already stored."""
 
 
-class DuckDBStore(_VersionsMixin, _ResultsMixin):
+class DuckDBStore(_VersionsMixin, _ResultsMixin, _ServicesMixin):
     """An :class:`~keeneye.store.base.EventStore` in one DuckDB file (or ``":memory:"``).
 
     Parameters
@@ -90,6 +94,8 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin):
         # Type the batch before taking the write lock (it is the Python-heavy part), against a
         # snapshot of the writer's catalog; the write redoes it if the catalog moved meanwhile.
         early = self._prepare_unlocked(model, events)
+        if self._grow_schema(model, events, early):
+            early = self._prepare_unlocked(model, events)
         with self._write_lock:
             try:
                 # Optimistic plain INSERT: much cheaper than INSERT OR IGNORE … RETURNING.
@@ -97,6 +103,61 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin):
             except _AlreadyStored:
                 # A retried batch: redo it (same lock, nothing committed) skipping stored ids.
                 return self._write_predictions(model, events, early, skip_stored=True)
+
+    def _grow_schema(
+        self,
+        model: str,
+        events: Sequence[PredictionEvent],
+        early: tuple[_Model, int, PreparedBatch] | None,
+    ) -> bool:
+        """Add a wide batch's new feature columns in short transactions of their own.
+
+        Each ``ALTER TABLE`` costs more the more columns the table has; done inside the
+        batch's transaction, thousands of new features held the one writer lock for a minute
+        and every other model's writes waited. Here the lock is released between chunks of
+        :data:`SCHEMA_CHUNK` columns, so other writes get in. A feature added here stays
+        even if the batch then fails: it was seen, with the type of its first value.
+        Returns whether the catalog grew.
+        """
+        if early is not None:
+            batch = early[2]
+        else:
+            known = self._models.get(model)
+            batch = prepare_predictions(
+                events,
+                known.states if known is not None else {},
+                schema_of=lambda version: None,  # only the new features matter here
+                type_change_after=self._type_change_after,
+                known_pairs=known.version_features if known is not None else frozenset(),
+            )
+        new = [n for n in batch.new_features if n not in RESERVED_NAMES]
+        if len(new) <= SCHEMA_CHUNK:
+            return False  # small: added inside the batch's own transaction
+        for start in range(0, len(new), SCHEMA_CHUNK):
+            with self._transaction() as con:
+                info = self._writer_model(con, model)
+                received = self._now()
+                added: dict[str, FeatureState] = {}
+                columns: dict[str, str] = {}
+                for name in new[start : start + SCHEMA_CHUNK]:
+                    if name in info.columns or name in info.states:
+                        continue
+                    state = FeatureState(name, batch.states[name].type)
+                    column = f"f_{len(info.columns) + len(columns) + 1}"
+                    con.execute(
+                        f"ALTER TABLE {info.table} ADD COLUMN {column} {SQL_TYPES[state.type]}"
+                    )
+                    con.execute(
+                        "INSERT INTO features VALUES (?, ?, ?, ?, ?, NULL, 0, NULL)",
+                        [model, name, column, state.type, received],
+                    )
+                    added[name] = state
+                    columns[name] = column
+            if added:
+                info.columns = {**info.columns, **columns}
+                info.states = {**info.states, **added}
+                info.generation += 1
+        return True
 
     def _prepare_unlocked(
         self, model: str, events: Sequence[PredictionEvent]
@@ -202,11 +263,23 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin):
             self._insert_invalid(con, model, invalid)
             new_pairs = batch.version_features - info.version_features
             if new_pairs:
-                con.executemany(
-                    "INSERT OR IGNORE INTO version_features VALUES (?, ?, ?)",
-                    [[model, v, f] for v, f in sorted(new_pairs)],
+                # one statement: ``executemany`` costs milliseconds per row (a wide batch
+                # brings thousands of pairs)
+                pairs = sorted(new_pairs)
+                rows = pa.table(
+                    {
+                        "model": pa.array([model] * len(pairs), type=pa.string()),
+                        "version": pa.array([v for v, _ in pairs], type=pa.string()),
+                        "feature": pa.array([f for _, f in pairs], type=pa.string()),
+                    }
                 )
-            new_versions = {e.version for e in batch.events} - info.versions
+                with _registered(con, "_keeneye_pairs", rows):
+                    con.execute(
+                        "INSERT OR IGNORE INTO version_features SELECT * FROM _keeneye_pairs"
+                    )
+            # only versions of events actually stored (a batch of duplicates adds none)
+            new_versions = {e.version for e in batch.events if e.event_id in inserted}
+            new_versions -= info.versions
             if new_versions:
                 con.executemany(
                     "INSERT OR IGNORE INTO versions (model, version, registered_at) "

@@ -131,7 +131,7 @@ async def model_page(model: str, request: Request) -> HTMLResponse:
     return render(request, "model.html.j2", **context)
 
 
-@pages.get("/models/{model}/features/{feature}", response_class=HTMLResponse)
+@pages.get("/models/{model}/features/{feature:path}", response_class=HTMLResponse)
 async def feature_page(model: str, feature: str, request: Request) -> HTMLResponse:
     tr = _range(request)
     state = request.app.state
