@@ -20,7 +20,8 @@ from prometheus_client import CollectorRegistry
 from keeneye.errors import CollectorError
 from keeneye.sdk import Monitor
 
-START = 1_739_520_000.0  # injected event times: 2025-02-14, one millisecond apart
+START = 1_760_000_000.0  # injected event times: 2025-10-09, one millisecond apart (in the past:
+# the collector refuses implausible future timestamps)
 WINDOW = (
     datetime.fromtimestamp(START - 1, timezone.utc),
     datetime.fromtimestamp(START + 10**5, timezone.utc),
@@ -88,7 +89,9 @@ def test_labels_join_even_before_their_prediction(
     collector: Any, registry: CollectorRegistry
 ) -> None:
     with monitor(collector.url, registry) as m:
-        m.log_label("early", "yes")  # the label first
+        m.log({"x": 0.0}, "no")  # the collector takes labels only for a model it knows
+        assert m.flush(timeout=10)
+        m.log_label("early", "yes")  # the label before its prediction
         assert m.flush(timeout=10)
         m.log({"x": 1.0}, "no", event_id="early", probabilities={"no": 0.6, "yes": 0.4})
         late = m.log({"x": 2.0}, "yes")

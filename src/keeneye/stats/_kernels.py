@@ -105,9 +105,14 @@ def _kernel() -> _Kernel | None:
     except ImportError:
         _unavailable = True
         return None
-    jit: Any = numba.njit(nogil=True, cache=True, boundscheck=False)
-    _compiled_integral = jit(_ecdf_integral_python)
-    _compiled = jit(_merge_counts_python)
+    try:  # compiled once per installation: the cache sits next to the source or in the user's
+        jit: Any = numba.njit(nogil=True, cache=True, boundscheck=False)
+        _compiled_integral = jit(_ecdf_integral_python)
+        _compiled = jit(_merge_counts_python)
+    except RuntimeError:  # no writable cache location: compile in every process instead
+        jit = numba.njit(nogil=True, cache=False, boundscheck=False)
+        _compiled_integral = jit(_ecdf_integral_python)
+        _compiled = jit(_merge_counts_python)
     return _compiled
 
 
