@@ -346,7 +346,15 @@ CONTESTANTS: dict[str, Contestant] = {
             "summaries and quality checks",
             _prepare_tables,
             _keeneye_compare(),
-            ("keeneye", "numpy", "scipy", "pyarrow"),
+            ("keeneye", "numpy", "scipy", "pyarrow", "numba"),
+        ),
+        Contestant(
+            "keeneye-pandas",
+            "keeneye",
+            "keeneye.compare(ref, cur) on pandas DataFrames (what most users pass)",
+            _prepare_pandas,
+            _keeneye_compare(),
+            ("keeneye", "numpy", "scipy", "pyarrow", "pandas", "numba"),
         ),
         Contestant(
             "keeneye-nosummary",

@@ -1,7 +1,8 @@
 """Ingest throughput: events/s the collector durably stores, next to a bare DuckDB bulk insert.
 
 Run: ``python benchmarks/ingest.py`` (options: ``--events``, ``--clients``, ``--batch``,
-``--repeats``).
+``--repeats``, ``--format json|msgpack`` — MessagePack by default, as the SDK sends it —
+``--json FILE``).
 
 * collector — a real ``keeneye server`` subprocess on a free port and a fresh DuckDB file;
   ``--clients`` threads POST pre-serialised batches (20 features per event: 15 numeric,
@@ -97,7 +98,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_collector(bodies: list[bytes], per_batch: int, clients: int, url: str) -> float:
+def encode(document: dict[str, Any], wire: str) -> bytes:
+    """A request body in the wire format (``json`` or ``msgpack``, what the SDK negotiates)."""
+    if wire == "msgpack":
+        import msgpack
+
+        return msgpack.packb(document)
+    return json.dumps(document).encode()
+
+
+CONTENT_TYPES = {"json": "application/json", "msgpack": "application/msgpack"}
+
+
+def run_collector(
+    bodies: list[bytes], per_batch: int, clients: int, url: str, wire: str = "json"
+) -> float:
     """Events per second acknowledged by the collector."""
     queue = list(range(len(bodies)))
     lock = threading.Lock()
@@ -114,7 +129,7 @@ def run_collector(bodies: list[bytes], per_batch: int, clients: int, url: str) -
                 response = http.post(
                     "/v1/models/bench/predictions",
                     content=bodies[index],
-                    headers={"Content-Type": "application/json"},
+                    headers={"Content-Type": CONTENT_TYPES[wire]},
                 )
                 if response.status_code != 200:
                     errors.append(response.text[:200])
@@ -188,6 +203,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500, help="events per request / insert")
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
     parser.add_argument("--repeats", type=int, default=3, help="measurements of each (median)")
+    parser.add_argument(
+        "--format", choices=sorted(CONTENT_TYPES), default="msgpack", help="request bodies"
+    )
+    parser.add_argument("--json", type=Path, help="also write the medians to this JSON file")
     args = parser.parse_args()
 
     collector_rates: list[float] = []
@@ -199,21 +218,23 @@ def main() -> None:
         try:
             warm = make_events(5 * args.batch, seed=0)
             warm_bodies = [
-                json.dumps({"version": "1", "events": g}).encode()
+                encode({"version": "1", "events": g}, args.format)
                 for g in batches(warm, args.batch)
             ]
-            run_collector(warm_bodies, args.batch, args.clients, url)
+            run_collector(warm_bodies, args.batch, args.clients, url, args.format)
             # Alternate the two measurements so that load from elsewhere hits both alike.
             for repeat in range(args.repeats):
                 groups = batches(make_events(args.events, seed=repeat + 1), args.batch)
-                bodies = [json.dumps({"version": "1", "events": g}).encode() for g in groups]
+                bodies = [encode({"version": "1", "events": g}, args.format) for g in groups]
                 tables = [arrow_batch(group) for group in groups]
                 del groups
                 rate, cpu = run_bare(tables, Path(tmp) / f"bare-{repeat}.duckdb")
                 bare_rates.append(rate)
                 bare_cpu.append(cpu)
                 cpu_before = cpu_seconds(proc.pid)
-                collector_rates.append(run_collector(bodies, args.batch, args.clients, url))
+                collector_rates.append(
+                    run_collector(bodies, args.batch, args.clients, url, args.format)
+                )
                 cpu_per_event.append((cpu_seconds(proc.pid) - cpu_before) / args.events)
                 print(
                     f"  run {repeat + 1}: collector {collector_rates[-1]:,.0f} events/s, "
@@ -237,6 +258,18 @@ def main() -> None:
     print(f"  collector CPU per event:       {cpu * 1e6:12.1f} µs ({1 / cpu:,.0f} events/CPU-s)")
     print(f"  bare insert CPU per event:     {cpu_bare * 1e6:12.1f} µs")
     print(f"  ratio of CPU per event:        {cpu / cpu_bare:12.2f} x")
+    if args.json is not None:
+        summary = {
+            "events": args.events,
+            "batch": args.batch,
+            "clients": args.clients,
+            "format": args.format,
+            "collector_events_per_s": collector,
+            "bare_events_per_s": bare,
+            "collector_cpu_us_per_event": cpu * 1e6,
+            "bare_cpu_us_per_event": cpu_bare * 1e6,
+        }
+        args.json.write_text(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":

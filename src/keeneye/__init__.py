@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from keeneye.errors import KeeneyeError
 from keeneye.schema import FeatureKind
-from keeneye.sdk import Monitor
 
 if TYPE_CHECKING:
     from keeneye.compare import compare
     from keeneye.report import DriftReport
+    from keeneye.sdk import Monitor
 
 __version__ = "0.1.0"
 
@@ -27,6 +27,11 @@ def __getattr__(name: str) -> Any:
 
         globals()["compare"] = compare
         return compare
+    if name == "Monitor":  # httpx and prometheus_client: not needed by the CLI's start-up
+        from keeneye.sdk import Monitor
+
+        globals()["Monitor"] = Monitor
+        return Monitor
     if name == "DriftReport":
         from keeneye.report import DriftReport
 

@@ -1,9 +1,9 @@
 """``keeneye.compare``: drift between two tables, in one call.
 
-Reads both inputs into Arrow (:mod:`keeneye.tables`), decides each column's kind, converts the
-testable columns to the arrays the statistics engine takes, runs the engine
-(:class:`keeneye.stats.ReferenceProfile` + :func:`keeneye.stats.detect_drift`) and wraps the
-result with summaries and data-quality findings in a :class:`~keeneye.report.DriftReport`.
+Reads both inputs into Arrow (:mod:`keeneye.tables`), fits the reference side as a
+:class:`keeneye.profile.reference.Reference` and compares the current side with it — the same
+call the analysis window jobs make — then wraps the :class:`~keeneye.profile.Report` with
+summaries and data-quality findings in a :class:`~keeneye.report.DriftReport`.
 Columns that cannot be tested become rows saying why; they never stop the comparison.
 """
 
@@ -11,63 +11,34 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from keeneye.errors import InputError
+from keeneye.profile.reference import (
+    ALL_FEATURES,
+    AUTO,
+    CompareOptions,
+    Prepared,
+    PreparedColumn,
+    Reference,
+    sorted_finite,
+    with_nulls,
+)
 from keeneye.report.charts import chart_for, histogram
 from keeneye.report.drift_report import DataSource, DriftReport, FeatureProfile
 from keeneye.schema import FeatureKind
 from keeneye.stats import (
-    CATEGORICAL_METHODS,
-    NUMERIC_METHODS,
     ColumnSummary,
     DriftOptions,
-    FeatureDrift,
-    ReferenceProfile,
     check_quality,
     check_quality_sorted,
-    detect_drift,
     summarize,
-    summarize_sorted,
 )
-from keeneye.stats._clean import CategoryCounts, NumericCounts, category_counts, numeric_values
-from keeneye.stats.profile import NumericReference
-from keeneye.tables import (
-    KindGuess,
-    LoadedTable,
-    as_kind,
-    infer_kind,
-    load_table,
-    non_numbers,
-    parse_kind,
-    type_family,
-)
-
-AUTO = "auto"
-#: Key of ``methods`` / ``thresholds`` that applies to every feature not named otherwise.
-ALL_FEATURES = "*"
-
-
-@dataclass(frozen=True)
-class _Column:
-    """A feature ready for the engine: its kind, both sides, and the null counts.
-
-    Numeric sides are float64 Arrow columns; categorical and boolean sides are their category
-    counts, taken once from Arrow (no Python object per row) and shared by the drift tests,
-    the summaries and the quality checks.
-    """
-
-    kind: FeatureKind
-    reference: pa.ChunkedArray | CategoryCounts
-    current: pa.ChunkedArray | CategoryCounts
-    reference_nulls: int
-    current_nulls: int
-    #: Set when the column is summarised but not handed to the drift tests.
-    untested: FeatureDrift | None = None
+from keeneye.stats.methods import METHODS
+from keeneye.tables import LoadedTable, load_table, parse_kind
 
 
 def compare(
@@ -117,6 +88,12 @@ def compare(
     InputError
         An argument names an unknown column, kind or method, or holds an invalid value.
 
+    Notes
+    -----
+    The reference side is fitted as a :class:`keeneye.profile.reference.Reference` and the
+    comparison is :meth:`Reference.compare <keeneye.profile.reference.Reference.compare>`, the
+    same call the analysis window jobs make.
+
     >>> reference = {"x": [1.0, 2.0, 3.0, 4.0]}
     >>> report = compare(reference, {"x": [1.5, 2.5, 3.5, 4.5], "y": [1, 2, 3, 4]})
     >>> report["y"].reason
@@ -133,46 +110,32 @@ def compare(
     pinned_methods = _methods(methods, ref, cur)
     pinned_thresholds = _thresholds(thresholds, ref, cur)
 
-    untested: list[FeatureDrift] = []
-    columns: dict[str, _Column] = {}  # handed to the drift engine
-    summarised: dict[str, _Column] = {}  # converted, hence summarised
-    for name in names:
-        planned = _plan(name, ref, cur, overrides.get(name))
-        if isinstance(planned, FeatureDrift):
-            untested.append(planned)
-            continue
-        summarised[name] = planned
-        if planned.untested is not None:
-            untested.append(planned.untested)
-        else:
-            columns[name] = planned
-
-    profile = ReferenceProfile.fit(
-        {name: c.reference for name, c in columns.items()},
-        {name: c.kind for name, c in columns.items()},
+    fitted = Reference.fit(
+        ref.table.select([n for n in names if n in ref.table.column_names]),
+        kinds=overrides,
+        unconvertible={n: r for n, r in ref.unconvertible.items() if n in names},
     )
-    results = detect_drift(
-        profile,
-        {name: c.current for name, c in columns.items()},
-        methods=_pins_for(pinned_methods, columns),
-        thresholds=_thresholds_for(pinned_thresholds, columns),
-        options=drift_options,
+    compare_options = CompareOptions(
+        drift=drift_options,
+        methods=_as_pins(pinned_methods),
+        thresholds=_as_pins(pinned_thresholds),
+        features=names,
+        unconvertible=cur.unconvertible,
     )
-    ordered = sorted((*results.features, *untested), key=_sort_key)
-    profiles = _profiles(summarised, profile) if summaries else {}
+    prepared = fitted.prepare(cur.table, compare_options)
+    report = fitted.compare_prepared(prepared, compare_options)
+    profiles = _profiles(prepared, fitted) if summaries else {}
     return DriftReport(
-        features=tuple(ordered),
-        dataset_drifted=results.dataset_drifted,
-        drift_share=results.drift_share,
-        n_tested=results.n_tested,
-        n_drifted=results.n_drifted,
-        correction=results.correction,
-        alpha=results.alpha,
-        options=drift_options,
+        report=report,
         reference=DataSource(ref.source, ref.num_rows, len(ref.columns)),
         current=DataSource(cur.source, cur.num_rows, len(cur.columns)),
         profiles=profiles,
     )
+
+
+def _as_pins(pins: tuple[Any, dict[str, Any]]) -> dict[str, Any]:
+    default, per_feature = pins
+    return {**({ALL_FEATURES: default} if default is not None else {}), **per_feature}
 
 
 # --------------------------------------------------------------------------- arguments
@@ -220,7 +183,7 @@ def _check_known(argument: str, names: Iterable[str], ref: LoadedTable, cur: Loa
 
 
 def _valid_method(method: object, where: str) -> str:
-    valid = (AUTO, *NUMERIC_METHODS, *[m for m in CATEGORICAL_METHODS if m not in NUMERIC_METHODS])
+    valid = (AUTO, *METHODS)
     if not isinstance(method, str) or method not in valid:
         raise InputError(f"unknown method {method!r} {where}: use one of {', '.join(valid)}")
     return method
@@ -248,27 +211,6 @@ def _methods(
     return default, {k: _valid_method(v, f"for feature {k!r}") for k, v in per_feature.items()}
 
 
-def _pins_for(
-    pins: tuple[str | None, dict[str, str]], columns: Mapping[str, _Column]
-) -> dict[str, str]:
-    """Per-feature methods of the tested columns; the default applies where its kind allows."""
-    default, per_feature = pins
-    pinned = {name: method for name, method in per_feature.items() if name in columns}
-    if default is None:
-        return pinned
-    applies = [
-        name
-        for name, column in columns.items()
-        if default == AUTO
-        or default
-        in (NUMERIC_METHODS if column.kind is FeatureKind.NUMERIC else CATEGORICAL_METHODS)
-    ]
-    if columns and not applies:
-        kinds = ", ".join(sorted({c.kind.value for c in columns.values()}))
-        raise InputError(f"method {default!r} applies to none of the tested features ({kinds})")
-    return {**dict.fromkeys(applies, default), **pinned}
-
-
 def _valid_threshold(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(f"threshold {where} must be a number, got {value!r}")
@@ -287,157 +229,45 @@ def _thresholds(
     return default, checked
 
 
-def _thresholds_for(
-    pins: tuple[float | None, dict[str, float]], columns: Mapping[str, _Column]
-) -> dict[str, float]:
-    default, per_feature = pins
-    everyone = dict.fromkeys(columns, default) if default is not None else {}
-    return {**everyone, **{k: v for k, v in per_feature.items() if k in columns}}
-
-
-# --------------------------------------------------------------------------- planning
-
-
-def _untested(
-    name: str, kind: FeatureKind | None, reason: str, n_ref: int = 0, n_cur: int = 0
-) -> FeatureDrift:
-    return FeatureDrift.not_tested(name, kind, AUTO, reason, n_ref, n_cur)
-
-
-def _plan(
-    name: str, ref: LoadedTable, cur: LoadedTable, override: FeatureKind | None
-) -> _Column | FeatureDrift:
-    """Decide a feature's kind and convert both sides, or say why it cannot be tested."""
-    if name not in ref.columns or name not in cur.columns:
-        missing_in = "reference" if name not in ref.columns else "current"
-        return _untested(name, override, f"column missing in {missing_in} data")
-    for table in (ref, cur):
-        if name in table.unconvertible:
-            return _untested(
-                name, override, f"{table.unconvertible[name]} in the {table.role} data"
-            )
-    ref_column = ref.table.column(name)
-    cur_column = cur.table.column(name)
-    if override is not None:
-        if not override.testable:
-            return _untested(name, override, f"{override.value} columns are not tested for drift")
-        kind = override
-    else:
-        # A reference with no values at all says nothing about the kind; the current may.
-        source = cur_column if type_family(ref_column.type) == "null" else ref_column
-        guess: KindGuess = infer_kind(source)
-        if guess.kind is None or guess.untested is not None:
-            return _untested(name, guess.kind, guess.untested or "unsupported type")
-        kind = guess.kind
-        mismatch = _type_mismatch(ref_column, cur_column)
-        if mismatch is not None:
-            return _untested(name, kind, mismatch)
-    arrays = []
-    empty: FeatureDrift | None = None
-    for table, column in ((ref, ref_column), (cur, cur_column)):
-        cast = as_kind(column, kind)
-        if isinstance(cast, str):
-            return _untested(name, kind, f"{cast} in the {table.role} data")
-        if empty is None and len(column) and column.null_count == len(column):
-            # Still summarised: the quality check shows the jump in missing values.
-            reason = f"every value is missing in the {table.role} data ({len(column)} rows)"
-            empty = _untested(
-                name,
-                kind,
-                reason,
-                ref_column.length() - ref_column.null_count,
-                cur_column.length() - cur_column.null_count,
-            )
-        arrays.append(cast)
-    return _Column(
-        kind=kind,
-        reference=_engine_values(arrays[0], kind, ref.role),
-        current=_engine_values(arrays[1], kind, cur.role),
-        reference_nulls=arrays[0].null_count,
-        current_nulls=arrays[1].null_count,
-        untested=empty,
-    )
-
-
-def _engine_values(
-    column: pa.ChunkedArray, kind: FeatureKind, role: str
-) -> pa.ChunkedArray | CategoryCounts:
-    # Numeric columns stay in Arrow (float64): the engine converts each one where it sorts it,
-    # so the table is never held as numpy all at once.
-    if kind is FeatureKind.NUMERIC:
-        return column
-    return category_counts(column, f"the {role} column")
-
-
-def _type_mismatch(ref: pa.ChunkedArray, cur: pa.ChunkedArray) -> str | None:
-    ref_family, cur_family = type_family(ref.type), type_family(cur.type)
-    if ref_family == cur_family or "null" in (ref_family, cur_family):
-        return None
-    detail = ""
-    if ref_family == "numeric" and cur_family == "string":
-        n_bad, total, example = non_numbers(cur)
-        if n_bad:
-            detail = f" ({n_bad} of {total} current values are not numbers, e.g. {example!r})"
-    return (
-        f"type mismatch: {ref.type} in the reference, {cur.type} in the current data{detail}; "
-        "fix the data or set the column's kind"
-    )
-
-
-def _sort_key(result: FeatureDrift) -> tuple[int, float, str]:
-    # Same order as the engine: drifted, then by effect size, then not tested.
-    rank = {True: 0, False: 1, None: 2}[result.drifted]
-    effect = result.effect_size if result.effect_size is not None else -math.inf
-    return rank, -effect, result.feature
-
-
 # --------------------------------------------------------------------------- summaries
 
 
-def _with_nulls(summary: ColumnSummary, nulls: int) -> ColumnSummary:
-    """Split the engine's NaN count into Arrow nulls (missing) and real NaN values.
-
-    Numeric columns reach the engine as float64 with nulls written as NaN (the fast path);
-    Arrow knows how many of those NaN were nulls.
-    """
-    if summary.kind is not FeatureKind.NUMERIC or not nulls:
-        return summary
-    return replace(summary, missing=summary.missing + nulls, nan=summary.nan - nulls)
-
-
-def _profiles(
-    columns: Mapping[str, _Column], profile: ReferenceProfile
-) -> dict[str, FeatureProfile]:
+def _profiles(prepared: Prepared, fitted: Reference) -> dict[str, FeatureProfile]:
     profiles: dict[str, FeatureProfile] = {}
-    for name, column in columns.items():
+    for name, column in prepared.columns.items():
+        reference = fitted.summaries.get(name) or _empty_summary(fitted, name, column.kind)
         if column.kind is FeatureKind.NUMERIC:
-            profiles[name] = _numeric_profile(name, column, profile)
+            profiles[name] = _numeric_profile(name, column, fitted, reference)
             continue
-        reference = summarize(column.reference, column.kind)
         quality = check_quality(reference, column.current)
         profiles[name] = FeatureProfile(
             reference=reference,
             current=quality.current,
             quality=quality,
-            chart=chart_for(column.reference, column.current, reference, quality.current),
+            chart=chart_for(None, None, reference, quality.current),
         )
     return profiles
 
 
-def _numeric_profile(name: str, column: _Column, profile: ReferenceProfile) -> FeatureProfile:
-    """Summary, quality and histogram of a numeric feature, each side sorted once.
+def _empty_summary(fitted: Reference, name: str, kind: FeatureKind) -> ColumnSummary:
+    """The summary of a reference column that holds no value at all (not fitted)."""
+    rows = fitted.plans[name].length
+    values = pa.chunked_array([pa.nulls(rows, pa.float64())])
+    if kind is not FeatureKind.NUMERIC:
+        values = pa.chunked_array([pa.nulls(rows, pa.string())])
+        return summarize(values, kind)
+    return with_nulls(summarize(values, kind), rows)
 
-    The reference's sorted values come from the fitted profile when the engine kept them.
-    """
-    fitted = profile.column(name) if name in profile.features else None
-    if isinstance(fitted, NumericReference):
-        ref_sorted, ref_counts = fitted.sorted_values, fitted.counts
-    else:
-        ref_sorted, ref_counts = _sorted_finite(column.reference)
-    cur_sorted, cur_counts = _sorted_finite(column.current)
-    reference = _with_nulls(summarize_sorted(ref_sorted, ref_counts), column.reference_nulls)
+
+def _numeric_profile(
+    name: str, column: PreparedColumn, fitted: Reference, reference: ColumnSummary
+) -> FeatureProfile:
+    """Summary, quality and histogram of a numeric feature, each side sorted once (the
+    reference's sorted values come from the fitted reference)."""
+    ref_sorted = fitted.sorted_values(name)
+    cur_sorted, cur_counts = sorted_finite(column.current)
     quality = check_quality_sorted(reference, cur_sorted, cur_counts)
-    current = _with_nulls(quality.current, column.current_nulls)
+    current = with_nulls(quality.current, column.current_nulls)
     return FeatureProfile(
         reference=reference,
         current=current,
@@ -446,6 +276,5 @@ def _numeric_profile(name: str, column: _Column, profile: ReferenceProfile) -> F
     )
 
 
-def _sorted_finite(values: object) -> tuple[np.ndarray, NumericCounts]:
-    finite, counts = numeric_values(values, "values")
-    return np.sort(finite), counts
+#: Kept for callers of the old private name.
+_with_nulls = with_nulls

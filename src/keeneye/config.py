@@ -29,7 +29,9 @@ class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Interface to bind; loopback unless a token is set.")
     port: int = Field(8765, ge=0, le=65535, description="TCP port (0 picks a free one).")
     store: str = Field(
-        "keeneye.duckdb", description="Path of the embedded DuckDB store file (or ':memory:')."
+        "keeneye.duckdb",
+        description="The store: a DuckDB file (or ':memory:'), or a postgresql://user@host/db "
+        "URL shared by several collectors and workers.",
     )
     token: SecretStr | None = Field(
         None, description="Bearer token required by the ingestion API and the UI when set."
@@ -64,6 +66,12 @@ class ServerSettings(BaseModel):
         1024**3,
         ge=0,
         description="Below this much free space on the store's disk, /v1/health warns.",
+    )
+    retention_days: float | None = Field(
+        None,
+        gt=0,
+        description="`keeneye retention` deletes raw events (and their labels) older than this "
+        "many days; reports, references and alert history stay. None keeps everything.",
     )
 
 

@@ -1,4 +1,4 @@
-"""Fixtures of the analysis tests: a real DuckDB store in tmp_path, a manual clock, and a
+"""Fixtures of the analysis tests: a real store (each backend in turn), a manual clock, and a
 writer that sends synthetic predictions through the store's real write path."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.conftest import Backend
 
 from keeneye.analysis.clock import ManualClock
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore, open_store
 from keeneye.store.records import LabelEvent, PredictionEvent
 
 UTC = timezone.utc
@@ -26,8 +27,9 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: ManualClock) -> Iterator[DuckDBStore]:
-    the_store = DuckDBStore(tmp_path / "keeneye.duckdb", clock=clock.now)
+def store(backend: Backend, tmp_path: Path, clock: ManualClock) -> Iterator[EventStore]:
+    """A real store on each backend (DuckDB file, PostgreSQL database) in turn."""
+    the_store = open_store(backend.location(tmp_path), clock=clock.now)
     yield the_store
     the_store.close()
 
@@ -43,7 +45,7 @@ def normal_rows(rng: np.random.Generator, n: int) -> list[dict[str, Any]]:
 
 
 def write_day(
-    store: DuckDBStore,
+    store: EventStore,
     model: str,
     day: datetime,
     n: int,

@@ -10,11 +10,11 @@ from tests.analysis.conftest import MONDAY, write_day
 
 from keeneye.analysis.batching import WindowReader, earlier_counts
 from keeneye.analysis.windows import Window, complete_windows
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore
 from keeneye.store.records import LabelEvent, PredictionEvent
 
 
-def _fill(store: DuckDBStore) -> None:
+def _fill(store: EventStore) -> None:
     rng = np.random.default_rng(3)
     days = [write_day(store, "m", MONDAY + timedelta(days=day), 200, rng=rng) for day in range(3)]
     write_day(store, "m", MONDAY + timedelta(days=1), 50, rng=rng, version="2", prefix="v2-")
@@ -37,7 +37,7 @@ def _fill(store: DuckDBStore) -> None:
     )
 
 
-def test_window_reader_slices_equal_window_reads(store: DuckDBStore) -> None:
+def test_window_reader_slices_equal_window_reads(store: EventStore) -> None:
     _fill(store)
     end = MONDAY + timedelta(days=3)
     windows = [
@@ -60,7 +60,7 @@ def test_window_reader_slices_equal_window_reads(store: DuckDBStore) -> None:
     assert reader.read(other).events.num_rows == 0
 
 
-def test_earlier_counts_equal_one_count_per_window(store: DuckDBStore) -> None:
+def test_earlier_counts_equal_one_count_per_window(store: EventStore) -> None:
     _fill(store)
     windows = [
         *complete_windows("hourly", MONDAY, MONDAY + timedelta(days=3)),
@@ -75,7 +75,7 @@ def test_earlier_counts_equal_one_count_per_window(store: DuckDBStore) -> None:
     assert sum(counts.values()) > 0
 
 
-def test_labelled_counts_match_the_window_rows(store: DuckDBStore) -> None:
+def test_labelled_counts_match_the_window_rows(store: EventStore) -> None:
     _fill(store)
     windows = list(complete_windows("hourly", MONDAY, MONDAY + timedelta(days=3)))
     table = store.count_labelled("m", windows[0].start, windows[-1].end, bucket_seconds=3600)

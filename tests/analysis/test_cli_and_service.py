@@ -19,6 +19,8 @@ from keeneye.analysis.service import AnalysisService
 from keeneye.cli import app
 from keeneye.config import Settings
 from keeneye.notify.alert import Alert
+from keeneye.profile.stored import report_of
+from keeneye.store import EventStore
 from keeneye.store.duckdb import DuckDBStore
 
 from .conftest import MONDAY, write_day
@@ -84,7 +86,7 @@ def test_cli_baseline_register_analyze_and_worker(tmp_path: Path) -> None:
 
 
 def test_service_runs_in_the_background_and_hands_alerts_over(
-    store: DuckDBStore, clock: ManualClock
+    store: EventStore, clock: ManualClock
 ) -> None:
     rng = np.random.default_rng(9)
     write_day(store, "churn", MONDAY, 50, rng=rng)
@@ -106,7 +108,7 @@ def test_service_runs_in_the_background_and_hands_alerts_over(
 
 
 def test_rolling_reference_compares_with_the_week_before(
-    store: DuckDBStore, clock: ManualClock
+    store: EventStore, clock: ManualClock
 ) -> None:
     rng = np.random.default_rng(2)
     write_day(store, "churn", MONDAY, 300, rng=rng)
@@ -117,6 +119,7 @@ def test_rolling_reference_compares_with_the_week_before(
     AnalysisRunner(store, settings, clock, jobs=("drift",)).run_once()
     (drift,) = store.load_results("churn", kind="drift", version="1")
     assert (drift.window_start - MONDAY).days == 7  # day 0 has no week-earlier data
-    assert drift.payload["reference"]["kind"] == "rolling"
-    by_feature = {f["feature"]: f for f in drift.payload["features"]}
-    assert by_feature["age"]["drifted"] is True
+    section = report_of(drift).drift
+    assert section is not None and section.reference is not None
+    assert section.reference.kind == "rolling"
+    assert section["age"].drifted is True

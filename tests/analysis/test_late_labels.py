@@ -12,13 +12,14 @@ from sklearn import metrics as skm
 from keeneye.analysis.clock import ManualClock
 from keeneye.analysis.runner import AnalysisRunner
 from keeneye.config import Settings
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.profile.stored import report_of
+from keeneye.store import EventStore
 from keeneye.store.records import PredictionEvent
 
 from .conftest import MONDAY, labels_for, write_day
 
 
-def test_late_labels_reopen_their_window(store: DuckDBStore, clock: ManualClock) -> None:
+def test_late_labels_reopen_their_window(store: EventStore, clock: ManualClock) -> None:
     rng = np.random.default_rng(5)
     events = write_day(store, "churn", MONDAY, 300, rng=rng)
     write_day(store, "churn", MONDAY + timedelta(days=1), 300, rng=rng)
@@ -31,8 +32,10 @@ def test_late_labels_reopen_their_window(store: DuckDBStore, clock: ManualClock)
     (before,) = store.load_results(
         "churn", kind="performance", start=MONDAY, end=MONDAY + timedelta(days=1)
     )
-    assert before.payload["labels"] == 0 and before.payload["label_coverage"] == 0.0
-    assert before.payload["performance"] is None
+    empty = report_of(before).performance
+    assert empty is not None
+    assert empty.labels == 0 and empty.label_coverage == 0.0
+    assert empty.performance is None
 
     # Three simulated days later the ground truth of 70 % of Monday's predictions lands.
     clock.advance(days=3)
@@ -47,25 +50,27 @@ def test_late_labels_reopen_their_window(store: DuckDBStore, clock: ManualClock)
     (after,) = store.load_results(
         "churn", kind="performance", start=MONDAY, end=MONDAY + timedelta(days=1)
     )
-    payload = after.payload
-    assert payload["labels"] == len(labels)
-    assert payload["label_coverage"] == pytest.approx(len(labels) / 300)
-    assert payload["task"] == "classification"
+    section = report_of(after).performance
+    assert section is not None and section.bias is not None
+    assert section.labels == len(labels)
+    assert section.label_coverage == pytest.approx(len(labels) / 300)
+    assert section.task == "classification"
 
     by_id = {e.event_id: e for e in events}
     y = np.array([int(lab.label) for lab in labels])
     scores = np.array([float(by_id[lab.event_id].prediction) for lab in labels])
     predicted = (scores >= 0.5).astype(int)
-    metrics = payload["performance"]["metrics"]
+    metrics = section.metrics
     assert metrics["accuracy"] == pytest.approx(skm.accuracy_score(y, predicted), abs=1e-12)
     assert metrics["f1"] == pytest.approx(skm.f1_score(y, predicted), abs=1e-12)
     assert metrics["roc_auc"] == pytest.approx(skm.roc_auc_score(y, scores), abs=1e-12)
     assert metrics["log_loss"] == pytest.approx(skm.log_loss(y, scores), abs=1e-12)
-    assert payload["bias"]["value"] == pytest.approx(predicted.mean() - y.mean(), abs=1e-12)
+    assert section.bias.value == pytest.approx(predicted.mean() - y.mean(), abs=1e-12)
     delays = [(landed - by_id[lab.event_id].timestamp).total_seconds() for lab in labels]
-    assert payload["label_delay"]["median_seconds"] == pytest.approx(np.median(delays))
-    assert payload["label_delay"]["max_seconds"] == pytest.approx(max(delays))
-    assert 2 * 86400 < payload["label_delay"]["median_seconds"] < 3 * 86400
+    delay = section.label_delay
+    assert delay.median_seconds == pytest.approx(np.median(delays))
+    assert delay.max_seconds == pytest.approx(max(delays))
+    assert delay.median_seconds is not None and 2 * 86400 < delay.median_seconds < 3 * 86400
 
     # A label replaced later (same count, newer time) re-opens the window once more.
     clock.advance(hours=2)
@@ -93,4 +98,5 @@ def test_late_labels_reopen_their_window(store: DuckDBStore, clock: ManualClock)
     (tuesday,) = store.load_results(
         "churn", kind="traffic", start=MONDAY + timedelta(days=1), end=MONDAY + timedelta(days=2)
     )
-    assert tuesday.payload["events"] == 301
+    traffic = report_of(tuesday).traffic
+    assert traffic is not None and traffic.events == 301

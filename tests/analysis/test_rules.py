@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
 from keeneye.analysis.rules import evaluate
-from keeneye.analysis.traffic import traffic_payload
+from keeneye.analysis.traffic import traffic_section
 from keeneye.analysis.windows import window_at
 from keeneye.config import AlertSettings
 from keeneye.notify.alert import Severity
+from keeneye.profile.report import (
+    BiasStats,
+    ConfusionMatrix,
+    DriftSection,
+    FeatureStats,
+    PerformanceSection,
+    PerformanceStats,
+    PredictionStats,
+    Report,
+    SummarySection,
+)
+from keeneye.schema import FeatureKind
+from keeneye.stats.results import FeatureDrift
 from keeneye.store.records import StoredResult
 
 UTC = timezone.utc
@@ -19,12 +33,12 @@ WEEKEND = frozenset({5, 6})
 
 
 def result(
-    kind: str, payload: dict[str, Any], when: datetime | None = None, size: str = "daily"
+    kind: str, report: Report, when: datetime | None = None, size: str = "daily"
 ) -> StoredResult:
+    """A stored result holding ``report`` (as the runner stores it: the report's JSON)."""
     window = window_at(size, when or datetime(2026, 3, 4, tzinfo=UTC))
-    return StoredResult(
-        "churn", "3", kind, window.start, window.end, window.end, {"window": size, **payload}
-    )
+    payload = replace(report, window=size).to_payload()
+    return StoredResult("churn", "3", kind, window.start, window.end, window.end, payload)
 
 
 def traffic(
@@ -35,18 +49,20 @@ def traffic(
     size: str = "daily",
 ) -> StoredResult:
     window = window_at(size, day)
-    payload = traffic_payload(
+    section = traffic_section(
         window, events, {"3": events}, {"day": day_ago, "week": week_ago}, WEEKEND
     )
-    return StoredResult(
-        "churn",
-        "*",
-        "traffic",
-        window.start,
-        window.end,
-        window.end,
-        {"window": size, **payload},
+    payload = Report(window=size, traffic=section).to_payload()
+    return StoredResult("churn", "*", "traffic", window.start, window.end, window.end, payload)
+
+
+def summary(
+    events: int, nonfinite: int = 0, features: dict[str, FeatureStats] | None = None
+) -> StoredResult:
+    section = SummarySection(
+        events=events, features=features or {}, prediction=PredictionStats(nonfinite=nonfinite)
     )
+    return result("summary", Report(summary=section))
 
 
 SAT = datetime(2026, 3, 7, tzinfo=UTC)  # a Saturday
@@ -92,8 +108,8 @@ def test_traffic_alert_names_the_change() -> None:
 
 
 def test_nonfinite_prediction_rule() -> None:
-    quiet = result("summary", {"events": 100, "prediction": {"nonfinite": 0}, "features": {}})
-    loud = result("summary", {"events": 100, "prediction": {"nonfinite": 2}, "features": {}})
+    quiet = summary(100, nonfinite=0)
+    loud = summary(100, nonfinite=2)
     assert evaluate([quiet], AlertSettings()) == []
     (alert,) = evaluate([loud], AlertSettings())
     assert alert.rule == "nonfinite_prediction" and alert.severity is Severity.CRITICAL
@@ -102,60 +118,65 @@ def test_nonfinite_prediction_rule() -> None:
 
 def test_missing_and_out_of_range_rules() -> None:
     features = {
-        "age": {"missing_ratio": 0.35, "baseline_missing_ratio": 0.02, "out_of_range_ratio": 0.0},
-        "income": {"missing_ratio": 0.05, "baseline_missing_ratio": 0.0, "out_of_range_ratio": 0.6},
-        "plan": {"missing_ratio": 0.08, "baseline_missing_ratio": 0.0},
+        "age": FeatureStats(missing_ratio=0.35, baseline_missing_ratio=0.02, out_of_range_ratio=0),
+        "income": FeatureStats(
+            missing_ratio=0.05, baseline_missing_ratio=0, out_of_range_ratio=0.6
+        ),
+        "plan": FeatureStats(missing_ratio=0.08, baseline_missing_ratio=0.0),
     }
-    alerts = evaluate(
-        [result("summary", {"events": 500, "prediction": {"nonfinite": 0}, "features": features})],
-        AlertSettings(),
-    )
+    alerts = evaluate([summary(500, features=features)], AlertSettings())
     assert sorted((a.rule, a.subject) for a in alerts) == [
         ("missing_values", "age"),
         ("out_of_range", "income"),
     ]
-    small = result("summary", {"events": 10, "prediction": {}, "features": features})
+    small = summary(10, features=features)
     assert evaluate([small], AlertSettings()) == []
+
+
+def row(feature: str, drifted: bool, **changes: Any) -> FeatureDrift:
+    base = FeatureDrift(
+        feature=feature,
+        kind=FeatureKind.NUMERIC,
+        method="ks",
+        statistic=0.3,
+        p_value=1e-9 if drifted else 0.5,
+        effect_size=0.3,
+        effect_method="wasserstein",
+        threshold=0.05,
+        decided_by="p_value",
+        drifted=drifted,
+        reason=None,
+        n_reference=1000,
+        n_current=500,
+        p_value_adjusted=4e-9 if drifted else 1.0,
+        drifted_adjusted=drifted,
+    )
+    return replace(base, **changes)
 
 
 def drift(
     share: float,
-    drifted: dict[str, bool],
+    verdicts: dict[str, bool],
     prediction: bool | None = None,
     size: str = "daily",
+    **changes: Any,
 ) -> StoredResult:
-    features = [
-        {
-            "feature": f,
-            "method": "ks",
-            "statistic": 0.3,
-            "p_value": 1e-9 if d else 0.5,
-            "p_value_adjusted": 4e-9 if d else 1.0,
-            "effect_size": 0.3,
-            "effect_method": "wasserstein",
-            "decided_by": "p_value",
-            "drifted": d,
-            "drifted_adjusted": d,
-            "threshold": 0.05,
-        }
-        for f, d in drifted.items()
-    ]
-    pred = (
-        None
-        if prediction is None
-        else {"method": "ks", "drifted": prediction, "statistic": 0.2, "p_value": 0.001}
+    """A drift result; ``changes`` replace fields of the first feature's row."""
+    rows = [row(f, d) for f, d in verdicts.items()]
+    rows[0] = replace(rows[0], **changes)
+    pred = None
+    if prediction is not None:
+        pred = row("prediction", prediction, statistic=0.2, p_value=0.001, p_value_adjusted=None)
+    section = DriftSection(
+        features=tuple(rows),
+        drift_share=share,
+        n_tested=len(rows),
+        n_drifted=sum(verdicts.values()),
+        events=500,
+        n_current=500,
+        prediction=pred,
     )
-    return result(
-        "drift",
-        {
-            "events": 500,
-            "n_current": 500,
-            "drift_share": share,
-            "features": features,
-            "prediction": pred,
-        },
-        size=size,
-    )
+    return result("drift", Report(drift=section), size=size)
 
 
 def test_drift_rules_dataset_share_and_named_features() -> None:
@@ -172,23 +193,23 @@ def test_drift_rules_dataset_share_and_named_features() -> None:
 
 
 def test_performance_and_bias_rules() -> None:
-    payload = {
-        "events": 400,
-        "labels": 200,
-        "performance": {"metrics": {"accuracy": 0.71, "f1": 0.8, "rmse": 3.0}},
-        "bias": {"value": 0.15, "normalized": 0.15, "subject": "1"},
-    }
+    section = PerformanceSection(
+        events=400,
+        labels=200,
+        performance=PerformanceStats(metrics={"accuracy": 0.71, "f1": 0.8, "rmse": 3.0}),
+        bias=BiasStats(value=0.15, normalized=0.15, subject="1"),
+    )
     settings = AlertSettings(
         performance_min={"accuracy": 0.8, "f1": 0.7}, performance_max={"rmse": 2.5}
     )
-    alerts = evaluate([result("performance", payload)], settings)
+    alerts = evaluate([result("performance", Report(performance=section))], settings)
     assert sorted((a.rule, a.subject) for a in alerts) == [
         ("performance", "accuracy"),
         ("performance", "rmse"),
-        ("prediction_bias", "prediction"),
+        ("prediction_bias", "__prediction__"),
     ]
-    few_labels = {**payload, "labels": 10}
-    assert evaluate([result("performance", few_labels)], settings) == []
+    few_labels = replace(section, labels=10)
+    assert evaluate([result("performance", Report(performance=few_labels))], settings) == []
 
 
 # -- traffic: the change must also be beyond Poisson noise ---------------------------------------
@@ -243,11 +264,16 @@ def test_half_traffic_day_alerts_at_daily_level() -> None:
 
 # -- drift: the corrected verdict, the configured window sizes, one unit per message ------------
 def test_feature_drift_uses_the_corrected_verdict() -> None:
-    payload = drift(0.25, {"age": True, "plan": False, "income": False, "tenure": False})
-    chance = payload.payload["features"][0]
     # significant alone (p = 0.02 < 0.05) but not after correcting for four tests
-    chance.update(p_value=0.02, p_value_adjusted=0.08, drifted=True, drifted_adjusted=False)
-    assert evaluate([payload], AlertSettings(drift_features=["*"])) == []
+    chance = drift(
+        0.25,
+        {"age": True, "plan": False, "income": False, "tenure": False},
+        p_value=0.02,
+        p_value_adjusted=0.08,
+        drifted=True,
+        drifted_adjusted=False,
+    )
+    assert evaluate([chance], AlertSettings(drift_features=["*"])) == []
 
 
 def test_drift_alerts_only_for_the_configured_window_sizes() -> None:
@@ -274,9 +300,13 @@ def test_feature_drift_reports_the_quantity_that_decided() -> None:
     assert (alert.value, alert.threshold) == (4e-9, 0.05)
     assert "adjusted p-value 4e-09 < 0.05" in alert.summary
 
-    by_effect = drift(0.25, {"age": True, "plan": False, "income": False, "tenure": False})
-    by_effect.payload["features"][0].update(
-        decided_by="effect_size", effect_size=0.42, threshold=0.1, p_value_adjusted=1e-30
+    by_effect = drift(
+        0.25,
+        {"age": True, "plan": False, "income": False, "tenure": False},
+        decided_by="effect_size",
+        effect_size=0.42,
+        threshold=0.1,
+        p_value_adjusted=1e-30,
     )
     (alert,) = evaluate([by_effect], AlertSettings(drift_features=["age"]))
     assert alert.details["decided_by"] == "effect_size"
@@ -285,22 +315,25 @@ def test_feature_drift_reports_the_quantity_that_decided() -> None:
 
 
 # -- prediction bias: beyond the noise of a few misclassified rows ------------------------------
-def bias_result(matrix: list[list[int]], size: str) -> StoredResult:
+def bias_section(matrix: list[list[int]]) -> PerformanceSection:
     n = sum(map(sum, matrix))
     predicted = (matrix[0][1] + matrix[1][1]) / n
     observed = (matrix[1][0] + matrix[1][1]) / n
-    payload = {
-        "events": n,
-        "labels": n,
-        "performance": {
-            "task": "classification",
-            "n": n,
-            "metrics": {"accuracy": (matrix[0][0] + matrix[1][1]) / n},
-            "confusion_matrix": {"labels": ["0", "1"], "matrix": matrix},
-        },
-        "bias": {"value": predicted - observed, "normalized": predicted - observed, "subject": "1"},
-    }
-    return result("performance", payload, size=size)
+    return PerformanceSection(
+        events=n,
+        labels=n,
+        performance=PerformanceStats(
+            task="classification",
+            n=n,
+            metrics={"accuracy": (matrix[0][0] + matrix[1][1]) / n},
+            confusion_matrix=ConfusionMatrix(("0", "1"), tuple(tuple(r) for r in matrix)),
+        ),
+        bias=BiasStats(value=predicted - observed, normalized=predicted - observed, subject="1"),
+    )
+
+
+def bias_result(matrix: list[list[int]], size: str) -> StoredResult:
+    return result("performance", Report(performance=bias_section(matrix)), size=size)
 
 
 @pytest.mark.parametrize(
@@ -332,7 +365,7 @@ def test_bias_sigma_matches_mcnemars_test() -> None:
     from keeneye.analysis.rules import bias_z
 
     fp, fn = 30, 8
-    z = bias_z(bias_result([[60, fp], [fn, 50]], "daily").payload)
+    z = bias_z(bias_section([[60, fp], [fn, 50]]))
     assert z == pytest.approx((fp - fn) / (fp + fn) ** 0.5)
     assert 2 * stats.norm.sf(z) == pytest.approx(stats.chi2.sf(z**2, 1))
     exact = stats.binomtest(fp, fp + fn, 0.5).pvalue

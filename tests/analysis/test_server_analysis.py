@@ -21,7 +21,7 @@ from keeneye.analysis.clock import ManualClock
 from keeneye.config import Settings
 from keeneye.server.app import create_app
 from keeneye.server.result_metrics import GAUGES, LAST_RUN
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore
 
 from .conftest import MONDAY, labels_for, write_day
 
@@ -51,7 +51,7 @@ class Client:
 
 
 @pytest.fixture
-def client(store: DuckDBStore, clock: ManualClock) -> Iterator[Client]:
+def client(store: EventStore, clock: ManualClock) -> Iterator[Client]:
     settings = Settings(
         analysis={"windows": ["hourly", "daily"], "enabled": False},
         alerts={"drift_features": ["age"]},
@@ -68,7 +68,7 @@ def parquet_bytes(table: pa.Table) -> bytes:
 
 
 def test_metrics_expose_the_documented_result_gauges(
-    client: Client, store: DuckDBStore, clock: ManualClock
+    client: Client, store: EventStore, clock: ManualClock
 ) -> None:
     rng = np.random.default_rng(3)
     baseline = pa.table(
@@ -157,11 +157,12 @@ def test_metrics_expose_the_documented_result_gauges(
     assert results.status_code == 200
     body = results.json()["results"]
     assert len(body) == 50 and {r["window"] for r in body} == {"hourly", "daily"}
-    assert body[0]["payload"]["reference"]["reason"] == "the version's own training data"
+    assert body[0]["payload"]["format"] == 2
+    assert body[0]["payload"]["drift"]["reference"]["reason"] == "the version's own training data"
 
 
 def test_api_errors_and_alert_history(
-    client: Client, store: DuckDBStore, clock: ManualClock
+    client: Client, store: EventStore, clock: ManualClock
 ) -> None:
     bad_kind = client.get("/v1/models/churn/results", params={"kind": "nope"})
     assert bad_kind.status_code == 400

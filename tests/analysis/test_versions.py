@@ -12,14 +12,16 @@ from keeneye.analysis.clock import ManualClock
 from keeneye.analysis.runner import AnalysisRunner
 from keeneye.baseline import register_baseline
 from keeneye.config import Settings
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.profile.report import ReferenceUsed
+from keeneye.profile.stored import report_of
+from keeneye.store import EventStore
 from keeneye.store.records import LabelEvent, ModelVersion, PredictionEvent
 
 from .conftest import MONDAY, write_day
 
 
 def test_each_version_gets_its_results_and_falls_back_on_the_live_baseline(
-    store: DuckDBStore, clock: ManualClock
+    store: EventStore, clock: ManualClock
 ) -> None:
     rng = np.random.default_rng(12)
     store.register_version(ModelVersion("churn", "1", clock.now()), live=True)
@@ -30,28 +32,33 @@ def test_each_version_gets_its_results_and_falls_back_on_the_live_baseline(
     clock.set(MONDAY + timedelta(days=1, hours=1))
     AnalysisRunner(store, Settings(analysis={"windows": ["daily"]}), clock).run_once()
 
-    summaries = {r.version: r.payload for r in store.load_results("churn", kind="summary")}
-    assert summaries["1"]["events"] == 200 and summaries["2"]["events"] == 100
-    # Version 1's baseline has only "age"; "plan" is summarised from the window itself.
-    assert set(summaries["1"]["features"]) == {"age", "plan"}
-    # Version 2 never sent "plan": it is not reported as missing for it.
-    assert set(summaries["2"]["features"]) == {"age"}
-
-    drifts = {r.version: r.payload for r in store.load_results("churn", kind="drift")}
-    assert drifts["1"]["reference"] == {
-        "kind": "baseline",
-        "version": "1",
-        "reason": "the version's own training data",
+    summaries = {
+        r.version: report_of(r).summary for r in store.load_results("churn", kind="summary")
     }
-    assert drifts["2"]["reference"]["version"] == "1"
-    assert drifts["2"]["reference"]["reason"] == "the live version's training data"
-    assert [f["feature"] for f in drifts["2"]["features"]] == ["age"]
+    one, two = summaries["1"], summaries["2"]
+    assert one is not None and two is not None
+    assert one.events == 200 and two.events == 100
+    # Version 1's baseline has only "age"; "plan" is summarised from the window itself.
+    assert set(one.features) == {"age", "plan"}
+    # Version 2 never sent "plan": it is not reported as missing for it.
+    assert set(two.features) == {"age"}
+
+    drifts = {r.version: report_of(r).drift for r in store.load_results("churn", kind="drift")}
+    d1, d2 = drifts["1"], drifts["2"]
+    assert d1 is not None and d2 is not None
+    assert d1.reference == ReferenceUsed("baseline", "1", "the version's own training data")
+    assert d2.reference is not None and d2.reference.version == "1"
+    assert d2.reference.reason == "the live version's training data"
+    assert [f.feature for f in d2.features] == ["age"]
     traffic = store.load_results("churn", kind="traffic")
-    assert [(t.version, t.payload["by_version"]) for t in traffic] == [("*", {"1": 200, "2": 100})]
+    by_version = [(t.version, report_of(t).traffic) for t in traffic]
+    assert [(v, s.by_version if s else None) for v, s in by_version] == [
+        ("*", {"1": 200, "2": 100})
+    ]
 
 
 def test_logged_probabilities_give_roc_auc_and_log_loss(
-    store: DuckDBStore, clock: ManualClock
+    store: EventStore, clock: ManualClock
 ) -> None:
     rng = np.random.default_rng(30)
     y = rng.integers(0, 2, 120)
@@ -75,7 +82,9 @@ def test_logged_probabilities_give_roc_auc_and_log_loss(
     settings = Settings(analysis={"windows": ["daily"]})
     AnalysisRunner(store, settings, clock, jobs=("stats",)).run_once()
     (perf,) = store.load_results("churn", kind="performance")
-    metrics = perf.payload["performance"]["metrics"]
+    section = report_of(perf).performance
+    assert section is not None
+    metrics = section.metrics
     assert abs(metrics["roc_auc"] - skm.roc_auc_score(y, p1)) < 1e-12
     assert abs(metrics["log_loss"] - skm.log_loss(y, p1)) < 1e-12
     assert metrics["accuracy"] == skm.accuracy_score(y, (p1 >= 0.5).astype(int))

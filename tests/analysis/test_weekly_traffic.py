@@ -10,7 +10,8 @@ import numpy as np
 from keeneye.analysis.clock import ManualClock
 from keeneye.analysis.runner import AnalysisRunner
 from keeneye.config import Settings
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.profile.stored import report_of
+from keeneye.store import EventStore
 
 from .conftest import MONDAY, write_day
 
@@ -24,7 +25,7 @@ def volume(day: int) -> int:
     return round(base * 0.55) if day in (DROPPED_WEDNESDAY, DROPPED_SATURDAY) else base
 
 
-def test_weekly_pattern_alerts_only_on_real_drops(store: DuckDBStore, clock: ManualClock) -> None:
+def test_weekly_pattern_alerts_only_on_real_drops(store: EventStore, clock: ManualClock) -> None:
     rng = np.random.default_rng(11)
     for day in range(21):
         write_day(store, "shop", MONDAY + timedelta(days=day), volume(day), rng=rng)
@@ -49,12 +50,14 @@ def test_weekly_pattern_alerts_only_on_real_drops(store: DuckDBStore, clock: Man
     # Normal weekends of weeks 1 and 2 (halved volume against Friday) raised nothing, and the
     # stored change ratios show why a naive day-over-day rule would have fired.
     results = {
-        (r.window_start - MONDAY).days: r.payload
+        (r.window_start - MONDAY).days: report_of(r).traffic
         for r in store.load_results("shop", kind="traffic", version="*")
     }
-    assert results[12]["compared"]["day"]["change_ratio"] == -0.5  # a normal Saturday
-    assert results[12]["compared"]["week"]["change_ratio"] == 0.0
-    assert results[0]["compared"]["day"]["events"] is None  # before the model's history
+    saturday_traffic, first = results[12], results[0]
+    assert saturday_traffic is not None and first is not None
+    assert saturday_traffic.compared["day"].change_ratio == -0.5  # a normal Saturday
+    assert saturday_traffic.compared["week"].change_ratio == 0.0
+    assert first.compared["day"].events is None  # before the model's history
 
     # Nothing is computed twice; the active set holds the latest window only (day 20, normal).
     again = runner.run_once()

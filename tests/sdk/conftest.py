@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -42,6 +43,7 @@ class Collector:
         port: int = 0,
         token: str | None = None,
         max_batch_events: int = 10_000,
+        wrap: Callable[[Any], Any] | None = None,
     ) -> None:
         from keeneye.config import ServerSettings, Settings
         from keeneye.server.app import create_app
@@ -53,7 +55,9 @@ class Collector:
                 store=str(store_path), token=token, max_batch_events=max_batch_events
             )
         )
-        app = create_app(settings, self.store, router_modules=list(self.ROUTERS))
+        app: Any = create_app(settings, self.store, router_modules=list(self.ROUTERS))
+        if wrap is not None:  # e.g. to make the collector behave like an older release
+            app = wrap(app)
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

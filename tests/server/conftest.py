@@ -1,4 +1,5 @@
-"""Fixtures of the collector tests: a real DuckDB store and the real app, called in-process."""
+"""Fixtures of the collector tests: a real store (each backend in turn) and the real app,
+called in-process."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from tests.conftest import Backend
 
 from keeneye.config import Settings
 from keeneye.server.app import create_app
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore, open_store
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 TOKEN = "s3cret-token"
@@ -64,8 +66,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> Iterator[DuckDBStore]:
-    opened = DuckDBStore(tmp_path / "keeneye.duckdb", clock=clock)
+def store(backend: Backend, tmp_path: Path, clock: Clock) -> Iterator[EventStore]:
+    """A real store on each backend (DuckDB file, PostgreSQL database) in turn."""
+    opened = open_store(backend.location(tmp_path), clock=clock)
     yield opened
     opened.close()
 
@@ -75,12 +78,12 @@ def make_settings(**server: Any) -> Settings:
 
 
 @pytest.fixture
-def api(store: DuckDBStore, clock: Clock) -> Api:
+def api(store: EventStore, clock: Clock) -> Api:
     return Api(create_app(make_settings(), store, clock=clock))
 
 
 @pytest.fixture
-def secured(store: DuckDBStore, clock: Clock) -> Api:
+def secured(store: EventStore, clock: Clock) -> Api:
     """An app that requires ``TOKEN``; the client sends it unless a test overrides the header."""
     return Api(create_app(make_settings(token=TOKEN), store, clock=clock), token=TOKEN)
 

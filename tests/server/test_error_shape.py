@@ -14,9 +14,10 @@ from fastapi import APIRouter
 from tests.server.conftest import TOKEN, Api, Clock, make_settings
 
 from keeneye.server.app import create_app
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore
 
-OPEN_PATHS = {"/v1/health", "/v1/health/live", "/v1/health/ready"}  # answered without a token (liveness probes)
+# answered without a token (liveness probes)
+OPEN_PATHS = {"/v1/health", "/v1/health/live", "/v1/health/ready"}
 
 
 def assert_envelope(response: httpx.Response, status: int, code: str) -> None:
@@ -40,7 +41,7 @@ def routes(app_api: Api) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def secured_app(store: DuckDBStore, clock: Clock) -> Api:
+def secured_app(store: EventStore, clock: Clock) -> Api:
     return Api(create_app(make_settings(token=TOKEN), store, clock=clock))
 
 
@@ -70,7 +71,7 @@ def test_unknown_paths(api: Api) -> None:
     assert_envelope(api.get("/v1/models/ghost"), 404, "not_found")
 
 
-def test_request_validation_errors_use_the_envelope(store: DuckDBStore, clock: Clock) -> None:
+def test_request_validation_errors_use_the_envelope(store: EventStore, clock: Clock) -> None:
     """FastAPI's own RequestValidationError (typed parameters, as routers added by other
     modules use) goes through the envelope, naming the field."""
     app = create_app(make_settings(), store, clock=clock)
@@ -90,7 +91,7 @@ def test_request_validation_errors_use_the_envelope(store: DuckDBStore, clock: C
     assert_envelope(api.get("/v1/typed"), 422, "invalid_request")
 
 
-def test_store_failure_is_a_503_envelope(api: Api, store: DuckDBStore) -> None:
+def test_store_failure_is_a_503_envelope(api: Api, store: EventStore) -> None:
     store.close()
     assert_envelope(api.get("/v1/models"), 503, "store_unavailable")
     response = api.post(
@@ -100,7 +101,7 @@ def test_store_failure_is_a_503_envelope(api: Api, store: DuckDBStore) -> None:
     assert_envelope(response, 503, "store_unavailable")
 
 
-def test_unexpected_errors_are_a_500_envelope(store: DuckDBStore) -> None:
+def test_unexpected_errors_are_a_500_envelope(store: EventStore) -> None:
     def broken_clock() -> Any:
         raise RuntimeError("clock exploded")  # an internal bug, not a client error
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from tests.server.conftest import NOW, Api, Clock, event
 
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore
 
 
-def test_predictions_are_stored_as_sent(api: Api, store: DuckDBStore) -> None:
+def test_predictions_are_stored_as_sent(api: Api, store: EventStore) -> None:
     body = (
         '{"version": "3", "events": ['
         '{"event_id": "a", "timestamp": "2026-11-27T02:00:00.5+00:00",'

@@ -9,7 +9,7 @@ import pytest
 from tests.server.conftest import TOKEN, Api, Clock, event, make_settings
 
 from keeneye.server.app import create_app
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore
 
 PREDICTIONS = "/v1/models/m/predictions"
 LABELS = "/v1/models/m/labels"
@@ -203,11 +203,11 @@ CASES: list[tuple[str, str, dict[str, Any], int, str, str]] = [
 ]
 
 
-def assert_nothing_stored(store: DuckDBStore) -> None:
+def assert_nothing_stored(store: EventStore) -> None:
     assert store.list_models() == []
 
 
-def assert_still_serving(api: Api, store: DuckDBStore) -> None:
+def assert_still_serving(api: Api, store: EventStore) -> None:
     ok = api.post(PREDICTIONS, json=good_batch())
     assert ok.status_code == 200, ok.text
     assert store.model_summary("m").events == 2
@@ -220,7 +220,7 @@ def assert_still_serving(api: Api, store: DuckDBStore) -> None:
 )
 def test_malformed_request(
     api: Api,
-    store: DuckDBStore,
+    store: EventStore,
     path: str,
     kwargs: dict[str, Any],
     status: int,
@@ -237,7 +237,7 @@ def test_malformed_request(
     assert_still_serving(api, store)
 
 
-def test_a_bad_event_rejects_the_whole_batch(api: Api, store: DuckDBStore) -> None:
+def test_a_bad_event_rejects_the_whole_batch(api: Api, store: EventStore) -> None:
     batch = {"version": "1", "events": [event(0), event(1), event(2, inputs="x")]}
     response = api.post(PREDICTIONS, json=batch)
     assert response.status_code == 400
@@ -245,7 +245,7 @@ def test_a_bad_event_rejects_the_whole_batch(api: Api, store: DuckDBStore) -> No
     assert_nothing_stored(store)
 
 
-def test_oversize_batches_are_refused(store: DuckDBStore, clock: Clock) -> None:
+def test_oversize_batches_are_refused(store: EventStore, clock: Clock) -> None:
     api = Api(
         create_app(make_settings(max_batch_events=3, max_body_bytes=2048), store, clock=clock)
     )
@@ -282,7 +282,7 @@ def test_oversize_batches_are_refused(store: DuckDBStore, clock: Clock) -> None:
     ids=["missing", "wrong", "basic-scheme", "empty"],
 )
 def test_token_is_checked(
-    secured: Api, store: DuckDBStore, header: str | None, status: int, code: str, words: str
+    secured: Api, store: EventStore, header: str | None, status: int, code: str, words: str
 ) -> None:
     headers = {"Authorization": header} if header is not None else {"Authorization": ""}
     if header is None:

@@ -1,20 +1,23 @@
 """The store conformance suite runs against every backend listed in ``BACKENDS``.
 
-A backend joins by adding an entry to ``BACKENDS`` here; every test in ``tests/store/`` then
-runs against it (a real database, never a fake).
+A backend joins by adding its name to ``BACKEND_NAMES`` in ``tests/conftest.py`` (the
+``backend`` fixture); every test in ``tests/store/`` then runs against it (a real database,
+never a fake).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.conftest import Backend
 
 from keeneye.store import open_store
 from keeneye.store.base import EventStore
+
+__all__ = ["T0", "Backend", "FakeClock"]
 
 T0 = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)
 
@@ -33,29 +36,9 @@ class FakeClock:
         return self.now
 
 
-@dataclass(frozen=True)
-class Backend:
-    """How the suite reaches one backend: a store URL for ``open_store`` in a test directory."""
-
-    name: str
-    location: Callable[[Path], str]
-
-
-#: Every backend the suite runs against. ``open_store(location, clock=…,
-#: type_change_after=…)`` must accept these options.
-BACKENDS: dict[str, Backend] = {
-    "duckdb": Backend("duckdb", lambda directory: f"duckdb://{directory / 'keeneye.duckdb'}"),
-}
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-@pytest.fixture(params=sorted(BACKENDS))
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return BACKENDS[request.param]
 
 
 @pytest.fixture

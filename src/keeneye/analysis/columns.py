@@ -1,6 +1,5 @@
-"""Window columns as the numpy arrays the statistics engine takes — through the very same
-conversion as ``keeneye.compare`` (:mod:`keeneye.tables`), so that a window's results equal a
-comparison of the same rows."""
+"""Window columns as the numpy arrays the summaries take — through the same conversion as the
+comparison core (:mod:`keeneye.tables`)."""
 
 from __future__ import annotations
 
@@ -9,20 +8,12 @@ from collections.abc import Mapping
 import numpy as np
 import pyarrow as pa
 
-from keeneye.compare import _with_nulls
 from keeneye.schema import FeatureKind
-from keeneye.stats import ColumnSummary
 from keeneye.tables import as_kind, infer_kind, to_numpy
 
 
-def with_nulls(summary: ColumnSummary, nulls: int) -> ColumnSummary:
-    """A numeric summary with Arrow nulls counted as missing rather than NaN — the correction
-    ``keeneye.compare`` applies (numeric columns reach the engine as float64, nulls as NaN)."""
-    return _with_nulls(summary, nulls)
-
-
 def column_kinds(table: pa.Table) -> dict[str, FeatureKind | None]:
-    """The kind of each column as ``keeneye.compare`` infers it (``None``: not testable)."""
+    """The kind of each column as the comparison core infers it (``None``: not testable)."""
     out: dict[str, FeatureKind | None] = {}
     for name in table.column_names:
         guess = infer_kind(table.column(name))

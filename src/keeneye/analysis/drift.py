@@ -1,23 +1,33 @@
 """The drift job's computation for one window: every feature (and the prediction, when the
-baseline holds a ``prediction`` column) against the reference, through the same engine and
-the same column conversion as ``keeneye.compare``."""
+baseline holds a ``prediction`` column) against the fitted reference — the very
+:meth:`Reference.compare <keeneye.profile.reference.Reference.compare>` that ``keeneye.compare``
+runs."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pyarrow as pa
 
-from keeneye.analysis.columns import to_columns
-from keeneye.analysis.reference import PREDICTION_COLUMN, Reference
 from keeneye.config import AnalysisSettings
-from keeneye.stats import DriftOptions, detect_drift
-from keeneye.stats.results import json_safe
+from keeneye.profile.reference import PREDICTION_COLUMN, CompareOptions, Reference
+from keeneye.profile.report import DriftSection
+from keeneye.stats import DriftOptions
 
 
 def drift_options(settings: AnalysisSettings) -> DriftOptions:
     """The engine options that the ``analysis`` settings pin."""
     return DriftOptions(correction=settings.correction)
+
+
+def compare_options(settings: AnalysisSettings) -> CompareOptions:
+    """How a window is compared with its reference: the reference's features only, the
+    store's columns cast to the reference's kinds, methods and thresholds from the settings."""
+    return CompareOptions(
+        drift=drift_options(settings),
+        methods=dict(settings.drift_methods or {}),
+        thresholds=dict(settings.drift_thresholds or {}),
+        reference_features_only=True,
+        check_types=False,
+    )
 
 
 def with_reference_columns(features: pa.Table, reference: Reference) -> pa.Table:
@@ -30,39 +40,18 @@ def with_reference_columns(features: pa.Table, reference: Reference) -> pa.Table
     return table
 
 
-def drift_payload(
+def drift_section(
     features: pa.Table,
     events: pa.Table,
     reference: Reference,
     settings: AnalysisSettings,
-) -> dict[str, Any] | None:
+) -> DriftSection | None:
     """Drift of one version's window rows against ``reference`` (``None`` when the baseline has
     no testable feature)."""
-    if reference.profile is None:
+    if not reference.tested:
         return None
     table = with_reference_columns(features, reference)
-    current, problems = to_columns(table, reference.tested)
-    options = drift_options(settings)
-    results = detect_drift(
-        reference.profile,
-        current,
-        methods=settings.drift_methods or None,
-        thresholds=settings.drift_thresholds or None,
-        options=options,
-    )
-    payload: dict[str, Any] = dict(results.to_dict())
-    payload["events"] = events.num_rows
-    payload["n_current"] = events.num_rows
-    payload["problems"] = problems
-    payload["prediction"] = None
-    if reference.prediction_profile is not None and reference.prediction_kind is not None:
-        predictions = pa.table({PREDICTION_COLUMN: events.column("prediction")})
-        pred_columns, pred_problems = to_columns(
-            predictions, {PREDICTION_COLUMN: reference.prediction_kind}
-        )
-        if pred_columns:
-            pred = detect_drift(reference.prediction_profile, pred_columns, options=options)
-            payload["prediction"] = pred.to_dict()["features"][0]
-        else:
-            payload["prediction"] = {"reason": pred_problems.get(PREDICTION_COLUMN)}
-    return json_safe(payload)
+    if reference.prediction is not None and PREDICTION_COLUMN not in table.column_names:
+        table = table.append_column(PREDICTION_COLUMN, events.column("prediction"))
+    report = reference.compare(table, compare_options(settings))
+    return report.drift

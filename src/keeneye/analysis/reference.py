@@ -1,42 +1,24 @@
-"""The reference a window is compared with, prepared once per baseline: feature kinds, the
-fitted drift profile (``keeneye.stats.ReferenceProfile``), ranges, categories and missing
-shares. Built from the baseline table; cached by the baseline's digest."""
+"""The reference a window is compared with: a fitted :class:`keeneye.profile.reference.Reference`
+(feature kinds, the drift profile, the column summaries the quality checks compare with), loaded
+from the store where registration saved it, else fitted from the baseline table; cached by the
+baseline's digest."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from keeneye.analysis.columns import column_kinds, to_columns, with_nulls
-from keeneye.schema import FeatureKind
-from keeneye.stats import ColumnSummary, ReferenceProfile, summarize
+from keeneye.profile.reference import PREDICTION_COLUMN, TARGET_COLUMNS, Reference
 
-#: A baseline column with this name holds the model's predictions on the training data; it is
-#: the reference of prediction drift, not a feature.
-PREDICTION_COLUMN = "prediction"
-#: Baseline columns with these names are the training target, not features.
-TARGET_COLUMNS = frozenset({"label", "target"})
-
-
-@dataclass(frozen=True)
-class Reference:
-    """Everything the jobs need from one baseline: kinds, fitted drift profiles, and the
-    summary of each tested column (the reference of the quality checks)."""
-
-    kinds: Mapping[str, FeatureKind | None]
-    profile: ReferenceProfile | None
-    prediction_profile: ReferenceProfile | None
-    prediction_kind: FeatureKind | None
-    rows: int
-    summaries: Mapping[str, ColumnSummary] = field(default_factory=dict)
-    problems: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def tested(self) -> dict[str, FeatureKind]:
-        return {n: k for n, k in self.kinds.items() if k is not None and k.testable}
+__all__ = [
+    "PREDICTION_COLUMN",
+    "TARGET_COLUMNS",
+    "Reference",
+    "ReferenceCache",
+    "build_reference",
+    "feature_table",
+]
 
 
 def feature_table(table: pa.Table) -> pa.Table:
@@ -45,37 +27,9 @@ def feature_table(table: pa.Table) -> pa.Table:
     return table.select(keep)
 
 
-def build_reference(table: pa.Table) -> Reference:
-    """Prepare a baseline table for the jobs (the expensive part: done once per baseline)."""
-    features = feature_table(table)
-    kinds = column_kinds(features)
-    tested = {n: k for n, k in kinds.items() if k is not None and k.testable}
-    columns, problems = to_columns(features, tested)
-    profile = ReferenceProfile.fit(columns, {n: tested[n] for n in columns}) if columns else None
-    prediction_profile = None
-    prediction_kind = None
-    if PREDICTION_COLUMN in table.column_names:
-        pred_kinds = column_kinds(table.select([PREDICTION_COLUMN]))
-        prediction_kind = pred_kinds[PREDICTION_COLUMN]
-        if prediction_kind is not None and prediction_kind.testable:
-            pred_columns, _ = to_columns(table.select([PREDICTION_COLUMN]), pred_kinds)
-            if pred_columns:
-                prediction_profile = ReferenceProfile.fit(
-                    pred_columns, {PREDICTION_COLUMN: prediction_kind}
-                )
-    summaries = {
-        name: with_nulls(summarize(values, tested[name]), features.column(name).null_count)
-        for name, values in columns.items()
-    }
-    return Reference(
-        kinds=kinds,
-        profile=profile,
-        prediction_profile=prediction_profile,
-        prediction_kind=prediction_kind,
-        rows=table.num_rows,
-        summaries=summaries,
-        problems=problems,
-    )
+def build_reference(table: pa.Table, digest: str | None = None) -> Reference:
+    """Fit a baseline table for the jobs (the expensive part: done once per baseline)."""
+    return Reference.fit_baseline(table, digest=digest)
 
 
 class ReferenceCache:

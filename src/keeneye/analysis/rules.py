@@ -16,13 +16,17 @@ from typing import Any
 from keeneye.analysis.traffic import min_z_for, traffic_verdict
 from keeneye.config import AlertSettings
 from keeneye.notify.alert import Alert, Severity
+from keeneye.profile.report import PREDICTION_FEATURE, PerformanceSection, Report, corrected
+from keeneye.profile.stored import report_of
+from keeneye.stats.results import FeatureDrift
 from keeneye.store.records import StoredResult
 
-Rule = Callable[[StoredResult, AlertSettings], list[Alert]]
+Rule = Callable[[StoredResult, Report, AlertSettings], list[Alert]]
 
 
 def _alert(
     result: StoredResult,
+    report: Report,
     rule: str,
     subject: str,
     summary: str,
@@ -32,7 +36,7 @@ def _alert(
     threshold: float | None = None,
     **details: Any,
 ) -> Alert:
-    window = result.payload.get("window", "")
+    window = report.window or ""
     return Alert(
         model=result.model,
         version=result.version,
@@ -49,52 +53,61 @@ def _alert(
     )
 
 
-def traffic_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
+def traffic_rule(result: StoredResult, report: Report, settings: AlertSettings) -> list[Alert]:
     """Traffic changed by more than ``traffic_change`` against comparable earlier windows."""
+    traffic = report.traffic
+    if traffic is None:
+        return []
     verdict = traffic_verdict(
-        result.payload,
+        traffic,
         settings.traffic_change,
         settings.traffic_min_events,
         min_z=settings.traffic_min_z,
+        window=report.window,
     )
     if not verdict.alert or verdict.change_ratio is None:
         return []
     change = verdict.change_ratio
-    compared = result.payload["compared"]
-    basis = compared[verdict.compared_to[-1]]
+    basis = traffic.compared[verdict.compared_to[-1]]
     direction = "below" if change < 0 else "above"
     summary = (
-        f"{result.payload['events']} predictions, {abs(change):.0%} {direction} "
-        f"{'a week' if 'week' in verdict.compared_to else 'a day'} ago ({basis['events']})"
+        f"{traffic.events} predictions, {abs(change):.0%} {direction} "
+        f"{'a week' if 'week' in verdict.compared_to else 'a day'} ago ({basis.events})"
     )
     severity = Severity.CRITICAL if abs(change) >= 2 * settings.traffic_change else Severity.WARNING
     return [
         _alert(
             result,
+            report,
             "traffic",
-            str(result.payload.get("window", "window")),
+            report.window or "window",
             summary,
             severity=severity,
             value=change,
             threshold=settings.traffic_change,
             compared_to=list(verdict.compared_to),
-            changes={k: v.get("change_ratio") for k, v in compared.items()},
+            changes={k: v.change_ratio for k, v in traffic.compared.items()},
         )
     ]
 
 
-def nonfinite_prediction_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
+def nonfinite_prediction_rule(
+    result: StoredResult, report: Report, settings: AlertSettings
+) -> list[Alert]:
     """Any NaN or infinite prediction (more than ``nonfinite_predictions``)."""
-    prediction = result.payload.get("prediction") or {}
-    count = int(prediction.get("nonfinite", 0))
+    summary = report.summary
+    if summary is None or summary.prediction is None:
+        return []
+    count = summary.prediction.nonfinite
     if count <= settings.nonfinite_predictions:
         return []
     return [
         _alert(
             result,
+            report,
             "nonfinite_prediction",
-            "prediction",
-            f"{count} of {result.payload.get('events')} predictions are NaN or infinite",
+            PREDICTION_FEATURE,
+            f"{count} of {summary.events} predictions are NaN or infinite",
             severity=Severity.CRITICAL,
             value=float(count),
             threshold=float(settings.nonfinite_predictions),
@@ -102,21 +115,23 @@ def nonfinite_prediction_rule(result: StoredResult, settings: AlertSettings) -> 
     ]
 
 
-def quality_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
+def quality_rule(result: StoredResult, report: Report, settings: AlertSettings) -> list[Alert]:
     """A feature's missing share rose by ``missing_increase`` over the baseline's, or a share
     above ``out_of_range`` of its values lies outside the baseline's range."""
-    if int(result.payload.get("events", 0)) < settings.min_events:
+    summary = report.summary
+    if summary is None or summary.events < settings.min_events:
         return []
     out: list[Alert] = []
-    for feature, info in sorted((result.payload.get("features") or {}).items()):
-        missing = info.get("missing_ratio")
+    for feature, info in sorted(summary.features.items()):
+        missing = info.missing_ratio
         # Without a baseline there is nothing to compare with: a sparse feature would alert in
         # every window.
-        base = info.get("baseline_missing_ratio")
+        base = info.baseline_missing_ratio
         if missing is not None and base is not None and missing - base > settings.missing_increase:
             out.append(
                 _alert(
                     result,
+                    report,
                     "missing_values",
                     feature,
                     f"feature {feature!r} is missing in {missing:.0%} of events "
@@ -126,11 +141,12 @@ def quality_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
                     baseline=base,
                 )
             )
-        outside = info.get("out_of_range_ratio")
+        outside = info.out_of_range_ratio
         if outside is not None and outside > settings.out_of_range:
             out.append(
                 _alert(
                     result,
+                    report,
                     "out_of_range",
                     feature,
                     f"{outside:.0%} of feature {feature!r} lies outside the baseline's range",
@@ -141,22 +157,24 @@ def quality_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
     return out
 
 
-def drift_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
+def drift_rule(result: StoredResult, report: Report, settings: AlertSettings) -> list[Alert]:
     """The dataset drift share reached ``drift_share``, or a feature named in
     ``drift_features`` (``'*'``: any) drifted."""
-    payload = result.payload
-    if int(payload.get("n_current", payload.get("events", 0))) < settings.min_events:
+    drift = report.drift
+    if drift is None:
         return []
-    if payload.get("window") not in settings.drift_windows:
+    if (drift.n_current or drift.events) < settings.min_events:
+        return []
+    if report.window not in settings.drift_windows:
         return []
     out: list[Alert] = []
-    features = list(payload.get("features", []))
-    share = payload.get("drift_share")
-    drifted = [f["feature"] for f in features if f.get("drifted")]
-    if share is not None and features and share >= settings.drift_share:
+    share = drift.drift_share
+    drifted = list(drift.drifted)
+    if drift.features and share >= settings.drift_share:
         out.append(
             _alert(
                 result,
+                report,
                 "dataset_drift",
                 "dataset",
                 f"{share:.0%} of features drifted ({', '.join(drifted[:5])}"
@@ -168,57 +186,55 @@ def drift_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
             )
         )
     watched = set(settings.drift_features)
-    candidates = list(features)
-    prediction = payload.get("prediction")
-    if isinstance(prediction, Mapping) and prediction.get("method"):
-        candidates.append({**prediction, "feature": "__prediction__"})
-    for info in candidates:
-        name = info.get("feature")
-        named = name in watched or (name == "__prediction__" and "prediction" in watched)
+    for info in drift.rows():
+        name = info.feature
+        is_prediction = name == PREDICTION_FEATURE
+        named = name in watched or (is_prediction and "prediction" in watched)
         # The multiple-testing-corrected verdict: one alert per drifting feature must not turn
         # into "some feature drifts in every window" when many features are tested.
-        drifted_here = info.get("drifted_adjusted", info.get("drifted"))
-        if not drifted_here or not ("*" in watched or named):
+        if not corrected(info) or not ("*" in watched or named):
             continue
-        label = "the prediction" if name == "__prediction__" else f"feature {name!r}"
-        value, threshold, reason = _drift_decision(info)
+        label = "the prediction" if is_prediction else f"feature {name!r}"
+        value, threshold, reason = drift_decision(info)
         out.append(
             _alert(
                 result,
+                report,
                 "feature_drift",
-                str(name),
-                f"{label} drifted ({info.get('method')}: {reason})",
+                name,
+                f"{label} drifted ({info.method}: {reason})",
                 value=value,
                 threshold=threshold,
-                method=info.get("method"),
-                decided_by=info.get("decided_by"),
-                statistic=info.get("statistic"),
-                p_value=info.get("p_value"),
-                p_value_adjusted=info.get("p_value_adjusted"),
-                effect_size=info.get("effect_size"),
-                effect_method=info.get("effect_method"),
+                method=info.method,
+                decided_by=info.decided_by,
+                statistic=_finite(info.statistic),
+                p_value=_finite(info.p_value),
+                p_value_adjusted=_finite(info.p_value_adjusted),
+                effect_size=_finite(info.effect_size),
+                effect_method=info.effect_method,
             )
         )
     return out
 
 
-def performance_rule(result: StoredResult, settings: AlertSettings) -> list[Alert]:
+def performance_rule(result: StoredResult, report: Report, settings: AlertSettings) -> list[Alert]:
     """A metric under ``performance_min`` (or over ``performance_max``), and a prediction bias
     beyond ``prediction_bias``, once ``min_labels`` labels have landed."""
-    payload = result.payload
-    if int(payload.get("labels", 0)) < settings.min_labels:
+    section = report.performance
+    if section is None or section.labels < settings.min_labels:
         return []
     out: list[Alert] = []
-    metrics: Mapping[str, float] = (payload.get("performance") or {}).get("metrics", {})
+    metrics = section.metrics
     for metric, low in sorted(settings.performance_min.items()):
         value = metrics.get(metric)
         if value is not None and value < low:
             out.append(
                 _alert(
                     result,
+                    report,
                     "performance",
                     metric,
-                    f"{metric} is {value:.3f}, under {low} ({payload['labels']} labels)",
+                    f"{metric} is {value:.3f}, under {low} ({section.labels} labels)",
                     value=value,
                     threshold=low,
                 )
@@ -229,26 +245,33 @@ def performance_rule(result: StoredResult, settings: AlertSettings) -> list[Aler
             out.append(
                 _alert(
                     result,
+                    report,
                     "performance",
                     metric,
-                    f"{metric} is {value:.3f}, over {high} ({payload['labels']} labels)",
+                    f"{metric} is {value:.3f}, over {high} ({section.labels} labels)",
                     value=value,
                     threshold=high,
                 )
             )
-    bias = payload.get("bias") or {}
-    normalized = bias.get("normalized")
-    z = bias_z(payload)
-    significant = z is None or z >= min_z_for(payload.get("window"), settings.prediction_bias_min_z)
-    if normalized is not None and abs(normalized) > settings.prediction_bias and significant:
-        subject = bias.get("subject")
+    bias = section.bias
+    normalized = bias.normalized if bias is not None else None
+    z = bias_z(section)
+    significant = z is None or z >= min_z_for(report.window, settings.prediction_bias_min_z)
+    if (
+        bias is not None
+        and normalized is not None
+        and abs(normalized) > settings.prediction_bias
+        and significant
+    ):
+        subject = bias.subject
         what = f"class {subject!r} predicted" if subject is not None else "mean prediction"
         out.append(
             _alert(
                 result,
+                report,
                 "prediction_bias",
-                "prediction",
-                f"{what} off by {bias['value']:+.3g} from what was observed",
+                PREDICTION_FEATURE,
+                f"{what} off by {bias.value or 0.0:+.3g} from what was observed",
                 value=float(normalized),
                 threshold=settings.prediction_bias,
                 z=z,
@@ -257,9 +280,9 @@ def performance_rule(result: StoredResult, settings: AlertSettings) -> list[Aler
     return out
 
 
-def bias_z(payload: Mapping[str, Any]) -> float | None:
+def bias_z(section: PerformanceSection) -> float | None:
     """How many standard errors the window's prediction bias is from 0 (``None`` when the
-    payload cannot say).
+    section cannot say).
 
     Classification: predicted minus observed share of a class over the same rows is
     ``(FP - FN) / n`` for that class, and without bias a misclassified row is as likely one as
@@ -267,20 +290,26 @@ def bias_z(payload: Mapping[str, Any]) -> float | None:
     false negative in 60 rows is a 0.1 gap but only 2.4 sigma). Regression: the mean error over
     its standard error.
 
-    >>> cm = {"labels": ["0", "1"], "matrix": [[50, 6], [0, 4]]}
-    >>> round(bias_z({"bias": {"subject": "1"},
-    ...               "performance": {"task": "classification", "confusion_matrix": cm}}), 2)
+    >>> from keeneye.profile.report import BiasStats, ConfusionMatrix, PerformanceStats
+    >>> cm = ConfusionMatrix(("0", "1"), ((50, 6), (0, 4)))
+    >>> stats = PerformanceStats(task="classification", confusion_matrix=cm)
+    >>> round(bias_z(PerformanceSection(bias=BiasStats(subject="1"), performance=stats)), 2)
     2.45
-    >>> bias_z({"bias": {"subject": None}, "performance": {"task": "regression", "n": 100,
-    ...         "metrics": {"mean_error": 0.5, "rmse": 1.3}}})
+    >>> stats = PerformanceStats(task="regression", n=100,
+    ...                          metrics={"mean_error": 0.5, "rmse": 1.3})
+    >>> bias_z(PerformanceSection(bias=BiasStats(), performance=stats))
     4.166666666666667
     """
-    performance = payload.get("performance") or {}
-    bias = payload.get("bias") or {}
-    if performance.get("task") == "classification":
-        confusion = performance.get("confusion_matrix") or {}
-        labels, matrix = confusion.get("labels") or [], confusion.get("matrix") or []
-        subject = bias.get("subject")
+    performance = section.performance
+    bias = section.bias
+    if performance is None or bias is None:
+        return None
+    if performance.task == "classification":
+        confusion = performance.confusion_matrix
+        if confusion is None:
+            return None
+        labels, matrix = list(confusion.labels), confusion.matrix
+        subject = bias.subject
         if subject not in labels:
             return None
         k = labels.index(subject)
@@ -289,9 +318,9 @@ def bias_z(payload: Mapping[str, Any]) -> float | None:
         if false_pos + false_neg == 0:
             return 0.0
         return abs(false_pos - false_neg) / math.sqrt(false_pos + false_neg)
-    if performance.get("task") == "regression":
-        metrics = performance.get("metrics") or {}
-        mean_error, rmse, n = metrics.get("mean_error"), metrics.get("rmse"), performance.get("n")
+    if performance.task == "regression":
+        metrics = performance.metrics
+        mean_error, rmse, n = metrics.get("mean_error"), metrics.get("rmse"), performance.n
         if mean_error is None or rmse is None or not n:
             return None
         spread = math.sqrt(max(rmse**2 - mean_error**2, 0.0))
@@ -314,12 +343,16 @@ def evaluate(results: Iterable[StoredResult], settings: AlertSettings) -> list[A
     """Every alert that the rules find in ``results`` (any kinds, any windows)."""
     alerts: list[Alert] = []
     for result in results:
-        for rule in RULES.get(result.kind, ()):
-            alerts.extend(rule(result, settings))
+        rules = RULES.get(result.kind, ())
+        if not rules:
+            continue
+        report = report_of(result)
+        for rule in rules:
+            alerts.extend(rule(result, report, settings))
     return alerts
 
 
-def _drift_decision(info: Mapping[str, Any]) -> tuple[float | None, float | None, str]:
+def drift_decision(info: FeatureDrift) -> tuple[float | None, float | None, str]:
     """The (value, threshold) pair the drift verdict compared, and the comparison in words.
 
     ``decided_by`` says which quantity decided: a p-value against alpha (the
@@ -327,30 +360,38 @@ def _drift_decision(info: Mapping[str, Any]) -> tuple[float | None, float | None
     on), or an effect size (a distance) against its threshold. An effect size next to alpha
     would compare two different units.
 
-    >>> _drift_decision({"decided_by": "p_value", "statistic": 0.21, "p_value": 0.0004,
-    ...                  "p_value_adjusted": 0.004, "threshold": 0.05})
+    >>> from keeneye.stats.results import FeatureDrift
+    >>> row = FeatureDrift("x", None, "ks", 0.21, 0.0004, None, None, 0.05, "p_value", True,
+    ...                    None, 10, 10, p_value_adjusted=0.004)
+    >>> drift_decision(row)
     (0.004, 0.05, 'statistic 0.21, adjusted p-value 0.004 < 0.05')
-    >>> _drift_decision({"decided_by": "effect_size", "effect_method": "wasserstein",
-    ...                  "effect_size": 0.31, "threshold": 0.1, "p_value": 1e-12})
+    >>> row = FeatureDrift("x", None, "ks", 0.3, 1e-12, 0.31, "wasserstein", 0.1, "effect_size",
+    ...                    True, None, 10, 10)
+    >>> drift_decision(row)
     (0.31, 0.1, 'wasserstein 0.31 >= 0.1, p-value 1e-12')
     """
-    threshold = info.get("threshold")
-    limit = None if threshold is None else float(threshold)
-    adjusted = info.get("p_value_adjusted")
-    p_value = adjusted if adjusted is not None else info.get("p_value")
+    limit = _finite(info.threshold)
+    adjusted = _finite(info.p_value_adjusted)
+    p_value = adjusted if adjusted is not None else _finite(info.p_value)
     which = "adjusted p-value" if adjusted is not None else "p-value"
-    if info.get("decided_by") == "effect_size":
-        effect = info.get("effect_size")
-        value = None if effect is None else float(effect)
-        name = info.get("effect_method") or "effect size"
+    if info.decided_by == "effect_size":
+        value = _finite(info.effect_size)
+        name = info.effect_method or "effect size"
         return value, limit, f"{name} {_fmt(value)} >= {_fmt(limit)}, {which} {_fmt(p_value)}"
-    value = None if p_value is None else float(p_value)
     return (
-        value,
+        p_value,
         limit,
-        f"statistic {_fmt(info.get('statistic'))}, {which} {_fmt(value)} < {_fmt(limit)}",
+        f"statistic {_fmt(_finite(info.statistic))}, {which} {_fmt(p_value)} < {_fmt(limit)}",
     )
 
 
-def _fmt(value: Any) -> str:
+def _finite(value: float | None) -> float | None:
+    """``value`` as a float, ``None`` when missing or not finite."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{float(value):.3g}"

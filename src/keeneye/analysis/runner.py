@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -25,29 +25,31 @@ import pyarrow.compute as pc
 
 from keeneye.analysis.batching import WindowReader, column_micros, earlier_counts, micros
 from keeneye.analysis.clock import Clock
-from keeneye.analysis.drift import drift_payload
+from keeneye.analysis.drift import drift_section
 from keeneye.analysis.reference import Reference, ReferenceCache, build_reference
 from keeneye.analysis.rules import evaluate
 from keeneye.analysis.statistics import (
-    performance_payload,
+    performance_section,
     rows_of_version,
-    summary_payload,
+    summary_section,
 )
-from keeneye.analysis.traffic import COMPARISONS, traffic_payload
+from keeneye.analysis.traffic import COMPARISONS, traffic_section
 from keeneye.analysis.windows import (
     Fingerprint,
     Window,
     complete_windows,
-    window_at,
 )
 from keeneye.analysis.windows import (
     needs_computing as window_needs_computing,
 )
+from keeneye.baseline.fitted import load_reference
 from keeneye.baseline.register import baseline_info, table_digest
 from keeneye.baseline.resolve import ReferenceChoice, choose_baseline
 from keeneye.config import Settings
 from keeneye.errors import NotFoundError
 from keeneye.notify.alert import Alert
+from keeneye.profile.report import ReferenceUsed, Report
+from keeneye.profile.stored import latest_results
 from keeneye.store.base import EventStore
 from keeneye.store.records import StoredResult, WindowData
 
@@ -360,8 +362,11 @@ class AnalysisRunner:
         fingerprint = fingerprint_of(data)
         computed_at = self.clock.now()
 
-        def result(version: str, kind: str, payload: dict[str, Any]) -> StoredResult:
-            body = {"window": window.name, "fingerprint": fingerprint.to_dict(), **payload}
+        def result(version: str, kind: str, payload: dict[str, Any] | Report) -> StoredResult:
+            if isinstance(payload, Report):
+                body = replace(payload, window=window.name, fingerprint=fingerprint).to_payload()
+            else:
+                body = {"window": window.name, "fingerprint": fingerprint.to_dict(), **payload}
             return StoredResult(model, version, kind, window.start, window.end, computed_at, body)
 
         versions = sorted(set(data.events.column("version").to_pylist()))
@@ -372,22 +377,14 @@ class AnalysisRunner:
                 features, events = rows_of_version(data.features, data.events, version)
                 invalid = self._readers[model].invalid(window, version)
                 reference = self._reference(model, version, window)
-                out.append(
-                    result(
-                        version, "summary", summary_payload(features, events, invalid, reference)
-                    )
+                summary = summary_section(features, events, invalid, reference)
+                out.append(result(version, "summary", Report(summary=summary)))
+                performance = performance_section(
+                    events,
+                    task=self.settings.analysis.tasks.get(model, "auto"),
+                    positive_class=self.settings.analysis.positive_class.get(model),
                 )
-                out.append(
-                    result(
-                        version,
-                        "performance",
-                        performance_payload(
-                            events,
-                            task=self.settings.analysis.tasks.get(model, "auto"),
-                            positive_class=self.settings.analysis.positive_class.get(model),
-                        ),
-                    )
-                )
+                out.append(result(version, "performance", Report(performance=performance)))
         if "drift" in jobs:
             references: dict[str, Any] = {}
             for version in versions:
@@ -397,18 +394,19 @@ class AnalysisRunner:
                 references[version] = None if choice is None else choice.reason
                 if reference is None:
                     continue
-                payload = drift_payload(features, events, reference, self.settings.analysis)
-                if payload is not None:
-                    payload["reference"] = {
-                        "kind": choice.kind if choice else None,
-                        "version": choice.version if choice else None,
-                        "reason": choice.reason if choice else None,
-                    }
-                    out.append(result(version, "drift", payload))
+                drift = drift_section(features, events, reference, self.settings.analysis)
+                if drift is not None:
+                    used = ReferenceUsed(
+                        kind=choice.kind if choice else None,
+                        version=choice.version if choice else None,
+                        reason=choice.reason if choice else None,
+                    )
+                    drift = replace(drift, reference=used)
+                    out.append(result(version, "drift", Report(drift=drift)))
             out.append(result(ALL_VERSIONS, "drift_window", {"references": references}))
         return out
 
-    def _traffic(self, model: str, window: Window, data: WindowData) -> dict[str, Any]:
+    def _traffic(self, model: str, window: Window, data: WindowData) -> Report:
         versions = data.events.column("version").to_pylist()
         by_version: dict[str, int] = {}
         for v in versions:
@@ -427,7 +425,9 @@ class AnalysisRunner:
                 counted = int(pc.sum(counts.column("events")).as_py() or 0)
             references[name] = counted
         weekend = frozenset(self.settings.analysis.weekend_days)
-        return traffic_payload(window, len(versions), by_version, references, weekend)
+        return Report(
+            traffic=traffic_section(window, len(versions), by_version, references, weekend)
+        )
 
     def _reference(self, model: str, version: str, window: Window) -> Reference | None:
         """The prepared reference of a version (cached per baseline digest), or the same window
@@ -465,11 +465,9 @@ class AnalysisRunner:
         cached = self.cache.get(key)
         if cached is not None:
             return cached
-        if table is None:
-            table = self.store.load_baseline(model, choice.version)
-        if table is None:
+        reference = load_reference(self.store, model, choice.version, digest)
+        if reference is None:
             return None
-        reference = build_reference(table)
         self.cache.put(key, reference)
         return reference
 
@@ -479,44 +477,15 @@ class AnalysisRunner:
         with enough labels), i.e. the conditions that hold now."""
         now = until or self.clock.now()
         analysis = self.settings.analysis
-        grace = timedelta(seconds=analysis.grace_seconds)
-        latest: list[StoredResult] = []
-        if not analysis.windows:
-            return evaluate(latest, self.settings.alerts)
-        lasts = {}
-        for name in analysis.windows:
-            last = window_at(name, now - grace)
-            lasts[name] = last.shifted(seconds=-last.length.total_seconds())
-        # Two loads serve every window size: the latest windows (exactly those: a day's results
-        # without those of its hours), and recent performance.
-        recent = self.store.load_results(
+        latest = latest_results(
+            self.store,
             model,
-            start=min(w.start for w in lasts.values()),
-            end=max(w.end for w in lasts.values()),
-            windows=[(w.start, w.end) for w in lasts.values()],
+            analysis.windows,
+            now,
+            grace=timedelta(seconds=analysis.grace_seconds),
+            recheck_days=analysis.recheck_days,
+            min_labels=self.settings.alerts.min_labels,
         )
-        horizon = now - timedelta(days=analysis.recheck_days)
-        labelled = self.store.load_results(model, kind="performance", start=horizon)
-        for name in analysis.windows:
-            last = lasts[name]
-            for r in recent:
-                if (
-                    r.window_start >= last.start
-                    and r.window_end <= last.end
-                    and r.kind in ("summary", "drift", "traffic")
-                    and r.payload.get("window") == name
-                ):
-                    latest.append(r)
-            performance = [
-                r
-                for r in labelled
-                if r.payload.get("window") == name
-                and int(r.payload.get("labels", 0)) >= self.settings.alerts.min_labels
-            ]
-            newest: dict[str, StoredResult] = {}
-            for r in performance:
-                newest[r.version] = r  # results come in window order: the last one wins
-            latest.extend(newest.values())
         return evaluate(latest, self.settings.alerts)
 
 

@@ -1,6 +1,6 @@
 """The statistics job's computations for one window: traffic, per-feature summaries and data
 quality, prediction and latency summaries, and (once labels land) performance, prediction bias
-and label coverage/delay. Each function turns window rows into a JSON-safe payload."""
+and label coverage/delay. Each function turns window rows into a typed report section."""
 
 from __future__ import annotations
 
@@ -14,9 +14,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from keeneye.analysis import performance as perf
-from keeneye.analysis.columns import column_kinds, to_columns, with_nulls
+from keeneye.analysis.columns import column_kinds, to_columns
 from keeneye.analysis.drift import with_reference_columns
 from keeneye.analysis.reference import Reference
+from keeneye.profile._codec import decode
+from keeneye.profile.reference import with_nulls
+from keeneye.profile.report import (
+    BiasStats,
+    LabelDelay,
+    PerformanceSection,
+    PerformanceStats,
+    SummarySection,
+)
 from keeneye.schema import FeatureKind
 from keeneye.stats import check_quality, summarize
 from keeneye.stats.results import json_safe
@@ -35,12 +44,12 @@ def epoch_seconds(column: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(values, dtype=np.float64) / 1e6
 
 
-def summary_payload(
+def summary_section(
     features: pa.Table,
     events: pa.Table,
     invalid: Mapping[str, Mapping[str, int]],
     reference: Reference | None,
-) -> dict[str, Any]:
+) -> SummarySection:
     """Per-feature summaries and quality, prediction and latency summaries of one version's
     rows. Feature kinds come from the baseline when there is one (as in ``keeneye.compare``),
     else from the window's own columns."""
@@ -104,7 +113,7 @@ def summary_payload(
         "prediction": prediction_summary(events),
         "latency": latency_summary(events),
     }
-    return json_safe(payload)
+    return decode(SummarySection, json_safe(payload))
 
 
 def prediction_summary(events: pa.Table) -> dict[str, Any]:
@@ -151,39 +160,37 @@ def latency_summary(events: pa.Table) -> dict[str, Any] | None:
     }
 
 
-def performance_payload(
+def performance_section(
     events: pa.Table, *, task: str = "auto", positive_class: str | None = None
-) -> dict[str, Any]:
+) -> PerformanceSection:
     """Label coverage and delay, and — over the labelled rows — performance and bias."""
     n = events.num_rows
     labelled_mask = pc.is_valid(events.column("label"))
     labelled = events.filter(labelled_mask)
     m = labelled.num_rows
-    payload: dict[str, Any] = {
-        "events": n,
-        "labels": m,
-        "label_coverage": m / n if n else None,
-        "label_delay": perf.label_delays(
-            epoch_seconds(labelled.column("timestamp")),
-            epoch_seconds(labelled.column("label_timestamp")),
-        ),
-        "task": None,
-        "performance": None,
-        "bias": None,
-    }
+    delays = perf.label_delays(
+        epoch_seconds(labelled.column("timestamp")),
+        epoch_seconds(labelled.column("label_timestamp")),
+    )
+    section = PerformanceSection(
+        events=n,
+        labels=m,
+        label_coverage=m / n if n else None,
+        label_delay=decode(LabelDelay, json_safe(delays)),
+    )
     if m == 0:
-        return payload
+        return section
     labels = labelled.column("label").to_pylist()
     preds = labelled.column("prediction").to_pylist()
     chosen = perf.infer_task(preds, labels) if task == "auto" else task
-    payload["task"] = chosen
+    metrics: perf.RegressionMetrics | perf.ClassificationMetrics
     if chosen == "regression":
         y = np.asarray([np.nan if v is None else float(v) for v in labels], dtype=np.float64)
         p = np.asarray(
             [np.nan if v is None or isinstance(v, str) else float(v) for v in preds],
             dtype=np.float64,
         )
-        payload["performance"] = perf.regression_metrics(y, p).to_dict()
+        metrics = perf.regression_metrics(y, p)
         bias = perf.regression_bias(y, p)
     else:
         y_true = perf.class_labels(labels)
@@ -196,12 +203,16 @@ def performance_payload(
             y_pred = perf.class_labels(
                 [None if not np.isfinite(v) else int(v >= 0.5) for v in scores]
             )
-        payload["performance"] = perf.classification_metrics(
+        metrics = perf.classification_metrics(
             y_true, y_pred, scores=scores, positive_class=positive_class
-        ).to_dict()
+        )
         bias = perf.classification_bias(y_true, y_pred, positive_class)
-    payload["bias"] = None if bias is None else bias.to_dict()
-    return json_safe(payload)
+    return replace(
+        section,
+        task=chosen,
+        performance=decode(PerformanceStats, json_safe(metrics.to_dict())),
+        bias=None if bias is None else decode(BiasStats, json_safe(bias.to_dict())),
+    )
 
 
 def _probability_scores(labelled: pa.Table, positive: str, y_true: np.ndarray) -> np.ndarray | None:

@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from statistics import NormalDist
-from typing import Any
 
 from keeneye.analysis.windows import WINDOW_SIZES, Window
+from keeneye.profile.report import TrafficComparison, TrafficSection
 
 #: The comparisons made for every window, as (name, days back).
 COMPARISONS: tuple[tuple[str, int], ...] = (("day", 1), ("week", 7))
@@ -41,31 +41,31 @@ def change_ratio(current: int, reference: int | None) -> float | None:
     return current / reference - 1.0
 
 
-def traffic_payload(
+def traffic_section(
     window: Window,
     events: int,
     by_version: Mapping[str, int],
     references: Mapping[str, int | None],
     weekend_days: frozenset[int],
-) -> dict[str, Any]:
-    """The stored traffic result of ``window``; ``references`` maps each comparison name to the
-    event count of that earlier window, or ``None`` when it lies before the model's history."""
-    compared: dict[str, Any] = {}
+) -> TrafficSection:
+    """The traffic of ``window``; ``references`` maps each comparison name to the event count of
+    that earlier window, or ``None`` when it lies before the model's history."""
+    compared: dict[str, TrafficComparison] = {}
     for name, days in COMPARISONS:
         earlier = window.shifted(days=-days)
         reference = references.get(name)
-        compared[name] = {
-            "window_start": earlier.start.isoformat(),
-            "events": reference,
-            "change_ratio": change_ratio(events, reference),
-            "same_day_kind": earlier.is_weekend(weekend_days) == window.is_weekend(weekend_days),
-        }
-    return {
-        "events": events,
-        "by_version": dict(by_version),
-        "weekend": window.is_weekend(weekend_days),
-        "compared": compared,
-    }
+        compared[name] = TrafficComparison(
+            window_start=earlier.start.isoformat(),
+            events=reference,
+            change_ratio=change_ratio(events, reference),
+            same_day_kind=earlier.is_weekend(weekend_days) == window.is_weekend(weekend_days),
+        )
+    return TrafficSection(
+        events=events,
+        by_version=dict(by_version),
+        weekend=window.is_weekend(weekend_days),
+        compared=compared,
+    )
 
 
 def min_z_for(window: str | None, min_z: float) -> float:
@@ -104,55 +104,59 @@ class TrafficVerdict:
 
 
 def traffic_verdict(
-    payload: Mapping[str, Any], threshold: float, min_events: int, *, min_z: float = 0.0
+    traffic: TrafficSection,
+    threshold: float,
+    min_events: int,
+    *,
+    min_z: float = 0.0,
+    window: str | None = None,
 ) -> TrafficVerdict:
     """Whether the traffic of a window changed by more than ``threshold`` against comparable
     earlier windows holding at least ``min_events`` events.
 
     With ``min_z`` the change must also be that many Poisson standard deviations,
     ``|now - then| / sqrt(now + then)``: 177 events against 126 is +40 % but only 2.9 sigma.
-    ``min_z`` is the daily cut; the payload's ``window`` size scales it (:func:`min_z_for`).
+    ``min_z`` is the daily cut; the ``window`` size scales it (:func:`min_z_for`).
 
-    >>> week = {"events": 100, "change_ratio": -0.45, "same_day_kind": True}
-    >>> fri = {"events": 200, "change_ratio": -0.725, "same_day_kind": False}
-    >>> traffic_verdict({"compared": {"day": fri, "week": week}}, 0.4, 20).alert
+    >>> from keeneye.profile.report import TrafficComparison as C, TrafficSection as T
+    >>> week = C(events=100, change_ratio=-0.45, same_day_kind=True)
+    >>> fri = C(events=200, change_ratio=-0.725, same_day_kind=False)
+    >>> traffic_verdict(T(compared={"day": fri, "week": week}), 0.4, 20).alert
     True
-    >>> normal_saturday = {"events": 110, "change_ratio": 0.0, "same_day_kind": True}
-    >>> traffic_verdict({"compared": {"day": fri, "week": normal_saturday}}, 0.4, 20).alert
+    >>> normal_saturday = C(events=110, change_ratio=0.0, same_day_kind=True)
+    >>> traffic_verdict(T(compared={"day": fri, "week": normal_saturday}), 0.4, 20).alert
     False
     """
-    compared = payload.get("compared", {})
-    min_z = min_z_for(payload.get("window"), min_z)
+    min_z = min_z_for(window, min_z)
 
-    def usable(name: str) -> dict[str, Any] | None:
-        entry = compared.get(name)
-        if not entry or entry.get("change_ratio") is None:
+    def usable(name: str) -> TrafficComparison | None:
+        entry = traffic.compared.get(name)
+        if entry is None or entry.change_ratio is None:
             return None
-        if entry.get("events") is None or entry["events"] < min_events:
+        if entry.events is None or entry.events < min_events:
             return None
-        return dict(entry)
+        return entry
 
-    def significant(entry: Mapping[str, Any]) -> bool:
-        if abs(entry["change_ratio"]) <= threshold:
+    def significant(entry: TrafficComparison) -> bool:
+        change, then = entry.change_ratio, entry.events
+        if change is None or then is None or abs(change) <= threshold:
             return False
-        now, then = payload.get("events"), entry["events"]
-        if min_z <= 0 or now is None:
+        if min_z <= 0:
             return True
+        now = traffic.events
         return abs(now - then) >= min_z * math.sqrt(max(now + then, 1))
 
     week = usable("week")
     day = usable("day")
-    if day is not None and not day.get("same_day_kind", True):
+    if day is not None and not day.same_day_kind:
         day = None  # a weekend judged against a weekday (or the reverse) says nothing
     if week is not None and day is not None:
         changed = significant(week) and significant(day)
         return TrafficVerdict(
-            changed, week["change_ratio"], ("day", "week"), "vs a day and a week ago"
+            changed, week.change_ratio, ("day", "week"), "vs a day and a week ago"
         )
     if week is not None:
-        changed = significant(week)
-        return TrafficVerdict(changed, week["change_ratio"], ("week",), "vs a week ago")
+        return TrafficVerdict(significant(week), week.change_ratio, ("week",), "vs a week ago")
     if day is not None:
-        changed = significant(day)
-        return TrafficVerdict(changed, day["change_ratio"], ("day",), "vs a day ago")
+        return TrafficVerdict(significant(day), day.change_ratio, ("day",), "vs a day ago")
     return TrafficVerdict(False, None, (), "no comparable earlier window")

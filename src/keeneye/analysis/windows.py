@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+
+from keeneye.profile.report import Fingerprint
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -87,29 +88,6 @@ def complete_windows(
     while window.end + grace <= now:
         yield window
         window = window.shifted(seconds=window.length.total_seconds())
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    """What a window held when it was computed; a change means late data landed in it.
-
-    ``events`` counts the predictions in the window, ``labels`` the labels joined to them, and
-    ``last_label_at`` is the newest label time (a replaced label changes it even when the count
-    stays the same).
-    """
-
-    events: int
-    labels: int
-    last_label_at: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"events": self.events, "labels": self.labels, "last_label_at": self.last_label_at}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> Fingerprint | None:
-        if not data:
-            return None
-        return cls(int(data["events"]), int(data["labels"]), data.get("last_label_at"))
 
 
 def needs_computing(current: Fingerprint, stored: Fingerprint | None) -> bool:

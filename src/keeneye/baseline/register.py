@@ -84,6 +84,10 @@ def register_baseline(
         digest=table_digest(table),
         registered_at=now or datetime.now(timezone.utc),
     )
+    # Fitted once here and stored: no process re-fits it, no page re-reads the raw baseline.
+    from keeneye.baseline.fitted import fit_and_save
+
+    fit_and_save(store, model, version, table, info.digest)
     store.save_results(
         [
             StoredResult(

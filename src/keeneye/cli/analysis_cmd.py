@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +30,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(baseline_app, name="baseline")
 
 
-def _settings(config: Path | None, store: Path | None) -> Settings:
+def _settings(config: Path | None, store: Path | str | None) -> Settings:
     try:
         settings = load_settings(config)
     except KeeneyeError as exc:
@@ -61,7 +60,9 @@ def print_alerts(alerts: Sequence[Alert], console: Console) -> None:
 
 
 def analyze(
-    store: Path | None = typer.Option(None, "--store", help="DuckDB store (default server.store)."),
+    store: str | None = typer.Option(
+        None, "--store", help="DuckDB file or postgresql:// URL (default server.store)."
+    ),
     config: Path | None = typer.Option(None, "--config", help="keeneye.yaml to read."),
     backfill: bool = typer.Option(
         False,
@@ -118,7 +119,12 @@ def analyze(
 
 def worker(
     job: str = typer.Argument(..., help="Which job to run: stats or drift."),
-    store: Path | None = typer.Option(None, "--store", help="DuckDB store (default server.store)."),
+    store: str | None = typer.Option(
+        None,
+        "--store",
+        help="Store: a DuckDB file or a postgresql://user@host/db URL (default server.store). "
+        "Several workers and collectors share a PostgreSQL store.",
+    ),
     config: Path | None = typer.Option(None, "--config", help="keeneye.yaml to read."),
     interval: float | None = typer.Option(
         None,
@@ -127,8 +133,30 @@ def worker(
         help="Seconds between runs (default analysis.interval_seconds).",
     ),
     once: bool = typer.Option(False, "--once", help="Run once and exit."),
+    lease_seconds: float = typer.Option(
+        60.0,
+        "--lease-seconds",
+        min=0.1,
+        help="How long a claimed window stays claimed; a killed worker's windows are taken "
+        "over after this.",
+    ),
+    metrics_port: int | None = typer.Option(
+        None,
+        "--metrics-port",
+        help="Serve this worker's /metrics on 127.0.0.1:PORT (0 picks a free port).",
+    ),
+    metrics_host: str = typer.Option(
+        "127.0.0.1", "--metrics-host", help="Interface of the /metrics endpoint."
+    ),
 ) -> None:
-    """Run one analysis job in a loop against a store, as a separate process."""
+    """Run one analysis job in a loop against a store, as a separate process.
+
+    Any number of workers of each job may share one PostgreSQL store: each window is claimed
+    with a lease before it is computed, so it is computed once.
+    """
+    from keeneye.analysis.leased import LeasedRunner
+    from keeneye.workers.process import WorkerMetrics, WorkerProcess
+
     if job not in JOBS:
         raise typer.BadParameter(
             f"{job!r} is not a job; use one of {', '.join(JOBS)}", param_hint="JOB"
@@ -140,7 +168,9 @@ def worker(
     except KeeneyeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
-    runner = AnalysisRunner(the_store, settings, SystemClock(), jobs=(job,))
+    runner = LeasedRunner(
+        the_store, settings, SystemClock(), jobs=(job,), lease_seconds=lease_seconds
+    )
     # A worker notifies only for the statistics job: one process owns the notifications.
     notifier = None
     if job == "stats" and settings.notify.urls:
@@ -158,15 +188,26 @@ def worker(
             console.print(f"{job}: {report.windows} window(s) computed")
             print_alerts(report.alerts, console)
             return
-        console.print(f"keeneye worker {job}: running every {service.interval:g}s (Ctrl-C stops)")
-        stop = threading.Event()
-        service.start()
+        metrics = WorkerMetrics(job)
+        process = WorkerProcess(runner, service.interval, metrics)
+        if notifier is not None:
+            process.sink = notifier.process
+        if metrics_port is not None:
+            bound = metrics.serve(metrics_host, metrics_port)
+            print(
+                f"keeneye worker {job} metrics on http://{metrics_host}:{bound}/metrics", flush=True
+            )
+        print(
+            f"keeneye worker {job} ({runner.owner}): running every {service.interval:g}s "
+            "(Ctrl-C stops)",
+            flush=True,
+        )
         try:
-            stop.wait()
+            process.run_forever()
         except KeyboardInterrupt:
             pass
         finally:
-            service.stop()
+            process.stop()
     finally:
         if notifier is not None:
             notifier.close()
@@ -178,7 +219,9 @@ def baseline_register(
     model: str = typer.Argument(..., help="Model name."),
     version: str = typer.Argument(..., help="Model version the training data belongs to."),
     path: Path = typer.Argument(..., help="Training data: .parquet, .pq, .csv or .csv.gz."),
-    store: Path | None = typer.Option(None, "--store", help="DuckDB store (default server.store)."),
+    store: str | None = typer.Option(
+        None, "--store", help="DuckDB file or postgresql:// URL (default server.store)."
+    ),
     config: Path | None = typer.Option(None, "--config", help="keeneye.yaml to read."),
 ) -> None:
     """Register the training data of MODEL VERSION as its baseline."""

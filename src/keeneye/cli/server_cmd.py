@@ -54,7 +54,12 @@ def read_token_file(path: Path, option: str) -> str:
 
 
 def server(
-    store: str | None = typer.Option(None, "--store", help="Store file (or duckdb:// URL)."),
+    store: str | None = typer.Option(
+        None,
+        "--store",
+        help="Store: a DuckDB file (or duckdb:// URL), or postgresql://user@host:port/db to "
+        "share it with other collectors and workers.",
+    ),
     host: str | None = typer.Option(None, "--host", help="Interface to bind (default 127.0.0.1)."),
     port: int | None = typer.Option(None, "--port", help="TCP port; 0 picks a free one."),
     token: str | None = typer.Option(
@@ -73,6 +78,12 @@ def server(
         "--token-file",
         help="Read the bearer token from this file (keeps it off the command line).",
     ),
+    no_analysis: bool = typer.Option(
+        False,
+        "--no-analysis",
+        help="Collector only (API, UI, /metrics): leave the analysis to 'keeneye worker "
+        "stats' and 'keeneye worker drift' processes on the same store.",
+    ),
 ) -> None:
     """Run the collector: ingestion API, model API and /metrics, on one embedded store."""
 
@@ -84,6 +95,8 @@ def server(
 
     settings = _settings(config, store=store, host=host, port=port, token=token)
     cfg = settings.server
+    if no_analysis:
+        settings.analysis.enabled = False
     if not is_loopback(cfg.host) and cfg.token is None and not insecure:
         typer.echo(
             f"error: refusing to listen on {cfg.host} without a token: anyone on the network "
@@ -161,7 +174,8 @@ def status(
     ),
     config: Path | None = typer.Option(None, "--config", help="keeneye.yaml to read."),
 ) -> None:
-    """Models, versions, live version, events, labels and label coverage."""
+    """Models, versions, live version, events, labels and label coverage; then the collectors
+    and workers alive on the store (their heartbeats)."""
     import httpx
     from rich.console import Console
     from rich.table import Table
@@ -205,8 +219,18 @@ def status(
     console = Console(file=sys.stdout, width=max(100, Console().width))
     if not models:
         console.print(f"no models in {source} yet")
-        return
-    console.print(table)
+    else:
+        console.print(table)
+    from keeneye.cli import _services
+
+    try:
+        if source.startswith(("http://", "https://")):
+            live = _services.from_server(source, secret)
+        else:
+            live = _services.from_store(source)
+    except (KeeneyeError, httpx.HTTPError):
+        live = []
+    _services.print_services(console, live)
 
 
 def register(app: typer.Typer) -> None:

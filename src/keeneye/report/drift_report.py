@@ -1,6 +1,8 @@
 """The :class:`DriftReport`: per-feature drift verdicts, the dataset verdict and data quality.
 
-A report is immutable once built (by :func:`keeneye.compare`). It renders as a plain-text table
+A report is a :class:`keeneye.profile.Report` (its drift section) plus where both sides came
+from and the per-feature summaries and chart data; immutable once built (by
+:func:`keeneye.compare`). It renders as a plain-text table
 (``str``/``repr``), as a rich table (``rich.print(report)``), as JSON-safe dicts, Arrow or
 pandas, and as a self-contained HTML file (:meth:`DriftReport.save_html`).
 """
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from keeneye.errors import require
+from keeneye.profile.report import DriftSection, Report
 from keeneye.report.charts import Chart, Histogram
 from keeneye.stats import ColumnSummary, DriftOptions, FeatureDrift, QualityReport
 from keeneye.stats.results import json_safe
@@ -119,20 +122,53 @@ class DriftReport:
     'p_value'
     """
 
-    features: tuple[FeatureDrift, ...]
-    dataset_drifted: bool
-    drift_share: float
-    n_tested: int
-    n_drifted: int
-    correction: str
-    alpha: float
-    options: DriftOptions
+    report: Report
     reference: DataSource
     current: DataSource
     profiles: Mapping[str, FeatureProfile] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.report.drift is None:
+            raise ValueError("a DriftReport needs a report with a drift section")
         object.__setattr__(self, "profiles", MappingProxyType(dict(self.profiles)))
+
+    @property
+    def drift(self) -> DriftSection:
+        """The report's drift section (what the verdicts below read)."""
+        assert self.report.drift is not None  # checked in __post_init__
+        return self.report.drift
+
+    @property
+    def features(self) -> tuple[FeatureDrift, ...]:
+        return self.drift.features
+
+    @property
+    def dataset_drifted(self) -> bool:
+        return self.drift.dataset_drifted
+
+    @property
+    def drift_share(self) -> float:
+        return self.drift.drift_share
+
+    @property
+    def n_tested(self) -> int:
+        return self.drift.n_tested
+
+    @property
+    def n_drifted(self) -> int:
+        return self.drift.n_drifted
+
+    @property
+    def correction(self) -> str:
+        return self.drift.correction
+
+    @property
+    def alpha(self) -> float:
+        return self.drift.alpha
+
+    @property
+    def options(self) -> DriftOptions:
+        return self.drift.options
 
     # A read-only mapping proxy does not pickle: pickle a plain dict, restore the proxy.
     def __getstate__(self) -> dict[str, Any]:

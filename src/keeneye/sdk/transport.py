@@ -5,6 +5,13 @@ JSON). A daemon thread takes batches — when ``batch_size`` events are waiting,
 waiting event is ``flush_interval`` seconds old, or when someone flushes — encodes them as the
 wire contract's JSON and POSTs them with a keep-alive ``httpx.Client``.
 
+Encoding is negotiated: a collector that reads MessagePack says so in the
+``Keeneye-Accept-Formats`` header of its answers, and from then on batches are sent as
+MessagePack (:mod:`keeneye.sdk.wire`, when ``msgpack`` is installed) — smaller and several times
+cheaper to encode and to parse. An older collector never sends the header and keeps getting
+JSON; a MessagePack batch refused as unreadable (415, or 400 ``invalid_json``) is re-sent as
+JSON and the transport stays with JSON.
+
 Failures:
 
 * connection errors, timeouts, 408, 429 and 5xx are retried with exponential backoff and full
@@ -39,6 +46,7 @@ from urllib.parse import quote
 
 import httpx
 
+from keeneye.sdk import wire
 from keeneye.sdk.metrics import DROP_REASONS, ModelMetrics
 
 log = logging.getLogger("keeneye.sdk")
@@ -113,12 +121,25 @@ _SCALAR_TYPES = (str, int, float, bool, type(None))
 _YIELD_EVERY = 16  # events encoded between two GIL hand-overs (~100 µs of encoding)
 
 
+#: The collector's response header naming the body formats it reads.
+FORMATS_HEADER = "Keeneye-Accept-Formats"
+JSON, MSGPACK = "json", "msgpack"
+_CONTENT_TYPES = {JSON: "application/json", MSGPACK: wire.MEDIA_TYPE}
+#: Error codes with which a collector says it could not read the body's format.
+_UNREADABLE = frozenset({"invalid_json", "invalid_msgpack", "unsupported_media_type"})
+
+
 def encode_prediction(item: Item, version: str) -> bytes:
     """One prediction event as contract JSON (``version`` is sent once per batch, not here).
 
     >>> encode_prediction(("p", "e1", 1.5, {"x": float("nan")}, 0.5, None, 0.001), "3")
     b'{"event_id":"e1","timestamp":1.5,"inputs":{"x":NaN},"prediction":0.5,"latency_seconds":0.001}'
     """
+    return _encoder.encode(prediction_document(item)).encode()
+
+
+def prediction_document(item: Item) -> dict[str, Any]:
+    """The contract's event object of a queued prediction (before encoding)."""
     _, event_id, timestamp, inputs, prediction, probabilities, latency = item
     if not isinstance(prediction, _SCALAR_TYPES):
         numpy_scalar = type(prediction).__module__.startswith("numpy") and (
@@ -141,7 +162,7 @@ def encode_prediction(item: Item, version: str) -> bytes:
         event["probabilities"] = probabilities
     if latency is not None:
         event["latency_seconds"] = latency
-    return _encoder.encode(event).encode()
+    return event
 
 
 def encode_label(item: Item) -> bytes:
@@ -159,6 +180,8 @@ class _Request:
     kind: str  # "predictions" | "labels"
     parts: list[bytes]
     ids: list[str]
+    items: list[Item]  # the queued events, to re-encode in another format
+    format: str = JSON
 
 
 class Transport:
@@ -200,6 +223,7 @@ class Transport:
         self._rng = rng
         self._on_delivery = on_delivery
         self._closed = False
+        self._format = JSON  # MSGPACK once the collector says it reads it
         self._init_state()
         metrics.instruments.add_queue_source(model, version, self)
         _live.add(self)
@@ -369,8 +393,39 @@ class Transport:
             client.close()
 
     def _encode(self, batch: list[Item]) -> list[_Request]:
-        preds = _Request("predictions", [], [])
-        labels = _Request("labels", [], [])
+        if self._format == MSGPACK:
+            packed = self._encode_msgpack(batch)
+            if packed is not None:
+                return packed
+        return self._encode_json(batch)
+
+    def _encode_msgpack(self, batch: list[Item]) -> list[_Request] | None:
+        """The batch as MessagePack; None when an event cannot be (JSON then decides)."""
+        pack = wire.packer()
+        preds = _Request("predictions", [], [], [], MSGPACK)
+        labels = _Request("labels", [], [], [], MSGPACK)
+        try:
+            for n, item in enumerate(batch, 1):
+                if n % _YIELD_EVERY == 0:
+                    time.sleep(0)  # hand the GIL to the predicting threads (see below)
+                if item[0] == "p":
+                    preds.parts.append(pack(prediction_document(item)))
+                    target = preds
+                else:
+                    _, event_id, timestamp, label = item
+                    labels.parts.append(
+                        pack({"event_id": event_id, "label": label, "timestamp": timestamp})
+                    )
+                    target = labels
+                target.ids.append(item[1])
+                target.items.append(item)
+        except (TypeError, ValueError, OverflowError, RecursionError):
+            return None  # e.g. an int beyond 64 bits: the JSON path sends or drops it
+        return [r for r in (preds, labels) if r.parts]
+
+    def _encode_json(self, batch: list[Item]) -> list[_Request]:
+        preds = _Request("predictions", [], [], [])
+        labels = _Request("labels", [], [], [])
         bad = 0
         for n, item in enumerate(batch, 1):
             if n % _YIELD_EVERY == 0:
@@ -380,10 +435,12 @@ class Transport:
             try:
                 if item[0] == "p":
                     preds.parts.append(encode_prediction(item, self.version))
-                    preds.ids.append(item[1])
+                    target = preds
                 else:
                     labels.parts.append(encode_label(item))
-                    labels.ids.append(item[1])
+                    target = labels
+                target.ids.append(item[1])
+                target.items.append(item)
             except (TypeError, ValueError, RecursionError) as exc:
                 bad += 1
                 self._log_once(f"keeneye: event {item[1]} dropped, cannot encode it: {exc}")
@@ -392,6 +449,10 @@ class Transport:
         return [r for r in (preds, labels) if r.parts]
 
     def _body(self, request: _Request) -> bytes:
+        if request.format == MSGPACK:
+            if request.kind == "predictions":
+                return wire.prediction_body(self.version, request.parts)
+            return wire.label_body(request.parts)
         joined = b",".join(request.parts)
         if request.kind == "predictions":
             head = _encoder.encode({"version": self.version}).encode()[:-1]
@@ -421,9 +482,12 @@ class Transport:
             if outcome == "split":
                 half = len(req.parts) // 2
                 pending[:0] = [
-                    _Request(req.kind, req.parts[:half], req.ids[:half]),
-                    _Request(req.kind, req.parts[half:], req.ids[half:]),
+                    _Request(req.kind, req.parts[cut], req.ids[cut], req.items[cut], req.format)
+                    for cut in (slice(None, half), slice(half, None))
                 ]
+            elif outcome == "reencode":
+                # The collector could not read MessagePack: JSON from now on, this batch too.
+                pending[:0] = self._encode_json(req.items)
             else:
                 self._resolve(outcome, req.ids)
 
@@ -440,14 +504,22 @@ class Transport:
                     self._client = httpx.Client(
                         base_url=self.url, headers=self._headers, timeout=self._timeout
                     )
-                response = self._client.post(self._paths[req.kind], content=body)
+                response = self._client.post(
+                    self._paths[req.kind],
+                    content=body,
+                    headers={"Content-Type": _CONTENT_TYPES[req.format]},
+                )
             except httpx.TransportError as exc:
                 self._note_failure(f"collector at {self.url} unreachable: {type(exc).__name__}")
             else:
                 status = response.status_code
                 if status < 300:
                     self._note_recovery()
+                    self._negotiate(response)
                     return "sent"
+                if req.format == MSGPACK and status in (400, 415) and _unreadable(response):
+                    self._format = JSON
+                    return "reencode"
                 if status == 413 and len(req.parts) > 1:
                     return "split"
                 if not retryable(status):
@@ -464,6 +536,12 @@ class Transport:
             attempt += 1
             if self._stop.wait(min(delay, self._backoff[1])):
                 return "shutdown"
+
+    def _negotiate(self, response: httpx.Response) -> None:
+        """Switch to MessagePack once the collector lists it (and ``msgpack`` is installed)."""
+        offered = response.headers.get(FORMATS_HEADER, "")
+        if self._format == JSON and wire.MEDIA_TYPE in offered and wire.available():
+            self._format = MSGPACK
 
     def _note_failure(self, message: str) -> None:
         if not self._failing:
@@ -493,6 +571,16 @@ def _error_message(response: httpx.Response) -> str:
         return str(response.json()["error"]["message"])
     except Exception:
         return response.text[:200]
+
+
+def _unreadable(response: httpx.Response) -> bool:
+    """Whether an error answer says the body's format could not be read."""
+    if response.status_code == 415:
+        return True
+    try:
+        return str(response.json()["error"]["code"]) in _UNREADABLE
+    except Exception:
+        return False
 
 
 def _retry_after(response: httpx.Response) -> float:

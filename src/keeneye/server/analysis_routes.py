@@ -15,6 +15,8 @@ from keeneye.analysis.runner import AnalysisRunner, RunReport
 from keeneye.analysis.service import AnalysisService
 from keeneye.baseline.register import read_upload, register_baseline
 from keeneye.notify.alert import Alert
+from keeneye.profile.report import SECTION_KINDS
+from keeneye.profile.stored import report_of, window_of
 from keeneye.server.auth import require_token
 from keeneye.server.body import read_body
 from keeneye.server.errors import ApiError
@@ -85,11 +87,13 @@ def get_results(
             {
                 "version": r.version,
                 "kind": r.kind,
-                "window": r.payload.get("window"),
+                "window": window_of(r),
                 "window_start": r.window_start.isoformat(),
                 "window_end": r.window_end.isoformat(),
                 "computed_at": r.computed_at.isoformat(),
-                "payload": r.payload,
+                # Every report in the current format (REPORT_FORMAT), also those stored by an
+                # earlier keeneye; other kinds (markers) as stored.
+                "payload": report_of(r).to_payload() if r.kind in SECTION_KINDS else r.payload,
             }
             for r in results
             if r.kind in RESULT_KINDS

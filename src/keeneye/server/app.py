@@ -46,6 +46,7 @@ ROUTER_MODULES: list[str] = [
     "keeneye.server.metrics",
     "keeneye.server.analysis_routes",
     "keeneye.server.ui.routes",
+    "keeneye.server.service_routes",
 ]
 
 

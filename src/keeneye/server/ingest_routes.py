@@ -10,12 +10,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from keeneye.errors import NotFoundError
 from keeneye.server.auth import require_token
-from keeneye.server.body import parse_json, read_body
+from keeneye.server.body import read_body
+from keeneye.server.codecs import FORMATS_HEADER, accepted_formats, parse_body
 from keeneye.server.health import note_write_ok
 from keeneye.server.ingest import check_model_name, parse_labels, parse_predictions
 from keeneye.server.limits import check_labels, check_predictions, limits_of
@@ -44,7 +45,8 @@ def _store_predictions(request: Request, model: str, body: bytes) -> WriteReport
     state = request.app.state
     settings = state.settings.server
     now = state.clock()
-    events = parse_predictions(parse_json(body), now, max_events=settings.max_batch_events)
+    document = parse_body(body, request.headers.get("content-type"))
+    events = parse_predictions(document, now, max_events=settings.max_batch_events)
     limits = limits_of(state)
     names = check_predictions(events, now, limits.ingest)
     limits.features.admit(model, names, lambda m: _feature_names(state.store, m))
@@ -60,7 +62,8 @@ def _store_labels(request: Request, model: str, body: bytes) -> WriteReport:
     state = request.app.state
     settings = state.settings.server
     now = state.clock()
-    labels = parse_labels(parse_json(body), now, max_labels=settings.max_batch_events)
+    document = parse_body(body, request.headers.get("content-type"))
+    labels = parse_labels(document, now, max_labels=settings.max_batch_events)
     limits = limits_of(state)
     check_labels(labels, now, limits.ingest)
     if model not in limits.models:
@@ -82,11 +85,15 @@ def _store_labels(request: Request, model: str, body: bytes) -> WriteReport:
     "/models/{model}/predictions",
     response_model=PredictionsAck,
     responses=ERROR_RESPONSES,
-    openapi_extra=body_schema(PredictionBatch),
+    openapi_extra=body_schema(PredictionBatch, msgpack=True),
     summary="Store a batch of prediction events",
 )
-async def post_predictions(model: str, request: Request) -> dict[str, Any]:
+async def post_predictions(model: str, request: Request, response: Response) -> dict[str, Any]:
     """Store the batch in one transaction and answer after the commit.
+
+    The body is JSON, or the same document as MessagePack with ``Content-Type:
+    application/msgpack``; the ``Keeneye-Accept-Formats`` response header lists the formats
+    this collector reads.
 
     An ``event_id`` already stored is a duplicate (idempotent retries). Values of the wrong
     type inside ``inputs`` are stored as invalid markers and counted in ``invalid_values``.
@@ -103,6 +110,7 @@ async def post_predictions(model: str, request: Request) -> dict[str, Any]:
     for feature, count in report.invalid_values.items():
         metrics.invalid_values.labels(model=model, feature=feature).inc(count)
     metrics.ingest_seconds.labels(endpoint="predictions").observe(time.perf_counter() - started)
+    response.headers[FORMATS_HEADER] = accepted_formats()
     return {
         "stored": report.stored,
         "duplicates": report.duplicates,
@@ -114,11 +122,13 @@ async def post_predictions(model: str, request: Request) -> dict[str, Any]:
     "/models/{model}/labels",
     response_model=LabelsAck,
     responses=ERROR_RESPONSES,
-    openapi_extra=body_schema(LabelBatch),
+    openapi_extra=body_schema(LabelBatch, msgpack=True),
     summary="Store ground-truth labels",
 )
-async def post_labels(model: str, request: Request) -> dict[str, Any]:
+async def post_labels(model: str, request: Request, response: Response) -> dict[str, Any]:
     """Join labels to predictions by ``event_id``, whenever either arrives.
+
+    JSON or MessagePack bodies, as for predictions.
 
     A repeated label replaces the old one (``replaced``); a label whose prediction is not
     stored yet is kept (``pending``) and joined when the prediction arrives.
@@ -132,4 +142,5 @@ async def post_labels(model: str, request: Request) -> dict[str, Any]:
     request.app.state.metrics.ingest_seconds.labels(endpoint="labels").observe(
         time.perf_counter() - started
     )
+    response.headers[FORMATS_HEADER] = accepted_formats()
     return {"stored": report.stored, "replaced": report.replaced, "pending": report.pending}

@@ -9,16 +9,17 @@ model that disappears stops being exported. Every gauge carries ``model``, ``ver
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from keeneye.analysis.clock import Clock
-from keeneye.analysis.windows import window_at
 from keeneye.config import Settings
+from keeneye.profile.report import corrected
+from keeneye.profile.stored import latest_results, report_of
 from keeneye.store.base import EventStore
 from keeneye.store.records import StoredResult
 
@@ -113,24 +114,17 @@ class ResultCollector(Collector):
 
     def latest_results(self, model: str) -> list[StoredResult]:
         """The results of the latest complete window of each size; performance from the latest
-        window with labels (labels arrive late, the newest windows rarely have them)."""
-        now = self.clock.now()
+        window with enough labels — the same selection the runner's active alerts use."""
         analysis = self.settings.analysis
-        grace = timedelta(seconds=analysis.grace_seconds)
-        out: list[StoredResult] = []
-        for name in analysis.windows:
-            current = window_at(name, now - grace)
-            last = current.shifted(seconds=-current.length.total_seconds())
-            for r in self.store.load_results(model, start=last.start, end=last.end):
-                if r.payload.get("window") == name and r.kind in ("summary", "drift", "traffic"):
-                    out.append(r)
-            since = now - timedelta(days=analysis.recheck_days)
-            newest: dict[str, StoredResult] = {}
-            for r in self.store.load_results(model, kind="performance", start=since):
-                if r.payload.get("window") == name and int(r.payload.get("labels", 0)) > 0:
-                    newest[r.version] = r
-            out.extend(newest.values())
-        return out
+        return latest_results(
+            self.store,
+            model,
+            analysis.windows,
+            self.clock.now(),
+            grace=timedelta(seconds=analysis.grace_seconds),
+            recheck_days=analysis.recheck_days,
+            min_labels=self.settings.alerts.min_labels,
+        )
 
 
 _LAST_RUN_HELP = "Clock time (epoch seconds) of the last analysis run in this process."
@@ -144,63 +138,41 @@ def new_families() -> dict[str, GaugeMetricFamily]:
     }
 
 
-def _number(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None if value is None else float(value)
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _export(result: StoredResult, families: dict[str, GaugeMetricFamily]) -> None:
-    payload = result.payload
-    base = [result.model, result.version, str(payload.get("window", ""))]
+    report = report_of(result)
+    base = [result.model, result.version, report.window or ""]
 
-    def add(name: str, extra: list[str], value: Any) -> None:
-        number = _number(value)
-        if number is not None:
+    def add(name: str, extra: list[str], value: float | bool | None) -> None:
+        if value is None:
+            return
+        number = float(value)
+        if math.isfinite(number):
             families[name].add_metric([*base, *extra], number)
 
-    if result.kind == "drift":
-        entries = list(payload.get("features", []))
-        prediction = payload.get("prediction")
-        if isinstance(prediction, Mapping) and prediction.get("method"):
-            entries.append({**prediction, "feature": "__prediction__"})
-        for info in entries:
-            labels = [str(info.get("feature")), str(info.get("method"))]
-            score = info.get("effect_size")
-            add(
-                "keeneye_feature_drift_score",
-                labels,
-                info.get("statistic") if score is None else score,
-            )
-            add("keeneye_feature_drift_pvalue", labels, info.get("p_value"))
+    if report.drift is not None:
+        for info in report.drift.rows():
+            labels = [info.feature, info.method]
+            score = info.effect_size if info.effect_size is not None else info.statistic
+            add("keeneye_feature_drift_score", labels, score)
+            add("keeneye_feature_drift_pvalue", labels, info.p_value)
             # The corrected verdict, as keeneye's own feature-drift alert uses: with many features
             # tested per window the uncorrected one flags some feature by chance most days.
-            add(
-                "keeneye_feature_drifted",
-                labels,
-                info.get("drifted_adjusted", info.get("drifted")),
-            )
-        add("keeneye_dataset_drift_share", [], payload.get("drift_share"))
-    elif result.kind == "summary":
-        for feature, info in sorted((payload.get("features") or {}).items()):
-            add("keeneye_feature_missing_ratio", [feature], info.get("missing_ratio"))
-            add("keeneye_feature_out_of_range_ratio", [feature], info.get("out_of_range_ratio"))
-            add(
-                "keeneye_feature_baseline_missing_ratio",
-                [feature],
-                info.get("baseline_missing_ratio"),
-            )
-    elif result.kind == "traffic":
-        for compared_to, info in sorted((payload.get("compared") or {}).items()):
-            add("keeneye_traffic_change_ratio", [compared_to], info.get("change_ratio"))
-    elif result.kind == "performance":
-        metrics = (payload.get("performance") or {}).get("metrics", {})
-        for metric, value in sorted(metrics.items()):
+            if info.tested:
+                add("keeneye_feature_drifted", labels, corrected(info))
+        add("keeneye_dataset_drift_share", [], report.drift.drift_share)
+    if report.summary is not None:
+        for feature, stats in sorted(report.summary.features.items()):
+            add("keeneye_feature_missing_ratio", [feature], stats.missing_ratio)
+            add("keeneye_feature_out_of_range_ratio", [feature], stats.out_of_range_ratio)
+            add("keeneye_feature_baseline_missing_ratio", [feature], stats.baseline_missing_ratio)
+    if report.traffic is not None:
+        for compared_to, comparison in sorted(report.traffic.compared.items()):
+            add("keeneye_traffic_change_ratio", [compared_to], comparison.change_ratio)
+    if report.performance is not None:
+        section = report.performance
+        for metric, value in sorted(section.metrics.items()):
             add("keeneye_model_performance", [metric], value)
-        bias = payload.get("bias") or {}
-        add("keeneye_prediction_bias", [], bias.get("value"))
-        add("keeneye_prediction_bias_normalized", [], bias.get("normalized"))
-        add("keeneye_label_coverage_ratio", [], payload.get("label_coverage"))
+        if section.bias is not None:
+            add("keeneye_prediction_bias", [], section.bias.value)
+            add("keeneye_prediction_bias_normalized", [], section.bias.normalized)
+        add("keeneye_label_coverage_ratio", [], section.label_coverage)

@@ -149,16 +149,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """``openapi_extra`` for a route that parses its body itself but documents ``model``."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
-            },
-        }
-    }
+def body_schema(model: type[BaseModel], *, msgpack: bool = False) -> dict[str, Any]:
+    """``openapi_extra`` for a route that parses its body itself but documents ``model``.
+
+    ``msgpack``: the route also reads the same document as ``application/msgpack``.
+    """
+    schema = {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+    content = {"application/json": schema}
+    if msgpack:
+        content["application/msgpack"] = schema
+    return {"requestBody": {"required": True, "content": content}}
 
 
 #: Bodies documented through :func:`body_schema`; the app adds them to the components.

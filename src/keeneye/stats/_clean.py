@@ -61,6 +61,55 @@ def _is_missing(value: object) -> bool:
     return type(value).__name__ in ("NAType", "NaTType")
 
 
+_NUMPY_TYPES: dict[pa.DataType, type[np.generic]] = {
+    pa.float64(): np.float64,
+    pa.float32(): np.float32,
+    pa.int64(): np.int64,
+    pa.int32(): np.int32,
+    pa.int16(): np.int16,
+    pa.int8(): np.int8,
+    pa.uint64(): np.uint64,
+    pa.uint32(): np.uint32,
+    pa.uint16(): np.uint16,
+    pa.uint8(): np.uint8,
+}
+
+
+def arrow_numbers(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+    """A numeric Arrow column as numpy, as ``to_numpy(zero_copy_only=False)`` gives it.
+
+    Read from the data buffers: zero-copy for one chunk without nulls (nulls become NaN, and
+    integers with nulls float64, as pyarrow does), and without pyarrow's conversion layer,
+    which imports pandas (a second of start-up) just to look at it. ``None`` for other types.
+
+    >>> arrow_numbers(pa.chunked_array([[1, None], [3]])).tolist()
+    [1.0, nan, 3.0]
+    >>> arrow_numbers(pa.array(["a"])) is None
+    True
+    """
+    if values.type not in _NUMPY_TYPES:
+        return None
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    parts = []
+    for chunk in chunks:
+        if chunk.null_count:
+            floats = chunk if pa.types.is_floating(chunk.type) else chunk.cast(pa.float64())
+            chunk = pc.fill_null(floats, pa.scalar(np.nan, type=floats.type))
+        dtype = np.dtype(_NUMPY_TYPES[chunk.type])
+        data = chunk.buffers()[1]
+        if data is None or len(chunk) == 0:
+            parts.append(np.empty(0, dtype=dtype))
+            continue
+        parts.append(
+            np.frombuffer(data, dtype=dtype, count=len(chunk), offset=chunk.offset * dtype.itemsize)
+        )
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return np.empty(0, dtype=np.dtype(_NUMPY_TYPES[values.type]))
+    return np.concatenate(parts)  # int chunks with and without nulls: float64, as pyarrow
+
+
 def as_1d(values: object, what: str) -> np.ndarray:
     """``values`` as a 1-D numpy array, or an :class:`InputError` naming ``what``.
 
@@ -69,7 +118,8 @@ def as_1d(values: object, what: str) -> np.ndarray:
     column become NaN, of other types ``None``.
     """
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        values = values.to_numpy(zero_copy_only=False)
+        numbers = arrow_numbers(values)
+        values = values.to_numpy(zero_copy_only=False) if numbers is None else numbers
     array = np.asarray(values)
     if not isinstance(values, np.ndarray) and array.ndim == 1 and array.dtype.kind in "US":
         # A Python list with a string in it: numpy would turn every element (NaN, numbers)
@@ -231,9 +281,13 @@ def category_counts(values: object, what: str) -> CategoryCounts:
 
 def _arrow_category_counts(values: pa.Array | pa.ChunkedArray, what: str) -> CategoryCounts:
     dtype = values.type
-    if pa.types.is_dictionary(dtype):
-        values = values.cast(dtype.value_type)
-        dtype = values.type
+    encoded = pa.types.is_dictionary(dtype)
+    if encoded:
+        # Counted on the dictionary indices (integers), not on decoded values; a dictionary
+        # with repeated entries is fine (_tally adds up equal labels).
+        dtype = dtype.value_type
+        if isinstance(values, pa.ChunkedArray) and values.num_chunks > 1:
+            values = values.unify_dictionaries()
     if not (
         pa.types.is_string(dtype)
         or pa.types.is_large_string(dtype)

@@ -37,7 +37,8 @@ from keeneye.stats.correction import adjust_p_values
 from keeneye.stats.distance import FROM_COUNTS, bin_counts
 from keeneye.stats.ecdf_tests import anderson_darling_arrays, cramer_von_mises_arrays
 from keeneye.stats.ks import ks_p_values
-from keeneye.stats.options import AUTO, CATEGORICAL_METHODS, NUMERIC_METHODS, DriftOptions
+from keeneye.stats.methods import BUILTIN, METHODS, names_for, p_value_methods
+from keeneye.stats.options import AUTO, DriftOptions
 from keeneye.stats.profile import (
     CategoricalReference,
     NumericReference,
@@ -49,7 +50,6 @@ from keeneye.stats.profile import (
 from keeneye.stats.results import (
     DECIDED_BY_EFFECT_SIZE,
     DECIDED_BY_P_VALUE,
-    P_VALUE_METHODS,
     DriftResults,
     FeatureDrift,
 )
@@ -82,7 +82,7 @@ def _not_tested(
 
 
 def _allowed_methods(kind: FeatureKind) -> tuple[str, ...]:
-    return NUMERIC_METHODS if kind is FeatureKind.NUMERIC else CATEGORICAL_METHODS
+    return names_for(kind)
 
 
 def _check_pins(
@@ -141,7 +141,7 @@ def _numeric_pending(
         details["bins"] = int(ref.edges.size + 1)
     pending = _Pending(feature, kind, rule, "ks", a.size, b.size, effect_method, effect)
     pending.details = details
-    if method in (AUTO, "ks") or method not in P_VALUE_METHODS:
+    if method in (AUTO, "ks") or method not in p_value_methods():
         # KS is also computed for pinned distances: it is free here and feeds the report.
         pending.statistic, pending.ks_pending = merged.ks, True
     if method == "anderson_darling":
@@ -224,6 +224,65 @@ def _categorical_pending(
     return pending
 
 
+def _registered(
+    feature: str,
+    kind: FeatureKind,
+    ref: NumericReference | CategoricalReference,
+    values: ColumnValues,
+    method: str,
+    threshold: float | None,
+    options: DriftOptions,
+) -> FeatureDrift:
+    """A method added to the table (no fast path): its function over both sides' finite
+    values (numeric) or labels (categorical), decided by its own output and threshold."""
+    spec = METHODS[method]
+    if isinstance(ref, NumericReference):
+        checked = numeric_problem(values, "current")
+        if isinstance(checked, str):
+            return _not_tested(feature, kind, method, checked, ref.sorted_values.size)
+        reference: Any = ref.sorted_values
+        current: Any = checked[0]
+    else:
+        counted = categorical_problem(values, "current")
+        if isinstance(counted, str):
+            return _not_tested(feature, kind, method, counted, ref.total - ref.missing)
+        reference = np.repeat(np.array(list(ref.counts), dtype=object), list(ref.counts.values()))
+        current = np.repeat(
+            np.array(list(counted.counts), dtype=object), list(counted.counts.values())
+        )
+    result = spec.function(kind)(reference, current)
+    details = {"rule": "pinned", **dict(result.details)}
+    if spec.output == "p_value":
+        limit = options.alpha if threshold is None else threshold
+        p_value = result.p_value
+        if p_value is None or not math.isfinite(p_value) or not math.isfinite(result.statistic):
+            return _not_tested(feature, kind, method, "the statistic is not finite")
+        drifted, decided_by, effect, effect_method = p_value < limit, DECIDED_BY_P_VALUE, None, None
+    else:
+        limit = spec.default_threshold if threshold is None else threshold
+        if not math.isfinite(result.statistic):
+            return _not_tested(feature, kind, method, "the statistic is not finite")
+        p_value, decided_by = None, DECIDED_BY_EFFECT_SIZE
+        drifted, effect, effect_method = result.statistic >= limit, result.statistic, method
+        details["requires_significance"] = False
+    return FeatureDrift(
+        feature=feature,
+        kind=kind,
+        method=method,
+        statistic=float(result.statistic),
+        p_value=p_value,
+        effect_size=effect,
+        effect_method=effect_method,
+        threshold=float(limit),
+        decided_by=decided_by,
+        drifted=bool(drifted),
+        reason=None,
+        n_reference=result.n_reference,
+        n_current=result.n_current,
+        details=details,
+    )
+
+
 def _finish(
     pending: _Pending, method: str, threshold: float | None, options: DriftOptions
 ) -> FeatureDrift:
@@ -238,7 +297,7 @@ def _finish(
     if method == AUTO:
         by_effect = n_eff > options.effect_size_from_n
     else:
-        by_effect = method not in P_VALUE_METHODS
+        by_effect = method not in p_value_methods()
     if not by_effect:
         limit = options.alpha if threshold is None else threshold
         if limit >= 1.0:
@@ -298,10 +357,11 @@ def _with_correction(results: list[FeatureDrift], options: DriftOptions) -> list
     out = list(results)
     for i, p_adj in zip(family, adjusted, strict=True):
         r = results[i]
-        assert r.threshold is not None and r.effect_size is not None
+        assert r.threshold is not None
         if r.decided_by == DECIDED_BY_P_VALUE:
             verdict = bool(p_adj < r.threshold)
         else:
+            assert r.effect_size is not None
             verdict = bool(r.effect_size >= r.threshold and p_adj < options.alpha)
         out[i] = replace(r, p_value_adjusted=float(p_adj), drifted_adjusted=verdict)
     for i, r in enumerate(out):
@@ -371,6 +431,10 @@ def detect_drift(
 
     def run(job: tuple[str, FeatureKind, Any, str]) -> _Pending | FeatureDrift:
         name, kind, ref, method = job
+        if method != AUTO and method not in BUILTIN:
+            return _registered(
+                name, kind, ref, current[name], method, thresholds.get(name), options
+            )
         if isinstance(ref, NumericReference):
             return _numeric_pending(name, ref, current[name], method, options)
         return _categorical_pending(name, kind, ref, current[name], method, options)

@@ -8,40 +8,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from keeneye.errors import InputError
+from keeneye.schema import FeatureKind
 from keeneye.stats.correction import CORRECTIONS
+from keeneye.stats.methods import METHODS, names_for
 
-#: Method names a feature can be pinned to, per family of kinds. "auto" is the default rule.
+#: Method names a feature can be pinned to, per family of kinds (the built-in entries of the
+#: table of drift methods, :mod:`keeneye.stats.methods`; methods registered later are
+#: accepted too, see :func:`keeneye.stats.methods.names_for`). "auto" is the default rule.
 AUTO = "auto"
-NUMERIC_METHODS = (
-    "ks",
-    "anderson_darling",
-    "cramer_von_mises",
-    "wasserstein",
-    "psi",
-    "jensen_shannon",
-    "hellinger",
-    "kl_divergence",
-)
-CATEGORICAL_METHODS = (
-    "chi_square",
-    "g_test",
-    "proportion_z",
-    "psi",
-    "jensen_shannon",
-    "hellinger",
-    "kl_divergence",
-)
+NUMERIC_METHODS = names_for(FeatureKind.NUMERIC)
+CATEGORICAL_METHODS = names_for(FeatureKind.CATEGORICAL)
 
-#: Effect-size thresholds: drift when the distance is at least this large.
+#: Effect-size thresholds: drift when the distance is at least this large (the default
+#: thresholds of the table's distances).
 #: Wasserstein is normed by the reference std (0.1 = a tenth of a standard deviation of
 #: transport); Jensen–Shannon is the base-2 distance in [0, 1]; PSI 0.1 is the usual
 #: "moderate shift" bound (Siddiqi 2006); the same 0.1 is used for Hellinger and KL (nats).
 DEFAULT_EFFECT_THRESHOLDS: Mapping[str, float] = {
-    "wasserstein": 0.1,
-    "jensen_shannon": 0.1,
-    "psi": 0.1,
-    "hellinger": 0.1,
-    "kl_divergence": 0.1,
+    m.name: m.default_threshold for m in METHODS.values() if m.output == "distance"
 }
 
 #: Effective sample size n_ref·n_cur/(n_ref+n_cur) above which the effect size decides.

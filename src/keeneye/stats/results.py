@@ -6,19 +6,28 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from keeneye.schema import FeatureKind
-from keeneye.stats.options import DriftOptions
 
-#: Tests that produce a p-value; everything else is a distance (effect size).
-P_VALUE_METHODS = frozenset(
-    {"ks", "anderson_darling", "cramer_von_mises", "chi_square", "g_test", "proportion_z"}
-)
-#: Distances between distributions, used as effect sizes.
-DISTANCE_METHODS = frozenset({"wasserstein", "psi", "jensen_shannon", "hellinger", "kl_divergence"})
+if TYPE_CHECKING:
+    from keeneye.stats.options import DriftOptions
+
+
+def __getattr__(name: str) -> Any:
+    # The method sets come from the table of drift methods (keeneye.stats.methods); the old
+    # names stay importable from here.
+    if name == "P_VALUE_METHODS":
+        from keeneye.stats.methods import p_value_methods
+
+        return p_value_methods()
+    if name == "DISTANCE_METHODS":
+        from keeneye.stats.methods import distance_methods
+
+        return distance_methods()
+    raise AttributeError(name)
 
 
 def json_safe(value: Any) -> Any:

@@ -35,9 +35,17 @@ def _open_duckdb(location: str, **options: Any) -> EventStore:
     return DuckDBStore(location, **options)
 
 
+def _open_postgres(location: str, **options: Any) -> EventStore:
+    from keeneye.store.postgres import PostgresStore
+
+    return PostgresStore(location, **options)
+
+
 #: URL scheme → opener taking the rest of the URL (a plain path uses ``duckdb``).
 BACKENDS: dict[str, Callable[..., EventStore]] = {
     "duckdb": _open_duckdb,
+    "postgresql": _open_postgres,
+    "postgres": _open_postgres,
 }
 
 
@@ -57,6 +65,8 @@ def open_store(url_or_path: str | Path, **options: Any) -> EventStore:
             f"unknown store URL scheme {scheme!r} in {text!r}; use a file path or one of: "
             + ", ".join(f"{name}://" for name in sorted(BACKENDS))
         )
+    if opener is _open_postgres:
+        return opener(text, **options)  # psycopg takes the whole URL
     # duckdb:///abs/path and duckdb://relative/path both name a file.
     return opener(rest or ":memory:", **options)
 

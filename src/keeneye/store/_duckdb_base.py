@@ -16,7 +16,12 @@ import pyarrow as pa
 
 from keeneye.errors import InputError, NotFoundError, StoreError
 from keeneye.store._batch import FeatureState, utc
-from keeneye.store._duckdb_schema import CATALOG, SCHEMA_VERSION, events_table_ddl
+from keeneye.store._duckdb_schema import (
+    CATALOG,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    events_table_ddl,
+)
 
 Clock = Callable[[], datetime]
 
@@ -66,13 +71,31 @@ class _DuckDBBase:
         #: Why the connection is unusable (DuckDB invalidated the database after a fatal
         #: error, e.g. a checkpoint on a full disk); the next use reopens the file.
         self._broken: str | None = None
+        self.schema_version = self._migrate()
+
+    def _migrate(self) -> int:
+        """Create the first layout where missing, then apply the migrations a file lacks."""
         with self._transaction() as con:
             for statement in CATALOG:
                 con.execute(statement)
-            con.execute(
-                "INSERT OR IGNORE INTO keeneye_meta VALUES ('schema_version', ?)",
-                [str(SCHEMA_VERSION)],
-            )
+            con.execute("INSERT OR IGNORE INTO keeneye_meta VALUES ('schema_version', '1')")
+            row = con.execute(
+                "SELECT value FROM keeneye_meta WHERE key = 'schema_version'"
+            ).fetchall()
+            current = int(row[0][0])
+            if current > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the DuckDB store {self.path!r} has schema version {current}, newer than "
+                    f"this keeneye ({SCHEMA_VERSION}): upgrade keeneye"
+                )
+            for number in sorted(n for n in MIGRATIONS if n > current):
+                for statement in MIGRATIONS[number]:
+                    con.execute(statement)
+                con.execute(
+                    "UPDATE keeneye_meta SET value = ? WHERE key = 'schema_version'", [str(number)]
+                )
+                current = number
+        return current
 
     # -- plumbing -----------------------------------------------------------------------------
     def _now(self) -> datetime:
@@ -83,10 +106,14 @@ class _DuckDBBase:
             con = duckdb.connect(self.path)
             con.execute("SET TimeZone = 'UTC'")
         except duckdb.Error as exc:
-            raise StoreError(
-                f"cannot open the DuckDB store {self.path!r}: {exc} (DuckDB lets one process "
-                "hold a file: is a keeneye server already using it?)"
-            ) from exc
+            if "lock" in str(exc).lower():
+                raise StoreError(
+                    f"the DuckDB store {self.path!r} is in use by another process (a running "
+                    "keeneye server?): DuckDB lets one process open a file. Run this command "
+                    "against the running server with --url http://HOST:PORT, or keep the data "
+                    "in PostgreSQL (--store postgresql://user@host/db), which processes share"
+                ) from exc
+            raise StoreError(f"cannot open the DuckDB store {self.path!r}: {exc}") from exc
         return con
 
     def _note_failure(self, exc: BaseException) -> None:

@@ -1,12 +1,14 @@
-"""The DuckDB store's catalog tables (created once per file; ``IF NOT EXISTS`` keeps it idempotent).
+"""The DuckDB store's catalog tables and their numbered migrations.
 
 One events table per model (``events_<n>``, named in ``models``) holds the system columns and one
 typed column per feature (``f_<n>``, named in ``features``); everything else is shared.
+
+``CATALOG`` is the first layout (schema version 1, what files written before migrations hold);
+``MIGRATIONS`` take a file from version ``n - 1`` to ``n``. ``keeneye_meta.schema_version``
+records where a file stands; opening a file applies the missing migrations in one transaction.
 """
 
 from __future__ import annotations
-
-SCHEMA_VERSION = 1
 
 CATALOG: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS keeneye_meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -90,3 +92,22 @@ SYSTEM_COLUMNS: tuple[str, ...] = (
     "probabilities",
     "latency_seconds",
 )
+
+
+#: Migration number → statements taking a file from the previous version to this one.
+#: Never edit a released migration: append a new one.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        """CREATE TABLE IF NOT EXISTS fitted_references (
+            model VARCHAR NOT NULL, version VARCHAR NOT NULL, data BLOB NOT NULL,
+            saved_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (model, version))""",
+        """CREATE TABLE IF NOT EXISTS leases (
+            key VARCHAR PRIMARY KEY, owner VARCHAR NOT NULL, expires_at TIMESTAMPTZ NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS services (
+            owner VARCHAR PRIMARY KEY, service VARCHAR NOT NULL, started_at TIMESTAMPTZ NOT NULL,
+            beat_at TIMESTAMPTZ NOT NULL, info VARCHAR NOT NULL)""",
+    ),
+}
+
+#: The schema version of a file this code creates or migrates.
+SCHEMA_VERSION = max(MIGRATIONS)

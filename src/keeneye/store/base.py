@@ -1,8 +1,15 @@
-"""The ``EventStore`` protocol: what every storage backend implements.
+"""The storage protocols, split by job, and ``EventStore``, what a full backend implements.
 
 Statistics know nothing of storage; storage knows nothing of statistics. The collector writes
-through this protocol, the analysis jobs read through it, and one conformance suite
-(``tests/store/``) runs against every backend.
+through these protocols, the analysis jobs read through them, and one conformance suite per
+protocol (``tests/store/``) runs against every backend.
+
+* :class:`EventLog` — predictions, labels, their windows and counts (the high-volume part);
+* :class:`Registry` — models, versions, live-version history, baselines, fitted references;
+* :class:`ResultStore` — analysis reports, window markers and the alert history;
+* :class:`Leases` — claims on work with an expiry, so several workers share the windows;
+* :class:`EventStore` — all of the above but leases, what one backend (DuckDB, PostgreSQL)
+  gives: existing code keeps taking an ``EventStore``.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from keeneye.store.records import (
     ModelSummary,
     ModelVersion,
     PredictionEvent,
+    ServiceBeat,
     StoredResult,
     VersionChange,
     WindowData,
@@ -26,11 +34,11 @@ from keeneye.store.records import (
 
 
 @runtime_checkable
-class EventStore(Protocol):
-    """Durable storage of predictions, labels, versions, baselines and analysis results.
+class EventLog(Protocol):
+    """Predictions and labels, their windows and counts: the high-volume part of a store.
 
     Writes return only after the data is committed durably (an acknowledged event survives a
-    crash). All methods are safe to call from several threads.
+    crash); an ``event_id`` is stored once whichever collector sends it, however often.
     """
 
     # -- events -------------------------------------------------------------------------------
@@ -98,6 +106,16 @@ class EventStore(Protocol):
         """Recorded type changes: ``feature``, ``old_type``, ``new_type``, ``changed_at``."""
         ...
 
+    def delete_events_before(self, before: datetime, *, batch_size: int = 10_000) -> int:
+        """Delete raw events and labels older than ``before`` in batches of at most
+        ``batch_size`` rows per transaction (retention); returns how many events went."""
+        ...
+
+
+@runtime_checkable
+class Registry(Protocol):
+    """Models, versions, the live-version history, baselines and fitted references."""
+
     # -- models and versions ------------------------------------------------------------------
     def register_version(self, version: ModelVersion, *, live: bool = False) -> None:
         """Add or update a version's metadata; ``live=True`` also makes it the live version."""
@@ -123,6 +141,19 @@ class EventStore(Protocol):
         ...
 
     def load_baseline(self, model: str, version: str) -> pa.Table | None: ...
+
+    def save_reference(self, model: str, version: str, data: bytes) -> None:
+        """Keep the fitted (serialised) reference profile of a version; replaces an earlier one."""
+        ...
+
+    def load_reference(self, model: str, version: str) -> bytes | None:
+        """The stored fitted reference of a version, or ``None``."""
+        ...
+
+
+@runtime_checkable
+class ResultStore(Protocol):
+    """Analysis reports, window markers and the alert history (kept by retention)."""
 
     # -- analysis results and alerts ----------------------------------------------------------
     def save_results(self, results: Sequence[StoredResult]) -> None:
@@ -151,5 +182,43 @@ class EventStore(Protocol):
     def list_alerts(
         self, model: str | None = None, *, limit: int = 1000
     ) -> list[dict[str, Any]]: ...
+
+
+@runtime_checkable
+class Leases(Protocol):
+    """Claims on units of work (a window of a job) that expire unless renewed.
+
+    Several workers of a job on one store claim before computing: a key is held by at most one
+    owner at a time, and a claim by a killed worker lapses after its ``ttl_seconds``.
+    """
+
+    def claim(self, key: str, owner: str, ttl_seconds: float) -> bool:
+        """Take ``key`` for ``owner`` (or extend the owner's own claim); ``False`` when another
+        owner holds an unexpired claim."""
+        ...
+
+    def renew(self, key: str, owner: str, ttl_seconds: float) -> bool:
+        """Extend ``owner``'s claim; ``False`` when it has lapsed and another owner took it."""
+        ...
+
+    def release(self, key: str, owner: str) -> None:
+        """Give up ``owner``'s claim (nothing happens when another owner holds it)."""
+        ...
+
+    def heartbeat(self, service: str, owner: str, info: Mapping[str, Any]) -> None:
+        """Record that the process ``owner`` (a ``service`` such as ``worker-drift``) is alive."""
+        ...
+
+    def services(self, within_seconds: float) -> list[ServiceBeat]:
+        """The processes whose last heartbeat is at most ``within_seconds`` old."""
+        ...
+
+
+@runtime_checkable
+class EventStore(EventLog, Registry, ResultStore, Leases, Protocol):
+    """Everything one backend gives (DuckDB, PostgreSQL): the parts above on one database.
+
+    All methods are safe to call from several threads.
+    """
 
     def close(self) -> None: ...

@@ -41,6 +41,7 @@ from keeneye.store._batch import (
 from keeneye.store._duckdb_base import _check_model, _Model, _registered
 from keeneye.store._duckdb_results import _ResultsMixin
 from keeneye.store._duckdb_schema import LABEL_COLUMNS, PREDICTION_COLUMNS, SQL_TYPES
+from keeneye.store._duckdb_services import _ServicesMixin
 from keeneye.store._duckdb_versions import _VersionsMixin
 from keeneye.store._values import (
     BOOLEAN,
@@ -67,7 +68,7 @@ class _AlreadyStored(Exception):
     """A plain INSERT met an event id that is already stored."""
 
 
-class DuckDBStore(_VersionsMixin, _ResultsMixin):
+class DuckDBStore(_VersionsMixin, _ResultsMixin, _ServicesMixin):
     """An :class:`~keeneye.store.base.EventStore` in one DuckDB file (or ``":memory:"``).
 
     Parameters

@@ -112,3 +112,14 @@ class StoredResult:
     window_end: datetime
     computed_at: datetime
     payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ServiceBeat:
+    """The last heartbeat of one running process (collector, statistics or drift worker)."""
+
+    service: str
+    owner: str
+    beat_at: datetime
+    started_at: datetime
+    info: Mapping[str, Any] = field(default_factory=dict)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from keeneye.profile.stored import window_of
 from keeneye.server.ui.timerange import WINDOW_LENGTHS, TimeRange
 from keeneye.store.base import EventStore
 from keeneye.store.records import StoredResult
@@ -145,7 +146,7 @@ def results(store: EventStore, model: str, kind: str, tr: TimeRange) -> list[Sto
     return [
         r
         for r in found
-        if r.payload.get("window", tr.window) == tr.window
+        if (window_of(r) or tr.window) == tr.window
         and r.window_start < tr.end
         and r.window_end > tr.start
         and (tr.version is None or r.version in (tr.version, "*"))

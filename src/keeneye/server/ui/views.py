@@ -6,22 +6,37 @@ dict for its template; figures are plotly specs already serialised to JSON.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from keeneye.baseline.fitted import load_reference
+from keeneye.baseline.resolve import choose_baseline
 from keeneye.config import Settings
 from keeneye.errors import NotFoundError
+from keeneye.profile.reference import Reference
+from keeneye.profile.report import (
+    FeatureStats,
+    LatencyStats,
+    SummarySection,
+    SummaryStats,
+    corrected,
+)
+from keeneye.profile.stored import report_of
 from keeneye.report.charts import category_shares
 from keeneye.report.charts import histogram as shared_bins
+from keeneye.schema import FeatureKind
 from keeneye.server.ui import charts, data
 from keeneye.server.ui.timerange import TimeRange
 from keeneye.stats import summarize
+from keeneye.stats.results import FeatureDrift
 from keeneye.store.base import EventStore
 from keeneye.store.records import ModelSummary, StoredResult
 
@@ -111,6 +126,7 @@ def fleet(store: EventStore, settings: Settings, tr: TimeRange) -> dict[str, Any
 def model_page(store: EventStore, settings: Settings, model: str, tr: TimeRange) -> dict[str, Any]:
     summary = _summary(store, model)
     _check_version(summary, tr)
+    chosen = reference_for(store, settings, summary, tr)
     drift_results = data.results(store, model, "drift", tr)
     summaries = data.results(store, model, "summary", tr)
     performance = data.results(store, model, "performance", tr)
@@ -123,7 +139,7 @@ def model_page(store: EventStore, settings: Settings, model: str, tr: TimeRange)
         "charts": [
             chart("traffic-chart", _traffic(store, summary, tr)),
             chart("latency-chart", _latency(summaries)),
-            chart("prediction-chart", _prediction(store, summary, tr)),
+            chart("prediction-chart", _prediction(store, summary, tr, chosen)),
             chart("drift-heatmap", heatmap),
             chart("performance-chart", _performance(performance)),
         ],
@@ -158,49 +174,88 @@ def _by_version(results: Sequence[StoredResult]) -> dict[str, list[StoredResult]
     return groups
 
 
+def _summary_of(r: StoredResult) -> SummarySection | None:
+    return report_of(r).summary
+
+
 def _latency(summaries: Sequence[StoredResult]) -> charts.Figure:
-    timed = [r for r in summaries if r.payload.get("latency")]
-    if not timed:
+    latencies: dict[tuple[str, datetime], LatencyStats] = {}
+    for r in summaries:
+        section = _summary_of(r)
+        if section is not None and section.latency is not None:
+            latencies[(r.version, r.window_start)] = section.latency
+    if not latencies:
         return charts.empty("Latency", "no latency was reported in this range")
     series: dict[str, list[float | None]] = {}
-    groups = _by_version(timed)
-    x = sorted({r.window_start for r in timed})
-    for version, rs in groups.items():
-        by_start = {r.window_start: r.payload["latency"] for r in rs}
+    versions = sorted({v for v, _ in latencies})
+    x = sorted({t for _, t in latencies})
+    for version in versions:
         for q in ("p50", "p90", "p99"):
-            name = f"{q} v{version}" if len(groups) > 1 else q
-            series[name] = [
-                1000 * by_start[t][f"{q}_seconds"] if t in by_start else None for t in x
-            ]
+            name = f"{q} v{version}" if len(versions) > 1 else q
+            values: list[float | None] = []
+            for t in x:
+                stats = latencies.get((version, t))
+                value = getattr(stats, f"{q}_seconds") if stats is not None else None
+                values.append(None if value is None else 1000 * value)
+            series[name] = values
     return charts.lines("Latency per window", x, series, y_title="milliseconds")
 
 
-def _prediction(store: EventStore, summary: ModelSummary, tr: TimeRange) -> charts.Figure:
+def reference_for(
+    store: EventStore, settings: Settings, summary: ModelSummary, tr: TimeRange
+) -> tuple[str | None, Reference | None]:
+    """The baseline version the drift job compares the selected version with (the one
+    reference choice, :func:`keeneye.baseline.resolve.choose_baseline`) and its stored fitted
+    reference; the live version's when no version is selected."""
+    version = tr.version or summary.live_version
+    if version is None:
+        return None, None
+    choice = choose_baseline(store, summary.model, version, settings.analysis)
+    if choice is None or choice.version is None:
+        return version, None
+    return choice.version, load_reference(store, summary.model, choice.version)
+
+
+def _prediction(
+    store: EventStore,
+    summary: ModelSummary,
+    tr: TimeRange,
+    chosen: tuple[str | None, Reference | None],
+) -> charts.Figure:
     title = "Predictions: selected range against the baseline"
-    reference_version = tr.version or summary.live_version
-    baseline = store.load_baseline(summary.model, reference_version) if reference_version else None
+    reference_version, reference = chosen
     window = store.read_window(summary.model, tr.start, tr.end, version=tr.version, features=[])
     current = window.events.column("prediction")
     if window.events.num_rows == 0:
         return charts.empty(title, "no predictions in this range")
-    if baseline is None or PREDICTION_ROW not in baseline.column_names:
+    if reference is None or reference.prediction is None:
         return charts.empty(
             title, f"version {reference_version}'s baseline has no 'prediction' column"
         )
-    return distribution(title, baseline.column(PREDICTION_ROW), current, reference_version)
+    return distribution(title, reference.prediction, PREDICTION_ROW, current, reference_version)
 
 
 def distribution(
-    title: str, reference: pa.ChunkedArray, current: pa.ChunkedArray, reference_version: str | None
+    title: str,
+    reference: Reference,
+    feature: str,
+    current: pa.ChunkedArray,
+    reference_version: str | None,
 ) -> charts.Figure:
-    """Overlaid shares of a column in the baseline and in the selected range."""
+    """Overlaid shares of a column in the baseline (from its stored fitted reference: the raw
+    baseline is not read) and in the selected range."""
     ref_name = f"baseline (v{reference_version})"
+    ref_summary = reference.summaries.get(feature)
+    if ref_summary is None:
+        return charts.empty(title, f"the baseline's {feature} column has no summary to draw")
     numeric = pa.types.is_floating(current.type) or pa.types.is_integer(current.type)
-    ref_numeric = pa.types.is_floating(reference.type) or pa.types.is_integer(reference.type)
-    if numeric and ref_numeric:
-        ref = np.asarray(reference.cast(pa.float64()).to_numpy(zero_copy_only=False), float)
-        cur = np.asarray(current.cast(pa.float64()).to_numpy(zero_copy_only=False), float)
-        hist = shared_bins(ref, cur, summarize(ref, "numeric"), summarize(cur, "numeric"))
+    if ref_summary.kind is FeatureKind.NUMERIC and (numeric or pa.types.is_null(current.type)):
+        ref = reference.sorted_values(feature)
+        cur_values = current.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        cur = np.sort(np.asarray(cur_values, float))
+        cur = cur[np.isfinite(cur)]
+        cur_summary = summarize(cur, "numeric")
+        hist = shared_bins(ref, cur, ref_summary, cur_summary, is_sorted=True)
         if hist is None:
             return charts.empty(title, "no finite values to draw")
         ref_total, cur_total = max(sum(hist.reference), 1), max(sum(hist.current), 1)
@@ -211,8 +266,12 @@ def distribution(
             [c / cur_total for c in hist.current],
             reference_name=ref_name,
         )
-    ref_counts = Counter(str(v) for v in reference.to_pylist() if v is not None)
-    cur_counts = Counter(str(v) for v in current.to_pylist() if v is not None)
+    ref_counts = Counter({str(k): int(v) for k, v in ref_summary.categories.items()})
+    strings = current.cast(pa.string()) if not pa.types.is_null(current.type) else current
+    counted = pc.value_counts(strings).to_pylist() if len(strings) else []
+    cur_counts = Counter(
+        {str(c["values"]): int(c["counts"]) for c in counted if c["values"] is not None}
+    )
     shares = category_shares(ref_counts, cur_counts)
     if shares is None:
         return charts.empty(title, "no values to draw")
@@ -221,12 +280,15 @@ def distribution(
     )
 
 
-def _drift_entries(r: StoredResult) -> list[dict[str, Any]]:
-    entries = [dict(f) for f in r.payload.get("features", [])]
-    prediction = r.payload.get("prediction")
-    if isinstance(prediction, dict) and prediction:
-        entries.append({**prediction, "feature": PREDICTION_ROW})
-    return entries
+def _drift_entries(r: StoredResult) -> list[FeatureDrift]:
+    """The drift rows of one stored result; the prediction's is named :data:`PREDICTION_ROW`."""
+    section = report_of(r).drift
+    if section is None:
+        return []
+    rows = list(section.features)
+    if section.prediction is not None:
+        rows.append(replace(section.prediction, feature=PREDICTION_ROW))
+    return rows
 
 
 def _drift(
@@ -237,56 +299,59 @@ def _drift(
         return charts.empty(title, "no drift results in this range (is a baseline registered?)"), []
     many = len({r.version for r in results}) > 1
     columns = [_column_label(r, many, tr.window) for r in results]
-    cells: dict[str, list[dict[str, Any] | None]] = {}
+    cells: dict[str, list[FeatureDrift | None]] = {}
     for j, r in enumerate(results):
         for entry in _drift_entries(r):
-            row = cells.setdefault(str(entry["feature"]), [None] * len(results))
+            row = cells.setdefault(entry.feature, [None] * len(results))
             row[j] = entry
     rows: list[dict[str, Any]] = []
     for feature, row in cells.items():
-        tested = [e for e in row if e is not None and e.get("effect_size") is not None]
-        drifted = [e for e in row if e is not None and e.get("drifted")]
-        latest = next((e for e in reversed(row) if e is not None), None) or {}
+        tested = [e for e in row if e is not None and _finite(e.effect_size) is not None]
+        # The corrected verdict: the one alerts and /metrics use.
+        drifted = [e for e in row if e is not None and corrected(e)]
+        latest = next((e for e in reversed(row) if e is not None), None)
         rows.append(
             {
                 "feature": feature,
                 "is_prediction": feature == PREDICTION_ROW,
                 "tested_windows": len(tested),
                 "drifted_windows": len(drifted),
-                "max_effect": max((float(e["effect_size"]) for e in tested), default=None),
-                "method": latest.get("method"),
-                "effect_method": latest.get("effect_method"),
-                "threshold": latest.get("threshold"),
-                "last_p_value": latest.get("p_value"),
-                "last_drifted": bool(latest.get("drifted")),
+                "max_effect": max((_finite(e.effect_size) or 0.0 for e in tested), default=None),
+                "method": latest.method if latest else None,
+                "effect_method": latest.effect_method if latest else None,
+                "threshold": _finite(latest.threshold) if latest else None,
+                "last_p_value": _finite(latest.p_value) if latest else None,
+                "last_drifted": bool(latest and corrected(latest)),
             }
         )
     rows.sort(key=lambda r: (-r["drifted_windows"], -(r["max_effect"] or 0.0), r["feature"]))
     features: list[str] = [str(r["feature"]) for r in rows]
-    effect = [[_num(e, "effect_size") for e in cells[f]] for f in features]
-    marks = [[bool(e and e.get("drifted")) for e in cells[f]] for f in features]
+    effect = [[_finite(e.effect_size) if e else None for e in cells[f]] for f in features]
+    marks = [[bool(e and corrected(e)) for e in cells[f]] for f in features]
     hover = [[_hover(f, columns[j], e) for j, e in enumerate(cells[f])] for f in features]
     highlighted = [str(r["feature"]) for r in rows if r["drifted_windows"]]
     return charts.drift_heatmap(columns, features, effect, marks, hover, highlighted), rows
 
 
-def _num(entry: dict[str, Any] | None, key: str) -> float | None:
-    if not entry or entry.get(key) is None:
+def _finite(value: float | None) -> float | None:
+    if value is None:
         return None
-    return float(entry[key])
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
-def _hover(feature: str, column: str, e: dict[str, Any] | None) -> str:
+def _hover(feature: str, column: str, e: FeatureDrift | None) -> str:
     if e is None:
         return f"{charts.text(feature)} · {column}: not in this window"
-    if e.get("effect_size") is None:
-        return f"{charts.text(feature)} · {column}: not tested ({charts.text(e.get('reason'))})"
-    p = e.get("p_value")
-    p_text = f"{p:.3g}" if isinstance(p, (int, float)) else "–"
+    effect = _finite(e.effect_size)
+    if effect is None:
+        return f"{charts.text(feature)} · {column}: not tested ({charts.text(e.reason)})"
+    p = _finite(e.p_value)
+    p_text = f"{p:.3g}" if p is not None else "–"
     return (
-        f"{charts.text(feature)} · {column}<br>{e.get('effect_method')} = "
-        f"{float(e['effect_size']):.3f} (threshold {e.get('threshold')})<br>{e.get('method')} "
-        f"p = {p_text}<br>{'DRIFTED' if e.get('drifted') else 'no drift'}"
+        f"{charts.text(feature)} · {column}<br>{e.effect_method} = "
+        f"{effect:.3f} (threshold {_finite(e.threshold)})<br>{e.method} "
+        f"p = {p_text}<br>{'DRIFTED' if corrected(e) else 'no drift'}"
     )
 
 
@@ -296,25 +361,28 @@ def _quality(summaries: Sequence[StoredResult], settings: Settings) -> list[dict
     alerts = settings.alerts
     rows: dict[str, dict[str, Any]] = {}
     for r in summaries:  # oldest window first: the last one seen is the latest
-        for feature, f in r.payload.get("features", {}).items():
+        section = _summary_of(r)
+        if section is None:
+            continue
+        for feature, f in section.features.items():
             row = rows.setdefault(
                 feature,
-                {"feature": feature, "kind": f.get("kind"), "max_missing": 0.0,
+                {"feature": feature, "kind": f.kind, "max_missing": 0.0,
                  "baseline_missing": None, "max_out_of_range": 0.0, "new_categories": set(),
                  "invalid": 0, "issues": [], "latest_missing": None, "windows": 0},
             )  # fmt: skip
             row["windows"] += 1
-            missing = f.get("missing_ratio")
+            missing = f.missing_ratio
             if missing is not None:
                 row["max_missing"] = max(row["max_missing"], float(missing))
                 row["latest_missing"] = float(missing)
-            if f.get("baseline_missing_ratio") is not None:
-                row["baseline_missing"] = float(f["baseline_missing_ratio"])
-            if f.get("out_of_range_ratio") is not None:
-                row["max_out_of_range"] = max(row["max_out_of_range"], f["out_of_range_ratio"])
-            row["new_categories"].update((f.get("new_categories") or {}).keys())
-            row["invalid"] += sum(int(n) for n in (f.get("invalid") or {}).values())
-            row["issues"] = list((f.get("quality") or {}).get("issues") or [])
+            if f.baseline_missing_ratio is not None:
+                row["baseline_missing"] = float(f.baseline_missing_ratio)
+            if f.out_of_range_ratio is not None:
+                row["max_out_of_range"] = max(row["max_out_of_range"], f.out_of_range_ratio)
+            row["new_categories"].update(f.new_categories.keys())
+            row["invalid"] += f.invalid_count
+            row["issues"] = list(f.issues)
     out = []
     for row in rows.values():
         base = row["baseline_missing"] or 0.0
@@ -332,27 +400,28 @@ def _quality(summaries: Sequence[StoredResult], settings: Settings) -> list[dict
 
 def _performance(results: Sequence[StoredResult]) -> charts.Figure:
     title = "Performance per window, with label coverage"
-    labelled = [r for r in results if (r.payload.get("performance") or {}).get("metrics")]
-    if not labelled:
+    sections = {
+        (r.version, r.window_start): p
+        for r in results
+        if (p := report_of(r).performance) is not None
+    }
+    if not any(p.metrics for p in sections.values()):
         return charts.empty(title, "no labelled predictions in this range yet")
-    groups = _by_version(labelled)
+    labelled_versions = {v for (v, _), p in sections.items() if p.metrics}
     x = sorted({r.window_start for r in results})
     series: dict[str, list[float | None]] = {}
     coverage: dict[str, list[float | None]] = {}
-    for version, rs in _by_version(results).items():
-        suffix = f" v{version}" if len(groups) > 1 else ""
-        by_start = {r.window_start: r.payload for r in rs}
-        task = next((p.get("task") for p in by_start.values() if p.get("task")), None)
+    for version in sorted({v for v, _ in sections}):
+        suffix = f" v{version}" if len(labelled_versions) > 1 else ""
+        mine = {t: p for (v, t), p in sections.items() if v == version}
+        task = next((p.task for p in mine.values() if p.task), None)
         names = REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
         for metric in names:
-            values = [
-                ((by_start.get(t) or {}).get("performance") or {}).get("metrics", {}).get(metric)
-                for t in x
-            ]
+            values = [mine[t].metrics.get(metric) if t in mine else None for t in x]
             if any(v is not None for v in values):
                 series[metric + suffix] = values
         coverage["label coverage" + suffix] = [
-            (by_start.get(t) or {}).get("label_coverage") for t in x
+            mine[t].label_coverage if t in mine else None for t in x
         ]
     return charts.lines(title, x, series, y2=coverage, y2_title="label coverage")
 
@@ -373,9 +442,8 @@ def feature_page(
 ) -> dict[str, Any]:
     summary = _summary(store, model)
     _check_version(summary, tr)
-    reference_version = tr.version or summary.live_version
-    baseline = store.load_baseline(model, reference_version) if reference_version else None
-    known = set(store.feature_types(model)) | set(baseline.column_names if baseline else [])
+    reference_version, reference = reference_for(store, settings, summary, tr)
+    known = set(store.feature_types(model)) | set(reference.features if reference else [])
     known -= {"prediction", "label", "target"}
     if feature not in known:
         names = ", ".join(sorted(known)) or "none yet"
@@ -384,11 +452,11 @@ def feature_page(
     window = store.read_window(model, tr.start, tr.end, version=tr.version, features=[feature])
     if window.features.num_rows == 0:
         hist = charts.empty(title, "no predictions in this range")
-    elif baseline is None or feature not in baseline.column_names:
+    elif reference is None or feature not in reference.summaries:
         hist = charts.empty(title, f"version {reference_version} has no baseline for {feature}")
     else:
         hist = distribution(
-            title, baseline.column(feature), window.features.column(feature), reference_version
+            title, reference, feature, window.features.column(feature), reference_version
         )
     summaries = data.results(store, model, "summary", tr)
     drift_results = data.results(store, model, "drift", tr)
@@ -409,39 +477,53 @@ def feature_page(
     }
 
 
+def _feature_stats(
+    summaries: Sequence[StoredResult], feature: str
+) -> list[tuple[StoredResult, FeatureStats]]:
+    out = []
+    for r in summaries:
+        section = _summary_of(r)
+        if section is not None and feature in section.features:
+            out.append((r, section.features[feature]))
+    return out
+
+
 def _stats_over_time(summaries: Sequence[StoredResult], feature: str) -> charts.Figure:
     title = "Summary statistics per window"
-    rows = [
-        (r, r.payload["features"][feature])
-        for r in summaries
-        if feature in r.payload.get("features", {})
-    ]
+    rows = _feature_stats(summaries, feature)
     if not rows:
         return charts.empty(title, "no summaries in this range")
     x = [r.window_start for r, _ in rows]
-    numeric = any((f.get("summary") or {}).get("quantiles") for _, f in rows)
+    stats = [f.summary or SummaryStats() for _, f in rows]
+    numeric = any(s.quantiles for s in stats)
     series: dict[str, list[float | None]] = {}
     if numeric:
-        for name, pick in (
-            ("p05", lambda s: (s.get("quantiles") or {}).get("0.05")),
-            ("median", lambda s: (s.get("quantiles") or {}).get("0.5")),
-            ("mean", lambda s: s.get("mean")),
-            ("p95", lambda s: (s.get("quantiles") or {}).get("0.95")),
-        ):
-            series[name] = [pick(f.get("summary") or {}) for _, f in rows]
+        series["p05"] = [s.quantile(0.05) for s in stats]
+        series["median"] = [s.quantile(0.5) for s in stats]
+        series["mean"] = [s.mean for s in stats]
+        series["p95"] = [s.quantile(0.95) for s in stats]
     else:
-        series["distinct values"] = [(f.get("summary") or {}).get("distinct") for _, f in rows]
-    missing = {"missing share": [f.get("missing_ratio") for _, f in rows]}
+        series["distinct values"] = [float(s.distinct) for s in stats]
+    missing = {"missing share": [f.missing_ratio for _, f in rows]}
     return charts.lines(title, x, series, y2=missing, y2_title="missing share")
 
 
 def _tests(results: Sequence[StoredResult], feature: str) -> list[dict[str, Any]]:
     out = []
     for r in results:
-        for e in r.payload.get("features", []):
-            if e.get("feature") == feature:
-                out.append({"window_start": r.window_start, "window_end": r.window_end,
-                            "version": r.version, **e})  # fmt: skip
+        section = report_of(r).drift
+        if section is None:
+            continue
+        for e in section.features:
+            if e.feature == feature:
+                out.append(
+                    {"window_start": r.window_start, "window_end": r.window_end,
+                     "version": r.version, "method": e.method, "effect_method": e.effect_method,
+                     "effect_size": _finite(e.effect_size), "threshold": _finite(e.threshold),
+                     "p_value": _finite(e.p_value), "drifted": corrected(e),
+                     "decided_by": e.decided_by, "reason": e.reason,
+                     "statistic": _finite(e.statistic)}
+                )  # fmt: skip
     return out
 
 
@@ -461,16 +543,12 @@ def _tests_chart(tests: Sequence[dict[str, Any]]) -> charts.Figure:
 
 def _feature_quality(summaries: Sequence[StoredResult], feature: str) -> list[dict[str, Any]]:
     out = []
-    for r in summaries:
-        f = r.payload.get("features", {}).get(feature)
-        if f is None:
-            continue
-        s = f.get("summary") or {}
+    for r, f in _feature_stats(summaries, feature):
+        s = f.summary or SummaryStats()
         out.append(
-            {"window_start": r.window_start, "version": r.version, "count": s.get("count"),
-             "mean": s.get("mean"), "std": s.get("std"), "min": s.get("min"),
-             "max": s.get("max"), "missing_ratio": f.get("missing_ratio"),
-             "out_of_range_ratio": f.get("out_of_range_ratio"),
-             "issues": (f.get("quality") or {}).get("issues") or []}
+            {"window_start": r.window_start, "version": r.version, "count": s.count,
+             "mean": s.mean, "std": s.std, "min": s.min, "max": s.max,
+             "missing_ratio": f.missing_ratio, "out_of_range_ratio": f.out_of_range_ratio,
+             "issues": list(f.issues)}
         )  # fmt: skip
     return out

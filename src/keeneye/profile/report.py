@@ -1,0 +1,397 @@
+"""The :class:`Report`: what one comparison (or one analysis window) found, as frozen typed
+sections — drift, summary and quality, traffic, performance and bias — with a versioned JSON form.
+
+Every stored analysis result is the JSON of a report holding one section (its kind says which):
+rules, ``/metrics``, the UI and notifications read a report's attributes, never payload keys.
+
+JSON formats
+------------
+``format`` 2 (written now): ``{"format": 2, "window": ..., "fingerprint": ..., "<section>": ...}``
+with each section the typed encoding of its dataclass. Format 1 (results stored before the
+report existed) is the same shape without ``format``: the section's fields lay at the top level
+of the payload. :meth:`Report.from_payload` reads both; :meth:`Report.from_json` round-trips
+:meth:`Report.to_json`.
+
+>>> r = Report(window="daily", traffic=TrafficSection(events=3, by_version={"1": 3}))
+>>> Report.from_json(r.to_json()) == r
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from keeneye.profile._codec import decode, encode
+from keeneye.stats.options import DriftOptions
+from keeneye.stats.results import FeatureDrift
+
+#: The JSON format :meth:`Report.to_payload` writes.
+REPORT_FORMAT = 2
+#: The name the prediction (the model's score or class) has among drift rows, in alerts,
+#: ``/metrics`` labels and the UI: one pseudo-feature name everywhere.
+PREDICTION_FEATURE = "__prediction__"
+#: Result kinds that hold a report section, and the section's attribute.
+SECTION_KINDS: Mapping[str, str] = {
+    "drift": "drift",
+    "summary": "summary",
+    "traffic": "traffic",
+    "performance": "performance",
+}
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a window held when it was computed; a change means late data landed in it.
+
+    ``events`` counts the predictions in the window, ``labels`` the labels joined to them, and
+    ``last_label_at`` is the newest label time (a replaced label changes it even when the count
+    stays the same).
+    """
+
+    events: int
+    labels: int
+    last_label_at: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"events": self.events, "labels": self.labels, "last_label_at": self.last_label_at}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Fingerprint | None:
+        if not data:
+            return None
+        return cls(int(data["events"]), int(data["labels"]), data.get("last_label_at"))
+
+
+# --------------------------------------------------------------------------- summary section
+
+
+@dataclass(frozen=True)
+class SummaryStats:
+    """A column summary as stored (``keeneye.stats.ColumnSummary.to_dict``)."""
+
+    kind: str | None = None
+    count: int = 0
+    missing: int = 0
+    nan: int = 0
+    pos_inf: int = 0
+    neg_inf: int = 0
+    wrong_type: int = 0
+    distinct: int = 0
+    min: float | None = None
+    max: float | None = None
+    mean: float | None = None
+    std: float | None = None
+    quantiles: Mapping[str, float | None] = field(default_factory=dict)
+    top: tuple[tuple[Any, float], ...] = ()
+    types: Mapping[str, int] = field(default_factory=dict)
+
+    def quantile(self, q: float) -> float | None:
+        """The stored ``q`` quantile (``None`` when not stored)."""
+        return self.quantiles.get(str(q))
+
+
+@dataclass(frozen=True)
+class QualityStats:
+    """Data-quality findings of one feature against its reference."""
+
+    kind: str | None = None
+    out_of_range_share: float | None = None
+    out_of_range_count: int = 0
+    new_categories: Mapping[str, int] = field(default_factory=dict)
+    missing_share_reference: float | None = None
+    missing_share_current: float | None = None
+    missing_share_change: float | None = None
+    constant: bool = False
+    type_mismatches: int = 0
+    issues: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FeatureStats:
+    """One feature in one window: missing and invalid shares, summary, quality."""
+
+    kind: str | None = None
+    missing_ratio: float | None = None
+    invalid: Mapping[str, int] = field(default_factory=dict)
+    invalid_ratio: float | None = None
+    problem: str | None = None
+    summary: SummaryStats | None = None
+    quality: QualityStats | None = None
+    baseline_missing_ratio: float | None = None
+    out_of_range_ratio: float | None = None
+    new_categories: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def invalid_count(self) -> int:
+        return sum(int(n) for n in self.invalid.values())
+
+    @property
+    def issues(self) -> tuple[str, ...]:
+        return self.quality.issues if self.quality is not None else ()
+
+
+@dataclass(frozen=True)
+class PredictionStats:
+    """The prediction column of one window."""
+
+    kind: str | None = None
+    missing: int = 0
+    nonfinite: int = 0
+    summary: SummaryStats | None = None
+
+
+@dataclass(frozen=True)
+class LatencyStats:
+    """Reported latencies of one window."""
+
+    count: int = 0
+    mean_seconds: float | None = None
+    p50_seconds: float | None = None
+    p90_seconds: float | None = None
+    p99_seconds: float | None = None
+    max_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    """Per-feature summaries and quality, prediction and latency summaries of one window."""
+
+    events: int = 0
+    features: Mapping[str, FeatureStats] = field(default_factory=dict)
+    prediction: PredictionStats | None = None
+    latency: LatencyStats | None = None
+
+
+# --------------------------------------------------------------------------- traffic section
+
+
+@dataclass(frozen=True)
+class TrafficComparison:
+    """The window against one earlier window (a day or a week before)."""
+
+    window_start: str | None = None
+    events: int | None = None
+    change_ratio: float | None = None
+    same_day_kind: bool = True
+
+
+@dataclass(frozen=True)
+class TrafficSection:
+    """Predictions in the window, by version, against a day and a week earlier."""
+
+    events: int = 0
+    by_version: Mapping[str, int] = field(default_factory=dict)
+    weekend: bool = False
+    compared: Mapping[str, TrafficComparison] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- performance section
+
+
+@dataclass(frozen=True)
+class ConfusionMatrix:
+    labels: tuple[str, ...] = ()
+    matrix: tuple[tuple[int, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class PerformanceStats:
+    """Metrics over the labelled events (classification or regression)."""
+
+    task: str | None = None
+    n: int = 0
+    metrics: Mapping[str, float | None] = field(default_factory=dict)
+    classes: tuple[str, ...] = ()
+    positive_class: str | None = None
+    average: str | None = None
+    confusion_matrix: ConfusionMatrix | None = None
+    nonfinite_pairs: int | None = None
+
+
+@dataclass(frozen=True)
+class BiasStats:
+    """Predicted against observed (see ``keeneye.analysis.performance.PredictionBias``)."""
+
+    value: float | None = None
+    normalized: float | None = None
+    subject: str | None = None
+    predicted: Mapping[str, float | None] = field(default_factory=dict)
+    observed: Mapping[str, float | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LabelDelay:
+    median_seconds: float | None = None
+    p90_seconds: float | None = None
+    max_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class PerformanceSection:
+    """Label coverage and delay; performance and prediction bias over the labelled rows."""
+
+    events: int = 0
+    labels: int = 0
+    label_coverage: float | None = None
+    label_delay: LabelDelay = field(default_factory=LabelDelay)
+    task: str | None = None
+    performance: PerformanceStats | None = None
+    bias: BiasStats | None = None
+
+    @property
+    def metrics(self) -> Mapping[str, float | None]:
+        return self.performance.metrics if self.performance is not None else {}
+
+
+# --------------------------------------------------------------------------- drift section
+
+
+@dataclass(frozen=True)
+class ReferenceUsed:
+    """Which reference a window was compared with (``keeneye.baseline.resolve``)."""
+
+    kind: str | None = None
+    version: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DriftSection:
+    """Per-feature drift verdicts and the dataset verdict (and the prediction's drift).
+
+    ``features`` come drifted first, then by effect size, then the untested ones.
+    ``prediction`` is the drift of the model's prediction column when the reference has one
+    (``prediction_problem`` says why not, when it could not be tested).
+    """
+
+    features: tuple[FeatureDrift, ...] = ()
+    dataset_drifted: bool = False
+    drift_share: float = 0.0
+    n_tested: int = 0
+    n_drifted: int = 0
+    correction: str = "holm"
+    alpha: float = 0.05
+    options: DriftOptions = field(default_factory=DriftOptions)
+    events: int = 0
+    n_current: int = 0
+    problems: Mapping[str, str] = field(default_factory=dict)
+    prediction: FeatureDrift | None = None
+    prediction_problem: str | None = None
+    reference: ReferenceUsed | None = None
+
+    def __getitem__(self, feature: str) -> FeatureDrift:
+        for result in self.rows():
+            if result.feature == feature:
+                return result
+        raise KeyError(feature)
+
+    def rows(self) -> Iterator[FeatureDrift]:
+        """Every feature's row, then the prediction's (named :data:`PREDICTION_FEATURE`)."""
+        yield from self.features
+        if self.prediction is not None:
+            yield replace(self.prediction, feature=PREDICTION_FEATURE)
+
+    @property
+    def drifted(self) -> tuple[str, ...]:
+        """Features whose own test says they drifted."""
+        return tuple(f.feature for f in self.features if f.drifted)
+
+
+def corrected(result: FeatureDrift) -> bool:
+    """The verdict alerts, ``/metrics`` and the UI show: the multiple-testing-corrected one
+    when the engine made it, else the feature's own."""
+    verdict = result.drifted_adjusted
+    if verdict is None:
+        verdict = result.drifted
+    return bool(verdict)
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one comparison found; every section is optional (a window job fills one)."""
+
+    window: str | None = None
+    fingerprint: Fingerprint | None = None
+    drift: DriftSection | None = None
+    summary: SummarySection | None = None
+    traffic: TrafficSection | None = None
+    performance: PerformanceSection | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON-safe dict stored for this report (format :data:`REPORT_FORMAT`)."""
+        body = {"format": REPORT_FORMAT, **encode(self)}
+        return {k: v for k, v in body.items() if v is not None or k == "format"}
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """:meth:`to_payload` as strict JSON (no NaN)."""
+        return json.dumps(self.to_payload(), indent=indent, allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Report:
+        return cls.from_payload(json.loads(text))
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any], kind: str | None = None) -> Report:
+        """A stored payload of either format; ``kind`` (the result kind) names the section of
+        a format-1 payload."""
+        version = payload.get("format", 1)
+        if version == REPORT_FORMAT:
+            return decode(cls, payload)
+        if version != 1:
+            raise ValueError(
+                f"report format {version!r} is newer than this keeneye reads ({REPORT_FORMAT}); "
+                "upgrade keeneye"
+            )
+        return _from_format_1(payload, kind)
+
+
+def _from_format_1(payload: Mapping[str, Any], kind: str | None) -> Report:
+    window = payload.get("window")
+    fingerprint = Fingerprint.from_dict(payload.get("fingerprint"))
+    base = Report(window=str(window) if window is not None else None, fingerprint=fingerprint)
+    if kind == "drift":
+        body = dict(payload)
+        prediction = body.pop("prediction", None)
+        section = decode(DriftSection, body)
+        if isinstance(prediction, Mapping) and prediction.get("method"):
+            section = replace(section, prediction=decode(FeatureDrift, prediction))
+        elif isinstance(prediction, Mapping):
+            section = replace(section, prediction_problem=prediction.get("reason"))
+        return replace(base, drift=section)
+    if kind == "summary":
+        return replace(base, summary=decode(SummarySection, payload))
+    if kind == "traffic":
+        return replace(base, traffic=decode(TrafficSection, payload))
+    if kind == "performance":
+        return replace(base, performance=decode(PerformanceSection, payload))
+    return base
+
+
+__all__ = [
+    "PREDICTION_FEATURE",
+    "REPORT_FORMAT",
+    "BiasStats",
+    "ConfusionMatrix",
+    "DriftSection",
+    "FeatureStats",
+    "Fingerprint",
+    "LabelDelay",
+    "LatencyStats",
+    "PerformanceSection",
+    "PerformanceStats",
+    "PredictionStats",
+    "QualityStats",
+    "ReferenceUsed",
+    "Report",
+    "SummarySection",
+    "SummaryStats",
+    "TrafficComparison",
+    "TrafficSection",
+    "corrected",
+]
