@@ -120,7 +120,9 @@ class _EventsMixin(_PostgresBase):
                     "INSERT INTO version_features VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                     [[model, v, f] for v, f in sorted(new_pairs)],
                 )
-            new_versions = {e.version for e in batch.events} - info.versions
+            # only versions of events actually stored (a batch of duplicates adds none)
+            new_versions = {e.version for e in batch.events if e.event_id in inserted}
+            new_versions -= info.versions
             if new_versions:
                 con.cursor().executemany(
                     "INSERT INTO versions (model, version, registered_at) VALUES (%s, %s, %s) "
