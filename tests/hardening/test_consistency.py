@@ -80,7 +80,13 @@ def test_versions_sent_with_events_are_capped_like_post_versions(
     for bad in ("v" * 129, "1\x00", "1\n2"):
         answer = predictions(api, "m", [{"event_id": "a", "inputs": {}}], version=bad)
         assert answer.status_code == 400, (bad, answer.text)
-        assert "events[0].version" in answer.json()["error"]["message"]
+        assert answer.json()["error"]["message"].startswith("version: ")
+        per_event = api.post(
+            "/v1/models/m/predictions",
+            json={"events": [{"event_id": "a", "inputs": {}, "version": bad}]},
+        )
+        assert per_event.status_code == 400, per_event.text
+        assert "events[0].version" in per_event.json()["error"]["message"]
         posted = api.post("/v1/models/m/versions", json={"version": bad})
         assert posted.status_code == 400, posted.text
     assert predictions(api, "m", [{"event_id": "a", "inputs": {}}], "v" * 128).status_code == 200

@@ -21,6 +21,7 @@ from keeneye.server.auth import require_token
 from keeneye.server.body import read_body
 from keeneye.server.errors import ApiError
 from keeneye.server.ingest import check_model_name
+from keeneye.server.limits import check_version
 from keeneye.server.result_metrics import ResultCollector
 from keeneye.server.schemas import ERROR_RESPONSES
 from keeneye.store.base import EventStore
@@ -102,6 +103,7 @@ def get_results(
 
 async def _baseline(model: str, version: str, request: Request) -> dict[str, Any]:
     check_model_name(model)
+    check_version(version, "version")
     body = await read_body(request, request.app.state.settings.server.max_body_bytes)
     table = read_upload(body, request.headers.get("content-type"))
     info = await run_in_threadpool(
@@ -146,6 +148,8 @@ def get_alerts(
     limit: int = Query(100, ge=1, le=10_000, description="newest first, at most this many"),
 ) -> dict[str, Any]:
     """Every recorded alert state change (firing, resolved, sent, failed), newest first."""
+    if model is not None:
+        check_model_name(model)
     store: EventStore = request.app.state.store
     return {"alerts": store.list_alerts(model, limit=limit)}
 

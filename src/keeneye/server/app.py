@@ -15,6 +15,7 @@ store, settings, registry and clock are on ``app.state`` — to register Prometh
 
 from __future__ import annotations
 
+import copy
 import importlib
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -27,6 +28,7 @@ from prometheus_client import CollectorRegistry
 
 from keeneye import __version__
 from keeneye.config import Settings
+from keeneye.server.contract import refine
 from keeneye.server.errors import install_error_handlers
 from keeneye.server.health import install as install_health
 from keeneye.server.limits import make_limits
@@ -126,7 +128,7 @@ async def _maybe_await(value: Any) -> None:
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document plus the bodies that routes parse themselves (see ``schemas``)."""
     if app.openapi_schema:
-        return app.openapi_schema
+        return _refined(app)
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
@@ -136,4 +138,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         components.update(body.pop("$defs", {}))
         components[model.__name__] = body
     app.openapi_schema = schema
+    return _refined(app)
+
+
+def _refined(app: FastAPI) -> dict[str, Any]:
+    """The cached document with the enforced limits (timestamps relative to now) written in."""
+    schema = copy.deepcopy(app.openapi_schema or {})
+    refine(schema, app.state.settings)
     return schema

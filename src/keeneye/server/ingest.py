@@ -27,6 +27,9 @@ from keeneye.store.records import LabelEvent, PredictionEvent
 
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 MAX_ID_LENGTH = 256
+#: Longest version string (as ``POST /versions`` accepts).
+MAX_VERSION_LENGTH = 128
+_CONTROL = frozenset(chr(c) for c in (*range(32), 127))
 _SCALARS = (str, int, float, bool, type(None))
 _NUMBERS = (int, float)
 
@@ -44,6 +47,14 @@ def check_model_name(model: str) -> None:
             f"{model!r} is not a valid model name; use 1-128 letters, digits, '_', '-' or '.', "
             "starting with a letter or digit",
         )
+
+
+def check_version(version: str, where: str) -> None:
+    """A version: at most 128 printable characters (as ``POST /versions`` accepts)."""
+    if len(version) > MAX_VERSION_LENGTH:
+        raise bad(where, f"longer than {MAX_VERSION_LENGTH} characters; shorten the version")
+    if not _CONTROL.isdisjoint(version):
+        raise bad(where, f"{version[:40]!r} contains a control character; use printable text")
 
 
 def _type_name(value: Any) -> str:
@@ -134,6 +145,8 @@ def parse_predictions(
         not isinstance(default_version, str) or not default_version
     ):
         raise bad("version", f"expected a non-empty string, got {_type_name(default_version)}")
+    if default_version is not None:
+        check_version(default_version, "version")
     events: list[PredictionEvent] = []
     append = events.append
     for i, item in enumerate(items):

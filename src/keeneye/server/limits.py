@@ -23,15 +23,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from keeneye.config import ServerSettings
 from keeneye.server.errors import ApiError
-from keeneye.server.ingest import bad
+from keeneye.server.ingest import bad, check_version
 from keeneye.store.records import LabelEvent, PredictionEvent
 
-#: Longest version string (as ``POST /versions`` accepts).
-MAX_VERSION_LENGTH = 128
 _CONTROL = frozenset(chr(c) for c in (*range(32), 127))
 
 
@@ -76,19 +74,18 @@ def check_name(name: object, where: str, limits: IngestLimits) -> None:
         )
 
 
-def check_version(version: str, where: str) -> None:
-    if len(version) > MAX_VERSION_LENGTH:
-        raise bad(where, f"longer than {MAX_VERSION_LENGTH} characters; shorten the version")
-    if _has_control(version):
-        raise bad(where, f"{version[:40]!r} contains a control character; use printable text")
+def plausible_range(now: datetime, limits: IngestLimits) -> tuple[datetime, datetime]:
+    """``[earliest, latest]`` accepted at ``now``: whole UTC days (so that the OpenAPI document,
+    written from the same function, states the exact bounds all day long)."""
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - limits.max_event_age, day + timedelta(days=1) + limits.max_event_future
 
 
 def check_time_range(
     moments: Iterable[tuple[int, datetime]], what: str, now: datetime, limits: IngestLimits
 ) -> None:
-    """Every timestamp within [now - max age, now + max future]."""
-    earliest = now - limits.max_event_age
-    latest = now + limits.max_event_future
+    """Every timestamp within :func:`plausible_range`."""
+    earliest, latest = plausible_range(now, limits)
     for index, moment in moments:
         if moment < earliest or moment > latest:
             raise bad(
@@ -120,8 +117,8 @@ def check_predictions(
         check_version(version, f"events[{index}].version")
     times = [event.timestamp for event in events]
     if times:
-        low, high = min(times), max(times)
-        if low < now - limits.max_event_age or high > now + limits.max_event_future:
+        earliest, latest = plausible_range(now, limits)
+        if min(times) < earliest or max(times) > latest:
             check_time_range(enumerate(times), "events", now, limits)
     return names
 
@@ -129,8 +126,8 @@ def check_predictions(
 def check_labels(labels: Sequence[LabelEvent], now: datetime, limits: IngestLimits) -> None:
     times = [label.timestamp for label in labels]
     if times:
-        low, high = min(times), max(times)
-        if low < now - limits.max_event_age or high > now + limits.max_event_future:
+        earliest, latest = plausible_range(now, limits)
+        if min(times) < earliest or max(times) > latest:
             check_time_range(enumerate(times), "labels", now, limits)
 
 

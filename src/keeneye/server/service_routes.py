@@ -45,7 +45,9 @@ class ServicesOut(BaseModel):
 )
 def list_services(
     request: Request,
-    within: float = Query(60.0, gt=0, description="Seconds since the last heartbeat."),
+    within: float = Query(
+        60.0, gt=0, le=10 * 365 * 86400, description="Seconds since the last heartbeat."
+    ),
 ) -> ServicesOut:
     """Processes (``collector``, ``worker-stats``, ``worker-drift``) whose last heartbeat in
     the shared store is at most ``within`` seconds old."""
