@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from keeneye.errors import InputError
+from keeneye.profile.report import PREDICTION_FEATURE
 
 #: The model's name in the demo.
 MODEL = "breast-cancer"
@@ -188,7 +189,7 @@ def default_scenario(
             at(16, 10),
             at(16, 11),
             detect_by=at(17, 1),
-            expected=(Expectation("nonfinite_prediction", "prediction"),),
+            expected=(Expectation("nonfinite_prediction", PREDICTION_FEATURE),),
             side_effects=frozenset({"nonfinite_prediction", "performance", "prediction_bias"}),
             params={"share": 0.4},
         ),
