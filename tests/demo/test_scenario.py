@@ -22,6 +22,7 @@ from keeneye.demo.scenario import (
     train_versions,
 )
 from keeneye.errors import InputError
+from keeneye.profile.report import TrafficComparison, TrafficSection
 
 SCENARIO = default_scenario()
 S0 = SCENARIO.start
@@ -192,16 +193,16 @@ def _traffic_alerts(counts: np.ndarray, weekend: np.ndarray, window: str | None)
     hourly counts; ``window=None`` leaves the size out, so the 3-sigma cut applies unscaled."""
     alerts = np.zeros(len(counts), dtype=bool)
     for h, now in enumerate(counts):
-        compared: dict[str, dict[str, object]] = {}
+        compared: dict[str, TrafficComparison] = {}
         for name, back in (("day", 24), ("week", 168)):
             then = int(counts[h - back]) if h >= back else None
-            compared[name] = {
-                "events": then,
-                "change_ratio": None if not then else int(now) / then - 1,
-                "same_day_kind": h >= back and bool(weekend[h - back] == weekend[h]),
-            }
-        payload = {"window": window, "events": int(now), "compared": compared}
-        alerts[h] = traffic_verdict(payload, 0.4, 20, min_z=3.0).alert
+            compared[name] = TrafficComparison(
+                events=then,
+                change_ratio=None if not then else int(now) / then - 1,
+                same_day_kind=h >= back and bool(weekend[h - back] == weekend[h]),
+            )
+        section = TrafficSection(events=int(now), compared=compared)
+        alerts[h] = traffic_verdict(section, 0.4, 20, min_z=3.0, window=window).alert
     return alerts
 
 
