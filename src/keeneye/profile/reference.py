@@ -32,6 +32,7 @@ from keeneye.errors import InputError
 from keeneye.profile._codec import decode, encode
 from keeneye.profile.classes import class_labels, is_class_column
 from keeneye.profile.report import DriftSection, Report
+from keeneye.kinds import untested_reason
 from keeneye.schema import FeatureKind
 from keeneye.stats import ColumnSummary, DriftOptions, FeatureDrift, ReferenceProfile, summarize
 from keeneye.stats._clean import CategoryCounts, NumericCounts, category_counts, numeric_values
@@ -503,7 +504,7 @@ def _plan(
     )
     if override is not None:
         if not override.testable:
-            return replace(base, problem=f"{override.value} columns are not tested for drift"), None
+            return replace(base, problem=untested_reason(override)), None
         kind = override
     elif family == "null":
         return replace(base, kind=None), None
