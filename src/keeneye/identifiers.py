@@ -45,9 +45,7 @@ _CAMEL = ("Id", "ID", "Uuid", "UUID")
 _ID_SUFFIX = re.compile(
     rf"(?:[_\-. ](?:{'|'.join(map(re.escape, _ID.suffixes))})|[a-z0-9](?:{'|'.join(_CAMEL)}))$"
 )
-_TIME_SUFFIX = re.compile(
-    rf"[_\-. ](?:{'|'.join(map(re.escape, _TIME.suffixes))})$", re.IGNORECASE
-)
+_TIME_SUFFIX = re.compile(rf"[_\-. ](?:{'|'.join(map(re.escape, _TIME.suffixes))})$", re.IGNORECASE)
 
 
 def _named_like(name: str) -> str | None:

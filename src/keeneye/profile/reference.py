@@ -29,10 +29,10 @@ import numpy as np
 import pyarrow as pa
 
 from keeneye.errors import InputError
+from keeneye.kinds import untested_reason
 from keeneye.profile._codec import decode, encode
 from keeneye.profile.classes import class_labels, is_class_column
 from keeneye.profile.report import DriftSection, Report
-from keeneye.kinds import untested_reason
 from keeneye.schema import FeatureKind
 from keeneye.stats import ColumnSummary, DriftOptions, FeatureDrift, ReferenceProfile, summarize
 from keeneye.stats._clean import CategoryCounts, NumericCounts, category_counts, numeric_values
