@@ -27,14 +27,25 @@ import re
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from keeneye.kinds import KINDS
+from keeneye.schema import FeatureKind
+
 #: The fewest values on each side for the "unique per row" rule (a handful of rows are
 #: unique by chance).
 MIN_ROWS = 20
 
-_ID_NAMES = frozenset({"id", "uuid", "guid", "key", "index", "rowid", "pk"})
-_TIME_NAMES = frozenset({"timestamp", "ts", "time", "date", "datetime"})
-_ID_SUFFIX = re.compile(r"(?:[_\-. ](?:id|uuid|guid|key)|[a-z0-9](?:Id|ID|Uuid|UUID))$")
-_TIME_SUFFIX = re.compile(r"[_\-. ](?:at|ts|time|timestamp|date|datetime)$", re.IGNORECASE)
+# The names and suffixes come from the table of kinds (keeneye.kinds): the identifier and the
+# datetime (time stamp) entries.
+_ID = KINDS[FeatureKind.IDENTIFIER]
+_TIME = KINDS[FeatureKind.TIMESTAMP]
+_ID_NAMES = _ID.names
+_TIME_NAMES = _TIME.names
+# camelCase ids (``customerId``, ``orderUUID``) for the id and uuid suffixes.
+_CAMEL = ("Id", "ID", "Uuid", "UUID")
+_ID_SUFFIX = re.compile(
+    rf"(?:[_\-. ](?:{'|'.join(map(re.escape, _ID.suffixes))})|[a-z0-9](?:{'|'.join(_CAMEL)}))$"
+)
+_TIME_SUFFIX = re.compile(rf"[_\-. ](?:{'|'.join(map(re.escape, _TIME.suffixes))})$", re.IGNORECASE)
 
 
 def _named_like(name: str) -> str | None:

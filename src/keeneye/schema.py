@@ -6,7 +6,8 @@ from enum import Enum
 
 
 class FeatureKind(str, Enum):
-    """The kind of a feature decides which statistics and drift tests apply.
+    """The kind of a feature decides which statistics and drift tests apply
+    (:data:`keeneye.kinds.KINDS` has one entry per kind).
 
     >>> FeatureKind("numeric") is FeatureKind.NUMERIC
     True
@@ -19,8 +20,13 @@ class FeatureKind(str, Enum):
     DATETIME = "datetime"
     IMAGE = "image"
     EMBEDDING = "embedding"
+    IDENTIFIER = "identifier"
+    #: Another name of :attr:`DATETIME` (the same member).
+    TIMESTAMP = "datetime"
 
     @property
     def testable(self) -> bool:
         """Whether the default univariate drift tests apply to this kind."""
-        return self in (FeatureKind.NUMERIC, FeatureKind.CATEGORICAL, FeatureKind.BOOLEAN)
+        from keeneye.kinds import KINDS  # the table of kinds imports this module
+
+        return KINDS[self].testable

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from keeneye.errors import DataSourceError, InputError
+from keeneye.kinds import KINDS, kind_of_family, untested_reason
 from keeneye.schema import FeatureKind
 
 ACCEPTED_INPUTS = (
@@ -396,7 +397,8 @@ def infer_kind(column: pa.ChunkedArray | pa.Array) -> KindGuess:
     unless they look like free text or identifiers (more than
     ``TEXT_MIN_DISTINCT`` distinct values making up more than ``TEXT_DISTINCT_SHARE`` of the
     rows, or a mean length above ``TEXT_MEAN_LENGTH``), or are mostly numbers with a few
-    strays (mixed types); dates and times are datetime; everything else is not tested.
+    strays (mixed types); dates and times are datetime; everything else is not tested. Which
+    type family is which kind is the kinds table's (:func:`keeneye.kinds.kind_of_family`).
 
     >>> infer_kind(pa.array([True, False])).kind
     <FeatureKind.BOOLEAN: 'boolean'>
@@ -414,20 +416,18 @@ def infer_kind(column: pa.ChunkedArray | pa.Array) -> KindGuess:
             # Dictionary-encoded integers are declared categories (pandas ``category`` of
             # codes, polars ``Enum``), not measurements.
             return KindGuess(FeatureKind.CATEGORICAL)
-    if family == "numeric":
-        return KindGuess(FeatureKind.NUMERIC)
-    if family == "boolean":
-        return KindGuess(FeatureKind.BOOLEAN)
-    if family == "string":
-        return _string_kind(column)
-    if family == "datetime":
-        return KindGuess(
-            FeatureKind.DATETIME,
-            f"datetime column ({column.type}): dates and times are not tested for drift",
-        )
     if family == "null":
         return KindGuess(None, "every value is missing")
-    return KindGuess(None, f"unsupported type {column.type}")
+    kind = kind_of_family(family)  # the table of kinds (keeneye.kinds)
+    if kind is None:
+        return KindGuess(None, f"unsupported type {column.type}")
+    if kind is FeatureKind.CATEGORICAL:
+        return _string_kind(column)  # categorical, or free text, or mixed types
+    if not KINDS[kind].testable:
+        return KindGuess(
+            kind, f"{kind.value} column ({column.type}): dates and times are not tested for drift"
+        )
+    return KindGuess(kind)
 
 
 def parse_kind(column: str, kind: FeatureKind | str) -> FeatureKind:
@@ -453,40 +453,37 @@ def parse_kind(column: str, kind: FeatureKind | str) -> FeatureKind:
 def as_kind(column: pa.ChunkedArray, kind: FeatureKind) -> pa.ChunkedArray | str:
     """Cast a column to the Arrow type that ``kind`` is tested on, or say why it cannot be.
 
-    Numeric → float64, categorical → string, boolean → bool. A null-typed column (every value
-    missing) casts to any of them.
+    The target type and the type families a kind converts from are its entry in
+    :data:`keeneye.kinds.KINDS`: numeric → float64, categorical → string, boolean → bool. A
+    null-typed column (every value missing) casts to any of them.
 
     >>> as_kind(pa.chunked_array([[1, 2]]), FeatureKind.CATEGORICAL).to_pylist()
     ['1', '2']
     >>> as_kind(pa.chunked_array([["1", "cat"]]), FeatureKind.NUMERIC)
     "1 of 2 values are not numbers (e.g. 'cat')"
     """
+    entry = KINDS[kind]  # the table of kinds: target type and the families it converts from
+    target = entry.arrow_type
+    if target is None or not entry.testable:
+        return untested_reason(kind)
     family = type_family(column.type)
+    if family not in entry.cast_from:
+        return f"a {column.type} column cannot be tested as {kind.value}"
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
-    if kind is FeatureKind.NUMERIC:
-        if family in ("numeric", "boolean", "null"):
-            return column.cast(pa.float64())
-        if family == "string":
-            n_bad, total, example = non_numbers(column)
-            if n_bad:
-                return f"{n_bad} of {total} values are not numbers (e.g. {example!r})"
-            return pc.cast(pc.utf8_trim_whitespace(column), pa.float64())
-        return f"a {column.type} column cannot be tested as numeric"
-    if kind is FeatureKind.CATEGORICAL:
-        if family in ("numeric", "boolean", "string", "null", "datetime"):
-            return _as_strings(column)
-        return f"a {column.type} column cannot be tested as categorical"
-    if kind is FeatureKind.BOOLEAN:
-        if family in ("boolean", "null"):
-            return column.cast(pa.bool_())
-        if family in ("numeric", "string"):
-            try:
-                return column.cast(pa.bool_())
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                return f"values of a {column.type} column are not all true/false (or 1/0)"
-        return f"a {column.type} column cannot be tested as boolean"
-    return f"{kind.value} columns are not tested for drift"
+    if pa.types.is_string(target):
+        return _as_strings(column)
+    if pa.types.is_floating(target) and family == "string":
+        n_bad, total, example = non_numbers(column)
+        if n_bad:
+            return f"{n_bad} of {total} values are not numbers (e.g. {example!r})"
+        return pc.cast(pc.utf8_trim_whitespace(column), target)
+    try:
+        return column.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        if pa.types.is_boolean(target):
+            return f"values of a {column.type} column are not all true/false (or 1/0)"
+        raise
 
 
 def to_numpy(column: pa.ChunkedArray) -> np.ndarray:

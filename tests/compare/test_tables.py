@@ -169,7 +169,9 @@ def test_as_kind_overrides() -> None:
     assert as_kind(pa.chunked_array([["yes", "no"]]), FeatureKind.BOOLEAN) == (
         "values of a string column are not all true/false (or 1/0)"
     )
-    assert as_kind(ints, FeatureKind.TEXT) == "text columns are not tested for drift"
+    assert as_kind(ints, FeatureKind.TEXT) == (
+        "text columns are not tested for drift: keeneye has no text drift method yet"
+    )
     assert as_kind(pa.chunked_array([[[1]]]), FeatureKind.NUMERIC) == (
         "a list<item: int64> column cannot be tested as numeric"
     )

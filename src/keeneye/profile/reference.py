@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from keeneye.errors import InputError
+from keeneye.kinds import KINDS, untested_reason
 from keeneye.profile._codec import decode, encode
 from keeneye.profile.classes import class_labels, is_class_column
 from keeneye.profile.report import DriftSection, Report
@@ -503,7 +504,7 @@ def _plan(
     )
     if override is not None:
         if not override.testable:
-            return replace(base, problem=f"{override.value} columns are not tested for drift"), None
+            return replace(base, problem=untested_reason(override)), None
         kind = override
     elif family == "null":
         return replace(base, kind=None), None
@@ -523,7 +524,7 @@ def _summary(
     plan: ColumnPlan, values: pa.ChunkedArray | CategoryCounts, profile: ReferenceProfile
 ) -> ColumnSummary:
     assert plan.kind is not None  # planned columns have a kind
-    if plan.kind is FeatureKind.NUMERIC:
+    if KINDS[plan.kind].summary == "numeric":  # the table of kinds (keeneye.kinds)
         fitted = profile.column(plan.name) if plan.name in profile.features else None
         if isinstance(fitted, NumericReference):
             ordered, counts = fitted.sorted_values, fitted.counts
@@ -552,7 +553,7 @@ def _engine_values(
 ) -> pa.ChunkedArray | CategoryCounts:
     # Numeric columns stay in Arrow (float64): the engine converts each one where it sorts it,
     # so the table is never held as numpy all at once. Categories are counted once in Arrow.
-    if kind is FeatureKind.NUMERIC:
+    if KINDS[kind].drift == "numeric":
         return column
     return category_counts(column, f"the {role} column")
 

@@ -24,6 +24,7 @@ from typing import Literal
 from numpy.typing import ArrayLike
 
 from keeneye.errors import InputError
+from keeneye.kinds import KINDS, drift_kinds
 from keeneye.schema import FeatureKind
 from keeneye.stats.contingency import chi_square, g_test, proportion_z
 from keeneye.stats.distance import (
@@ -43,8 +44,9 @@ from keeneye.stats.results import TestResult
 
 MethodFunction = Callable[[ArrayLike, ArrayLike], TestResult]
 Output = Literal["p_value", "distance"]
-NUMERIC_KINDS = frozenset({FeatureKind.NUMERIC})
-CATEGORICAL_KINDS = frozenset({FeatureKind.CATEGORICAL, FeatureKind.BOOLEAN})
+#: The kinds each family of functions tests, from the table of kinds (keeneye.kinds).
+NUMERIC_KINDS = drift_kinds("numeric")
+CATEGORICAL_KINDS = drift_kinds("categorical")
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ class DriftMethod:
 
     def function(self, kind: FeatureKind) -> MethodFunction:
         """The method's function for features of ``kind``."""
-        fn = self.numeric if kind is FeatureKind.NUMERIC else self.categorical
+        fn = self.numeric if kind in NUMERIC_KINDS else self.categorical
         if fn is None or kind not in self.kinds:
             raise InputError(f"method {self.name!r} does not apply to {kind.value} features")
         return fn
@@ -187,7 +189,7 @@ def markdown_table() -> str:
         "| method | kinds | decides by | default threshold | what it is |",
         "| --- | --- | --- | --- | --- |",
     ]
-    order = [FeatureKind.NUMERIC, FeatureKind.CATEGORICAL, FeatureKind.BOOLEAN]
+    order = [k for k in KINDS if KINDS[k].testable]
     for m in METHODS.values():
         kinds = ", ".join(k.value for k in order if k in m.kinds)
         decides = "p-value <" if m.output == "p_value" else "distance ≥"

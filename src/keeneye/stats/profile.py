@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from keeneye.errors import ColumnError, InputError
+from keeneye.kinds import KINDS, untested_reason
 from keeneye.schema import FeatureKind
 from keeneye.stats._clean import (
     CategoryCounts,
@@ -219,13 +220,12 @@ class ReferenceProfile:
 
         def fit_one(name: str) -> ColumnReference:
             kind = resolved[name]
-            if kind is FeatureKind.NUMERIC:
+            family = KINDS[kind].drift  # the table of kinds (keeneye.kinds)
+            if family == "numeric":
                 return _fit_numeric(columns[name], bins)
-            if kind in (FeatureKind.CATEGORICAL, FeatureKind.BOOLEAN):
+            if family == "categorical":
                 return _fit_categorical(columns[name])
-            return UntestedReference(
-                f"{kind.value} columns are not tested by the univariate drift tests"
-            )
+            return UntestedReference(untested_reason(kind))
 
         names = list(columns)
         total = sum(column_size(columns[name]) for name in names)

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from keeneye.errors import InputError
+from keeneye.kinds import KINDS
 from keeneye.schema import FeatureKind
 from keeneye.stats._clean import ColumnValues, NumericCounts, category_counts, numeric_values
 from keeneye.stats._robust import mean_std, quantiles
@@ -102,9 +103,10 @@ def summarize(values: ColumnValues, kind: FeatureKind | str) -> ColumnSummary:
     (('a', 0.666...), ('b', 0.333...))
     """
     kind = FeatureKind(kind)
-    if kind is FeatureKind.NUMERIC:
+    family = KINDS[kind].summary  # the table of kinds (keeneye.kinds)
+    if family == "numeric":
         return _numeric_summary(values)
-    if kind in (FeatureKind.CATEGORICAL, FeatureKind.BOOLEAN):
+    if family == "categorical":
         return _categorical_summary(values, kind)
     raise InputError(
         f"summarize supports numeric, categorical and boolean columns, not {kind.value}"

@@ -18,9 +18,13 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-NUMERIC = "numeric"
-CATEGORICAL = "categorical"
-BOOLEAN = "boolean"
+from keeneye.kinds import ingest_type, ingest_types
+from keeneye.schema import FeatureKind
+
+# The stored types of raw values, from the table of kinds (keeneye.kinds).
+NUMERIC = ingest_type(FeatureKind.NUMERIC)
+CATEGORICAL = ingest_type(FeatureKind.CATEGORICAL)
+BOOLEAN = ingest_type(FeatureKind.BOOLEAN)
 UNSUPPORTED = "unsupported"
 
 #: Reserved names under which problems of the prediction and of the label are counted.
@@ -34,19 +38,17 @@ REASON_UNKNOWN_FEATURE = "unknown_feature"
 REASON_UNSUPPORTED = "unsupported"
 REASON_MISSING = "missing"
 
-# Exact-type lookup first (the hot path: JSON gives only these types); bool before int matters
-# because ``bool`` is a subclass of ``int`` and a boolean is never a number here.
-_FAST: dict[type, str | None] = {
-    float: NUMERIC,
-    int: NUMERIC,
-    str: CATEGORICAL,
-    bool: BOOLEAN,
-    type(None): None,
-}
+# Exact-type lookup first (the hot path: JSON gives only these types), built from the table of
+# kinds. It is keyed by the exact type, so ``bool`` (a subclass of ``int``) is never a number.
+_FAST: dict[type, str | None] = {**ingest_types(), type(None): None}
 
 
 def value_type(value: Any) -> str | None:
-    """The stored type a value asks for, ``None`` for a missing value."""
+    """The stored type a value asks for, ``None`` for a missing value.
+
+    Exact Python types are looked up in the table of kinds (:func:`keeneye.kinds.ingest_types`);
+    numpy scalars and other number or string types fall back on the same kinds.
+    """
     try:
         return _FAST[type(value)]
     except KeyError:
