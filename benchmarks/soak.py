@@ -57,43 +57,42 @@ def produce(index: int, url: str, seconds: float, rate: float, workdir: str) -> 
 
     import keeneye
 
-    acks = Path(workdir, f"acks-{index}.tsv").open("w", buffering=1)
-    lock = threading.Lock()
+    with Path(workdir, f"acks-{index}.tsv").open("w", buffering=1) as acks:
+        lock = threading.Lock()
 
-    def delivered(outcome: str, ids: Sequence[str]) -> None:
-        with lock:
-            acks.write(f"{time.time():.3f}\t{outcome}\t{','.join(ids)}\n")
+        def delivered(outcome: str, ids: Sequence[str]) -> None:
+            with lock:
+                acks.write(f"{time.time():.3f}\t{outcome}\t{','.join(ids)}\n")
 
-    rng = random.Random(index)
-    plans = ("basic", "pro", "team")
-    monitor = keeneye.Monitor(
-        MODEL,
-        f"p{index}",
-        url=url,
-        registry=CollectorRegistry(),
-        max_retries=None,  # retry until closed: a fault must not drop acknowledged-to-be events
-        flush_interval=0.5,
-        batch_size=500,
-        seed=index,
-        on_delivery=delivered,
-    )
-    start = time.monotonic()
-    sent = 0
-    while (elapsed := time.monotonic() - start) < seconds:
-        while sent < rate * elapsed:
-            monitor.log(
-                {"x": rng.gauss(0, 1), "y": rng.random(), "plan": rng.choice(plans)},
-                rng.random(),
-                event_id=f"p{index}-{sent:09d}",
-                latency_seconds=0.001,
-            )
-            sent += 1
-        time.sleep(0.01)
-    flushed = monitor.flush(timeout=120)
-    monitor.close(timeout=5)
-    stats = {**monitor.stats(), "flushed": flushed}
-    Path(workdir, f"stats-{index}.json").write_text(json.dumps(stats))
-    acks.close()
+        rng = random.Random(index)
+        plans = ("basic", "pro", "team")
+        monitor = keeneye.Monitor(
+            MODEL,
+            f"p{index}",
+            url=url,
+            registry=CollectorRegistry(),
+            max_retries=None,  # retry until closed: a fault must not drop acknowledged-to-be events
+            flush_interval=0.5,
+            batch_size=500,
+            seed=index,
+            on_delivery=delivered,
+        )
+        start = time.monotonic()
+        sent = 0
+        while (elapsed := time.monotonic() - start) < seconds:
+            while sent < rate * elapsed:
+                monitor.log(
+                    {"x": rng.gauss(0, 1), "y": rng.random(), "plan": rng.choice(plans)},
+                    rng.random(),
+                    event_id=f"p{index}-{sent:09d}",
+                    latency_seconds=0.001,
+                )
+                sent += 1
+            time.sleep(0.01)
+        flushed = monitor.flush(timeout=120)
+        monitor.close(timeout=5)
+        stats = {**monitor.stats(), "flushed": flushed}
+        Path(workdir, f"stats-{index}.json").write_text(json.dumps(stats))
 
 
 # ---- the collector ---------------------------------------------------------------------------
@@ -202,7 +201,9 @@ def rss_verdict(samples: Sequence[RssSample]) -> dict[str, Any]:
     """Per server process: growth after its first minute (max over the first sample then)."""
     growth: dict[str, float] = {}
     for inc in sorted({s.incarnation for s in samples}):
-        late = [s.rss_mb for s in samples if s.incarnation == inc and s.uptime >= RSS_WARMUP_SECONDS]
+        late = [
+            s.rss_mb for s in samples if s.incarnation == inc and s.uptime >= RSS_WARMUP_SECONDS
+        ]
         if len(late) >= 2:
             growth[str(inc)] = round(max(late) / late[0] - 1, 3)
     return {

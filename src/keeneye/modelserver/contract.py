@@ -96,9 +96,7 @@ def predict_request(model: LoadedModel | None) -> dict[str, Any]:
     record: dict[str, Any] = {"type": "object"}
     inputs = model.inputs if model is not None else None
     if inputs is not None and inputs.columns:
-        record["properties"] = {
-            c.name: _value_schema(c.kind, c.required) for c in inputs.columns
-        }
+        record["properties"] = {c.name: _value_schema(c.kind, c.required) for c in inputs.columns}
         record["required"] = [c.name for c in inputs.columns if c.required]
     return {
         "type": "object",
