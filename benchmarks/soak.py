@@ -7,11 +7,12 @@ seconds between faults, ``--disk-mb`` tmpfs size, ``--postgres URL``).
 
 * ``--producers`` SDK producer processes (``keeneye.Monitor``) send ``--rate`` events/s each to
   a real ``keeneye server`` subprocess; ``on_delivery`` records every acknowledged event id.
-* Faults, in turn, with ``--gap`` seconds between them: SIGKILL (then a restart on the same
-  store and port), a full disk (the DuckDB store lives on a tmpfs mounted here; a ballast
-  file fills it until a write answers 503, ``--disk-hold`` seconds later the ballast is
-  deleted) and SIGSTOP for ``--stop-seconds`` (then SIGCONT). With ``--postgres`` the disk
-  fault is skipped; use an empty database (the stored count is every event of the model).
+* Faults, in turn, each once the previous one is recovered from and ``--gap`` seconds passed:
+  SIGKILL (then a restart on the same store and port), a full disk (the DuckDB store lives on
+  a tmpfs mounted here; a ballast file fills it until a write answers 503, ``--disk-hold``
+  seconds later the ballast is deleted) and SIGSTOP for ``--stop-seconds`` (then SIGCONT).
+  With ``--postgres`` the disk fault is skipped; use an empty database (the stored count is
+  every event of the model).
 * Reported: offered / acknowledged / stored (read from the store after the run) / dropped by
   reason (the SDK counters), acknowledged-but-lost (must be 0), the recovery time after each
   fault (fault end to the first acknowledged batch) and the server RSS sampled every
@@ -297,6 +298,13 @@ def first_ack_after(moment: float, workdir: Path) -> float | None:
     return first
 
 
+def wait_for_ack(moment: float, workdir: Path, until: float) -> None:
+    """Let the collector recover before the next fault: wait for an acknowledgement after
+    ``moment`` (or the end of the load), so that recovery times do not overlap."""
+    while time.time() < until and first_ack_after(moment, workdir) is None:
+        time.sleep(0.5)
+
+
 # ---- the run ---------------------------------------------------------------------------------
 
 
@@ -370,6 +378,7 @@ def run(args: argparse.Namespace, workdir: Path, store: str, disk: Path | None) 
             assert disk is not None
             faults.append(fault_disk(collector, disk, args.disk_hold))
         turn += 1
+        wait_for_ack(faults[-1].ended, workdir, until=t0 + seconds)
         time.sleep(args.gap)
     for proc in producers:
         proc.join(seconds + 300)
