@@ -25,7 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from keeneye import __version__
-from keeneye.modelserver import v2
+from keeneye.modelserver import contract, v2
 from keeneye.modelserver.serving import ModelServer, Prediction
 from keeneye.server.body import parse_json, read_body
 from keeneye.server.errors import ApiError, install_error_handlers
@@ -72,6 +72,16 @@ def create_app(
     )
     app.state.server = server
     install_error_handlers(app)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's document with the live model's contract (rebuilt: the model may change)."""
+        app.openapi_schema = None
+        schema = generate()
+        contract.refine(schema, server.name, server.current.model if server.ready else None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     def model_named(name: str) -> None:
         if name != server.name:

@@ -143,7 +143,7 @@ def _tensor(item: Any, index: int) -> tuple[str, list[int], str, list[Any]]:
     ):
         raise invalid_input(name, f"shape {shape!r} must be a list of non-negative integers")
     datatype = item.get("datatype")
-    if datatype not in DATATYPE_KINDS:
+    if not isinstance(datatype, str) or datatype not in DATATYPE_KINDS:
         raise invalid_input(
             name, f"datatype {datatype!r} is unknown; use one of {sorted(DATATYPE_KINDS)}"
         )
