@@ -14,10 +14,10 @@ SCRIPT = textwrap.dedent(
     import httpx
     from keeneye.config import Settings
     from keeneye.server.app import create_app
-    from keeneye.store.duckdb import DuckDBStore
+    from keeneye.store import open_store
 
     async def main():
-        app = create_app(Settings(), DuckDBStore(":memory:"))
+        app = create_app(Settings(), open_store(":memory:"))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ui") as client:
             page = await client.get("/")
