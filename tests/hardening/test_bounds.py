@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import Backend
 from tests.server.conftest import Api, Clock, make_settings
 
 from keeneye.server.app import create_app
@@ -116,10 +115,10 @@ def test_timestamps_must_be_plausible_and_the_range_is_configurable(
     assert post(wide, "m", [old, future]).status_code == 200
 
 
-def test_a_wide_batch_does_not_block_other_models(
-    backend: Backend, tmp_path: Path, clock: Clock
-) -> None:
-    store = open_store(backend.location(tmp_path), clock=clock)
+def test_a_wide_batch_does_not_block_other_models(tmp_path: Path, clock: Clock) -> None:
+    # DuckDB only: there each new feature is a column the batch adds. On PostgreSQL the batch
+    # is too quick (~0.7 s) for the latency ratio to mean anything on a loaded machine.
+    store = open_store(f"duckdb://{tmp_path / 'k.duckdb'}", clock=clock)
     try:
         api = app_with(store, clock)
         assert post(api, "small", [event("s", {"x": 1.0})]).status_code == 200
