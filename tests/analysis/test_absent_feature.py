@@ -15,7 +15,7 @@ from keeneye.analysis.runner import AnalysisRunner
 from keeneye.baseline import register_baseline
 from keeneye.config import Settings
 from keeneye.profile.stored import report_of
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore
 
 from .conftest import MONDAY, normal_rows, write_day
 
@@ -31,7 +31,7 @@ def _with_some_city(rng: np.random.Generator, n: int) -> list[dict[str, Any]]:
     return rows
 
 
-def test_absent_feature_is_one_schema_alert(store: DuckDBStore, clock: ManualClock) -> None:
+def test_absent_feature_is_one_schema_alert(store: EventStore, clock: ManualClock) -> None:
     rng = np.random.default_rng(8)
     n = 2000
     baseline = {

@@ -18,7 +18,7 @@ from keeneye.analysis.history import SOURCE
 from keeneye.config import Settings
 from keeneye.profile.stored import report_of
 from keeneye.server.app import create_app
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore
 from keeneye.store.records import PredictionEvent
 
 from .conftest import MONDAY
@@ -26,7 +26,7 @@ from .test_server_analysis import Client, parquet_bytes
 
 
 @pytest.fixture
-def app_client(store: DuckDBStore, clock: ManualClock) -> Iterator[tuple[Client, Any]]:
+def app_client(store: EventStore, clock: ManualClock) -> Iterator[tuple[Client, Any]]:
     settings = Settings(
         analysis={"windows": ["daily"], "enabled": False, "backfill_days": 1},
         alerts={"drift_features": ["*"]},
@@ -36,7 +36,7 @@ def app_client(store: DuckDBStore, clock: ManualClock) -> Iterator[tuple[Client,
     app.state.notifier.close()
 
 
-def _day(store: DuckDBStore, day: int, rng: np.random.Generator, shifted: bool) -> None:
+def _day(store: EventStore, day: int, rng: np.random.Generator, shifted: bool) -> None:
     at = MONDAY + timedelta(days=day)
     ages = rng.normal(70 if shifted else 40, 10, 200)
     scores = rng.uniform(0.5, 1.0, 200) if shifted else rng.uniform(0, 1, 200)
@@ -67,7 +67,7 @@ def _wait(client: Client, job_id: str) -> dict[str, Any]:
 
 
 def test_backfill_job_records_history_and_notifies_only_now(
-    app_client: tuple[Client, Any], store: DuckDBStore, clock: ManualClock
+    app_client: tuple[Client, Any], store: EventStore, clock: ManualClock
 ) -> None:
     client, app = app_client
     rng = np.random.default_rng(8)
@@ -147,7 +147,7 @@ def test_backfill_job_records_history_and_notifies_only_now(
     assert app.state.notifier.active() == []
 
 
-def test_a_condition_resolves_in_the_next_run(store: DuckDBStore, clock: ManualClock) -> None:
+def test_a_condition_resolves_in_the_next_run(store: EventStore, clock: ManualClock) -> None:
     """The live loop computes one new window per run: a condition recorded by one run is
     resolved by the next run when the next window no longer has it."""
     from keeneye.analysis.history import record_history

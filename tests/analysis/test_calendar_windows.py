@@ -5,9 +5,11 @@ length through the alert budget."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.conftest import Backend
 
 from keeneye.analysis.clock import ManualClock
 from keeneye.analysis.runner import AnalysisRunner
@@ -15,7 +17,7 @@ from keeneye.analysis.windows import complete_windows, window_at, window_length,
 from keeneye.baseline import register_baseline
 from keeneye.config import AnalysisSettings, ConfigError, Settings, load_settings
 from keeneye.profile.stored import report_of
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import open_store
 
 from .conftest import write_day
 
@@ -61,10 +63,10 @@ def test_per_model_windows_setting(tmp_path) -> None:  # type: ignore[no-untyped
         load_settings(None, analysis={"model_windows": {"churn": ["fortnightly"]}})
 
 
-def test_runner_computes_weekly_and_monthly_windows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_runner_computes_weekly_and_monthly_windows(backend: Backend, tmp_path: Path) -> None:
     start = datetime(2026, 1, 26, tzinfo=UTC)  # a Monday; five weeks into early March
     clock = ManualClock(start)
-    store = DuckDBStore(tmp_path / "k.duckdb", clock=clock.now)
+    store = open_store(backend.location(tmp_path), clock=clock.now)
     try:
         rng = np.random.default_rng(5)
         baseline = {

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from tests.conftest import Backend
 from typer.testing import CliRunner
 
 from keeneye.analysis.clock import ManualClock
@@ -20,18 +21,17 @@ from keeneye.cli import app
 from keeneye.config import Settings
 from keeneye.notify.alert import Alert
 from keeneye.profile.stored import report_of
-from keeneye.store import EventStore
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore, open_store
 
 from .conftest import MONDAY, write_day
 
 UTC = timezone.utc
 
 
-def test_cli_baseline_register_analyze_and_worker(tmp_path: Path) -> None:
-    path = tmp_path / "k.duckdb"
+def test_cli_baseline_register_analyze_and_worker(backend: Backend, tmp_path: Path) -> None:
+    path = backend.location(tmp_path)
     rng = np.random.default_rng(4)
-    store = DuckDBStore(path)
+    store = open_store(path)
     # Yesterday and the day before, on the wall clock (the CLI uses the system clock).
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     for back in (2, 1):
@@ -42,42 +42,38 @@ def test_cli_baseline_register_analyze_and_worker(tmp_path: Path) -> None:
 
     runner = CliRunner()
     registered = runner.invoke(
-        app, ["baseline", "register", "churn", "1", str(train), "--store", str(path)]
+        app, ["baseline", "register", "churn", "1", str(train), "--store", path]
     )
     assert registered.exit_code == 0, registered.output
     assert "baseline of churn v1: 500 rows, 2 columns (age, plan)" in registered.output
 
     missing = runner.invoke(
         app,
-        ["baseline", "register", "churn", "1", str(tmp_path / "nope.csv"), "--store", str(path)],
+        ["baseline", "register", "churn", "1", str(tmp_path / "nope.csv"), "--store", path],
     )
     assert missing.exit_code == 1
     assert "does not exist" in missing.output
 
     since = (today - timedelta(days=2)).isoformat()
     until = today.isoformat()
-    analyzed = runner.invoke(
-        app, ["analyze", "--store", str(path), "--since", since, "--until", until]
-    )
+    analyzed = runner.invoke(app, ["analyze", "--store", path, "--since", since, "--until", until])
     assert analyzed.exit_code == 0, analyzed.output
     # 2 days x (24 hours + 1 day) x 2 jobs
     assert "100 window job(s) computed" in analyzed.output
 
     assert "50% of features drifted (plan)" in analyzed.output  # "plan" is all "basic" in training
-    again = runner.invoke(
-        app, ["analyze", "--store", str(path), "--since", since, "--until", until]
-    )
+    again = runner.invoke(app, ["analyze", "--store", path, "--since", since, "--until", until])
     assert "0 window job(s) computed" in again.output
-    worker = runner.invoke(app, ["worker", "stats", "--store", str(path), "--once"])
+    worker = runner.invoke(app, ["worker", "stats", "--store", path, "--once"])
     assert worker.exit_code == 0, worker.output
     assert re.search(r"stats: \d+ window\(s\) computed", worker.output)  # today's hours
 
-    bad = runner.invoke(app, ["worker", "sideways", "--store", str(path), "--once"])
+    bad = runner.invoke(app, ["worker", "sideways", "--store", path, "--once"])
     assert bad.exit_code == 2 and "'sideways' is not a job" in bad.output
-    naive = runner.invoke(app, ["analyze", "--store", str(path), "--since", "2026-01-01"])
+    naive = runner.invoke(app, ["analyze", "--store", path, "--since", "2026-01-01"])
     assert naive.exit_code == 2 and "needs a UTC offset" in naive.output
 
-    store = DuckDBStore(path)
+    store = open_store(path)
     try:
         drift = store.load_results("churn", kind="drift", version="1")
         assert len(drift) == 50

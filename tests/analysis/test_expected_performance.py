@@ -17,7 +17,7 @@ from keeneye.analysis.runner import AnalysisRunner
 from keeneye.baseline import register_baseline
 from keeneye.config import Settings
 from keeneye.profile.stored import report_of
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore
 from keeneye.store.records import LabelEvent
 
 from .conftest import MONDAY, labels_for, write_day
@@ -58,7 +58,7 @@ def test_expected_ranges_are_the_chunk_spread() -> None:
     assert ranges["log_loss"].high is not None and ranges["log_loss"].low is None
 
 
-def test_clean_windows_quiet_degraded_window_alerts(store: DuckDBStore, clock: ManualClock) -> None:
+def test_clean_windows_quiet_degraded_window_alerts(store: EventStore, clock: ManualClock) -> None:
     rng = np.random.default_rng(5)
     register_baseline(store, "churn", "1", _baseline(rng, 6000), now=clock.now())
     days = 10

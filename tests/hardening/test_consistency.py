@@ -9,10 +9,10 @@ from urllib.parse import quote
 from tests.server.conftest import Api, Clock, make_settings
 
 from keeneye.server.app import create_app
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore
 
 
-def api_of(store: DuckDBStore, clock: Clock) -> Api:
+def api_of(store: EventStore, clock: Clock) -> Api:
     return Api(create_app(make_settings(), store, clock=clock))
 
 
@@ -21,7 +21,7 @@ def predictions(api: Api, model: str, events: list[dict[str, Any]], version: str
 
 
 def test_feature_pages_are_reachable_when_the_name_has_a_slash(
-    store: DuckDBStore, clock: Clock
+    store: EventStore, clock: Clock
 ) -> None:
     api = api_of(store, clock)
     names = ["a/b", "x/y/z", "/lead", "plain"]
@@ -33,14 +33,14 @@ def test_feature_pages_are_reachable_when_the_name_has_a_slash(
         assert name in page.text
 
 
-def test_baseline_route_allow_header_names_put_and_post(store: DuckDBStore, clock: Clock) -> None:
+def test_baseline_route_allow_header_names_put_and_post(store: EventStore, clock: Clock) -> None:
     api = api_of(store, clock)
     answer = api.request("DELETE", "/v1/models/m/versions/1/baseline")
     assert answer.status_code == 405
     assert {m.strip() for m in answer.headers["Allow"].split(",")} == {"PUT", "POST"}
 
 
-def test_empty_event_id_message_says_empty(store: DuckDBStore, clock: Clock) -> None:
+def test_empty_event_id_message_says_empty(store: EventStore, clock: Clock) -> None:
     api = api_of(store, clock)
     answer = predictions(api, "m", [{"event_id": "", "inputs": {}}])
     assert answer.status_code == 400
@@ -50,7 +50,7 @@ def test_empty_event_id_message_says_empty(store: DuckDBStore, clock: Clock) -> 
 
 
 def test_labels_for_an_unknown_model_are_404_and_create_nothing(
-    store: DuckDBStore, clock: Clock
+    store: EventStore, clock: Clock
 ) -> None:
     api = api_of(store, clock)
     answer = api.post("/v1/models/ghost/labels", json={"labels": [{"event_id": "a", "label": 1}]})
@@ -64,7 +64,7 @@ def test_labels_for_an_unknown_model_are_404_and_create_nothing(
     assert early.status_code == 200 and early.json()["pending"] == 1
 
 
-def test_a_batch_of_only_duplicates_registers_no_version(store: DuckDBStore, clock: Clock) -> None:
+def test_a_batch_of_only_duplicates_registers_no_version(store: EventStore, clock: Clock) -> None:
     api = api_of(store, clock)
     events = [{"event_id": "a", "inputs": {"x": 1.0}}]
     assert predictions(api, "m", events, version="1").json()["stored"] == 1
@@ -74,7 +74,7 @@ def test_a_batch_of_only_duplicates_registers_no_version(store: DuckDBStore, clo
 
 
 def test_versions_sent_with_events_are_capped_like_post_versions(
-    store: DuckDBStore, clock: Clock
+    store: EventStore, clock: Clock
 ) -> None:
     api = api_of(store, clock)
     for bad in ("v" * 129, "1\x00", "1\n2"):
@@ -92,7 +92,7 @@ def test_versions_sent_with_events_are_capped_like_post_versions(
     assert predictions(api, "m", [{"event_id": "a", "inputs": {}}], "v" * 128).status_code == 200
 
 
-def test_negative_latency_is_refused(store: DuckDBStore, clock: Clock) -> None:
+def test_negative_latency_is_refused(store: EventStore, clock: Clock) -> None:
     api = api_of(store, clock)
     answer = predictions(api, "m", [{"event_id": "a", "inputs": {}, "latency_seconds": -0.5}])
     assert answer.status_code == 400

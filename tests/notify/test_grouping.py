@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from tests.conftest import Backend
 from tests.notify.test_delivery import T0, drift_alert, traffic_alert
 
 from keeneye.config import NotifySettings
 from keeneye.notify import Alert, CallbackChannel, Message, Notifier, Severity
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import open_store
 
 
 def other_model() -> Alert:
@@ -28,9 +29,11 @@ def other_model() -> Alert:
     )
 
 
-def test_alerts_of_one_run_arrive_as_one_message_per_model(tmp_path: Path) -> None:
+def test_alerts_of_one_run_arrive_as_one_message_per_model(
+    backend: Backend, tmp_path: Path
+) -> None:
     got: list[Message] = []
-    store = DuckDBStore(tmp_path / "k.duckdb")
+    store = open_store(backend.location(tmp_path))
     notifier = Notifier(NotifySettings(), store=store, channels=[CallbackChannel(got.append)])
     try:
         decided = notifier.process([drift_alert(), traffic_alert(), other_model()], now=T0)

@@ -1,4 +1,5 @@
-"""Alert history goes to the real DuckDB store: firing, sent, failed, resolved — and is listed."""
+"""Alert history goes to the real store (each backend): firing, sent, failed, resolved —
+and is listed."""
 
 from __future__ import annotations
 
@@ -6,20 +7,22 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from tests.conftest import free_port
+from tests.conftest import Backend, free_port
 from tests.notify.conftest import WebhookSink
 from tests.notify.test_delivery import T0, drift_alert, settings, traffic_alert
 from typer.testing import CliRunner
 
 from keeneye.cli import app
 from keeneye.notify import Notifier
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import open_store
 
 
-def test_history_records_every_state_change(webhook: WebhookSink, tmp_path: Path) -> None:
+def test_history_records_every_state_change(
+    webhook: WebhookSink, backend: Backend, tmp_path: Path
+) -> None:
     refused = free_port()
     urls = [f"json://{webhook.url_host}/ok", f"json://127.0.0.1:{refused}/down"]
-    store = DuckDBStore(tmp_path / "k.duckdb")
+    store = open_store(backend.location(tmp_path))
     try:
         with Notifier(settings(*urls), store=store) as notifier:
             notifier.process([drift_alert()], now=T0)
@@ -50,15 +53,15 @@ def test_history_records_every_state_change(webhook: WebhookSink, tmp_path: Path
         store.close()
 
 
-def test_cli_lists_alert_history_from_the_store(tmp_path: Path) -> None:
-    path = tmp_path / "k.duckdb"
-    store = DuckDBStore(path)
+def test_cli_lists_alert_history_from_the_store(backend: Backend, tmp_path: Path) -> None:
+    path = backend.location(tmp_path)
+    store = open_store(path)
     with Notifier(settings(), store=store) as notifier:
         notifier.process([drift_alert(), traffic_alert()], now=T0)
         notifier.process([traffic_alert()], now=T0 + timedelta(hours=1))
     store.close()
 
-    result = CliRunner().invoke(app, ["alerts", "--store", str(path), "--model", "churn", "--json"])
+    result = CliRunner().invoke(app, ["alerts", "--store", path, "--model", "churn", "--json"])
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in result.output.splitlines()]
     assert [(r["status"], r["rule"], r["subject"]) for r in records] == [
@@ -68,7 +71,7 @@ def test_cli_lists_alert_history_from_the_store(tmp_path: Path) -> None:
     ]
     assert records[1]["summary"] == "traffic -52% against a day ago"
 
-    table = CliRunner().invoke(app, ["alerts", "--store", str(path)])
+    table = CliRunner().invoke(app, ["alerts", "--store", path])
     assert table.exit_code == 0, table.output
     assert "alert history" in table.output
     assert table.output.count("firing") == 2 and table.output.count("resolved") == 1

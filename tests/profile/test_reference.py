@@ -3,19 +3,21 @@ binary form that round-trips, and the store keeps it."""
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pytest
 from scipy import stats
+from tests.conftest import Backend
 
 import keeneye
 from keeneye.baseline.fitted import load_reference
 from keeneye.baseline.register import register_baseline
 from keeneye.errors import InputError
 from keeneye.profile.reference import REFERENCE_FORMAT, Reference
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import open_store
 
 
 def tables(seed: int = 1) -> tuple[pa.Table, pa.Table]:
@@ -76,9 +78,10 @@ def test_a_newer_binary_format_is_refused_with_the_fix() -> None:
         Reference._from_header(header, {})
 
 
-def test_registration_stores_the_fitted_reference(tmp_path: Path) -> None:
+def test_registration_stores_the_fitted_reference(backend: Backend, tmp_path: Path) -> None:
     ref, cur = tables(4)
-    with DuckDBStore(tmp_path / "k.duckdb") as store:
+    location = backend.location(tmp_path)
+    with closing(open_store(location)) as store:
         info = register_baseline(store, "churn", "1", ref)
         data = store.load_reference("churn", "1")
         assert data is not None
@@ -92,5 +95,5 @@ def test_registration_stores_the_fitted_reference(tmp_path: Path) -> None:
             info2.digest
         )
     # the table is created idempotently and survives a reopen
-    with DuckDBStore(tmp_path / "k.duckdb") as store:
+    with closing(open_store(location)) as store:
         assert store.load_reference("churn", "1") is not None

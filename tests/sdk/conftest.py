@@ -38,7 +38,7 @@ class Collector:
 
     def __init__(
         self,
-        store_path: Path,
+        store_path: Path | str,
         *,
         port: int = 0,
         token: str | None = None,
@@ -47,9 +47,9 @@ class Collector:
     ) -> None:
         from keeneye.config import ServerSettings, Settings
         from keeneye.server.app import create_app
-        from keeneye.store.duckdb import DuckDBStore
+        from keeneye.store import open_store
 
-        self.store = DuckDBStore(store_path)
+        self.store = open_store(store_path)  # a DuckDB file, or any store URL
         settings = Settings(
             server=ServerSettings(
                 store=str(store_path), token=token, max_batch_events=max_batch_events

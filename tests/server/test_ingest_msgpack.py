@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import msgpack
+from tests.conftest import Backend
 from tests.server.conftest import NOW, Api, Clock, make_settings
 
 from keeneye.server.app import create_app
 from keeneye.server.codecs import FORMATS_HEADER
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore, open_store
 
 EVENTS: list[dict[str, Any]] = [
     {
@@ -30,20 +31,22 @@ EVENTS: list[dict[str, Any]] = [
 MSGPACK = {"Content-Type": "application/msgpack"}
 
 
-def _rows(store: DuckDBStore) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
+def _rows(store: EventStore) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
     data = store.read_window("churn", NOW - timedelta(days=1), NOW + timedelta(days=1))
     return data.events.to_pylist(), data.features.to_pydict()
 
 
-def _fresh(tmp_path: Path, name: str, clock: Clock) -> tuple[Api, DuckDBStore]:
-    store = DuckDBStore(tmp_path / f"{name}.duckdb", clock=clock)
+def _fresh(backend: Backend, tmp_path: Path, name: str, clock: Clock) -> tuple[Api, EventStore]:
+    directory = tmp_path / name
+    directory.mkdir()
+    store = open_store(backend.location(directory), clock=clock)
     return Api(create_app(make_settings(), store, clock=clock)), store
 
 
-def test_msgpack_round_trip_equals_json(tmp_path: Path, clock: Clock) -> None:
+def test_msgpack_round_trip_equals_json(backend: Backend, tmp_path: Path, clock: Clock) -> None:
     document = {"version": "3", "events": EVENTS}
-    json_api, json_store = _fresh(tmp_path, "json", clock)
-    pack_api, pack_store = _fresh(tmp_path, "msgpack", clock)
+    json_api, json_store = _fresh(backend, tmp_path, "json", clock)
+    pack_api, pack_store = _fresh(backend, tmp_path, "msgpack", clock)
     try:
         as_json = json_api.post("/v1/models/churn/predictions", content=json.dumps(document))
         as_pack = pack_api.post(

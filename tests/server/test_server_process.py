@@ -15,8 +15,7 @@ import httpx
 import pytest
 from tests.conftest import free_port
 
-from keeneye.store import PredictionEvent
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import PredictionEvent, open_store
 
 KEENEYE = str(Path(sys.executable).parent / "keeneye")
 TOKEN = "process-token"
@@ -122,7 +121,7 @@ def test_status_falls_back_to_the_store_file_and_explains_failures(tmp_path: Pat
     assert failed.returncode == 1
     assert f"no keeneye server answers at http://127.0.0.1:{port}" in failed.stderr
     assert "pass --store PATH" in failed.stderr
-    store = DuckDBStore(tmp_path / "k.duckdb")
+    store = open_store(tmp_path / "k.duckdb")  # the configured store file
     at = datetime(2026, 11, 27, tzinfo=UTC)
     store.write_predictions("fraud", [PredictionEvent("a", "7", at, {"x": 1}, 0.1)])
     store.close()

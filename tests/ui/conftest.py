@@ -1,5 +1,6 @@
-"""The UI tests' real things: the demo's store (one replay per session), a real uvicorn server
-serving it on a free 127.0.0.1 port, and Debian's headless Chromium driven by Playwright.
+"""The UI tests' real things: the demo's store (one replay per session and backend: DuckDB and
+PostgreSQL), a real uvicorn server serving it on a free 127.0.0.1 port, and Debian's headless
+Chromium driven by Playwright.
 
 Chromium comes from Debian (``scripts/system-deps`` lists it; installed here when missing);
 Playwright's own browser downloads are never used.
@@ -20,13 +21,14 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, Request, Route, sync_playwright
 from pydantic import SecretStr
-from tests.conftest import free_port
+from tests._postgres import PostgresServer
+from tests.conftest import BACKEND_NAMES, Backend, free_port
 
 from keeneye.config import Settings
 from keeneye.demo import DemoOptions, DemoResult, demo_settings, run_demo
 from keeneye.demo.scenario import MODEL
 from keeneye.server.app import create_app
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore, open_store
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -60,20 +62,30 @@ def ensure_chromium() -> str:
 @dataclass
 class Demo:
     result: DemoResult
-    store: DuckDBStore
+    store: EventStore
     settings: Settings
     now: datetime  # the clock the UI reads: just after the replay's last window completed
 
     model: str = MODEL
 
 
+@pytest.fixture(scope="session", params=BACKEND_NAMES)
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """Each backend in turn, for the whole session (the demo is replayed once per backend):
+    overrides the per-test ``backend`` of ``tests/conftest.py`` for the UI tests."""
+    if request.param == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        return Backend("postgresql", lambda _directory: server.create_database())
+    return Backend("duckdb", lambda directory: f"duckdb://{directory / 'demo.duckdb'}")
+
+
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    path = tmp_path_factory.mktemp("ui-demo") / "demo.duckdb"
+def demo(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    location = backend.location(tmp_path_factory.mktemp(f"ui-demo-{backend.name}"))
     # daily windows only: the demo's default (hourly and daily) replays for minutes
-    result = run_demo(DemoOptions(store=path, port=0, seed=0, daily_only=True))
-    store = DuckDBStore(path)
-    settings = demo_settings(Settings(), path, "http://127.0.0.1", daily_only=True)
+    result = run_demo(DemoOptions(store=location, port=0, seed=0, daily_only=True))
+    store = open_store(location)
+    settings = demo_settings(Settings(), location, "http://127.0.0.1", daily_only=True)
     now = result.scenario.end + timedelta(minutes=1, seconds=1)
     try:
         yield Demo(result=result, store=store, settings=settings, now=now)

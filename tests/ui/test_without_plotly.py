@@ -6,6 +6,9 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+from tests.conftest import Backend
 
 SCRIPT = textwrap.dedent(
     """
@@ -14,10 +17,10 @@ SCRIPT = textwrap.dedent(
     import httpx
     from keeneye.config import Settings
     from keeneye.server.app import create_app
-    from keeneye.store.duckdb import DuckDBStore
+    from keeneye.store import open_store
 
     async def main():
-        app = create_app(Settings(), DuckDBStore(":memory:"))
+        app = create_app(Settings(), open_store(sys.argv[1]))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ui") as client:
             page = await client.get("/")
@@ -30,9 +33,13 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_pages_render_without_plotly_and_name_the_extra() -> None:
+def test_pages_render_without_plotly_and_name_the_extra(backend: Backend, tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", SCRIPT, backend.location(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.strip().splitlines()[-1])

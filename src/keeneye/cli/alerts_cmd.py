@@ -26,8 +26,11 @@ def alerts(
     url: str | None = typer.Option(
         None, "--url", help="Read from a running keeneye server (GET /v1/alerts)."
     ),
-    store: Path | None = typer.Option(
-        None, "--store", help="Read a DuckDB store file directly (default: server.store)."
+    store: str | None = typer.Option(
+        None,
+        "--store",
+        help="Read a store directly: a DuckDB file or a store URL such as postgresql://… "
+        "(default: server.store).",
     ),
     model: str | None = typer.Option(None, "--model", help="Only this model's alerts."),
     limit: int = typer.Option(100, "--limit", min=1, help="How many records, newest first."),
@@ -95,16 +98,18 @@ def _window(record: dict[str, Any]) -> str:
     return f"{str(start)[:16].replace('T', ' ')} → {str(end)[5:16].replace('T', ' ')}"
 
 
-def _from_store(path: Path | None, model: str | None, limit: int) -> list[dict[str, Any]]:
-    from keeneye.store.duckdb import DuckDBStore
+def _from_store(location: str | None, model: str | None, limit: int) -> list[dict[str, Any]]:
+    from keeneye.store import open_store
 
-    file = Path(path) if path is not None else Path(load_settings().server.store)
-    if not file.exists():
+    where = location if location is not None else str(load_settings().server.store)
+    scheme, sep, rest = where.partition("://")
+    file = Path(rest if sep and scheme == "duckdb" else where)
+    if (not sep or scheme == "duckdb") and not file.exists():
         raise KeeneyeError(
-            f"store file {str(file)!r} does not exist; pass --store PATH of a keeneye store, "
-            "or --url of a running server"
+            f"store file {str(file)!r} does not exist; pass --store PATH of a keeneye store "
+            "(or a store URL), or --url of a running server"
         )
-    store = DuckDBStore(file)
+    store = open_store(where)
     try:
         return store.list_alerts(model, limit=limit)
     finally:

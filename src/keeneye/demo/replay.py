@@ -44,7 +44,7 @@ from keeneye.demo.timeline import DemoResult, Detection, Sent, judge
 from keeneye.errors import InputError, KeeneyeError
 from keeneye.notify import CallbackChannel, Message, Notifier
 from keeneye.sdk import Monitor
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import open_store
 
 #: Called after each simulated hour with (hours done, hours total, simulated time).
 Progress = Callable[[int, int, datetime], None]
@@ -54,7 +54,8 @@ Progress = Callable[[int, int, datetime], None]
 class DemoOptions:
     """How to run the demo."""
 
-    store: Path
+    #: A new DuckDB file, or the URL of an empty store (``postgresql://…``) to fill.
+    store: Path | str
     host: str = "127.0.0.1"
     port: int = 0
     days: int = 21
@@ -68,7 +69,7 @@ class DemoOptions:
 
 
 def demo_settings(
-    base: Settings, store: Path, public_url: str, *, daily_only: bool = False
+    base: Settings, store: Path | str, public_url: str, *, daily_only: bool = False
 ) -> Settings:
     """The settings the demo runs with: the user's (notification URLs and windows included)
     plus the analysis and alert thresholds that suit its traffic — each choice explained in
@@ -183,7 +184,8 @@ def run_demo(
     collector still runs (the CLI prints it and waits for Ctrl-C); the server stops when it
     returns.
     """
-    if options.store.exists():
+    location = str(options.store)
+    if "://" not in location and Path(location).exists():
         raise InputError(
             f"store file {str(options.store)!r} already exists; the demo writes a fresh store: "
             "remove it or pass another --store"
@@ -202,7 +204,7 @@ def run_demo(
     clock = ManualClock(scenario.start)
     server = _Server(options.host, options.port)
     settings = demo_settings(base, options.store, server.url, daily_only=options.daily_only)
-    store = DuckDBStore(options.store, clock=clock.now)
+    store = open_store(location, clock=clock.now)
     seen = _Collector()
     monitors: dict[str, Monitor] = {}
     try:

@@ -23,6 +23,7 @@ the templates).
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import threading
 import time
@@ -65,6 +66,8 @@ from keeneye.store._values import (
 from keeneye.store.opensearch import indices as ix
 from keeneye.store.records import LabelEvent, PredictionEvent, WindowData, WriteReport
 from keeneye.store.search import SearchHit
+
+_log = logging.getLogger(__name__)
 
 _SUFFIX = {NUMERIC: "num", CATEGORICAL: "str", BOOLEAN: "bool"}
 _PAGE = 5000
@@ -1347,12 +1350,21 @@ class OpenSearchEventLog:
                 items = self._bulk(ops)
                 self._dirty.set()
                 deleted += sum(1 for item in items[: len(chunk)] if item.status == 200)
+        self._refresh_if_dirty()  # gone for every reader when this returns
         return deleted
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self.client.close()
+            try:
+                # What this instance wrote or deleted is searchable for the next one (another
+                # process, e.g. ``keeneye retention`` after an import, reads right away).
+                self._refresh_if_dirty()
+            except StoreError as exc:
+                _log.warning("closing the OpenSearch event log: %s; recent writes become "
+                             "searchable at the index's next refresh", exc)  # fmt: skip
+            finally:
+                self.client.close()
 
 
 @dataclass(frozen=True)
