@@ -50,7 +50,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": (
         "keeneye.cli.analysis_cmd",
         "Compute every complete window that is not computed yet (or re-opened by late data),\n"
-        "save the results, and print the alerts they raise.",
+        "save the results, and print the alerts they raise. With --url the running server does\n"
+        "it (the store has one writer), with a progress bar here.",
     ),
     "worker": (
         "keeneye.cli.analysis_cmd",

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from keeneye.server.auth import require_token
 from keeneye.server.errors import ApiError
@@ -39,6 +39,17 @@ class JobRequest(BaseModel):
     until: datetime | None = Field(None, description="only windows up to this time")
     backfill: bool = Field(False, description="reach back to each model's first event")
     models: list[str] | None = Field(None, description="only these models")
+
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _iso_text(cls, value: object) -> object:
+        # pydantic would read a number as seconds since 1970; the document says ISO 8601 text
+        if value is not None and not isinstance(value, (str, datetime)):
+            raise ValueError(
+                f"expected an ISO 8601 time such as 2026-01-31T00:00:00Z, got "
+                f"{type(value).__name__}"
+            )
+        return value
 
 
 @dataclass

@@ -174,6 +174,9 @@ class OpenSearchEventLog:
         self._lock = threading.Lock()
         self._catalogs: dict[str, _Catalog] = {}
         self._dirty = threading.Event()
+        # A new process refreshes before its first read: another writer (one that was killed,
+        # say) may have acknowledged events that no refresh has made searchable yet.
+        self._dirty.set()
         self._closed = False
         try:
             info = client.info()
