@@ -235,7 +235,8 @@ def live(
             "model metrics port", lambda: port_file.exists() and port_file.read_text(), 30
         )
         options = ExportOptions.from_settings(
-            Settings(),
+            # the test's drift lives in an hourly window: let hourly drift alert here
+            Settings.model_validate({"alerts": {"drift_windows": ["hourly", "daily"]}}),
             server_targets=[server_url.removeprefix("http://")],
             model_targets=[f"127.0.0.1:{model_port}"],
             scrape_interval="1s",
