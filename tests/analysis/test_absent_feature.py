@@ -1,5 +1,6 @@
-"""A baseline feature the current data does not carry is reported as absent — one schema-change
-alert, a drift row that says absent — never as NaNs or a 100 % missing share."""
+"""A baseline feature the current data does not carry (no such column) is reported as absent — one
+schema-change alert, a drift row that says absent — never as NaNs or a 100 % missing share; a
+column that is sent but empty is missing values."""
 
 from __future__ import annotations
 
@@ -40,10 +41,14 @@ def test_absent_feature_is_one_schema_alert(store: EventStore, clock: ManualCloc
         "city": rng.choice(["Oslo", "Rome"], n).astype(object),
     }
     register_baseline(store, "churn", "1", baseline, now=clock.now())
+    settings = Settings(analysis={"windows": ["daily"]})
+    # Monday: the clients never send city (the store has no such column yet)
     write_day(store, "churn", MONDAY, 300, rng=rng, rows=_without_city)
+    clock.set(MONDAY + timedelta(days=1, hours=1))
+    AnalysisRunner(store, settings, clock).run_once()
+    # Tuesday: city is sent, mostly empty
     write_day(store, "churn", MONDAY + timedelta(days=1), 300, rng=rng, rows=_with_some_city)
     clock.set(MONDAY + timedelta(days=2, hours=1))
-    settings = Settings(analysis={"windows": ["daily"]})
     AnalysisRunner(store, settings, clock).run_once()
 
     summaries = {r.window_start: r for r in store.load_results("churn", kind="summary")}

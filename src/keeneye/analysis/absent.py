@@ -1,9 +1,10 @@
 """Baseline features that a window does not hold: reported as absent (a schema change), not
 as a column of missing values or NaNs.
 
-A feature is *absent* from a window when the baseline has it and not one of the window's rows
-carries a value for it (every row null and no invalid value either): the clients stopped
-sending it, or renamed it. Its drift is then "not tested: absent from the current data", its
+A feature is *absent* from a window when the baseline has it and the window's rows have no such
+column at all: this version's clients never sent it (or sent it under another name). A column
+that was sent before and now arrives empty is not absent: that is missing values, reported
+and alerted as such (a column that "stops being filled"). Its drift is then "not tested: absent from the current data", its
 quality row says absent instead of "missing in 100 % of events", and one ``schema_change``
 alert per window names every absent feature (the notifier sends an ongoing condition once).
 """
@@ -24,24 +25,19 @@ def absent_features(
     baseline: Iterable[str],
     invalid: Mapping[str, Mapping[str, int]] | None = None,
 ) -> list[str]:
-    """The baseline features with no value in any row of ``features`` (empty windows have
-    none absent: there is nothing to judge).
+    """The baseline features that are no column of ``features`` (empty windows have none
+    absent: there is nothing to judge). ``invalid`` is accepted for the callers' symmetry.
 
     >>> t = pa.table({"age": [1.0, None], "plan": pa.nulls(2)})
     >>> absent_features(t, ["age", "plan", "city"])
-    ['city', 'plan']
+    ['city']
     """
     rows = features.num_rows
     if rows == 0:
         return []
-    markers = invalid or {}
-    out = []
-    for name in baseline:
-        wrong = sum(v for k, v in markers.get(name, {}).items() if k != "missing")
-        present = name in features.column_names
-        if not present or (features.column(name).null_count == rows and wrong == 0):
-            out.append(name)
-    return sorted(out)
+    del invalid  # an empty column is missing values, whatever its markers
+    present = set(features.column_names)
+    return sorted(name for name in baseline if name not in present)
 
 
 def mark_absent_in_drift(payload: dict[str, Any], absent: Iterable[str]) -> None:
