@@ -138,12 +138,14 @@ def test_notifications_fire_and_resolve(demo: tuple[DemoResult, dict]) -> None:
     result, live = demo
     kinds: dict[str, list[str]] = {}
     for sent in result.notifications:
-        kinds.setdefault(sent.message.alert.key, []).append(sent.message.kind.value)
+        # one message per model and evaluation (notify.group): its parts are the alerts
+        for part in sent.message.parts or (sent.message,):
+            kinds.setdefault(part.alert.key, []).append(part.kind.value)
     for key in (
         f"{MODEL}/1/feature_drift/mean_texture",
         f"{MODEL}/1/missing_values/mean_smoothness",
         f"{MODEL}/*/traffic/daily",
-        f"{MODEL}/1/nonfinite_prediction/prediction",
+        f"{MODEL}/1/nonfinite_prediction/__prediction__",
         f"{MODEL}/1/out_of_range/mean_area",
         f"{MODEL}/1/performance/accuracy",
     ):
