@@ -3,10 +3,11 @@ as a column of missing values or NaNs.
 
 A feature is *absent* from a window when the baseline has it and the window's rows have no such
 column at all: this version's clients never sent it (or sent it under another name). A column
-that was sent before and now arrives empty is not absent: that is missing values, reported
-and alerted as such (a column that "stops being filled"). Its drift is then "not tested: absent from the current data", its
-quality row says absent instead of "missing in 100 % of events", and one ``schema_change``
-alert per window names every absent feature (the notifier sends an ongoing condition once).
+that was sent before and now arrives empty is not absent: that is missing values, reported and
+alerted as such (a column that "stops being filled"). An absent feature's drift is "not tested:
+absent from the current data", its quality row says absent instead of "missing in 100 % of
+events", and one ``schema_change`` alert per window names every absent feature (the notifier
+sends an ongoing condition once).
 """
 
 from __future__ import annotations
