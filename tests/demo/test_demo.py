@@ -12,6 +12,7 @@ first hour. An alert counts for an incident only when its window overlaps the in
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from typer.testing import CliRunner
 from keeneye.cli import app
 from keeneye.demo import DemoOptions, DemoResult, run_demo
 from keeneye.demo.scenario import DAY, HOUR, MODEL
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import open_store
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +99,7 @@ def test_hourly_drift_is_computed_but_alerts_only_daily(demo: tuple[DemoResult, 
     # false alarms at any fixed significance level, so hourly drift is exported, not alerted
     drift_alerts = [d.alert for d in result.detections if "drift" in d.alert.rule]
     assert drift_alerts and {a.details["window"] for a in drift_alerts} == {"daily"}
-    with DuckDBStore(Path(str(live["store"]))) as opened:
+    with closing(open_store(Path(str(live["store"])))) as opened:
         hourly = [
             r
             for r in opened.load_results(MODEL, kind="drift")
@@ -185,7 +186,7 @@ def test_cli_lists_the_demo_alerts_and_refuses_to_reuse_a_store(
     listed = CliRunner().invoke(app, ["alerts", "--store", str(store), "--json", "--limit", "500"])
     assert listed.exit_code == 0, listed.output
     records = [json.loads(line) for line in listed.output.splitlines()]
-    with DuckDBStore(store) as opened:
+    with closing(open_store(store)) as opened:
         assert len(records) == len(opened.list_alerts(limit=500))
     assert {r["status"] for r in records} == {"firing", "resolved", "sent"}
 

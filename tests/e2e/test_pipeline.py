@@ -1,4 +1,6 @@
-"""End to end: instrumented predict function → SDK → `keeneye server` (a real process) → DuckDB.
+"""End to end: instrumented predict function → SDK → `keeneye server` (a real process) → store.
+
+The store-reading tests run on every backend (DuckDB file and PostgreSQL database).
 
 Issue 3's "done when": the store holds exactly what was sent; a SIGKILLed collector loses no
 acknowledged event and the SDK resumes on its own; with the collector down predictions go on
@@ -25,9 +27,10 @@ import httpx
 import pyarrow as pa
 import pytest
 from prometheus_client import CollectorRegistry
+from tests.conftest import Backend
 
 from keeneye.sdk import DROP_REASONS, Monitor
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import EventStore, open_store
 
 pytestmark = pytest.mark.e2e
 
@@ -45,8 +48,9 @@ class ServerProcess:
 
     def __init__(
         self,
-        store: Path,
+        store: str | Path,
         *,
+        logs: Path | None = None,
         port: int = 0,
         token: str | None = None,
         env: dict[str, str] | None = None,
@@ -63,7 +67,8 @@ class ServerProcess:
         ]
         if token:
             args += ["--token", token]
-        self._stderr: IO[bytes] = open(store.with_suffix(".stderr"), "ab")  # noqa: SIM115
+        stderr = logs if logs is not None else Path(str(store)).with_suffix(".stderr")
+        self._stderr: IO[bytes] = open(stderr, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             args,
             stdout=subprocess.PIPE,
@@ -134,8 +139,8 @@ def servers() -> Iterator[list[ServerProcess]]:
         s.stop()
 
 
-def read_store(path: Path) -> tuple[dict[str, dict[str, Any]], DuckDBStore]:
-    store = DuckDBStore(path)
+def read_store(location: str) -> tuple[dict[str, dict[str, Any]], EventStore]:
+    store = open_store(location)
     window = store.read_window("churn", *EVERYTHING)
     rows = {}
     for event, features in zip(window.events.to_pylist(), window.features.to_pylist(), strict=True):
@@ -163,15 +168,20 @@ def predicted(r: dict[str, Any], i: int) -> float:
     return math.nan if i % 101 == 50 else (r["score"] if isinstance(r["age"], int) else -1.0)
 
 
-def test_store_holds_exactly_what_was_sent(tmp_path: Path, servers: list[ServerProcess]) -> None:
-    path = tmp_path / "events.duckdb"
-    with DuckDBStore(path) as store:  # version 3's training data fixes its feature schema
+def test_store_holds_exactly_what_was_sent(
+    tmp_path: Path, servers: list[ServerProcess], backend: Backend
+) -> None:
+    path = backend.location(tmp_path)
+    store = open_store(path)
+    try:  # version 3's training data fixes its feature schema
         store.save_baseline(
             "churn",
             "3",
             pa.table({"age": [30], "plan": ["pro"], "score": [1.5], "income": [900.0]}),
         )
-    server = ServerProcess(path)
+    finally:
+        store.close()
+    server = ServerProcess(path, logs=tmp_path / "server.stderr")
     servers.append(server)
     n, switch = 10_000, 6000  # version 3 serves the first 6000 requests, version 4 the rest
     ticks = iter(range(10**6))
@@ -269,10 +279,10 @@ def test_store_holds_exactly_what_was_sent(tmp_path: Path, servers: list[ServerP
 
 
 def test_sigkill_mid_stream_loses_nothing_acknowledged(
-    tmp_path: Path, servers: list[ServerProcess]
+    tmp_path: Path, servers: list[ServerProcess], backend: Backend
 ) -> None:
-    path = tmp_path / "events.duckdb"
-    first = ServerProcess(path)
+    path = backend.location(tmp_path)
+    first = ServerProcess(path, logs=tmp_path / "server.stderr")
     servers.append(first)
     acked: set[str] = set()
     undelivered: set[str] = set()
@@ -318,7 +328,7 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(
     before_restart = len(acked)
     assert before_restart > 0
     stream(2000, 2000)  # collector down: calls go on, the queue fills and overflows
-    second = ServerProcess(path, port=first.port)  # same store, same address
+    second = ServerProcess(path, port=first.port, logs=tmp_path / "server.stderr")  # same store
     servers.append(second)
     stream(4000, 2000)
     assert m.flush(timeout=60)

@@ -35,7 +35,6 @@ from keeneye.baseline.register import register_baseline
 from keeneye.config import Settings
 from keeneye.sdk import Monitor
 from keeneye.store import LabelEvent, PredictionEvent, open_store
-from keeneye.store.duckdb import DuckDBStore
 
 KEENEYE = shutil.which("keeneye") or str(Path(sys.executable).with_name("keeneye"))
 HOURS = 8
@@ -229,7 +228,7 @@ def test_collectors_and_workers_share_one_postgresql_store(
     assert store.model_summary("churn").labels == len(sent[::3])
 
     # -- the same results as one DuckDB process on the same events ----------------------------
-    reference = DuckDBStore(tmp_path / "single.duckdb")
+    reference = open_store(f"duckdb://{tmp_path / 'single.duckdb'}")
     events = [PredictionEvent(e, "1", at, inputs, score) for e, at, inputs, score in sent]
     reference.write_predictions("churn", events)
     reference.write_labels(

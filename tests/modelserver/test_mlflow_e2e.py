@@ -15,7 +15,7 @@ import pytest
 from tests.modelserver.conftest import BIN, spawn, start_listening, stop, url_of, wait_for
 from tests.modelserver.models import FEATURES, fit, training_frame, v2_inputs
 
-from keeneye.store.duckdb import DuckDBStore
+from keeneye.store import open_store
 
 MODEL = "churn"
 
@@ -208,7 +208,7 @@ def test_serve_model_from_mlflow_alias(
 
     # the store, read after the collector stopped: every event carries the version it was
     # answered with; version 1 has its baseline (features + the model's predictions + label)
-    store = DuckDBStore(store_path)
+    store = open_store(store_path)
     try:
         now = datetime.now(UTC)
         events = store.read_window(MODEL, now - timedelta(days=1), now + timedelta(days=1)).events
