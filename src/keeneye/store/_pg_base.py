@@ -68,6 +68,7 @@ class _PostgresBase:
         if type_change_after < 1:
             raise InputError(f"type_change_after must be >= 1, got {type_change_after}")
         self.url = redact(url)
+        self._dsn = url  # with its password: for connections only, never for messages
         self._clock = clock or _utcnow
         self._type_change_after = type_change_after
         self._closed = False

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 import pyarrow as pa
 
-from keeneye.errors import InputError, StoreError
+from keeneye.errors import InputError
 from keeneye.store._batch import (
     ARROW_TYPES,
     TIMESTAMP,
@@ -24,6 +24,7 @@ from keeneye.store._batch import (
     prepare_predictions,
     utc,
 )
+from keeneye.store._pg_arrow import fetch_arrow
 from keeneye.store._pg_base import Connection, _check_model, _PostgresBase
 from keeneye.store._pg_schema import ARRAY_COLUMNS, LABEL_COLUMNS, PREDICTION_COLUMNS
 from keeneye.store._values import (
@@ -337,18 +338,14 @@ class _EventsMixin(_PostgresBase):
             f"e.probabilities, e.latency_seconds, l.{LABEL_COLUMNS[label_kind]}, "
             f"l.label_ts{feature_sql} FROM events e LEFT JOIN labels l "
             "ON l.model = e.model AND l.event_id = e.event_id "
-            "WHERE e.model = %s AND e.ts >= %s AND e.ts < %s"
+            "WHERE e.model = $1 AND e.ts >= $2 AND e.ts < $3"
         )
         params: list[Any] = [model, start, end]
         if version is not None:
-            sql += " AND e.version = %s"
+            sql += " AND e.version = $4"
             params.append(version)
         self._check_open()
-        try:
-            with self._pool.connection() as con, con.cursor(binary=True) as cur:
-                rows = cur.execute(sql + " ORDER BY e.ts, e.event_id", params).fetchall()
-        except psycopg.Error as exc:
-            raise StoreError(f"PostgreSQL store {self.url}: {exc}") from exc
+        result = fetch_arrow(self._dsn, self.url, sql + " ORDER BY e.ts, e.event_id", params)
         types: list[pa.DataType] = [
             pa.string(),
             pa.string(),
@@ -359,8 +356,7 @@ class _EventsMixin(_PostgresBase):
             ARROW_TYPES[label_kind],
             TIMESTAMP,
         ] + [ARROW_TYPES[k] for _, (k, _) in selected]
-        columns = list(zip(*rows, strict=True)) if rows else [() for _ in types]
-        arrays = [pa.array(list(c), type=t) for c, t in zip(columns, types, strict=True)]
+        arrays = [result.column(i).combine_chunks().cast(t) for i, t in enumerate(types)]
         names = [
             "event_id",
             "version",
@@ -373,7 +369,7 @@ class _EventsMixin(_PostgresBase):
         ]
         events = pa.table(dict(zip(names, arrays[:8], strict=True)))
         by_name = {name: arrays[8 + i] for i, (name, _) in enumerate(selected)}
-        table = pa.table({name: by_name.get(name, pa.nulls(len(rows))) for name in wanted})
+        table = pa.table({name: by_name.get(name, pa.nulls(result.num_rows)) for name in wanted})
         return WindowData(features=table, events=events)
 
     def count_events(
