@@ -1,0 +1,259 @@
+"""Outlier scores of single events against a baseline, the share of outliers in a window, and
+bursts of outliers or near-duplicate probes from one client.
+
+Numeric features: each is standardised by the baseline's mean and standard deviation (missing
+values count as the mean), and an event's score is its Mahalanobis distance
+``d(x) = sqrt((z - μ)ᵀ Σ⁺ (z - μ))`` to the baseline (``Σ⁺`` the pseudo-inverse of the
+covariance, so constant or collinear features do no harm). The mean and covariance are fitted
+on one random half of the baseline and the threshold is the ``quantile`` of the distances of the
+other half: an honest out-of-sample cut, so clean traffic has the outlier rate ``1 - quantile``
+(plus the categorical part below) and not the in-sample one, which is too low.
+
+Categorical features: a value that is new, or rarer than ``rare_share`` in the baseline, makes
+the event an outlier. The expected outlier rate ``p₀`` of clean traffic is the share of held-out
+baseline rows flagged by the same rule.
+
+A window's share is tested against ``p₀`` by a one-sided exact binomial test,
+``P(X ≥ k | n, p₀)`` (``scipy.stats.binom.sf(k - 1, n, p₀)``), at the level the alert budget
+gives the window. A client is flagged when its own outliers are that improbable (Bonferroni
+over the window's clients) and at least ``min_outliers``, or when ``min_duplicates`` of its
+events fall into a grid cell (``resolution`` baseline standard deviations wide) that one of its
+earlier events in the window already occupies — the signature of probing a model with small
+changes of one input.
+
+References
+----------
+P. C. Mahalanobis (1936), On the generalised distance in statistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class OutlierModel:
+    """A baseline's fitted outlier rule (see the module docstring)."""
+
+    numeric: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    center: tuple[float, ...]
+    precision: tuple[tuple[float, ...], ...]
+    threshold: float
+    categorical: Mapping[str, frozenset[str]]
+    expected_rate: float
+    quantile: float
+
+    def standardized(self, columns: Mapping[str, Sequence[object]], n: int) -> np.ndarray:
+        """The rows' numeric features standardised by the baseline (missing -> 0)."""
+        out = np.zeros((n, len(self.numeric)))
+        for j, name in enumerate(self.numeric):
+            values = _floats(columns.get(name), n)
+            z = (values - self.mean[j]) / self.scale[j]
+            out[:, j] = np.where(np.isfinite(z), z, 0.0)
+        return out
+
+    def scores(self, z: np.ndarray) -> np.ndarray:
+        """Mahalanobis distances of standardised rows (0 without numeric features)."""
+        if not self.numeric:
+            return np.zeros(z.shape[0])
+        centered = z - np.asarray(self.center)
+        precision = np.asarray(self.precision)
+        return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", centered, precision, centered), 0.0))
+
+    def rare(self, columns: Mapping[str, Sequence[object]], n: int) -> np.ndarray:
+        """Whether each row holds a category that is new or rare in the baseline."""
+        flagged = np.zeros(n, dtype=bool)
+        for name, common in self.categorical.items():
+            values = columns.get(name)
+            if values is None:
+                continue
+            flagged |= np.array([v is not None and str(v) not in common for v in values])
+        return flagged
+
+    def flag(
+        self, columns: Mapping[str, Sequence[object]], n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(outlier flags, standardised numeric rows) of ``n`` rows given by column."""
+        z = self.standardized(columns, n)
+        return (self.scores(z) > self.threshold) | self.rare(columns, n), z
+
+
+def fit_outliers(
+    numeric: Mapping[str, Sequence[object]],
+    categorical: Mapping[str, Sequence[object]],
+    *,
+    quantile: float = 0.99,
+    rare_share: float = 0.001,
+    seed: int = 0,
+) -> OutlierModel:
+    """Fit the outlier rule on baseline columns (all of the same length, at least 20 rows).
+
+    Raises :class:`ValueError` when the baseline is too small to split.
+    """
+    lengths = {len(v) for v in (*numeric.values(), *categorical.values())}
+    if len(lengths) != 1:
+        raise ValueError("baseline columns of the outlier model must have one length")
+    n = lengths.pop()
+    if n < 20:
+        raise ValueError(f"the baseline has {n} rows; the outlier model needs at least 20")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    fit_rows, held_rows = order[: n // 2], order[n // 2 :]
+    names = tuple(numeric)
+    raw = np.column_stack([_floats(numeric[c], n) for c in names]) if names else np.zeros((n, 0))
+    mean = np.array([_nanmean(raw[fit_rows, j]) for j in range(len(names))])
+    scale = np.array([_nanstd(raw[fit_rows, j]) for j in range(len(names))])
+    z = np.where(np.isfinite(raw), (raw - mean) / scale, 0.0)
+    center = z[fit_rows].mean(axis=0) if names else np.zeros(0)
+    cov = np.atleast_2d(np.cov(z[fit_rows], rowvar=False)) if names else np.zeros((0, 0))
+    precision = np.linalg.pinv(cov) if names else cov
+    common: dict[str, frozenset[str]] = {}
+    for name, values in categorical.items():
+        counted: dict[str, int] = {}
+        for i in fit_rows:
+            v = values[i]
+            if v is not None:
+                counted[str(v)] = counted.get(str(v), 0) + 1
+        common[name] = frozenset(k for k, c in counted.items() if c > rare_share * len(fit_rows))
+    model = OutlierModel(
+        numeric=names,
+        mean=tuple(float(m) for m in mean),
+        scale=tuple(float(s) for s in scale),
+        center=tuple(float(c) for c in center),
+        precision=tuple(tuple(float(x) for x in row) for row in precision),
+        threshold=0.0,
+        categorical=common,
+        expected_rate=0.0,
+        quantile=quantile,
+    )
+    held_scores = model.scores(z[held_rows])
+    threshold = float(np.quantile(held_scores, quantile)) if names else float("inf")
+    held_columns = {k: [v[i] for i in held_rows] for k, v in categorical.items()}
+    rare = model.rare(held_columns, len(held_rows))
+    flagged = (held_scores > threshold) | rare
+    # at least the nominal rate: a quantile of ties can flag fewer than 1 - quantile
+    rate = max(float(flagged.mean()), 1.0 - quantile if names else 0.0)
+    return _replace(model, threshold=threshold, expected_rate=min(max(rate, 1e-6), 1.0))
+
+
+@dataclass(frozen=True)
+class ShareTest:
+    """The window's outlier share against the baseline's rate (one-sided exact binomial)."""
+
+    n: int
+    outliers: int
+    share: float
+    expected: float
+    p_value: float
+    alpha: float
+    alert: bool
+
+
+def share_test(outliers: int, n: int, expected: float, alpha: float) -> ShareTest:
+    """``P(X ≥ outliers)`` for ``X ~ Binomial(n, expected)``; alert when below ``alpha``.
+
+    >>> t = share_test(30, 1000, 0.01, 0.001)
+    >>> t.alert, round(t.p_value, 8) == round(float(stats.binom.sf(29, 1000, 0.01)), 8)
+    (True, True)
+    """
+    p = float(stats.binom.sf(outliers - 1, n, expected)) if n and outliers else 1.0
+    share = outliers / n if n else 0.0
+    return ShareTest(n, outliers, share, expected, p, alpha, bool(n and p < alpha))
+
+
+@dataclass(frozen=True)
+class ClientBurst:
+    """One client flagged in a window: its events, outliers, near-duplicates and why."""
+
+    client: str
+    events: int
+    outliers: int
+    near_duplicates: int
+    p_value: float
+    reason: str
+
+
+def bursts(
+    clients: Sequence[object],
+    flags: np.ndarray,
+    z: np.ndarray,
+    expected: float,
+    alpha: float,
+    *,
+    min_outliers: int = 10,
+    min_duplicates: int = 20,
+    resolution: float = 0.1,
+) -> tuple[ClientBurst, ...]:
+    """Clients sending improbably many outliers, or many near-duplicates of their own earlier
+    events (rows given in arrival order); most suspicious first."""
+    by_client: dict[str, list[int]] = {}
+    for i, c in enumerate(clients):
+        if c is not None:
+            by_client.setdefault(str(c), []).append(i)
+    if not by_client:
+        return ()
+    level = alpha / len(by_client)
+    cells = np.floor(z / resolution).astype(np.int64) if z.size else np.zeros((len(flags), 0))
+    found: list[ClientBurst] = []
+    for client, rows in by_client.items():
+        k = int(flags[rows].sum())
+        p = float(stats.binom.sf(k - 1, len(rows), expected)) if k else 1.0
+        seen: set[bytes] = set()
+        duplicates = 0
+        for i in rows:
+            cell = cells[i].tobytes()
+            if cell in seen:
+                duplicates += 1
+            seen.add(cell)
+        reasons = []
+        if k >= min_outliers and p < level:
+            reasons.append(f"{k} outliers in {len(rows)} events")
+        if cells.shape[1] and duplicates >= min_duplicates:
+            reasons.append(f"{duplicates} near-duplicate events")
+        if reasons:
+            found.append(ClientBurst(client, len(rows), k, duplicates, p, "; ".join(reasons)))
+    found.sort(key=lambda b: (b.p_value, -b.near_duplicates, b.client))
+    return tuple(found)
+
+
+def _floats(values: Sequence[object] | None, n: int) -> np.ndarray:
+    if values is None:
+        return np.full(n, np.nan)
+    out = np.full(n, np.nan)
+    for i, v in enumerate(values):
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[i] = float(v)
+    return out
+
+
+def _nanmean(x: np.ndarray) -> float:
+    finite = x[np.isfinite(x)]
+    return float(finite.mean()) if finite.size else 0.0
+
+
+def _nanstd(x: np.ndarray) -> float:
+    finite = x[np.isfinite(x)]
+    sd = float(finite.std()) if finite.size > 1 else 0.0
+    return sd if sd > 0 else 1.0
+
+
+def _replace(model: OutlierModel, **changes: object) -> OutlierModel:
+    from dataclasses import replace
+
+    return replace(model, **changes)  # type: ignore[arg-type]
+
+
+__all__ = [
+    "ClientBurst",
+    "OutlierModel",
+    "ShareTest",
+    "bursts",
+    "fit_outliers",
+    "share_test",
+]
