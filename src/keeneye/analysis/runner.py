@@ -56,6 +56,7 @@ from keeneye.baseline.resolve import ReferenceChoice, choose_baseline
 from keeneye.config import Settings
 from keeneye.errors import NotFoundError
 from keeneye.notify.alert import Alert
+from keeneye.privacy.dp import privatize
 from keeneye.profile.report import OutliersSection, PerformanceSection, ReferenceUsed, Report
 from keeneye.profile.stored import latest_results
 from keeneye.store.base import EventStore
@@ -381,8 +382,19 @@ class AnalysisRunner:
         fingerprint = fingerprint_of(data)
         computed_at = self.clock.now()
 
+        dp = self.settings.privacy.dp
+        # the sections that publish counts share the window's ε (keeneye.privacy.dp)
+        sections = 2 + int(self.settings.analysis.outliers.enabled)
+
         def result(version: str, kind: str, payload: dict[str, Any] | Report) -> StoredResult:
             if isinstance(payload, Report):
+                payload = privatize(
+                    payload,
+                    dp,
+                    sections=sections,
+                    stream=f"{model}/{version}/{kind}",
+                    start=window.start,
+                )
                 body = replace(payload, window=window.name, fingerprint=fingerprint).to_payload()
             else:
                 body = {"window": window.name, "fingerprint": fingerprint.to_dict(), **payload}
