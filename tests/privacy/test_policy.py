@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,6 +22,7 @@ from keeneye.privacy.policy import HASHED, PrivacyPolicy, apply_to_table, polici
 from keeneye.sdk import Monitor
 
 SECRET = "a-test-secret-of-enough-length"
+KEENEYE = str(Path(sys.executable).with_name("keeneye"))
 
 
 def policy(**fields: object) -> PrivacyPolicy:
@@ -207,3 +211,30 @@ def test_a_bad_policy_value_is_a_config_error(tmp_path: Path) -> None:
     cfg.write_text(yaml.safe_dump({"privacy": {"models": {"m": {"fields": {"a": "blur"}}}}}))
     with pytest.raises(ConfigError, match=r"privacy\.models\.m\.fields\.a"):
         load_settings(cfg)
+
+
+def test_server_refuses_to_start_without_the_secret(tmp_path: Path) -> None:
+    cfg = tmp_path / "keeneye.yaml"
+    cfg.write_text(yaml.safe_dump({"privacy": {"models": {"m": {"fields": {"a": "hash"}}}}}))
+    env = {k: v for k, v in os.environ.items() if k != "KEENEYE_PRIVACY_SECRET"}
+    done = subprocess.run(
+        [
+            KEENEYE,
+            "server",
+            "--store",
+            str(tmp_path / "s.duckdb"),
+            "--port",
+            "0",
+            "--config",
+            str(cfg),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: privacy.models.m:") and done.stderr.count("\n") == 1
+    assert "KEENEYE_PRIVACY_SECRET is not set" in done.stderr
+    assert not (tmp_path / "s.duckdb").exists()  # stopped before opening the store

@@ -126,10 +126,10 @@ class Noiser:
         events = self._counts([section.events], each)[0]
         noisy: dict[str, FeatureStats] = {}
         for name in features:
-            noisy[name] = self._feature(section.features[name], events, each)
+            noisy[name] = self._feature(section.features[name], each)
         return replace(section, events=events, features=noisy)
 
-    def _feature(self, stats: FeatureStats, events: int, epsilon: float) -> FeatureStats:
+    def _feature(self, stats: FeatureStats, epsilon: float) -> FeatureStats:
         summary = stats.summary
         if summary is None:
             return stats
@@ -152,7 +152,9 @@ class Noiser:
             neg_inf=neg_inf,
             top=top,
         )
-        ratio = None if events == 0 else min(1.0, (missing + nan) / events)
+        # the ratio from the noisy bins themselves (post-processing: no budget spent)
+        total = count + missing + nan + pos_inf + neg_inf
+        ratio = (missing + nan) / total if total else None
         return replace(
             stats,
             summary=new_summary,
