@@ -52,7 +52,7 @@ class OutlierModels:
 def fit_model(
     baseline: pa.Table, reference: Reference, settings: OutlierSettings
 ) -> OutlierModel | None:
-    """The outlier rule of a baseline's features (``None`` when it has fewer than 20 rows or
+    """The outlier rule of a baseline's features (``None`` when it has fewer than 40 rows or
     no numeric or categorical feature)."""
     table = feature_table(baseline)
     numeric: dict[str, list[object]] = {}
@@ -64,7 +64,7 @@ def fit_model(
             numeric[name] = table.column(name).to_pylist()
         elif kind in _CATEGORICAL:
             categorical[name] = table.column(name).to_pylist()
-    if table.num_rows < 20 or not (numeric or categorical):
+    if table.num_rows < 40 or not (numeric or categorical):
         return None
     return fit_outliers(
         numeric, categorical, quantile=settings.quantile, rare_share=settings.rare_share
@@ -84,7 +84,7 @@ def outliers_section(
     columns = {c: v for c, v in columns.items() if c in names}
     flags, z = model.flag(columns, n)
     alpha = window_alpha(settings, length)
-    test = share_test(int(flags.sum()), n, model.expected_rate, alpha)
+    test = share_test(int(flags.sum()), n, model.baseline_outliers, model.baseline_rows, alpha)
     rare = {
         name: int(model.rare({name: columns[name]}, n).sum())
         for name in model.categorical
@@ -98,7 +98,8 @@ def outliers_section(
             features.column(key).to_pylist(),
             flags,
             z,
-            model.expected_rate,
+            # a client's rate against a smoothed p₀ (never 0 when no calibration row was flagged)
+            (model.baseline_outliers + 1) / (model.baseline_rows + 1),
             alpha,
             min_outliers=options.burst_min_outliers,
             min_duplicates=options.burst_min_duplicates,
@@ -112,6 +113,8 @@ def outliers_section(
         p_value=test.p_value,
         alpha=alpha,
         alert=test.alert,
+        baseline_outliers=model.baseline_outliers,
+        baseline_rows=model.baseline_rows,
         threshold=model.threshold,
         quantile=model.quantile,
         numeric_features=model.numeric,

@@ -351,6 +351,9 @@ class OutliersSection:
     outliers: int = 0
     share: float = 0.0
     expected_share: float = 0.0
+    #: The baseline's calibration rows the share was tested against, and their outliers.
+    baseline_outliers: int = 0
+    baseline_rows: int = 0
     p_value: float = 1.0
     alpha: float = 0.0
     alert: bool = False

@@ -4,22 +4,24 @@ bursts of outliers or near-duplicate probes from one client.
 Numeric features: each is standardised by the baseline's mean and standard deviation (missing
 values count as the mean), and an event's score is its Mahalanobis distance
 ``d(x) = sqrt((z - μ)ᵀ Σ⁺ (z - μ))`` to the baseline (``Σ⁺`` the pseudo-inverse of the
-covariance, so constant or collinear features do no harm). The mean and covariance are fitted
-on one random half of the baseline and the threshold is the ``quantile`` of the distances of the
-other half: an honest out-of-sample cut, so clean traffic has the outlier rate ``1 - quantile``
-(plus the categorical part below) and not the in-sample one, which is too low.
+covariance, so constant or collinear features do no harm). The baseline is split at random in
+three: the mean and covariance are fitted on one half, the threshold is the ``quantile`` of the
+distances of a quarter, and the last quarter (the *calibration* rows) measures the rate at which
+the finished rule flags rows it never saw — an honest out-of-sample rate ``p₀ = k₀ / n₀``.
 
 Categorical features: a value that is new, or rarer than ``rare_share`` in the baseline, makes
-the event an outlier. The expected outlier rate ``p₀`` of clean traffic is the share of held-out
-baseline rows flagged by the same rule.
+the event an outlier (counted in ``p₀`` the same way).
 
-A window's share is tested against ``p₀`` by a one-sided exact binomial test,
-``P(X ≥ k | n, p₀)`` (``scipy.stats.binom.sf(k - 1, n, p₀)``), at the level the alert budget
-gives the window. A client is flagged when its own outliers are that improbable (Bonferroni
-over the window's clients) and at least ``min_outliers``, or when ``min_duplicates`` of its
-events fall into a grid cell (``resolution`` baseline standard deviations wide) that one of its
-earlier events in the window already occupies — the signature of probing a model with small
-changes of one input.
+A window's ``k`` outliers among ``n`` events are tested against the calibration rows' ``k₀``
+among ``n₀`` by the one-sided conditional binomial test: given ``k + k₀`` outliers in all,
+``P(X ≥ k)`` for ``X ~ Binomial(k + k₀, n / (n + n₀))`` — the exact test of two rates of rare
+events, which counts the uncertainty of ``p₀`` itself (a plain test against ``p₀`` as if it were
+known raises false alerts on large windows). The level is the one the alert budget gives the
+window. A client is flagged when its own outliers are that improbable for the rate
+``(k₀ + 1) / (n₀ + 1)`` (Bonferroni over the window's clients) and at least ``min_outliers``,
+or when ``min_duplicates`` of its events fall into a grid cell (``resolution`` baseline
+standard deviations wide) that one of its earlier events in the window already occupies — the
+signature of probing a model with small changes of one input.
 
 References
 ----------
@@ -48,6 +50,9 @@ class OutlierModel:
     categorical: Mapping[str, frozenset[str]]
     expected_rate: float
     quantile: float
+    #: Outliers among the calibration rows, and their number (``p₀ = k₀ / n₀``).
+    baseline_outliers: int = 0
+    baseline_rows: int = 0
 
     def standardized(self, columns: Mapping[str, Sequence[object]], n: int) -> np.ndarray:
         """The rows' numeric features standardised by the baseline (missing -> 0)."""
@@ -92,7 +97,7 @@ def fit_outliers(
     rare_share: float = 0.001,
     seed: int = 0,
 ) -> OutlierModel:
-    """Fit the outlier rule on baseline columns (all of the same length, at least 20 rows).
+    """Fit the outlier rule on baseline columns (all of the same length, at least 40 rows).
 
     Raises :class:`ValueError` when the baseline is too small to split.
     """
@@ -100,11 +105,11 @@ def fit_outliers(
     if len(lengths) != 1:
         raise ValueError("baseline columns of the outlier model must have one length")
     n = lengths.pop()
-    if n < 20:
-        raise ValueError(f"the baseline has {n} rows; the outlier model needs at least 20")
+    if n < 40:
+        raise ValueError(f"the baseline has {n} rows; the outlier model needs at least 40")
     rng = np.random.default_rng(seed)
     order = rng.permutation(n)
-    fit_rows, held_rows = order[: n // 2], order[n // 2 :]
+    fit_rows, cut_rows, held_rows = order[: n // 2], order[n // 2 : 3 * n // 4], order[3 * n // 4 :]
     names = tuple(numeric)
     raw = np.column_stack([_floats(numeric[c], n) for c in names]) if names else np.zeros((n, 0))
     mean = np.array([_nanmean(raw[fit_rows, j]) for j in range(len(names))])
@@ -132,19 +137,24 @@ def fit_outliers(
         expected_rate=0.0,
         quantile=quantile,
     )
-    held_scores = model.scores(z[held_rows])
-    threshold = float(np.quantile(held_scores, quantile)) if names else float("inf")
+    threshold = float(np.quantile(model.scores(z[cut_rows]), quantile)) if names else float("inf")
     held_columns = {k: [v[i] for i in held_rows] for k, v in categorical.items()}
     rare = model.rare(held_columns, len(held_rows))
-    flagged = (held_scores > threshold) | rare
-    # at least the nominal rate: a quantile of ties can flag fewer than 1 - quantile
-    rate = max(float(flagged.mean()), 1.0 - quantile if names else 0.0)
-    return _replace(model, threshold=threshold, expected_rate=min(max(rate, 1e-6), 1.0))
+    flagged = (model.scores(z[held_rows]) > threshold) | rare
+    k0, n0 = int(flagged.sum()), len(held_rows)
+    return _replace(
+        model,
+        threshold=threshold,
+        expected_rate=k0 / n0,
+        baseline_outliers=k0,
+        baseline_rows=n0,
+    )
 
 
 @dataclass(frozen=True)
 class ShareTest:
-    """The window's outlier share against the baseline's rate (one-sided exact binomial)."""
+    """The window's outlier share against the baseline's calibration rows (one-sided
+    conditional binomial test, see the module docstring)."""
 
     n: int
     outliers: int
@@ -155,15 +165,27 @@ class ShareTest:
     alert: bool
 
 
-def share_test(outliers: int, n: int, expected: float, alpha: float) -> ShareTest:
-    """``P(X ≥ outliers)`` for ``X ~ Binomial(n, expected)``; alert when below ``alpha``.
+def share_test(
+    outliers: int, n: int, baseline_outliers: int, baseline_rows: int, alpha: float
+) -> ShareTest:
+    """``P(X ≥ k)`` for ``X ~ Binomial(k + k₀, n / (n + n₀))``; alert when below ``alpha``.
 
-    >>> t = share_test(30, 1000, 0.01, 0.001)
-    >>> t.alert, round(t.p_value, 8) == round(float(stats.binom.sf(29, 1000, 0.01)), 8)
+    >>> t = share_test(30, 1000, 10, 1000, 0.01)
+    >>> t.alert, round(t.p_value, 10) == round(float(stats.binom.sf(29, 40, 0.5)), 10)
     (True, True)
+    >>> share_test(12, 1000, 10, 1000, 0.01).alert
+    False
     """
-    p = float(stats.binom.sf(outliers - 1, n, expected)) if n and outliers else 1.0
+    if baseline_rows <= 0:
+        raise ValueError("the baseline's calibration rows are needed (baseline_rows > 0)")
+    total = outliers + baseline_outliers
+    p = (
+        float(stats.binom.sf(outliers - 1, total, n / (n + baseline_rows)))
+        if n and outliers
+        else 1.0
+    )
     share = outliers / n if n else 0.0
+    expected = baseline_outliers / baseline_rows
     return ShareTest(n, outliers, share, expected, p, alpha, bool(n and p < alpha))
 
 
