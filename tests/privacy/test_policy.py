@@ -7,6 +7,7 @@ import hmac
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pyarrow as pa
@@ -238,3 +239,15 @@ def test_server_refuses_to_start_without_the_secret(tmp_path: Path) -> None:
     assert done.stderr.startswith("error: privacy.models.m:") and done.stderr.count("\n") == 1
     assert "KEENEYE_PRIVACY_SECRET is not set" in done.stderr
     assert not (tmp_path / "s.duckdb").exists()  # stopped before opening the store
+
+
+def test_monitor_without_the_secret_fails_before_starting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tmp_path / "keeneye.yaml"
+    cfg.write_text(yaml.safe_dump({"privacy": {"models": {"m": {"event_id": "hash"}}}}))
+    monkeypatch.delenv("KEENEYE_PRIVACY_SECRET", raising=False)
+    threads = threading.active_count()
+    with pytest.raises(ConfigError, match="KEENEYE_PRIVACY_SECRET is not set"):
+        Monitor("m", "1", url="http://127.0.0.1:9", privacy=cfg)
+    assert threading.active_count() == threads  # no sender thread left behind

@@ -226,6 +226,8 @@ class Monitor:
             raise InputError(f"max_retries={max_retries!r} must be an integer >= 0 or None")
         if task not in TASKS:
             raise InputError(f"task={task!r} must be one of {TASKS}")
+        # resolved before the sender thread starts: a policy that cannot apply raises here
+        self.privacy = _policy_of(privacy, model)
         self.model = model
         self.version = version
         self.url = url.rstrip("/")
@@ -259,7 +261,6 @@ class Monitor:
             f"keeneye_last_ids_{id(self)}", default=()
         )
         self._warned: set[str] = set()
-        self.privacy = _policy_of(privacy, model)
 
     # ---- logging -------------------------------------------------------------------------
 
