@@ -48,6 +48,7 @@ def config(path: Path, webhook: WebhookSink) -> Path:
         "analysis": {
             "windows": ["daily"],
             "enabled": False,
+            "grace_seconds": 0,  # yesterday's window is complete even just after midnight
             "outliers": {"enabled": True, "client_key": "client", "burst_min_duplicates": 20},
         },
         "alerts": {"drift_features": ["*"], "min_events": 30},
