@@ -117,6 +117,50 @@ class AlertBudgetSettings(BaseModel):
     )
 
 
+class OutlierSettings(BaseModel):
+    """Outlier scores per event against the baseline, and probe bursts (``analysis.outliers``)."""
+
+    enabled: bool = Field(
+        False, description="Score every event against its baseline in the drift job."
+    )
+    quantile: float = Field(
+        0.99,
+        gt=0.5,
+        lt=1,
+        description="An event is an outlier when its Mahalanobis distance exceeds this quantile "
+        "of held-out baseline rows' distances.",
+    )
+    rare_share: float = Field(
+        0.001,
+        ge=0,
+        lt=1,
+        description="A category rarer than this share of the baseline (or new) makes an outlier.",
+    )
+    client_key: str | None = Field(
+        None,
+        description="Input field naming the client (hash it by policy); enables the burst "
+        "detector.",
+    )
+    burst_min_outliers: int = Field(
+        10,
+        ge=1,
+        description="A client is flagged with at least this many outliers (and a "
+        "binomial test against the baseline rate at the budget's level).",
+    )
+    burst_min_duplicates: int = Field(
+        20,
+        ge=2,
+        description="A client is flagged when this many of its events are near-duplicates of "
+        "its earlier events in the window.",
+    )
+    duplicate_resolution: float = Field(
+        0.1,
+        gt=0,
+        description="Two events are near-duplicates when their standardized numeric values "
+        "round to the same grid cell of this many baseline standard deviations.",
+    )
+
+
 class AnalysisSettings(BaseModel):
     """The statistics and drift jobs (``keeneye.analysis``)."""
 
@@ -182,6 +226,10 @@ class AnalysisSettings(BaseModel):
     )
     positive_class: dict[str, str] = Field(
         default_factory=dict, description="model -> positive class of a binary classifier."
+    )
+    outliers: OutlierSettings = Field(
+        default_factory=lambda: OutlierSettings.model_validate({}),
+        description="Outlier share per window and probe bursts per client.",
     )
     weekend_days: list[int] = Field(
         default_factory=lambda: [5, 6],
@@ -262,6 +310,91 @@ class AlertSettings(BaseModel):
     )
 
 
+FieldPolicyName = Literal["keep", "drop", "hash", "bucket"]
+
+
+class FieldPolicySettings(BaseModel):
+    """What happens to one input field before it is stored (``privacy.models.M.fields.F``).
+
+    Written in YAML either as the policy name (``email: drop``) or as a mapping
+    (``age: {policy: bucket, edges: [0, 18, 30, 50, 70]}``).
+    """
+
+    policy: FieldPolicyName = Field(
+        "keep",
+        description="keep: store as sent; drop: never stored; hash: HMAC-SHA256 with the "
+        "secret (equal values stay equal, so joins and category counts still work); "
+        "bucket: numeric values floored to `edges`, categories outside `categories` -> "
+        "'other'.",
+    )
+    edges: list[float] | None = Field(
+        None, description="bucket: ascending range edges; a number becomes its range's lower edge."
+    )
+    categories: list[str] | None = Field(
+        None, description="bucket: the categories kept (e.g. the top-k); others become 'other'."
+    )
+
+
+class ModelPrivacySettings(BaseModel):
+    """The privacy policy of one model, applied by the SDK and enforced again by the collector."""
+
+    fields: dict[str, FieldPolicyName | FieldPolicySettings] = Field(
+        default_factory=dict, description="input field -> policy (keep, drop, hash, bucket)."
+    )
+    pii: Literal["off", "detect"] = Field(
+        "off",
+        description="detect: string inputs (and event ids) that look like an e-mail address, "
+        "a phone number or a card number (Luhn) get `pii_action`.",
+    )
+    pii_action: Literal["hash", "drop"] = Field(
+        "hash", description="What `pii: detect` does to a value it flags."
+    )
+    event_id: Literal["keep", "hash"] = Field(
+        "keep",
+        description="hash: event ids are HMAC-hashed (labels are hashed the same way, so they "
+        "still join).",
+    )
+    unlisted: Literal["keep", "drop"] = Field(
+        "keep", description="What happens to input fields not named in `fields`."
+    )
+    secret_env: str = Field(
+        "KEENEYE_PRIVACY_SECRET",
+        description="Environment variable holding the HMAC secret (the same in the SDK and the "
+        "collector); never written to logs or errors.",
+    )
+
+
+class DifferentialPrivacySettings(BaseModel):
+    """Noise on the counts and histograms keeneye publishes (``privacy.dp``); off by default."""
+
+    enabled: bool = Field(False, description="Add noise to published counts and histograms.")
+    mechanism: Literal["laplace", "gaussian"] = Field(
+        "laplace", description="laplace: ε-DP; gaussian: (ε, δ)-DP."
+    )
+    epsilon: float = Field(
+        1.0, gt=0, description="Privacy budget ε of one window, shared by all its released counts."
+    )
+    delta: float = Field(
+        1e-6, gt=0, lt=1, description="δ of the Gaussian mechanism (ignored by Laplace)."
+    )
+    seed: int | None = Field(
+        None,
+        description="Seed of the noise (tests only: a known seed lets anyone remove the noise).",
+    )
+
+
+class PrivacySettings(BaseModel):
+    """Per-model field policies and differential privacy of published results."""
+
+    models: dict[str, ModelPrivacySettings] = Field(
+        default_factory=dict, description="model -> its privacy policy."
+    )
+    dp: DifferentialPrivacySettings = Field(
+        default_factory=lambda: DifferentialPrivacySettings.model_validate({}),
+        description="Differential privacy of published counts and histograms.",
+    )
+
+
 class Settings(BaseSettings):
     """All of keeneye's settings."""
 
@@ -273,6 +406,7 @@ class Settings(BaseSettings):
     analysis: AnalysisSettings = Field(default_factory=lambda: AnalysisSettings.model_validate({}))
     alerts: AlertSettings = Field(default_factory=lambda: AlertSettings.model_validate({}))
     notify: NotifySettings = Field(default_factory=lambda: NotifySettings.model_validate({}))
+    privacy: PrivacySettings = Field(default_factory=lambda: PrivacySettings.model_validate({}))
 
 
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:

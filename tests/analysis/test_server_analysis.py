@@ -53,7 +53,7 @@ class Client:
 @pytest.fixture
 def client(store: EventStore, clock: ManualClock) -> Iterator[Client]:
     settings = Settings(
-        analysis={"windows": ["hourly", "daily"], "enabled": False},
+        analysis={"windows": ["hourly", "daily"], "enabled": False, "outliers": {"enabled": True}},
         alerts={"drift_features": ["age"]},
     )
     app = create_app(settings, store, clock=clock.now)
@@ -113,6 +113,10 @@ def test_metrics_expose_the_documented_result_gauges(
         "keeneye_window_events": base,
         "keeneye_window_labels": base,
         "keeneye_prediction_bias_z": base,
+        "keeneye_outlier_share": base,
+        "keeneye_outlier_expected_share": base,
+        "keeneye_outlier_share_alert": base,
+        "keeneye_probe_burst_clients": base,
     }
     assert set(expected_labels) == set(GAUGES)
     for name, labels in expected_labels.items():

@@ -39,7 +39,7 @@ def test_server_names() -> None:
     server = {
         m.FEATURE_DRIFT_SCORE, m.FEATURE_DRIFT_PVALUE, m.FEATURE_DRIFTED, m.DATASET_DRIFT_SHARE,
         m.FEATURE_MISSING, m.FEATURE_OUT_OF_RANGE, m.TRAFFIC_CHANGE, m.PERFORMANCE,
-        m.PREDICTION_BIAS, m.LABEL_COVERAGE,
+        m.PREDICTION_BIAS, m.LABEL_COVERAGE, m.OUTLIER_SHARE_ALERT, m.PROBE_BURST_CLIENTS,
     }  # fmt: skip
     assert server <= set(GAUGES), server - set(GAUGES)
     assert m.ANALYSIS_LAST_RUN == LAST_RUN

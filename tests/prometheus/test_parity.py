@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,9 @@ from keeneye.integrations.prometheus.options import format_duration
 from keeneye.integrations.prometheus.rule_tests import GROUP_EVAL_ORDER, RULE_FILES, _Expect, _num
 from keeneye.integrations.prometheus.rules import AlertRule
 from keeneye.notify.alert import Alert
+from keeneye.profile.report import OutliersSection, Report
 from keeneye.server.result_metrics import _export, new_families
+from keeneye.stats.outliers import ClientBurst
 from keeneye.store.records import StoredResult
 
 STEP = 600  # seconds between analysis updates: longer than Prometheus's 5-minute lookback,
@@ -41,6 +44,8 @@ TWINS = {
     "out_of_range": "KeeneyeOutOfRange",
     "performance": "KeeneyePerformance",
     "prediction_bias": "KeeneyePredictionBias",
+    "outlier_share": "KeeneyeOutlierShare",
+    "probe_burst": "KeeneyeProbeBurst",
 }
 T0 = datetime(2026, 3, 2, tzinfo=timezone.utc)
 
@@ -84,18 +89,29 @@ def _results(rng: np.random.Generator, step: int) -> list[StoredResult]:
         pred_drift = bool(rng.uniform() < 0.2)
         prediction = {**features[0], "feature": "prediction", "drifted": pred_drift}
         prediction["drifted_adjusted"] = pred_drift
-        out.append(
-            result(
-                "drift",
-                {
-                    "events": events,
-                    "n_current": events,
-                    "features": features,
-                    "drift_share": sum(flags.values()) / 2,
-                    "prediction": prediction,
-                },
-            )
+        drift = Report.from_payload(
+            {
+                "window": window,
+                "events": events,
+                "n_current": events,
+                "features": features,
+                "drift_share": sum(flags.values()) / 2,
+                "prediction": prediction,
+            },
+            "drift",
         )
+        # the outlier section the drift job adds (docs/privacy.md): a share alert, a probe burst
+        outliers = OutliersSection(
+            events=events,
+            outliers=events // 10,
+            alert=bool(rng.uniform() < 0.3),
+            bursts=(
+                (ClientBurst("h:" + "0" * 32, events, events // 10, 0, 1e-9, "outliers"),)
+                if rng.uniform() < 0.2
+                else ()
+            ),
+        )
+        out.append(result("drift", replace(drift, outliers=outliers).to_payload()))
         baseline = None if rng.uniform() < 0.3 else 0.05
         out.append(
             result(
@@ -171,6 +187,9 @@ def _prometheus_twin(
         return rule, {**base, "feature": alert.subject}, value
     if alert.rule == "out_of_range":
         return rule, {**base, "feature": alert.subject, **SERVER}, float(alert.value or 0)
+    if alert.rule in ("outlier_share", "probe_burst"):
+        # the 1/0 decision, and the number of flagged clients (one per window here)
+        return rule, {**base, **SERVER}, 1.0
     if alert.rule == "performance":
         return rule, {**base, "metric": alert.subject, **SERVER}, float(alert.value or 0)
     return rule, {**base, **SERVER}, float(alert.value or 0)  # prediction_bias

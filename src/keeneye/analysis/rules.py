@@ -384,11 +384,54 @@ def schema_rule(result: StoredResult, report: Report, settings: AlertSettings) -
     ]
 
 
+def outlier_rule(result: StoredResult, report: Report, settings: AlertSettings) -> list[Alert]:
+    """The window's outlier share is improbably high for the baseline's rate (the binomial
+    test of ``keeneye.stats.outliers`` at the alert budget's level), and a client sent a burst
+    of outliers or near-duplicate probes."""
+    section = report.outliers
+    if section is None or section.events < settings.min_events:
+        return []
+    out: list[Alert] = []
+    if section.alert:
+        out.append(
+            _alert(
+                result,
+                report,
+                "outlier_share",
+                "outliers",
+                f"{section.outliers} of {section.events} events are outliers "
+                f"({section.share:.1%}; the baseline's rate is {section.expected_share:.1%}, "
+                f"binomial p={section.p_value:.2g} < {section.alpha:.2g})",
+                value=section.share,
+                threshold=section.expected_share,
+                p_value=_finite(section.p_value),
+                alpha=section.alpha,
+            )
+        )
+    for burst in section.bursts:
+        out.append(
+            _alert(
+                result,
+                report,
+                "probe_burst",
+                burst.client,
+                f"client {burst.client} ({section.client_key}): {burst.reason}",
+                severity=Severity.CRITICAL,
+                value=float(max(burst.outliers, burst.near_duplicates)),
+                events=burst.events,
+                outliers=burst.outliers,
+                near_duplicates=burst.near_duplicates,
+                p_value=_finite(burst.p_value),
+            )
+        )
+    return out
+
+
 #: Which rules read which result kind.
 RULES: Mapping[str, tuple[Rule, ...]] = {
     "traffic": (traffic_rule,),
     "summary": (nonfinite_prediction_rule, quality_rule, schema_rule),
-    "drift": (drift_rule,),
+    "drift": (drift_rule, outlier_rule),
     "performance": (performance_rule,),
 }
 

@@ -31,6 +31,7 @@ from keeneye.analysis.batching import WindowReader, column_micros, earlier_count
 from keeneye.analysis.clock import Clock
 from keeneye.analysis.drift import drift_section, window_alpha
 from keeneye.analysis.expected import expected_ranges, labelled_baseline
+from keeneye.analysis.outliers import OutlierModels, outliers_section
 from keeneye.analysis.reference import Reference, ReferenceCache, build_reference
 from keeneye.analysis.rules import evaluate
 from keeneye.analysis.scores import score_names, with_scores
@@ -55,7 +56,8 @@ from keeneye.baseline.resolve import ReferenceChoice, choose_baseline
 from keeneye.config import Settings
 from keeneye.errors import NotFoundError
 from keeneye.notify.alert import Alert
-from keeneye.profile.report import PerformanceSection, ReferenceUsed, Report
+from keeneye.privacy.dp import privatize
+from keeneye.profile.report import OutliersSection, PerformanceSection, ReferenceUsed, Report
 from keeneye.profile.stored import latest_results
 from keeneye.store.base import EventStore
 from keeneye.store.records import StoredResult, WindowData
@@ -79,6 +81,8 @@ Progress = Callable[[int, int, str], None]
 _SAVE_EVERY = 200
 #: The default cache of fitted references, shared by the runners of a process.
 _SHARED_REFERENCES = ReferenceCache()
+#: Fitted outlier rules, shared the same way (``analysis.outliers``).
+_SHARED_OUTLIERS = OutlierModels()
 
 
 @dataclass(frozen=True)
@@ -378,8 +382,19 @@ class AnalysisRunner:
         fingerprint = fingerprint_of(data)
         computed_at = self.clock.now()
 
+        dp = self.settings.privacy.dp
+        # the sections that publish counts share the window's ε (keeneye.privacy.dp)
+        sections = 2 + int(self.settings.analysis.outliers.enabled)
+
         def result(version: str, kind: str, payload: dict[str, Any] | Report) -> StoredResult:
             if isinstance(payload, Report):
+                payload = privatize(
+                    payload,
+                    dp,
+                    sections=sections,
+                    stream=f"{model}/{version}/{kind}",
+                    start=window.start,
+                )
                 body = replace(payload, window=window.name, fingerprint=fingerprint).to_payload()
             else:
                 body = {"window": window.name, "fingerprint": fingerprint.to_dict(), **payload}
@@ -423,7 +438,8 @@ class AnalysisRunner:
                         reason=choice.reason if choice else None,
                     )
                     drift = replace(drift, reference=used)
-                    out.append(result(version, "drift", Report(drift=drift)))
+                    outliers = self._outliers(model, version, window, features, reference)
+                    out.append(result(version, "drift", Report(drift=drift, outliers=outliers)))
             out.append(result(ALL_VERSIONS, "drift_window", {"references": references}))
         return out
 
@@ -452,6 +468,37 @@ class AnalysisRunner:
         )
         self._scored = {key: table}  # only the window being computed
         return table
+
+    def _outliers(
+        self,
+        model: str,
+        version: str,
+        window: Window,
+        features: pa.Table,
+        reference: Reference,
+    ) -> OutliersSection | None:
+        """The window's outlier section when ``analysis.outliers.enabled`` (baseline
+        references only: a rolling reference has no fitted rule)."""
+        analysis = self.settings.analysis
+        choice = self._choice(model, version)
+        if not analysis.outliers.enabled or choice is None or choice.version is None:
+            return None
+        if choice.kind == "rolling":
+            return None
+        # keyed by the baseline's digest (a re-registered baseline is fitted again) and the
+        # settings that shape the rule
+        options = analysis.outliers
+        key = (model, choice.version, f"{reference.digest}:{options.quantile}:{options.rare_share}")
+        version_of_baseline = choice.version
+        fitted = _SHARED_OUTLIERS.get_or_fit(
+            key,
+            lambda: self.store.load_baseline(model, version_of_baseline),
+            reference,
+            options,
+        )
+        if fitted is None:
+            return None
+        return outliers_section(fitted, features, analysis, window.length)
 
     def _with_expected(
         self, model: str, version: str, window: Window, section: PerformanceSection

@@ -113,6 +113,13 @@ def server(
             err=True,
         )
         raise typer.Exit(2)
+    from keeneye.privacy.policy import policies
+
+    try:
+        policies(settings.privacy)  # a policy that cannot hash must stop the start
+    except KeeneyeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     try:
         the_store = open_store(events, rest=cfg.store) if events else open_store(cfg.store)
     except KeeneyeError as exc:

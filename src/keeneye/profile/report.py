@@ -27,6 +27,7 @@ from typing import Any
 from keeneye.profile._codec import decode, encode
 from keeneye.stats.budget import WindowBudget
 from keeneye.stats.options import DriftOptions
+from keeneye.stats.outliers import ClientBurst
 from keeneye.stats.results import FeatureDrift
 
 #: The JSON format :meth:`Report.to_payload` writes.
@@ -337,6 +338,35 @@ def corrected(result: FeatureDrift) -> bool:
     return bool(verdict)
 
 
+# --------------------------------------------------------------------------- outliers section
+
+
+@dataclass(frozen=True)
+class OutliersSection:
+    """Events of the window that are outliers against the baseline (``keeneye.stats.outliers``),
+    the share's binomial test against the baseline's rate at the alert budget's level, and the
+    clients flagged for bursts of outliers or near-duplicate probes."""
+
+    events: int = 0
+    outliers: int = 0
+    share: float = 0.0
+    expected_share: float = 0.0
+    #: The baseline's calibration rows the share was tested against, and their outliers.
+    baseline_outliers: int = 0
+    baseline_rows: int = 0
+    p_value: float = 1.0
+    alpha: float = 0.0
+    alert: bool = False
+    threshold: float | None = None
+    quantile: float | None = None
+    numeric_features: tuple[str, ...] = ()
+    categorical_features: tuple[str, ...] = ()
+    #: Rows holding a new or rare category, per categorical feature.
+    rare_categories: Mapping[str, int] = field(default_factory=dict)
+    client_key: str | None = None
+    bursts: tuple[ClientBurst, ...] = ()
+
+
 # --------------------------------------------------------------------------- the report
 
 
@@ -350,6 +380,8 @@ class Report:
     summary: SummarySection | None = None
     traffic: TrafficSection | None = None
     performance: PerformanceSection | None = None
+    #: Filled by the drift job when ``analysis.outliers.enabled`` (stored with the drift kind).
+    outliers: OutliersSection | None = None
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON-safe dict stored for this report (format :data:`REPORT_FORMAT`)."""
@@ -411,6 +443,7 @@ __all__ = [
     "Fingerprint",
     "LabelDelay",
     "LatencyStats",
+    "OutliersSection",
     "PerformanceSection",
     "PerformanceStats",
     "PredictionStats",

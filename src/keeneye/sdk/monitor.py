@@ -33,7 +33,8 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
@@ -43,6 +44,9 @@ from keeneye.errors import CollectorError, InputError
 from keeneye.sdk import backfill, records
 from keeneye.sdk.metrics import ModelMetrics
 from keeneye.sdk.transport import DeliveryCallback, Transport
+
+if TYPE_CHECKING:
+    from keeneye.privacy.policy import PrivacyPolicy
 
 log = logging.getLogger("keeneye.sdk")
 
@@ -153,6 +157,11 @@ class Monitor:
     on_delivery:
         Called from the sender thread with ``(outcome, event_ids)`` after each request —
         ``"sent"`` or the drop reason.
+    privacy:
+        A :class:`keeneye.privacy.PrivacyPolicy`, or the path of a ``keeneye.yaml`` whose
+        ``privacy.models.<model>`` section to apply: dropped, hashed and bucketed fields are
+        rewritten before an event is queued (``docs/privacy.md``); labels' event ids are hashed
+        the same way, so they still join.
 
     Example (no collector listening: the call still returns, the event is counted as dropped):
 
@@ -199,6 +208,7 @@ class Monitor:
         rng: random.Random | None = None,
         value_buckets: Sequence[float] | None = None,
         on_delivery: DeliveryCallback | None = None,
+        privacy: PrivacyPolicy | str | Path | None = None,
     ) -> None:
         _check_name("model", model)
         _check_name("version", version)
@@ -216,6 +226,8 @@ class Monitor:
             raise InputError(f"max_retries={max_retries!r} must be an integer >= 0 or None")
         if task not in TASKS:
             raise InputError(f"task={task!r} must be one of {TASKS}")
+        # resolved before the sender thread starts: a policy that cannot apply raises here
+        self.privacy = _policy_of(privacy, model)
         self.model = model
         self.version = version
         self.url = url.rstrip("/")
@@ -299,6 +311,8 @@ class Monitor:
         if self._sample_below < 2**32 and not self._sampled(eid):
             self._transport.note_sampled_out(1)
             return
+        if self.privacy is not None:
+            eid = self.privacy.event_id(eid)
         self._transport.put(("l", eid, ts, records.scalar(label)))
 
     # ---- history: blocking batches --------------------------------------------------------
@@ -340,8 +354,17 @@ class Monitor:
         )
         ids = backfill.event_ids_of(event_ids, n, new_event_id)
         times = backfill.epochs(timestamps, n, self._clock)
+        policy = self.privacy
         items = [
-            ("p", eid, ts, row, pred, proba, None)
+            (
+                "p",
+                eid if policy is None else policy.event_id(eid),
+                ts,
+                row if policy is None else policy.inputs(row),
+                pred,
+                proba,
+                None,
+            )
             for eid, ts, row, pred, proba in zip(ids, times, rows, preds, probas, strict=True)
         ]
         sender = self._sender()
@@ -368,6 +391,8 @@ class Monitor:
         ids = [str(records.scalar(v)) for v in backfill.values_of(event_ids, None, "event_ids")]
         values = backfill.values_of(labels, len(ids), "labels")
         times = backfill.epochs(timestamps, len(ids), self._clock)
+        if self.privacy is not None:
+            ids = [self.privacy.event_id(eid) for eid in ids]
         items = [("l", eid, ts, lab) for eid, ts, lab in zip(ids, times, values, strict=True)]
         sender = self._sender()
         try:
@@ -380,6 +405,10 @@ class Monitor:
         """Register the training data (a pyarrow Table, pandas/polars DataFrame or a list of
         records; it may carry the model's score or probability columns) as the baseline of
         this monitor's version (or ``version``); blocking. Returns the collector's answer."""
+        if self.privacy is not None:
+            from keeneye.privacy.policy import apply_to_table
+
+            table = apply_to_table(self.privacy, backfill.as_table(table))
         return backfill.upload_baseline(
             self.url,
             self.model,
@@ -584,6 +613,9 @@ class Monitor:
         if self._sample_below < 2**32 and not self._sampled(event_id):
             self._transport.note_sampled_out(1)
             return
+        if self.privacy is not None:
+            event_id = self.privacy.event_id(event_id)
+            inputs = self.privacy.inputs(inputs)
         self._transport.put(("p", event_id, timestamp, inputs, prediction, probabilities, latency))
 
     def _warn_once(self, message: str) -> None:
@@ -668,6 +700,28 @@ class Monitor:
 
     def __repr__(self) -> str:
         return f"Monitor(model={self.model!r}, version={self.version!r}, url={self.url!r})"
+
+
+def _policy_of(privacy: PrivacyPolicy | str | Path | None, model: str) -> PrivacyPolicy | None:
+    if privacy is None:
+        return None
+    from keeneye.privacy.policy import PrivacyPolicy
+
+    if isinstance(privacy, PrivacyPolicy):
+        return privacy
+    if isinstance(privacy, (str, Path)):
+        from keeneye.config import load_settings
+
+        policy = PrivacyPolicy.for_model(load_settings(privacy).privacy, model)
+        if policy is None:
+            raise InputError(
+                f"{str(privacy)!r} has no privacy.models.{model} section; add the model's "
+                "policy there or pass privacy=None"
+            )
+        return policy
+    raise InputError(
+        f"privacy={type(privacy).__name__}; pass a PrivacyPolicy or the path of a keeneye.yaml"
+    )
 
 
 def _error_of(response: httpx.Response) -> tuple[str | None, str]:

@@ -22,6 +22,7 @@ from keeneye.server.body import read_body
 from keeneye.server.errors import ApiError
 from keeneye.server.ingest import check_model_name
 from keeneye.server.limits import check_version
+from keeneye.server.privacy import enforce_on_baseline
 from keeneye.server.result_metrics import ResultCollector
 from keeneye.server.schemas import ERROR_RESPONSES
 from keeneye.store.base import EventStore
@@ -106,6 +107,7 @@ async def _baseline(model: str, version: str, request: Request) -> dict[str, Any
     check_version(version, "version")
     body = await read_body(request, request.app.state.settings.server.max_body_bytes)
     table = read_upload(body, request.headers.get("content-type"))
+    table = enforce_on_baseline(request.app.state.privacy.get(model), table)
     info = await run_in_threadpool(
         register_baseline,
         request.app.state.store,

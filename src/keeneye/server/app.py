@@ -28,6 +28,7 @@ from prometheus_client import CollectorRegistry
 
 from keeneye import __version__
 from keeneye.config import Settings
+from keeneye.privacy.policy import policies
 from keeneye.server.contract import refine
 from keeneye.server.errors import install_error_handlers
 from keeneye.server.health import install as install_health
@@ -68,6 +69,9 @@ def create_app(
     ``store`` defaults to opening ``settings.server.store``; the app then closes it on
     shutdown (a store passed in belongs to the caller). ``clock`` gives receive times.
     """
+    # Built first: a policy that cannot be applied (no secret) stops the start, before any
+    # event could be stored raw.
+    privacy = policies(settings.privacy)
     owns_store = store is None
     the_store: EventStore = store if store is not None else open_store(settings.server.store)
 
@@ -93,6 +97,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.privacy = privacy
     app.state.store = the_store
     app.state.clock = clock or _utcnow
     app.state.registry = CollectorRegistry()

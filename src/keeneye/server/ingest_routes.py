@@ -20,6 +20,7 @@ from keeneye.server.codecs import FORMATS_HEADER, accepted_formats, parse_body
 from keeneye.server.health import note_write_ok
 from keeneye.server.ingest import check_model_name, parse_labels, parse_predictions
 from keeneye.server.limits import check_labels, check_predictions, limits_of
+from keeneye.server.privacy import enforce_on_labels, enforce_on_predictions
 from keeneye.server.schemas import (
     ERROR_RESPONSES,
     LabelBatch,
@@ -47,6 +48,7 @@ def _store_predictions(request: Request, model: str, body: bytes) -> WriteReport
     now = state.clock()
     document = parse_body(body, request.headers.get("content-type"))
     events = parse_predictions(document, now, max_events=settings.max_batch_events)
+    events = enforce_on_predictions(state.privacy.get(model), events)
     limits = limits_of(state)
     names = check_predictions(events, now, limits.ingest)
     limits.features.admit(model, names, lambda m: _feature_names(state.store, m))
@@ -64,6 +66,7 @@ def _store_labels(request: Request, model: str, body: bytes) -> WriteReport:
     now = state.clock()
     document = parse_body(body, request.headers.get("content-type"))
     labels = parse_labels(document, now, max_labels=settings.max_batch_events)
+    labels = enforce_on_labels(state.privacy.get(model), labels)
     limits = limits_of(state)
     check_labels(labels, now, limits.ingest)
     if model not in limits.models:

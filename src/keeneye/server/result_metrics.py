@@ -82,6 +82,23 @@ GAUGES: Mapping[str, tuple[str, list[str]]] = {
         "Standard errors between the prediction bias and 0 (the bias rule's significance).",
         [],
     ),
+    "keeneye_outlier_share": (
+        "Share of the window's events that are outliers against the baseline.",
+        [],
+    ),
+    "keeneye_outlier_expected_share": (
+        "The baseline's own outlier rate (what clean traffic shows).",
+        [],
+    ),
+    "keeneye_outlier_share_alert": (
+        "1 when the outlier share is improbably high (binomial test at the alert budget's "
+        "level), else 0.",
+        [],
+    ),
+    "keeneye_probe_burst_clients": (
+        "Clients flagged for bursts of outliers or near-duplicate probes in the window.",
+        [],
+    ),
 }
 LAST_RUN = "keeneye_analysis_last_run_timestamp_seconds"
 
@@ -171,6 +188,11 @@ def _export(result: StoredResult, families: dict[str, GaugeMetricFamily]) -> Non
             if info.tested:
                 add("keeneye_feature_drifted", labels, corrected(info))
         add("keeneye_dataset_drift_share", [], report.drift.drift_share)
+    if report.outliers is not None:
+        add("keeneye_outlier_share", [], report.outliers.share)
+        add("keeneye_outlier_expected_share", [], report.outliers.expected_share)
+        add("keeneye_outlier_share_alert", [], report.outliers.alert)
+        add("keeneye_probe_burst_clients", [], len(report.outliers.bursts))
     if report.summary is not None:
         add("keeneye_window_events", [], report.summary.events)
         for feature, stats in sorted(report.summary.features.items()):

@@ -45,6 +45,9 @@ LABEL_COVERAGE = "keeneye_label_coverage_ratio"
 WINDOW_EVENTS = "keeneye_window_events"
 WINDOW_LABELS = "keeneye_window_labels"
 PREDICTION_BIAS_Z = "keeneye_prediction_bias_z"
+#: The outlier share's decision (1/0) and the clients flagged for probe bursts (docs/privacy.md).
+OUTLIER_SHARE_ALERT = "keeneye_outlier_share_alert"
+PROBE_BURST_CLIENTS = "keeneye_probe_burst_clients"
 ANALYSIS_LAST_RUN = "keeneye_analysis_last_run_timestamp_seconds"
 
 #: Scrape job names in the generated prometheus.yml (the target-down rule selects on them).

@@ -426,6 +426,13 @@ def _fast_tests(options: ExportOptions) -> list[dict[str, Any]]:
     add(m.FEATURE_OUT_OF_RANGE, plan, _gauge(t.out_of_range / 2, samples))
     fire(at, "KeeneyeOutOfRange", [_Expect(rules["KeeneyeOutOfRange"][0], age, outside)])
 
+    add(m.OUTLIER_SHARE_ALERT, srv_mv, _gauge(1, samples))
+    add(m.OUTLIER_SHARE_ALERT, srv_ok, _gauge(0, samples))
+    fire(at, "KeeneyeOutlierShare", [_Expect(rules["KeeneyeOutlierShare"][0], srv_mv, 1.0)])
+    add(m.PROBE_BURST_CLIENTS, srv_mv, _gauge(2, samples))
+    add(m.PROBE_BURST_CLIENTS, srv_ok, _gauge(0, samples))
+    fire(at, "KeeneyeProbeBurst", [_Expect(rules["KeeneyeProbeBurst"][0], srv_mv, 2.0)])
+
     bias = -(t.prediction_bias + 0.1)
     add(m.PREDICTION_BIAS, srv_mv, _gauge(bias, samples))
     add(m.PREDICTION_BIAS, srv_ok, _gauge(t.prediction_bias / 2, samples))

@@ -410,6 +410,38 @@ def alerting_rules(options: ExportOptions) -> list[AlertRule]:
                 f"(threshold {t.out_of_range:.0%})."
             ),
         ),
+        AlertRule(
+            alert="KeeneyeOutlierShare",
+            # the decision of keeneye's binomial test (at the alert budget's level) is exported
+            # as 1/0: a threshold on the share here would ignore the window's size
+            expr=f"{m.OUTLIER_SHARE_ALERT} == 1" + events_guard,
+            for_=options.drift_for,
+            severity="warning",
+            keeneye_rule="outlier_share",
+            summary="Model {{ $labels.model }} v{{ $labels.version }} receives too many outliers",
+            description=(
+                "The share of events of model {{ $labels.model }} version "
+                "{{ $labels.version }} that are outliers against the baseline is improbably "
+                "high in the latest {{ $labels.window }} window (binomial test at the alert "
+                "budget's level); keeneye_outlier_share and keeneye_outlier_expected_share "
+                "give the shares."
+            ),
+        ),
+        AlertRule(
+            alert="KeeneyeProbeBurst",
+            expr=f"{m.PROBE_BURST_CLIENTS} > 0" + events_guard,
+            for_=options.drift_for,
+            severity="critical",
+            keeneye_rule="probe_burst",
+            summary="Model {{ $labels.model }} v{{ $labels.version }} is probed by "
+            "{{ $value | humanize }} client(s)",
+            description=(
+                "{{ $value | humanize }} client(s) sent bursts of outliers or near-duplicate "
+                "requests to model {{ $labels.model }} version {{ $labels.version }} in the latest "
+                "{{ $labels.window }} window; keeneye's probe_burst alerts name them (hashed "
+                "by the privacy policy)."
+            ),
+        ),
     ]
     for metric, low in sorted(t.performance_min.items()):
         rules.append(_performance_rule(metric, "<", low, options))
