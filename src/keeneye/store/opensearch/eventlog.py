@@ -22,11 +22,8 @@ the templates).
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import math
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,13 +31,13 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError as OSNotFound
 from opensearchpy.exceptions import OpenSearchException, TransportError
 
 from keeneye.errors import InputError, StoreError
 from keeneye.store._batch import (
-    ARROW_TYPES,
     TIMESTAMP,
     FeatureState,
     InvalidValue,
@@ -64,15 +61,26 @@ from keeneye.store._values import (
     value_type,
 )
 from keeneye.store.opensearch import indices as ix
+from keeneye.store.opensearch._client import BulkItem, Op, bulk, describe, scroll_pages
+from keeneye.store.opensearch._codec import (
+    SUFFIX,
+    decode_num,
+    doc_id,
+    encode_num,
+    flat_value,
+    from_us,
+    prediction_filter,
+    search_text,
+    typed,
+)
+from keeneye.store.opensearch._columns import events_table, join_labels, labels_table
 from keeneye.store.records import LabelEvent, PredictionEvent, WindowData, WriteReport
 from keeneye.store.search import SearchHit
 
 _log = logging.getLogger(__name__)
 
-_SUFFIX = {NUMERIC: "num", CATEGORICAL: "str", BOOLEAN: "bool"}
-_PAGE = 5000
 _TERMS = 10000
-_RETRYABLE = {429, 500, 502, 503, 504}
+_LABEL_IDS = 50_000  # event ids per terms query when a window's labels are looked up by id
 
 
 def _now() -> datetime:
@@ -84,53 +92,11 @@ def _check_model(model: str) -> None:
         raise InputError(f"model name must be a non-empty string, got {model!r}")
 
 
-def _finite(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
-
-
-def _encode_num(value: Any, name: str, doc: dict[str, Any], nonfinite: dict[str, str]) -> None:
-    """A double field; NaN and ±inf (which JSON cannot carry) go to ``nonfinite`` as text."""
-    if value is None:
-        return
-    if math.isfinite(value):
-        doc[name] = value
-    else:
-        nonfinite[name] = repr(float(value))  # 'nan', 'inf', '-inf'
-
-
-def _decode_num(source: Mapping[str, Any], name: str) -> float | None:
-    value = source.get(name)
-    if value is not None:
-        return float(value)
-    text = (source.get("nonfinite") or {}).get(name)
-    return None if text is None else float(text)
-
-
-def _flat_value(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    return value
-
-
-def _doc_id(*parts: str) -> str:
-    text = "\x1f".join(parts)
-    if len(text.encode()) <= 500:
-        return text
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 @dataclass
 class _Catalog:
     states: dict[str, FeatureState] = field(default_factory=dict)
     seq: dict[str, int] = field(default_factory=dict)
     version_features: set[tuple[str, str]] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class _Item:
-    status: int
-    result: str | None
-    error: str | None
 
 
 class OpenSearchEventLog:
@@ -244,83 +210,14 @@ class OpenSearchEventLog:
     def _received(self) -> int:
         return micros(utc(self._clock(), "clock"), "clock")
 
-    def _bulk(
-        self, ops: list[tuple[dict[str, Any], dict[str, Any] | None]], *, refresh: bool = False
-    ) -> list[_Item]:
-        """Send ``(action, source)`` pairs; retry items that failed transiently; return one
-        result per op. Raises StoreError when items still fail after the retries."""
-        results: list[_Item | None] = [None] * len(ops)
-        pending = list(range(len(ops)))
-        delay = 0.1
-        for attempt in range(self._max_retries + 1):
-            body: list[dict[str, Any]] = []
-            for i in pending:
-                action, source = ops[i]
-                body.append(action)
-                if source is not None:
-                    body.append(source)
-            try:
-                # A shard without an active copy fails its items after 10 s (then retried here)
-                # instead of holding the whole request for the server's default minute.
-                # (``request_timeout`` set too: opensearch-py would take ``timeout`` for it.)
-                response = self.client.bulk(
-                    body=body,
-                    refresh="true" if refresh else "false",
-                    timeout="10s",
-                    request_timeout=self._request_timeout,
-                )
-            except (TransportError, OpenSearchException) as exc:
-                status = getattr(exc, "status_code", None)
-                if isinstance(status, int) and status not in _RETRYABLE and status != "N/A":
-                    raise StoreError(f"OpenSearch refused a bulk request (HTTP {status})") from exc
-                if attempt == self._max_retries:
-                    raise StoreError(
-                        f"OpenSearch bulk request failed after {attempt + 1} attempts: "
-                        f"{type(exc).__name__}"
-                    ) from exc
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
-                continue
-            retry: list[int] = []
-            for i, item in zip(pending, response["items"], strict=True):
-                (result,) = item.values()
-                status = int(result.get("status", 500))
-                error = result.get("error")
-                reason = None
-                if error is not None:
-                    reason = (
-                        f"{error.get('type')}: {error.get('reason')}"
-                        if isinstance(error, dict)
-                        else str(error)
-                    )
-                results[i] = _Item(status, result.get("result"), reason)
-                if status in _RETRYABLE:
-                    retry.append(i)
-            answered = [r for r in (results[i] for i in pending) if r is not None]
-            fatal = [
-                r
-                for r in answered
-                if r.status >= 400 and r.status not in _RETRYABLE and r.status not in (404, 409)
-            ]
-            if fatal:
-                first = fatal[0]
-                raise StoreError(
-                    f"OpenSearch refused {len(fatal)} of {len(ops)} items (HTTP {first.status}: "
-                    f"{(first.error or '')[:300]})"
-                )
-            if not retry:
-                break
-            if attempt == self._max_retries:
-                first_retry = results[retry[0]]
-                assert first_retry is not None
-                raise StoreError(
-                    f"OpenSearch did not store {len(retry)} of {len(ops)} items after "
-                    f"{attempt + 1} attempts (HTTP {first_retry.status}); nothing acknowledged"
-                )
-            pending = retry
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
-        return [r for r in results if r is not None]
+    def _send(self, ops: list[Op], *, refresh: bool = False) -> list[BulkItem]:
+        return bulk(
+            self.client,
+            ops,
+            refresh=refresh,
+            max_retries=self._max_retries,
+            request_timeout=self._request_timeout,
+        )
 
     def _refresh_if_dirty(self) -> None:
         if self._dirty.is_set():
@@ -344,7 +241,7 @@ class OpenSearchEventLog:
         except OSNotFound:
             return {"hits": {"hits": [], "total": {"value": 0}}, "aggregations": {}}
         except OpenSearchException as exc:
-            raise StoreError(f"OpenSearch search failed: {_reason(exc)}") from exc
+            raise StoreError(f"OpenSearch search failed: {describe(exc)}") from exc
         return result
 
     def _existing(
@@ -357,7 +254,7 @@ class OpenSearchEventLog:
         except OSNotFound:
             return []
         except OpenSearchException as exc:
-            raise StoreError(f"OpenSearch index listing failed: {_reason(exc)}") from exc
+            raise StoreError(f"OpenSearch index listing failed: {describe(exc)}") from exc
         first = ix.day_of(start_us) if start_us is not None else None
         last = ix.day_of(max(end_us - 1, 0)) if end_us is not None else None
         names = []
@@ -433,7 +330,7 @@ class OpenSearchEventLog:
         )
         received = self._received()
         # 1. the catalog first: a reader that sees an event knows its features' types.
-        catalog_ops: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+        catalog_ops: list[Op] = []
         cat_index = ix.catalog_index(self.namespace)
         next_seq = max(catalog.seq.values(), default=0) + 1
         new_seq: dict[str, int] = {}
@@ -442,7 +339,7 @@ class OpenSearchEventLog:
             new_seq[name] = max(next_seq, received * 1000) + offset
             catalog_ops.append(
                 (
-                    {"create": {"_index": cat_index, "_id": _doc_id("feature", model, name)}},
+                    {"create": {"_index": cat_index, "_id": doc_id("feature", model, name)}},
                     {
                         "kind": "feature",
                         "model": model,
@@ -460,7 +357,7 @@ class OpenSearchEventLog:
                 continue
             catalog_ops.append(
                 (
-                    {"index": {"_index": cat_index, "_id": _doc_id("feature", model, name)}},
+                    {"index": {"_index": cat_index, "_id": doc_id("feature", model, name)}},
                     {
                         "kind": "feature",
                         "model": model,
@@ -479,7 +376,7 @@ class OpenSearchEventLog:
                     {
                         "create": {
                             "_index": cat_index,
-                            "_id": _doc_id("change", model, feature, new, str(received)),
+                            "_id": doc_id("change", model, feature, new, str(received)),
                         }
                     },
                     {
@@ -497,7 +394,7 @@ class OpenSearchEventLog:
         for version, name in sorted(new_pairs):
             catalog_ops.append(
                 (
-                    {"index": {"_index": cat_index, "_id": _doc_id("vf", model, version, name)}},
+                    {"index": {"_index": cat_index, "_id": doc_id("vf", model, version, name)}},
                     {
                         "kind": "version_feature",
                         "model": model,
@@ -508,14 +405,14 @@ class OpenSearchEventLog:
                 )
             )
         if catalog_ops:
-            items = self._bulk(catalog_ops, refresh=True)
+            items = self._send(catalog_ops, refresh=True)
             if any(item.status == 409 for item in items[: len(batch.new_features)]):
                 raise _CatalogMoved  # another writer typed a feature first: type again
         # 2. the events and their invalid-value markers, one bulk request.
         ops = self._event_ops(model, batch.events, batch.features, batch.system, received)
         n_events = len(ops)
         ops += self._invalid_ops(model, batch.invalid)
-        items = self._bulk(ops)
+        items = self._send(ops)
         self._dirty.set()
         created = {
             batch.events[i].event_id
@@ -541,7 +438,7 @@ class OpenSearchEventLog:
         features: Mapping[str, pa.Array],
         system: Mapping[str, pa.Array],
         received: int,
-    ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    ) -> list[Op]:
         columns = {name: array.to_pylist() for name, array in features.items()}
         ts = system["ts"].cast(pa.int64()).to_pylist()
         pred_num = system["prediction_num"].to_pylist()
@@ -549,7 +446,7 @@ class OpenSearchEventLog:
         pred_bool = system["prediction_bool"].to_pylist()
         probs = system["probabilities"].to_pylist()
         latency = system["latency_seconds"].to_pylist()
-        ops: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+        ops: list[Op] = []
         index_of: dict[str, str] = {}
         for row, event in enumerate(events):
             ts_us = int(ts[row])
@@ -563,7 +460,7 @@ class OpenSearchEventLog:
             for name, values in columns.items():
                 value = values[row]
                 if value is not None:
-                    flat[name] = _flat_value(value)
+                    flat[name] = flat_value(value)
                     present.append(name)
             doc: dict[str, Any] = {
                 "model": model,
@@ -575,23 +472,21 @@ class OpenSearchEventLog:
                 "f": flat,
                 "present": present,
             }
-            _encode_num(pred_num[row], "prediction_num", doc, nonfinite)
+            encode_num(pred_num[row], "prediction_num", doc, nonfinite)
             if pred_str[row] is not None:
                 doc["prediction_str"] = pred_str[row]
             if pred_bool[row] is not None:
                 doc["prediction_bool"] = pred_bool[row]
             if probs[row] is not None:
                 doc["probabilities"] = probs[row]
-            _encode_num(latency[row], "latency_seconds", doc, nonfinite)
+            encode_num(latency[row], "latency_seconds", doc, nonfinite)
             if nonfinite:
                 doc["nonfinite"] = nonfinite
             ops.append(({"create": {"_index": index, "_id": event.event_id}}, doc))
         return ops
 
-    def _invalid_ops(
-        self, model: str, rows: Sequence[InvalidValue]
-    ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
-        ops: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    def _invalid_ops(self, model: str, rows: Sequence[InvalidValue]) -> list[Op]:
+        ops: list[Op] = []
         for row in rows:
             ts_us = micros(row.timestamp, "timestamp")
             ops.append(
@@ -599,7 +494,7 @@ class OpenSearchEventLog:
                     {
                         "create": {
                             "_index": ix.daily(self.namespace, "invalid", model, ts_us),
-                            "_id": _doc_id(row.event_id, row.feature),
+                            "_id": doc_id(row.event_id, row.feature),
                         }
                     },
                     {
@@ -634,7 +529,7 @@ class OpenSearchEventLog:
             received = self._received()
             new_state: FeatureState | None = None
             index = ix.labels_index(self.namespace, model)
-            ops: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+            ops: list[Op] = []
             invalid = 0
             for label in latest.values():
                 kind = value_type(label.label)
@@ -650,9 +545,9 @@ class OpenSearchEventLog:
                 }
                 nonfinite: dict[str, str] = {}
                 if kind == NUMERIC:
-                    _encode_num(as_float(label.label), "label_num", doc, nonfinite)
+                    encode_num(as_float(label.label), "label_num", doc, nonfinite)
                 elif kind in (CATEGORICAL, BOOLEAN):
-                    doc[f"label_{_SUFFIX[kind]}"] = label.label
+                    doc[f"label_{SUFFIX[kind]}"] = label.label
                 if nonfinite:
                     doc["nonfinite"] = nonfinite
                 if kind is not None and (
@@ -663,13 +558,13 @@ class OpenSearchEventLog:
                     invalid += 1
                 ops.append(({"index": {"_index": index, "_id": label.event_id}}, doc))
             if new_state is not None:
-                items = self._bulk(
+                items = self._send(
                     [
                         (
                             {
                                 "create": {
                                     "_index": ix.catalog_index(self.namespace),
-                                    "_id": _doc_id("feature", model, LABEL_KEY),
+                                    "_id": doc_id("feature", model, LABEL_KEY),
                                 }
                             },
                             {
@@ -688,7 +583,7 @@ class OpenSearchEventLog:
                     self._catalogs.pop(model, None)
                     return self.write_labels(model, labels)  # typed by another writer first
                 catalog.states = {**catalog.states, LABEL_KEY: new_state}
-            items = self._bulk(ops)
+            items = self._send(ops)
             self._dirty.set()
         replaced = sum(1 for item in items if item.result == "updated")
         present = self._count_events_with_ids(model, list(latest))
@@ -730,61 +625,48 @@ class OpenSearchEventLog:
         return filters
 
     def _scan(
-        self, names: list[str], query: dict[str, Any], source: list[str] | bool
+        self,
+        names: list[str],
+        query: dict[str, Any],
+        source: list[str] | bool,
+        *,
+        meta: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Every hit of ``query`` in ``(ts_us, event_id)`` order: point-in-time + search_after."""
-        pit = self._open_pit(names)
-        try:
-            after: list[Any] | None = None
-            while True:
-                body: dict[str, Any] = {
-                    "size": _PAGE,
-                    "query": query,
-                    "_source": source,
-                    "sort": [{"ts_us": "asc"}, {"event_id": "asc"}],
-                    "pit": {"id": pit, "keep_alive": "2m"},
-                    "track_total_hits": False,
-                }
-                if after is not None:
-                    body["search_after"] = after
-                try:
-                    page = self.client.search(body=body)
-                except OpenSearchException as exc:
-                    raise StoreError(f"OpenSearch window read failed: {_reason(exc)}") from exc
-                hits = page["hits"]["hits"]
-                if not hits:
-                    return
-                pit = page.get("pit_id", pit)
-                yield from hits
-                if len(hits) < _PAGE:
-                    return
-                after = hits[-1]["sort"]
-        finally:
-            self._close_pit(pit)
+        """Every hit of ``query`` (in index order, one scroll; ``_index``/``_id`` if ``meta``)."""
+        for page in scroll_pages(self.client, names, query, source, meta=meta):
+            yield from page
 
-    def _open_pit(self, names: list[str]) -> str:
+    def _window_labels(self, model: str, event_ids: pa.ChunkedArray, label_type: str) -> pa.Table:
+        """The labels of ``event_ids`` (:func:`~._columns.labels_table`): every label of the
+        model in one scroll when they are not many more than the window's events, else looked
+        up by event id, 50,000 ids a query."""
+        index = ix.labels_index(self.namespace, model)
+        source = ["event_id", "ts_us", f"label_{SUFFIX[label_type]}", "nonfinite"]
+        by_model = {"bool": {"filter": [{"term": {"model": model}}]}}
         try:
-            if self.distribution == "opensearch":
-                return str(
-                    self.client.create_pit(index=",".join(names), params={"keep_alive": "2m"})[
-                        "pit_id"
-                    ]
-                )
-            response = self.client.transport.perform_request(
-                "POST", f"/{','.join(names)}/_pit", params={"keep_alive": "2m"}
+            stored = int(
+                self.client.count(index=index, body={"query": by_model}, ignore_unavailable=True)[
+                    "count"
+                ]
             )
-            return str(response["id"])
+        except OSNotFound:
+            stored = 0
         except OpenSearchException as exc:
-            raise StoreError(f"OpenSearch point-in-time failed: {_reason(exc)}") from exc
+            raise StoreError(f"OpenSearch label count failed: {describe(exc)}") from exc
+        if stored == 0 or len(event_ids) == 0:
+            return labels_table([], label_type)
+        if stored <= 2 * len(event_ids) + _LABEL_IDS:
+            return labels_table(scroll_pages(self.client, [index], by_model, source), label_type)
+        ids = pc.unique(event_ids).to_pylist()
 
-    def _close_pit(self, pit: str) -> None:
-        try:
-            if self.distribution == "opensearch":
-                self.client.delete_pit(body={"pit_id": [pit]})
-            else:
-                self.client.transport.perform_request("DELETE", "/_pit", body={"id": pit})
-        except OpenSearchException:
-            pass  # it expires by itself
+        def pages() -> Iterator[list[dict[str, Any]]]:
+            for chunk in _chunks(ids, _LABEL_IDS):
+                query = {
+                    "bool": {"filter": [{"term": {"model": model}}, {"terms": {"event_id": chunk}}]}
+                }
+                yield from scroll_pages(self.client, [index], query, source)
+
+        return labels_table(pages(), label_type)
 
     def _labels_for(self, model: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The stored label documents of ``ids`` (a join at read time)."""
@@ -822,70 +704,51 @@ class OpenSearchEventLog:
             raise NotFoundError(f"unknown model {model!r}")
         stored = [n for n in types if n not in RESERVED_NAMES]
         wanted = list(stored) if features is None else list(features)
-        selected = [n for n in wanted if n in types and n not in RESERVED_NAMES]
+        selected = {n: types[n] for n in wanted if n in types and n not in RESERVED_NAMES}
         names = self._existing("events", model, start_us, end_us)
         self._refresh_if_dirty()
-        source = [
-            "event_id",
-            "version",
-            "ts_us",
-            "prediction_*",
-            "probabilities",
-            "latency_seconds",
-            "nonfinite",
-            *(f"f.{n}" for n in selected),
-        ]
-        hits: list[dict[str, Any]] = []
-        if names and end_us > start_us:
-            query = {"bool": {"filter": self._window_filter(model, start_us, end_us, version)}}
-            hits = [hit["_source"] for hit in self._scan(names, query, source)]
-        labels = self._labels_for(model, [h["event_id"] for h in hits])
         pred_type = types.get(PREDICTION_KEY, NUMERIC)
         label_type = types.get(LABEL_KEY, NUMERIC)
-        pred_field = f"prediction_{_SUFFIX[pred_type]}"
-        label_field = f"label_{_SUFFIX[label_type]}"
-        labelled = [labels.get(h["event_id"]) for h in hits]
-        if pred_type == NUMERIC:
-            predictions: list[Any] = [_decode_num(h, pred_field) for h in hits]
-        else:
-            predictions = [h.get(pred_field) for h in hits]
-        if label_type == NUMERIC:
-            label_values: list[Any] = [
-                None if lab is None else _decode_num(lab, label_field) for lab in labelled
-            ]
-        else:
-            label_values = [None if lab is None else lab.get(label_field) for lab in labelled]
-        label_ts = [None if lab is None else int(lab["ts_us"]) for lab in labelled]
+        pages: Iterable[list[dict[str, Any]]] = []
+        if names and end_us > start_us:
+            query = {"bool": {"filter": self._window_filter(model, start_us, end_us, version)}}
+            # The whole _source unless few features are asked for: the server copies it as
+            # stored, while picking fields means parsing every document.
+            source: list[str] | bool = True
+            if features is not None and len(selected) < len(stored) // 2:
+                source = [
+                    "event_id",
+                    "version",
+                    "ts_us",
+                    "prediction_*",
+                    "probabilities",
+                    "latency_seconds",
+                    "nonfinite",
+                    *(f"f.{n}" for n in selected),
+                ]
+            pages = scroll_pages(self.client, names, query, source)
+        envelope, values = events_table(pages, pred_type, selected)
+        labels = join_labels(
+            envelope.column("event_id"),
+            self._window_labels(model, envelope.column("event_id"), label_type),
+        )
         events = pa.table(
             {
-                "event_id": pa.array([h["event_id"] for h in hits], type=pa.string()),
-                "version": pa.array([h["version"] for h in hits], type=pa.string()),
-                "timestamp": pa.array([int(h["ts_us"]) for h in hits], type=pa.int64()).cast(
-                    TIMESTAMP
-                ),
-                "prediction": pa.array(predictions, type=ARROW_TYPES[pred_type]),
-                "probabilities": pa.array([h.get("probabilities") for h in hits], type=pa.string()),
-                "latency_seconds": pa.array(
-                    [_decode_num(h, "latency_seconds") for h in hits], type=pa.float64()
-                ),
-                "label": pa.array(label_values, type=ARROW_TYPES[label_type]),
-                "label_timestamp": pa.array(label_ts, type=pa.int64()).cast(TIMESTAMP),
+                "event_id": envelope.column("event_id"),
+                "version": envelope.column("version"),
+                "timestamp": envelope.column("ts_us").cast(TIMESTAMP),
+                "prediction": envelope.column("prediction"),
+                "probabilities": envelope.column("probabilities"),
+                "latency_seconds": envelope.column("latency_seconds"),
+                "label": labels.column("label"),
+                "label_timestamp": labels.column("label_ts_us").cast(TIMESTAMP),
             }
         )
-        columns: dict[str, pa.Array] = {}
+        rows = envelope.num_rows
+        columns: dict[str, pa.ChunkedArray | pa.Array] = {}
         for name in wanted:
-            kind = types.get(name)
-            if kind is None or name in RESERVED_NAMES:
-                columns[name] = pa.nulls(len(hits))
-                continue
-            raw = [(h.get("f") or {}).get(name) for h in hits]
-            if kind == NUMERIC:
-                columns[name] = pa.array(
-                    [None if v is None else float(v) for v in raw], type=pa.float64()
-                )
-            else:
-                columns[name] = pa.array(raw, type=ARROW_TYPES[kind])
-        return WindowData(features=_features_table(columns, len(hits)), events=events)
+            columns[name] = values.column(name) if name in selected else pa.nulls(rows)
+        return WindowData(features=pa.table(columns), events=events)
 
     def count_events(
         self,
@@ -979,38 +842,38 @@ class OpenSearchEventLog:
             return schema.empty_table()
         self._refresh_if_dirty()
         query = {"bool": {"filter": self._window_filter(model, start_us, end_us, None)}}
-        hits = [h["_source"] for h in self._scan(names, query, ["event_id", "ts_us"])]
-        if not hits:
+        envelope, _ = events_table(
+            scroll_pages(self.client, names, query, ["event_id", "ts_us"]), NUMERIC, {}
+        )
+        if envelope.num_rows == 0:
             return schema.empty_table()
-        label_type = self._load_catalog(model).states.get(LABEL_KEY)
-        label_field = f"label_{_SUFFIX[label_type.type if label_type else NUMERIC]}"
-        labels = self._labels_for(model, [h["event_id"] for h in hits])
+        state = self._load_catalog(model).states.get(LABEL_KEY)
+        ids = envelope.column("event_id")
+        labels = join_labels(ids, self._window_labels(model, ids, state.type if state else NUMERIC))
         step = bucket_seconds * 1_000_000
-        buckets = np.array([(int(h["ts_us"]) - start_us) // step for h in hits], dtype=np.int64)
-        has = np.zeros(len(hits), dtype=bool)
-        label_ts = np.full(len(hits), np.iinfo(np.int64).min, dtype=np.int64)
-        for i, h in enumerate(hits):
-            lab = labels.get(h["event_id"])
-            if lab is not None and (
-                lab.get(label_field) is not None
-                or (lab.get("nonfinite") or {}).get(label_field) is not None
-            ):
-                has[i] = True
-                label_ts[i] = int(lab["ts_us"])
-        rows_start, rows_events, rows_labels, rows_last = [], [], [], []
-        for bucket in np.unique(buckets):
-            mask = buckets == bucket
-            rows_start.append(start_us + int(bucket) * step)
-            rows_events.append(int(mask.sum()))
-            n_labels = int(has[mask].sum())
-            rows_labels.append(n_labels)
-            rows_last.append(int(label_ts[mask].max()) if n_labels else None)
+        bucket = pc.floor_divide(pc.subtract(envelope.column("ts_us"), start_us), step)
+        has = labels.column("label").is_valid()
+        table = pa.table(
+            {
+                "bucket": bucket,
+                "labelled": pc.cast(has, pa.int64()),
+                "label_ts": pc.if_else(
+                    has, labels.column("label_ts_us"), pa.scalar(None, pa.int64())
+                ),
+            }
+        )
+        grouped = table.group_by("bucket").aggregate(
+            [("bucket", "count"), ("labelled", "sum"), ("label_ts", "max")]
+        )
+        grouped = grouped.sort_by("bucket")
         return pa.table(
             {
-                "bucket_start": pa.array(rows_start, type=pa.int64()).cast(TIMESTAMP),
-                "events": pa.array(rows_events, type=pa.int64()),
-                "labels": pa.array(rows_labels, type=pa.int64()),
-                "last_label_at": pa.array(rows_last, type=pa.int64()).cast(TIMESTAMP),
+                "bucket_start": pc.add(pc.multiply(grouped.column("bucket"), step), start_us).cast(
+                    TIMESTAMP
+                ),
+                "events": grouped.column("bucket_count"),
+                "labels": grouped.column("labelled_sum"),
+                "last_label_at": grouped.column("label_ts_max").cast(TIMESTAMP),
             }
         )
 
@@ -1200,7 +1063,7 @@ class OpenSearchEventLog:
         if self.client.indices.exists(index=label_index):
             label_query = {"bool": {"filter": [{"term": {"model": model}}]}}
             label_ts = {
-                h["_id"]: int(h["_source"]["ts_us"])
+                h["_source"]["event_id"]: int(h["_source"]["ts_us"])
                 for h in self._scan([label_index], label_query, ["event_id", "ts_us"])
             }
             for chunk in _chunks(list(label_ts), _TERMS):
@@ -1215,8 +1078,8 @@ class OpenSearchEventLog:
                     delays.append((label_ts[hit["_id"]] - int(hit["_source"]["ts_us"])) / 1e6)
         return EventStats(
             events=total,
-            first_event=_from_us(first),
-            last_event=_from_us(last),
+            first_event=from_us(first),
+            last_event=from_us(last),
             labels=len(delays),
             median_label_delay_seconds=float(np.median(delays)) if delays else None,
             latest_version=latest,
@@ -1251,10 +1114,10 @@ class OpenSearchEventLog:
         types = {n: s.type for n, s in self._load_catalog(model).states.items()}
         filters = self._window_filter(model, start_us, end_us, version)
         if feature is not None and value is not None:
-            filters.append({"term": {f"f.{feature}": _search_text(value, types.get(feature))}})
+            filters.append({"term": {f"f.{feature}": search_text(value, types.get(feature))}})
         pred_type = types.get(PREDICTION_KEY, NUMERIC)
         if prediction is not None:
-            filters.append(_prediction_filter(prediction, pred_type))
+            filters.append(prediction_filter(prediction, pred_type))
         hits: list[dict[str, Any]] = []
         if names:
             self._refresh_if_dirty()
@@ -1270,18 +1133,18 @@ class OpenSearchEventLog:
             lab = labels.get(h["event_id"])
             flat = h.get("f") or {}
             if pred_type == NUMERIC:
-                shown: Any = _decode_num(h, "prediction_num")
+                shown: Any = decode_num(h, "prediction_num")
             else:
-                shown = h.get(f"prediction_{_SUFFIX[pred_type]}")
+                shown = h.get(f"prediction_{SUFFIX[pred_type]}")
             out.append(
                 SearchHit(
                     event_id=h["event_id"],
                     version=h["version"],
-                    timestamp=_from_us(int(h["ts_us"])) or datetime.min,
+                    timestamp=from_us(int(h["ts_us"])) or datetime.min,
                     prediction=raw_text(shown),
                     label=None if lab is None else str(lab.get("label_raw")),
                     features={
-                        n: None if flat.get(n) is None else raw_text(_typed(flat[n], types[n]))
+                        n: None if flat.get(n) is None else raw_text(typed(flat[n], types[n]))
                         for n in types
                         if n not in RESERVED_NAMES
                     },
@@ -1335,12 +1198,12 @@ class OpenSearchEventLog:
                     "filter": [{"term": {"model": model}}, {"range": {"ts_us": {"lt": before_us}}}]
                 }
             }
-            hits = [(h["_index"], h["_id"]) for h in self._scan(names, query, False)]
+            hits = [(h["_index"], h["_id"]) for h in self._scan(names, query, False, meta=True)]
             invalid = self._existing("invalid", model, None, before_us)
             labels = ix.labels_index(self.namespace, model)
             for chunk in _chunks(hits, batch_size):
                 ids = [doc_id for _, doc_id in chunk]
-                ops: list[tuple[dict[str, Any], dict[str, Any] | None]] = [
+                ops: list[Op] = [
                     ({"delete": {"_index": index, "_id": doc_id}}, None) for index, doc_id in chunk
                 ]
                 ops += [({"delete": {"_index": labels, "_id": i}}, None) for i in ids]
@@ -1348,9 +1211,9 @@ class OpenSearchEventLog:
                     marker_query = {"terms": {"event_id": ids}}
                     ops += [
                         ({"delete": {"_index": h["_index"], "_id": h["_id"]}}, None)
-                        for h in self._scan(invalid, marker_query, False)
+                        for h in self._scan(invalid, marker_query, False, meta=True)
                     ]
-                items = self._bulk(ops)
+                items = self._send(ops)
                 self._dirty.set()
                 deleted += sum(1 for item in items[: len(chunk)] if item.status == 200)
         self._refresh_if_dirty()  # gone for every reader when this returns
@@ -1384,17 +1247,6 @@ class _CatalogMoved(Exception):
     """Another writer changed the catalog meanwhile: reload it and type the batch again."""
 
 
-def _from_us(value: float | None) -> datetime | None:
-    if value is None:
-        return None
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(value))
-
-
-def _features_table(columns: Mapping[str, pa.Array], rows: int) -> pa.Table:
-    del rows  # a table without columns has no rows, as the DuckDB store gives it
-    return pa.table(dict(columns))
-
-
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -1405,40 +1257,3 @@ def _exact(agg: Mapping[str, Any]) -> list[dict[str, Any]]:
     if agg.get("sum_other_doc_count", 0) or agg.get("doc_count_error_upper_bound", 0):
         raise StoreError("an OpenSearch terms aggregation was not exact; narrow the window")
     return list(agg["buckets"])
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, TransportError):
-        return f"HTTP {exc.status_code} {exc.error}"
-    return type(exc).__name__
-
-
-def _typed(value: Any, kind: str) -> Any:
-    """A value of ``f`` as its feature's type (NaN and ±inf are kept there as text)."""
-    return float(value) if kind == NUMERIC else value
-
-
-def _search_text(value: str, kind: str | None) -> str:
-    """A feature value typed in a search box as the text ``flat_object`` indexed."""
-    if kind == NUMERIC:
-        try:
-            number = float(value)
-        except ValueError as exc:
-            raise InputError(
-                f"feature value {value!r} is not a number; type e.g. 31 or 2.5"
-            ) from exc
-        return repr(number)
-    if kind == BOOLEAN:
-        return "true" if value.strip().lower() in ("true", "1", "yes") else "false"
-    return value
-
-
-def _prediction_filter(value: str, kind: str) -> dict[str, Any]:
-    if kind == NUMERIC:
-        try:
-            return {"term": {"prediction_num": float(value)}}
-        except ValueError as exc:
-            raise InputError(f"prediction {value!r} is not a number; type e.g. 0.5") from exc
-    if kind == BOOLEAN:
-        return {"term": {"prediction_bool": value.strip().lower() in ("true", "1", "yes")}}
-    return {"term": {"prediction_str": value}}
