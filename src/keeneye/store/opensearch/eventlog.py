@@ -447,10 +447,10 @@ class OpenSearchEventLog:
         probs = system["probabilities"].to_pylist()
         latency = system["latency_seconds"].to_pylist()
         ops: list[Op] = []
-        index_of: dict[str, str] = {}
+        index_of: dict[int, str] = {}
         for row, event in enumerate(events):
             ts_us = int(ts[row])
-            day = ix.day_of(ts_us)
+            day = ts_us // 86_400_000_000  # the UTC day, without a datetime per event
             index = index_of.get(day)
             if index is None:
                 index = index_of[day] = ix.daily(self.namespace, "events", model, ts_us)
