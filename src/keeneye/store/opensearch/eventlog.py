@@ -148,16 +148,20 @@ class OpenSearchEventLog:
             info = client.info()
         except OpenSearchException as exc:
             raise StoreError(f"OpenSearch is not reachable: {type(exc).__name__}") from exc
-        version = info.get("version", {})
-        self.distribution = str(version.get("distribution", "elasticsearch"))
-        flat_type = "flat_object" if self.distribution == "opensearch" else "flattened"
+        self.server = ix.server_kind(info)
+        self.distribution = self.server.distribution
         if replicas is None:
             nodes = int(client.cluster.health().get("number_of_data_nodes", 1))
             replicas = 0 if nodes <= 1 else 1
         self.replicas = replicas
-        policy = self._install_policy()
+        self.lifecycle_policy = self._install_policy()
+        ilm = self.lifecycle_policy if self.server.lifecycle == "ilm" else None
         for name, body in ix.templates(
-            namespace, flat_type=flat_type, shards=shards, replicas=replicas, policy_id=policy
+            namespace,
+            flat_type=self.server.flat_type,
+            shards=shards,
+            replicas=replicas,
+            ilm_policy_id=ilm,
         ).items():
             client.indices.put_index_template(name=name, body=body)
         catalog = ix.catalog_index(namespace)
@@ -170,37 +174,30 @@ class OpenSearchEventLog:
 
     # -- plumbing -------------------------------------------------------------------------------
     def _install_policy(self) -> str | None:
-        """An ISM delete policy when the plugin is there and retention is set, else ``None``."""
-        if self._retention_days is None or self.distribution != "opensearch":
+        """A lifecycle policy deleting daily indices after ``retention_days`` (ISM on OpenSearch,
+        ILM on Elasticsearch) when retention is set and the server has the plugin; ``None``
+        otherwise (then :meth:`apply_retention` deletes expired days)."""
+        if self._retention_days is None:
             return None
         policy_id = f"{self.namespace}-retention"
-        body = {
-            "policy": {
-                "description": "keeneye: delete event indices after the retention period",
-                "default_state": "hot",
-                "states": [
-                    {
-                        "name": "hot",
-                        "actions": [],
-                        "transitions": [
-                            {
-                                "state_name": "delete",
-                                "conditions": {"min_index_age": f"{self._retention_days}d"},
-                            }
-                        ],
-                    },
-                    {"name": "delete", "actions": [{"delete": {}}], "transitions": []},
-                ],
-            }
-        }
+        if self.server.lifecycle == "ism":
+            path = f"/_plugins/_ism/policies/{policy_id}"
+            body = ix.ism_policy(self.namespace, self._retention_days)
+        else:
+            path = f"/_ilm/policy/{policy_id}"
+            body = ix.ilm_policy(self._retention_days)
         try:
-            self.client.transport.perform_request(
-                "PUT", f"/_plugins/_ism/policies/{policy_id}", body=body
-            )
+            self.client.transport.perform_request("PUT", path, body=body)
         except TransportError as exc:
             if exc.status_code == 409:  # already installed
                 return policy_id
-            return None  # no ISM plugin: retention by apply_retention
+            _log.info(
+                "no %s lifecycle plugin on the server (%s): expired days are deleted by "
+                "apply_retention",
+                self.server.lifecycle.upper(),
+                describe(exc),
+            )
+            return None
         return policy_id
 
     def _check_open(self) -> None:
