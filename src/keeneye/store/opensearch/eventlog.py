@@ -9,15 +9,16 @@ any item still failing fails the whole write with :class:`~keeneye.errors.StoreE
 (``index`` by event id: a repeat replaces) and are joined at read time; no document is ever
 updated in place and no request forces a refresh per document.
 
-Reads: windows through a point-in-time and ``search_after`` sorted on ``ts_us, event_id`` (doc
-values); counts, traffic per bucket and invalid/missing values as aggregations (exact: the
-terms aggregations are checked to have no ``sum_other_doc_count``). Features are typed with the
-same rules as every backend (:mod:`keeneye.store._batch`); the catalog of feature types lives in
-one small index.
+Reads: a window is one scroll in index order (:func:`~._client.scroll_pages`), each page turned
+into Arrow columns in one call (:mod:`._columns`) and sorted on ``ts_us, event_id`` in Arrow;
+labels are read once per window and joined in Arrow. Counts, traffic per bucket and
+invalid/missing values are aggregations (exact: the terms aggregations are checked to have no
+``sum_other_doc_count``). Features are typed with the same rules as every backend
+(:mod:`keeneye.store._batch`); the catalog of feature types lives in one small index.
 
-Retention: daily indices older than ``retention_days`` are deleted by :meth:`apply_retention`
-(the ISM/ILM plugins are used when the server has them: an ISM policy is installed and named in
-the templates).
+Retention: daily indices older than ``retention_days`` are deleted by :meth:`apply_retention`;
+when the server has a lifecycle plugin an ISM (OpenSearch) or ILM (Elasticsearch) policy does
+the same (see :mod:`.indices`).
 """
 
 from __future__ import annotations
@@ -820,7 +821,7 @@ class OpenSearchEventLog:
     ) -> pa.Table:
         """Per bucket with events: ``events``, ``labels`` (joined labels of the label's type)
         and ``last_label_at``. Labels live in their own index, so the join runs here over the
-        window's event ids (read with a point-in-time, ids only)."""
+        window's event ids (one scroll of ids and times), grouped in Arrow."""
         self._check_open()
         start, end = utc(start, "start"), utc(end, "end")
         if bucket_seconds < 1:
