@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,7 +41,6 @@ from keeneye.errors import InputError, StoreError
 from keeneye.store._batch import (
     TIMESTAMP,
     FeatureState,
-    InvalidValue,
     micros,
     prepare_predictions,
     utc,
@@ -61,6 +60,7 @@ from keeneye.store._values import (
     raw_text,
     value_type,
 )
+from keeneye.store.opensearch import _documents as docs
 from keeneye.store.opensearch import indices as ix
 from keeneye.store.opensearch._client import BulkItem, Op, bulk, describe, scroll_pages
 from keeneye.store.opensearch._codec import (
@@ -68,7 +68,6 @@ from keeneye.store.opensearch._codec import (
     decode_num,
     doc_id,
     encode_num,
-    flat_value,
     from_us,
     prediction_filter,
     search_text,
@@ -91,13 +90,6 @@ def _now() -> datetime:
 def _check_model(model: str) -> None:
     if not isinstance(model, str) or not model:
         raise InputError(f"model name must be a non-empty string, got {model!r}")
-
-
-@dataclass
-class _Catalog:
-    states: dict[str, FeatureState] = field(default_factory=dict)
-    seq: dict[str, int] = field(default_factory=dict)
-    version_features: set[tuple[str, str]] = field(default_factory=set)
 
 
 class OpenSearchEventLog:
@@ -139,7 +131,7 @@ class OpenSearchEventLog:
         self._max_retries = max_retries
         self._request_timeout = request_timeout
         self._lock = threading.Lock()
-        self._catalogs: dict[str, _Catalog] = {}
+        self._catalogs: dict[str, docs.Catalog] = {}
         self._dirty = threading.Event()
         # A new process refreshes before its first read: another writer (one that was killed,
         # say) may have acknowledged events that no refresh has made searchable yet.
@@ -265,30 +257,17 @@ class OpenSearchEventLog:
         return sorted(names)
 
     # -- the catalog of feature types -----------------------------------------------------------
-    def _load_catalog(self, model: str) -> _Catalog:
+    def _load_catalog(self, model: str) -> docs.Catalog:
         body = {
             "query": {"bool": {"filter": [{"term": {"model": model}}]}},
             "size": _TERMS,
             "sort": [{"seq": "asc"}],
         }
         hits = self._search(ix.catalog_index(self.namespace), body)["hits"]["hits"]
-        catalog = _Catalog()
-        for hit in hits:
-            src = hit["_source"]
-            if src["kind"] == "feature":
-                catalog.states[src["feature"]] = FeatureState(
-                    src["feature"],
-                    src["type"],
-                    src.get("streak_type"),
-                    int(src.get("streak") or 0),
-                    src.get("reported_type"),
-                )
-                catalog.seq[src["feature"]] = int(src.get("seq") or 0)
-            elif src["kind"] == "version_feature":
-                catalog.version_features.add((src["version"], src["feature"]))
+        catalog = docs.catalog_from(hit["_source"] for hit in hits)
         return catalog
 
-    def _catalog(self, model: str) -> _Catalog:
+    def _catalog(self, model: str) -> docs.Catalog:
         found = self._catalogs.get(model)
         if found is None:
             found = self._catalogs[model] = self._load_catalog(model)
@@ -328,88 +307,19 @@ class OpenSearchEventLog:
         )
         received = self._received()
         # 1. the catalog first: a reader that sees an event knows its features' types.
-        catalog_ops: list[Op] = []
-        cat_index = ix.catalog_index(self.namespace)
-        next_seq = max(catalog.seq.values(), default=0) + 1
-        new_seq: dict[str, int] = {}
-        for offset, name in enumerate(batch.new_features):
-            state = batch.states[name]
-            new_seq[name] = max(next_seq, received * 1000) + offset
-            catalog_ops.append(
-                (
-                    {"create": {"_index": cat_index, "_id": doc_id("feature", model, name)}},
-                    {
-                        "kind": "feature",
-                        "model": model,
-                        "feature": name,
-                        "type": state.type,
-                        "streak_type": None,
-                        "streak": 0,
-                        "reported_type": None,
-                        "seq": new_seq[name],
-                    },
-                )
-            )
-        for name, state in batch.states.items():
-            if name in new_seq or state == catalog.states.get(name):
-                continue
-            catalog_ops.append(
-                (
-                    {"index": {"_index": cat_index, "_id": doc_id("feature", model, name)}},
-                    {
-                        "kind": "feature",
-                        "model": model,
-                        "feature": name,
-                        "type": state.type,
-                        "streak_type": state.streak_type,
-                        "streak": state.streak,
-                        "reported_type": state.reported_type,
-                        "seq": catalog.seq.get(name, 0),
-                    },
-                )
-            )
-        for feature, old, new in batch.type_changes:
-            catalog_ops.append(
-                (
-                    {
-                        "create": {
-                            "_index": cat_index,
-                            "_id": doc_id("change", model, feature, new, str(received)),
-                        }
-                    },
-                    {
-                        "kind": "schema_change",
-                        "model": model,
-                        "feature": feature,
-                        "old_type": old,
-                        "new_type": new,
-                        "changed_us": received,
-                        "seq": received,
-                    },
-                )
-            )
-        new_pairs = batch.version_features - catalog.version_features
-        for version, name in sorted(new_pairs):
-            catalog_ops.append(
-                (
-                    {"index": {"_index": cat_index, "_id": doc_id("vf", model, version, name)}},
-                    {
-                        "kind": "version_feature",
-                        "model": model,
-                        "version": version,
-                        "feature": name,
-                        "seq": 0,
-                    },
-                )
-            )
+        catalog_ops, new_seq, new_pairs = docs.catalog_ops(
+            self.namespace, model, batch, catalog, received
+        )
         if catalog_ops:
             items = self._send(catalog_ops, refresh=True)
             if any(item.status == 409 for item in items[: len(batch.new_features)]):
                 raise _CatalogMoved  # another writer typed a feature first: type again
         # 2. the events and their invalid-value markers, one bulk request.
-        ops = self._event_ops(model, batch.events, batch.features, batch.system, received)
+        ops = docs.event_ops(
+            self.namespace, model, batch.events, batch.features, batch.system, received
+        )
         n_events = len(ops)
-        ops += self._invalid_ops(model, batch.invalid)
+        ops += docs.invalid_ops(self.namespace, model, batch.invalid)
         items = self._send(ops)
         self._dirty.set()
         created = {
@@ -428,85 +338,6 @@ class OpenSearchEventLog:
         return WriteReport(
             stored=len(created), duplicates=len(events) - len(created), invalid_values=counts
         )
-
-    def _event_ops(
-        self,
-        model: str,
-        events: list[PredictionEvent],
-        features: Mapping[str, pa.Array],
-        system: Mapping[str, pa.Array],
-        received: int,
-    ) -> list[Op]:
-        columns = {name: array.to_pylist() for name, array in features.items()}
-        ts = system["ts"].cast(pa.int64()).to_pylist()
-        pred_num = system["prediction_num"].to_pylist()
-        pred_str = system["prediction_str"].to_pylist()
-        pred_bool = system["prediction_bool"].to_pylist()
-        probs = system["probabilities"].to_pylist()
-        latency = system["latency_seconds"].to_pylist()
-        ops: list[Op] = []
-        index_of: dict[int, str] = {}
-        for row, event in enumerate(events):
-            ts_us = int(ts[row])
-            day = ts_us // 86_400_000_000  # the UTC day, without a datetime per event
-            index = index_of.get(day)
-            if index is None:
-                index = index_of[day] = ix.daily(self.namespace, "events", model, ts_us)
-            nonfinite: dict[str, str] = {}
-            flat: dict[str, Any] = {}
-            present: list[str] = []
-            for name, values in columns.items():
-                value = values[row]
-                if value is not None:
-                    flat[name] = flat_value(value)
-                    present.append(name)
-            doc: dict[str, Any] = {
-                "model": model,
-                "event_id": event.event_id,
-                "version": event.version,
-                "ts_us": ts_us,
-                "timestamp": ts_us // 1000,
-                "received_us": received,
-                "f": flat,
-                "present": present,
-            }
-            encode_num(pred_num[row], "prediction_num", doc, nonfinite)
-            if pred_str[row] is not None:
-                doc["prediction_str"] = pred_str[row]
-            if pred_bool[row] is not None:
-                doc["prediction_bool"] = pred_bool[row]
-            if probs[row] is not None:
-                doc["probabilities"] = probs[row]
-            encode_num(latency[row], "latency_seconds", doc, nonfinite)
-            if nonfinite:
-                doc["nonfinite"] = nonfinite
-            ops.append(({"create": {"_index": index, "_id": event.event_id}}, doc))
-        return ops
-
-    def _invalid_ops(self, model: str, rows: Sequence[InvalidValue]) -> list[Op]:
-        ops: list[Op] = []
-        for row in rows:
-            ts_us = micros(row.timestamp, "timestamp")
-            ops.append(
-                (
-                    {
-                        "create": {
-                            "_index": ix.daily(self.namespace, "invalid", model, ts_us),
-                            "_id": doc_id(row.event_id, row.feature),
-                        }
-                    },
-                    {
-                        "model": model,
-                        "event_id": row.event_id,
-                        "feature": row.feature,
-                        "raw": row.raw,
-                        "reason": row.reason,
-                        "ts_us": ts_us,
-                        "version": row.version,
-                    },
-                )
-            )
-        return ops
 
     def write_labels(self, model: str, labels: Sequence[LabelEvent]) -> WriteReport:
         """Store labels in the model's labels index (a repeat replaces the old label);
