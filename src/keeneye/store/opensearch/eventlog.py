@@ -680,7 +680,8 @@ class OpenSearchEventLog:
         ids = envelope.column("event_id")
         labels = join_labels(ids, self._window_labels(model, ids, state.type if state else NUMERIC))
         step = bucket_seconds * 1_000_000
-        bucket = pc.floor_divide(pc.subtract(envelope.column("ts_us"), start_us), step)
+        # every ts_us >= start_us (the window filter): integer division is the floor
+        bucket = pc.divide(pc.subtract(envelope.column("ts_us"), start_us), step)
         has = labels.column("label").is_valid()
         table = pa.table(
             {
