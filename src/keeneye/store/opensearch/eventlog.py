@@ -51,7 +51,6 @@ from keeneye.store._values import (
     LABEL_KEY,
     NUMERIC,
     PREDICTION_KEY,
-    REASON_MISSING,
     REASON_TYPE,
     REASON_UNSUPPORTED,
     RESERVED_NAMES,
@@ -60,6 +59,7 @@ from keeneye.store._values import (
     raw_text,
     value_type,
 )
+from keeneye.store.opensearch import _aggregations as counting
 from keeneye.store.opensearch import _documents as docs
 from keeneye.store.opensearch import indices as ix
 from keeneye.store.opensearch._client import BulkItem, Op, bulk, describe, scroll_pages
@@ -604,7 +604,7 @@ class OpenSearchEventLog:
                 aggs = self._search(names, {"size": 0, "query": query, "aggs": {"v": by_version}})[
                     "aggregations"
                 ]
-                rows = [(b["key"], int(b["doc_count"])) for b in _exact(aggs["v"])]
+                rows = [(b["key"], int(b["doc_count"])) for b in counting.exact(aggs["v"])]
             if version is not None and not rows:
                 rows = [(version, 0)]
             return pa.table(
@@ -630,7 +630,9 @@ class OpenSearchEventLog:
             ]
             for bucket in aggs["h"]["buckets"]:
                 index = (int(bucket["key"]) - start_us) // step
-                found[index] = [(b["key"], int(b["doc_count"])) for b in _exact(bucket["v"])]
+                found[index] = [
+                    (b["key"], int(b["doc_count"])) for b in counting.exact(bucket["v"])
+                ]
         n_buckets = -(-(end_us - start_us) // step)
         starts, versions, counts = [], [], []
         for bucket_index in range(max(n_buckets, 0)):
@@ -740,7 +742,6 @@ class OpenSearchEventLog:
         lowest, highest = min(s for s, _ in spans), max(e for _, e in spans)
         ranges = [{"key": str(i), "from": s, "to": e} for i, (s, e) in enumerate(spans)]
         self._refresh_if_dirty()
-        none_key = "\u0000none"
         # 1. the invalid markers (predictions' and features' in daily indices; labels' with them)
         marker_indices = self._existing("invalid", model, lowest, highest)
         label_index = ix.labels_index(self.namespace, model)
@@ -754,33 +755,11 @@ class OpenSearchEventLog:
             ]
             if version is not None:
                 filters.append({"term": {"version": version}})
-            aggs = {
-                "w": {
-                    "range": {"field": "ts_us", "keyed": True, "ranges": ranges},
-                    "aggs": {
-                        "v": {
-                            "terms": {"field": "version", "size": _TERMS, "missing": none_key},
-                            "aggs": {
-                                "f": {
-                                    "terms": {"field": "feature", "size": _TERMS},
-                                    "aggs": {"r": {"terms": {"field": "reason", "size": 100}}},
-                                }
-                            },
-                        }
-                    },
-                }
-            }
             result = self._search(
-                marker_indices, {"size": 0, "query": {"bool": {"filter": filters}}, "aggs": aggs}
+                marker_indices,
+                counting.marker_counts_body(filters, ranges),
             )
-            for key, window_bucket in result["aggregations"]["w"]["buckets"].items():
-                groups = out[int(key)]
-                for vb in _exact(window_bucket["v"]):
-                    group = (None if vb["key"] == none_key else vb["key"]) if by_version else None
-                    for fb in _exact(vb["f"]):
-                        for rb in _exact(fb["r"]):
-                            reasons = groups.setdefault(group, {}).setdefault(fb["key"], {})
-                            reasons[rb["key"]] = reasons.get(rb["key"], 0) + int(rb["doc_count"])
+            counting.add_marker_counts(result, out, by_version=by_version)
         # 2. missing values: events of versions that send a feature, minus those with a value.
         catalog = self._load_catalog(model)
         seen: dict[str, set[str]] = {}
@@ -793,38 +772,8 @@ class OpenSearchEventLog:
         filters = [{"term": {"model": model}}, {"range": {"ts_us": {"gte": lowest, "lt": highest}}}]
         if version is not None:
             filters.append({"term": {"version": version}})
-        aggs = {
-            "w": {
-                "range": {"field": "ts_us", "keyed": True, "ranges": ranges},
-                "aggs": {
-                    "v": {
-                        "terms": {"field": "version", "size": _TERMS},
-                        "aggs": {"p": {"terms": {"field": "present", "size": _TERMS}}},
-                    }
-                },
-            }
-        }
-        result = self._search(
-            names, {"size": 0, "query": {"bool": {"filter": filters}}, "aggs": aggs}
-        )
-        for key, window_bucket in result["aggregations"]["w"]["buckets"].items():
-            groups = out[int(key)]
-            nulls: dict[str | None, dict[str, int]] = {}
-            for vb in _exact(window_bucket["v"]):
-                group = vb["key"] if by_version else None
-                present = {b["key"]: int(b["doc_count"]) for b in _exact(vb["p"])}
-                for name, versions in seen.items():
-                    if vb["key"] in versions:
-                        found = int(vb["doc_count"]) - present.get(name, 0)
-                        nulls.setdefault(group, {})[name] = (
-                            nulls.get(group, {}).get(name, 0) + found
-                        )
-            for group, by_name in nulls.items():
-                for name, found in by_name.items():
-                    known = groups.get(group, {}).get(name, {})
-                    found -= known.get(REASON_TYPE, 0) + known.get(REASON_UNSUPPORTED, 0)
-                    if found > 0:
-                        groups.setdefault(group, {}).setdefault(name, {})[REASON_MISSING] = found
+        result = self._search(names, counting.present_counts_body(filters, ranges))
+        counting.add_missing_counts(result, out, seen, by_version=by_version)
         return out
 
     def feature_types(self, model: str) -> Mapping[str, str]:
@@ -1080,10 +1029,3 @@ class _CatalogMoved(Exception):
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def _exact(agg: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The buckets of a terms aggregation, refusing an inexact one."""
-    if agg.get("sum_other_doc_count", 0) or agg.get("doc_count_error_upper_bound", 0):
-        raise StoreError("an OpenSearch terms aggregation was not exact; narrow the window")
-    return list(agg["buckets"])
