@@ -71,3 +71,23 @@ def test_daily_indices_strict_mapping_and_retention(log: OpenSearchEventLog) -> 
     left = log.read_window("m", DAY - timedelta(days=1), DAY + timedelta(days=5))
     assert left.events.column("event_id").to_pylist() == ["d1", "d2"]
     assert left.features.column("feature_299").to_pylist() == [299.0, 299.0]
+
+
+def test_the_node_is_seen_as_opensearch_without_the_ism_plugin(
+    log: OpenSearchEventLog, opensearch_url: str
+) -> None:
+    # The node built from Maven Central has no ISM plugin (not published there): retention
+    # is then apply_retention's deletion of expired days, and no template names a policy.
+    settings = parse_url(f"opensearch://{opensearch_url.split('://')[1]}")
+    keeping = OpenSearchEventLog(connect(settings), namespace=log.namespace, retention_days=3)
+    try:
+        assert (keeping.server.distribution, keeping.server.flat_type) == (
+            "opensearch",
+            "flat_object",
+        )
+        assert keeping.lifecycle_policy is None
+        template = keeping.client.indices.get_index_template(name=f"{log.namespace}-events")
+        settings_sent = template["index_templates"][0]["index_template"]["template"]["settings"]
+        assert "lifecycle" not in str(settings_sent) and "policy" not in str(settings_sent)
+    finally:
+        keeping.close()

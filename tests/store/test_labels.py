@@ -57,3 +57,19 @@ def test_string_labels_and_wrong_typed_labels(store: EventStore) -> None:
     assert store.read_window("m", T0, T0 + timedelta(hours=1)).events.column(
         "label"
     ).to_pylist() == ["yes", "no", None]
+
+
+def test_labelled_counts_per_bucket_join_labels_of_the_label_type(store: EventStore) -> None:
+    store.write_predictions("m", [pred(i) for i in range(6)])
+    store.write_labels("m", [lab(0, 1), lab(2, float("nan"), days=1), lab(7, 0)])  # e7 pending
+    store.write_labels("m", [lab(4, "yes")])  # not the label's type: stored, not counted
+    table = store.count_labelled("m", T0, T0 + timedelta(minutes=9), bucket_seconds=180)
+    assert table.to_pylist() == [
+        {"bucket_start": T0, "events": 3, "labels": 2, "last_label_at": T0 + timedelta(days=3)},
+        {
+            "bucket_start": T0 + timedelta(minutes=3),
+            "events": 3,
+            "labels": 0,
+            "last_label_at": None,
+        },
+    ]

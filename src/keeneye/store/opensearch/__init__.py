@@ -12,9 +12,11 @@ def connect(settings: OpenSearchSettings) -> Any:
     """An ``opensearchpy.OpenSearch`` client for ``settings``."""
     try:
         from opensearchpy import OpenSearch
+
+        from keeneye.store.opensearch._serializer import OrjsonSerializer
     except ImportError as exc:  # pragma: no cover - the extra is part of dev
         raise MissingExtraError("opensearchpy", "opensearch") from exc
-    return OpenSearch(**settings.client_options())
+    return OpenSearch(**settings.client_options(), serializer=OrjsonSerializer())
 
 
 __all__ = ["OpenSearchSettings", "connect", "parse_url"]

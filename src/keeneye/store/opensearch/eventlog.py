@@ -9,41 +9,38 @@ any item still failing fails the whole write with :class:`~keeneye.errors.StoreE
 (``index`` by event id: a repeat replaces) and are joined at read time; no document is ever
 updated in place and no request forces a refresh per document.
 
-Reads: windows through a point-in-time and ``search_after`` sorted on ``ts_us, event_id`` (doc
-values); counts, traffic per bucket and invalid/missing values as aggregations (exact: the
-terms aggregations are checked to have no ``sum_other_doc_count``). Features are typed with the
-same rules as every backend (:mod:`keeneye.store._batch`); the catalog of feature types lives in
-one small index.
+Reads: a window is one scroll in index order (:func:`~._client.scroll_pages`), each page turned
+into Arrow columns in one call (:mod:`._columns`) and sorted on ``ts_us, event_id`` in Arrow;
+labels are read once per window and joined in Arrow. Counts, traffic per bucket and
+invalid/missing values are aggregations (exact: the terms aggregations are checked to have no
+``sum_other_doc_count``). Features are typed with the same rules as every backend
+(:mod:`keeneye.store._batch`); the catalog of feature types lives in one small index.
 
-Retention: daily indices older than ``retention_days`` are deleted by :meth:`apply_retention`
-(the ISM/ILM plugins are used when the server has them: an ISM policy is installed and named in
-the templates).
+Retention: daily indices older than ``retention_days`` are deleted by :meth:`apply_retention`;
+when the server has a lifecycle plugin an ISM (OpenSearch) or ILM (Elasticsearch) policy does
+the same (see :mod:`.indices`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import math
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError as OSNotFound
 from opensearchpy.exceptions import OpenSearchException, TransportError
 
 from keeneye.errors import InputError, StoreError
 from keeneye.store._batch import (
-    ARROW_TYPES,
     TIMESTAMP,
     FeatureState,
-    InvalidValue,
     micros,
     prepare_predictions,
     utc,
@@ -54,7 +51,6 @@ from keeneye.store._values import (
     LABEL_KEY,
     NUMERIC,
     PREDICTION_KEY,
-    REASON_MISSING,
     REASON_TYPE,
     REASON_UNSUPPORTED,
     RESERVED_NAMES,
@@ -63,16 +59,28 @@ from keeneye.store._values import (
     raw_text,
     value_type,
 )
+from keeneye.store.opensearch import _aggregations as counting
+from keeneye.store.opensearch import _documents as docs
 from keeneye.store.opensearch import indices as ix
+from keeneye.store.opensearch._client import BulkItem, Op, bulk, describe, scroll_pages
+from keeneye.store.opensearch._codec import (
+    SUFFIX,
+    decode_num,
+    doc_id,
+    encode_num,
+    from_us,
+    prediction_filter,
+    search_text,
+    typed,
+)
+from keeneye.store.opensearch._columns import events_table, join_labels, labels_table
 from keeneye.store.records import LabelEvent, PredictionEvent, WindowData, WriteReport
 from keeneye.store.search import SearchHit
 
 _log = logging.getLogger(__name__)
 
-_SUFFIX = {NUMERIC: "num", CATEGORICAL: "str", BOOLEAN: "bool"}
-_PAGE = 5000
 _TERMS = 10000
-_RETRYABLE = {429, 500, 502, 503, 504}
+_LABEL_IDS = 50_000  # event ids per terms query when a window's labels are looked up by id
 
 
 def _now() -> datetime:
@@ -82,55 +90,6 @@ def _now() -> datetime:
 def _check_model(model: str) -> None:
     if not isinstance(model, str) or not model:
         raise InputError(f"model name must be a non-empty string, got {model!r}")
-
-
-def _finite(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
-
-
-def _encode_num(value: Any, name: str, doc: dict[str, Any], nonfinite: dict[str, str]) -> None:
-    """A double field; NaN and ±inf (which JSON cannot carry) go to ``nonfinite`` as text."""
-    if value is None:
-        return
-    if math.isfinite(value):
-        doc[name] = value
-    else:
-        nonfinite[name] = repr(float(value))  # 'nan', 'inf', '-inf'
-
-
-def _decode_num(source: Mapping[str, Any], name: str) -> float | None:
-    value = source.get(name)
-    if value is not None:
-        return float(value)
-    text = (source.get("nonfinite") or {}).get(name)
-    return None if text is None else float(text)
-
-
-def _flat_value(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    return value
-
-
-def _doc_id(*parts: str) -> str:
-    text = "\x1f".join(parts)
-    if len(text.encode()) <= 500:
-        return text
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-@dataclass
-class _Catalog:
-    states: dict[str, FeatureState] = field(default_factory=dict)
-    seq: dict[str, int] = field(default_factory=dict)
-    version_features: set[tuple[str, str]] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class _Item:
-    status: int
-    result: str | None
-    error: str | None
 
 
 class OpenSearchEventLog:
@@ -172,7 +131,7 @@ class OpenSearchEventLog:
         self._max_retries = max_retries
         self._request_timeout = request_timeout
         self._lock = threading.Lock()
-        self._catalogs: dict[str, _Catalog] = {}
+        self._catalogs: dict[str, docs.Catalog] = {}
         self._dirty = threading.Event()
         # A new process refreshes before its first read: another writer (one that was killed,
         # say) may have acknowledged events that no refresh has made searchable yet.
@@ -182,16 +141,20 @@ class OpenSearchEventLog:
             info = client.info()
         except OpenSearchException as exc:
             raise StoreError(f"OpenSearch is not reachable: {type(exc).__name__}") from exc
-        version = info.get("version", {})
-        self.distribution = str(version.get("distribution", "elasticsearch"))
-        flat_type = "flat_object" if self.distribution == "opensearch" else "flattened"
+        self.server = ix.server_kind(info)
+        self.distribution = self.server.distribution
         if replicas is None:
             nodes = int(client.cluster.health().get("number_of_data_nodes", 1))
             replicas = 0 if nodes <= 1 else 1
         self.replicas = replicas
-        policy = self._install_policy()
+        self.lifecycle_policy = self._install_policy()
+        ilm = self.lifecycle_policy if self.server.lifecycle == "ilm" else None
         for name, body in ix.templates(
-            namespace, flat_type=flat_type, shards=shards, replicas=replicas, policy_id=policy
+            namespace,
+            flat_type=self.server.flat_type,
+            shards=shards,
+            replicas=replicas,
+            ilm_policy_id=ilm,
         ).items():
             client.indices.put_index_template(name=name, body=body)
         catalog = ix.catalog_index(namespace)
@@ -204,37 +167,30 @@ class OpenSearchEventLog:
 
     # -- plumbing -------------------------------------------------------------------------------
     def _install_policy(self) -> str | None:
-        """An ISM delete policy when the plugin is there and retention is set, else ``None``."""
-        if self._retention_days is None or self.distribution != "opensearch":
+        """A lifecycle policy deleting daily indices after ``retention_days`` (ISM on OpenSearch,
+        ILM on Elasticsearch) when retention is set and the server has the plugin; ``None``
+        otherwise (then :meth:`apply_retention` deletes expired days)."""
+        if self._retention_days is None:
             return None
         policy_id = f"{self.namespace}-retention"
-        body = {
-            "policy": {
-                "description": "keeneye: delete event indices after the retention period",
-                "default_state": "hot",
-                "states": [
-                    {
-                        "name": "hot",
-                        "actions": [],
-                        "transitions": [
-                            {
-                                "state_name": "delete",
-                                "conditions": {"min_index_age": f"{self._retention_days}d"},
-                            }
-                        ],
-                    },
-                    {"name": "delete", "actions": [{"delete": {}}], "transitions": []},
-                ],
-            }
-        }
+        if self.server.lifecycle == "ism":
+            path = f"/_plugins/_ism/policies/{policy_id}"
+            body = ix.ism_policy(self.namespace, self._retention_days)
+        else:
+            path = f"/_ilm/policy/{policy_id}"
+            body = ix.ilm_policy(self._retention_days)
         try:
-            self.client.transport.perform_request(
-                "PUT", f"/_plugins/_ism/policies/{policy_id}", body=body
-            )
+            self.client.transport.perform_request("PUT", path, body=body)
         except TransportError as exc:
             if exc.status_code == 409:  # already installed
                 return policy_id
-            return None  # no ISM plugin: retention by apply_retention
+            _log.info(
+                "no %s lifecycle plugin on the server (%s): expired days are deleted by "
+                "apply_retention",
+                self.server.lifecycle.upper(),
+                describe(exc),
+            )
+            return None
         return policy_id
 
     def _check_open(self) -> None:
@@ -244,83 +200,14 @@ class OpenSearchEventLog:
     def _received(self) -> int:
         return micros(utc(self._clock(), "clock"), "clock")
 
-    def _bulk(
-        self, ops: list[tuple[dict[str, Any], dict[str, Any] | None]], *, refresh: bool = False
-    ) -> list[_Item]:
-        """Send ``(action, source)`` pairs; retry items that failed transiently; return one
-        result per op. Raises StoreError when items still fail after the retries."""
-        results: list[_Item | None] = [None] * len(ops)
-        pending = list(range(len(ops)))
-        delay = 0.1
-        for attempt in range(self._max_retries + 1):
-            body: list[dict[str, Any]] = []
-            for i in pending:
-                action, source = ops[i]
-                body.append(action)
-                if source is not None:
-                    body.append(source)
-            try:
-                # A shard without an active copy fails its items after 10 s (then retried here)
-                # instead of holding the whole request for the server's default minute.
-                # (``request_timeout`` set too: opensearch-py would take ``timeout`` for it.)
-                response = self.client.bulk(
-                    body=body,
-                    refresh="true" if refresh else "false",
-                    timeout="10s",
-                    request_timeout=self._request_timeout,
-                )
-            except (TransportError, OpenSearchException) as exc:
-                status = getattr(exc, "status_code", None)
-                if isinstance(status, int) and status not in _RETRYABLE and status != "N/A":
-                    raise StoreError(f"OpenSearch refused a bulk request (HTTP {status})") from exc
-                if attempt == self._max_retries:
-                    raise StoreError(
-                        f"OpenSearch bulk request failed after {attempt + 1} attempts: "
-                        f"{type(exc).__name__}"
-                    ) from exc
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
-                continue
-            retry: list[int] = []
-            for i, item in zip(pending, response["items"], strict=True):
-                (result,) = item.values()
-                status = int(result.get("status", 500))
-                error = result.get("error")
-                reason = None
-                if error is not None:
-                    reason = (
-                        f"{error.get('type')}: {error.get('reason')}"
-                        if isinstance(error, dict)
-                        else str(error)
-                    )
-                results[i] = _Item(status, result.get("result"), reason)
-                if status in _RETRYABLE:
-                    retry.append(i)
-            answered = [r for r in (results[i] for i in pending) if r is not None]
-            fatal = [
-                r
-                for r in answered
-                if r.status >= 400 and r.status not in _RETRYABLE and r.status not in (404, 409)
-            ]
-            if fatal:
-                first = fatal[0]
-                raise StoreError(
-                    f"OpenSearch refused {len(fatal)} of {len(ops)} items (HTTP {first.status}: "
-                    f"{(first.error or '')[:300]})"
-                )
-            if not retry:
-                break
-            if attempt == self._max_retries:
-                first_retry = results[retry[0]]
-                assert first_retry is not None
-                raise StoreError(
-                    f"OpenSearch did not store {len(retry)} of {len(ops)} items after "
-                    f"{attempt + 1} attempts (HTTP {first_retry.status}); nothing acknowledged"
-                )
-            pending = retry
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
-        return [r for r in results if r is not None]
+    def _send(self, ops: list[Op], *, refresh: bool = False) -> list[BulkItem]:
+        return bulk(
+            self.client,
+            ops,
+            refresh=refresh,
+            max_retries=self._max_retries,
+            request_timeout=self._request_timeout,
+        )
 
     def _refresh_if_dirty(self) -> None:
         if self._dirty.is_set():
@@ -344,7 +231,7 @@ class OpenSearchEventLog:
         except OSNotFound:
             return {"hits": {"hits": [], "total": {"value": 0}}, "aggregations": {}}
         except OpenSearchException as exc:
-            raise StoreError(f"OpenSearch search failed: {_reason(exc)}") from exc
+            raise StoreError(f"OpenSearch search failed: {describe(exc)}") from exc
         return result
 
     def _existing(
@@ -357,7 +244,7 @@ class OpenSearchEventLog:
         except OSNotFound:
             return []
         except OpenSearchException as exc:
-            raise StoreError(f"OpenSearch index listing failed: {_reason(exc)}") from exc
+            raise StoreError(f"OpenSearch index listing failed: {describe(exc)}") from exc
         first = ix.day_of(start_us) if start_us is not None else None
         last = ix.day_of(max(end_us - 1, 0)) if end_us is not None else None
         names = []
@@ -370,30 +257,17 @@ class OpenSearchEventLog:
         return sorted(names)
 
     # -- the catalog of feature types -----------------------------------------------------------
-    def _load_catalog(self, model: str) -> _Catalog:
+    def _load_catalog(self, model: str) -> docs.Catalog:
         body = {
             "query": {"bool": {"filter": [{"term": {"model": model}}]}},
             "size": _TERMS,
             "sort": [{"seq": "asc"}],
         }
         hits = self._search(ix.catalog_index(self.namespace), body)["hits"]["hits"]
-        catalog = _Catalog()
-        for hit in hits:
-            src = hit["_source"]
-            if src["kind"] == "feature":
-                catalog.states[src["feature"]] = FeatureState(
-                    src["feature"],
-                    src["type"],
-                    src.get("streak_type"),
-                    int(src.get("streak") or 0),
-                    src.get("reported_type"),
-                )
-                catalog.seq[src["feature"]] = int(src.get("seq") or 0)
-            elif src["kind"] == "version_feature":
-                catalog.version_features.add((src["version"], src["feature"]))
+        catalog = docs.catalog_from(hit["_source"] for hit in hits)
         return catalog
 
-    def _catalog(self, model: str) -> _Catalog:
+    def _catalog(self, model: str) -> docs.Catalog:
         found = self._catalogs.get(model)
         if found is None:
             found = self._catalogs[model] = self._load_catalog(model)
@@ -433,89 +307,20 @@ class OpenSearchEventLog:
         )
         received = self._received()
         # 1. the catalog first: a reader that sees an event knows its features' types.
-        catalog_ops: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
-        cat_index = ix.catalog_index(self.namespace)
-        next_seq = max(catalog.seq.values(), default=0) + 1
-        new_seq: dict[str, int] = {}
-        for offset, name in enumerate(batch.new_features):
-            state = batch.states[name]
-            new_seq[name] = max(next_seq, received * 1000) + offset
-            catalog_ops.append(
-                (
-                    {"create": {"_index": cat_index, "_id": _doc_id("feature", model, name)}},
-                    {
-                        "kind": "feature",
-                        "model": model,
-                        "feature": name,
-                        "type": state.type,
-                        "streak_type": None,
-                        "streak": 0,
-                        "reported_type": None,
-                        "seq": new_seq[name],
-                    },
-                )
-            )
-        for name, state in batch.states.items():
-            if name in new_seq or state == catalog.states.get(name):
-                continue
-            catalog_ops.append(
-                (
-                    {"index": {"_index": cat_index, "_id": _doc_id("feature", model, name)}},
-                    {
-                        "kind": "feature",
-                        "model": model,
-                        "feature": name,
-                        "type": state.type,
-                        "streak_type": state.streak_type,
-                        "streak": state.streak,
-                        "reported_type": state.reported_type,
-                        "seq": catalog.seq.get(name, 0),
-                    },
-                )
-            )
-        for feature, old, new in batch.type_changes:
-            catalog_ops.append(
-                (
-                    {
-                        "create": {
-                            "_index": cat_index,
-                            "_id": _doc_id("change", model, feature, new, str(received)),
-                        }
-                    },
-                    {
-                        "kind": "schema_change",
-                        "model": model,
-                        "feature": feature,
-                        "old_type": old,
-                        "new_type": new,
-                        "changed_us": received,
-                        "seq": received,
-                    },
-                )
-            )
-        new_pairs = batch.version_features - catalog.version_features
-        for version, name in sorted(new_pairs):
-            catalog_ops.append(
-                (
-                    {"index": {"_index": cat_index, "_id": _doc_id("vf", model, version, name)}},
-                    {
-                        "kind": "version_feature",
-                        "model": model,
-                        "version": version,
-                        "feature": name,
-                        "seq": 0,
-                    },
-                )
-            )
+        catalog_ops, new_seq, new_pairs = docs.catalog_ops(
+            self.namespace, model, batch, catalog, received
+        )
         if catalog_ops:
-            items = self._bulk(catalog_ops, refresh=True)
+            items = self._send(catalog_ops, refresh=True)
             if any(item.status == 409 for item in items[: len(batch.new_features)]):
                 raise _CatalogMoved  # another writer typed a feature first: type again
         # 2. the events and their invalid-value markers, one bulk request.
-        ops = self._event_ops(model, batch.events, batch.features, batch.system, received)
+        ops = docs.event_ops(
+            self.namespace, model, batch.events, batch.features, batch.system, received
+        )
         n_events = len(ops)
-        ops += self._invalid_ops(model, batch.invalid)
-        items = self._bulk(ops)
+        ops += docs.invalid_ops(self.namespace, model, batch.invalid)
+        items = self._send(ops)
         self._dirty.set()
         created = {
             batch.events[i].event_id
@@ -533,87 +338,6 @@ class OpenSearchEventLog:
         return WriteReport(
             stored=len(created), duplicates=len(events) - len(created), invalid_values=counts
         )
-
-    def _event_ops(
-        self,
-        model: str,
-        events: list[PredictionEvent],
-        features: Mapping[str, pa.Array],
-        system: Mapping[str, pa.Array],
-        received: int,
-    ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
-        columns = {name: array.to_pylist() for name, array in features.items()}
-        ts = system["ts"].cast(pa.int64()).to_pylist()
-        pred_num = system["prediction_num"].to_pylist()
-        pred_str = system["prediction_str"].to_pylist()
-        pred_bool = system["prediction_bool"].to_pylist()
-        probs = system["probabilities"].to_pylist()
-        latency = system["latency_seconds"].to_pylist()
-        ops: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
-        index_of: dict[str, str] = {}
-        for row, event in enumerate(events):
-            ts_us = int(ts[row])
-            day = ix.day_of(ts_us)
-            index = index_of.get(day)
-            if index is None:
-                index = index_of[day] = ix.daily(self.namespace, "events", model, ts_us)
-            nonfinite: dict[str, str] = {}
-            flat: dict[str, Any] = {}
-            present: list[str] = []
-            for name, values in columns.items():
-                value = values[row]
-                if value is not None:
-                    flat[name] = _flat_value(value)
-                    present.append(name)
-            doc: dict[str, Any] = {
-                "model": model,
-                "event_id": event.event_id,
-                "version": event.version,
-                "ts_us": ts_us,
-                "timestamp": ts_us // 1000,
-                "received_us": received,
-                "f": flat,
-                "present": present,
-            }
-            _encode_num(pred_num[row], "prediction_num", doc, nonfinite)
-            if pred_str[row] is not None:
-                doc["prediction_str"] = pred_str[row]
-            if pred_bool[row] is not None:
-                doc["prediction_bool"] = pred_bool[row]
-            if probs[row] is not None:
-                doc["probabilities"] = probs[row]
-            _encode_num(latency[row], "latency_seconds", doc, nonfinite)
-            if nonfinite:
-                doc["nonfinite"] = nonfinite
-            ops.append(({"create": {"_index": index, "_id": event.event_id}}, doc))
-        return ops
-
-    def _invalid_ops(
-        self, model: str, rows: Sequence[InvalidValue]
-    ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
-        ops: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
-        for row in rows:
-            ts_us = micros(row.timestamp, "timestamp")
-            ops.append(
-                (
-                    {
-                        "create": {
-                            "_index": ix.daily(self.namespace, "invalid", model, ts_us),
-                            "_id": _doc_id(row.event_id, row.feature),
-                        }
-                    },
-                    {
-                        "model": model,
-                        "event_id": row.event_id,
-                        "feature": row.feature,
-                        "raw": row.raw,
-                        "reason": row.reason,
-                        "ts_us": ts_us,
-                        "version": row.version,
-                    },
-                )
-            )
-        return ops
 
     def write_labels(self, model: str, labels: Sequence[LabelEvent]) -> WriteReport:
         """Store labels in the model's labels index (a repeat replaces the old label);
@@ -634,7 +358,7 @@ class OpenSearchEventLog:
             received = self._received()
             new_state: FeatureState | None = None
             index = ix.labels_index(self.namespace, model)
-            ops: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+            ops: list[Op] = []
             invalid = 0
             for label in latest.values():
                 kind = value_type(label.label)
@@ -650,9 +374,9 @@ class OpenSearchEventLog:
                 }
                 nonfinite: dict[str, str] = {}
                 if kind == NUMERIC:
-                    _encode_num(as_float(label.label), "label_num", doc, nonfinite)
+                    encode_num(as_float(label.label), "label_num", doc, nonfinite)
                 elif kind in (CATEGORICAL, BOOLEAN):
-                    doc[f"label_{_SUFFIX[kind]}"] = label.label
+                    doc[f"label_{SUFFIX[kind]}"] = label.label
                 if nonfinite:
                     doc["nonfinite"] = nonfinite
                 if kind is not None and (
@@ -663,13 +387,13 @@ class OpenSearchEventLog:
                     invalid += 1
                 ops.append(({"index": {"_index": index, "_id": label.event_id}}, doc))
             if new_state is not None:
-                items = self._bulk(
+                items = self._send(
                     [
                         (
                             {
                                 "create": {
                                     "_index": ix.catalog_index(self.namespace),
-                                    "_id": _doc_id("feature", model, LABEL_KEY),
+                                    "_id": doc_id("feature", model, LABEL_KEY),
                                 }
                             },
                             {
@@ -688,7 +412,7 @@ class OpenSearchEventLog:
                     self._catalogs.pop(model, None)
                     return self.write_labels(model, labels)  # typed by another writer first
                 catalog.states = {**catalog.states, LABEL_KEY: new_state}
-            items = self._bulk(ops)
+            items = self._send(ops)
             self._dirty.set()
         replaced = sum(1 for item in items if item.result == "updated")
         present = self._count_events_with_ids(model, list(latest))
@@ -730,61 +454,48 @@ class OpenSearchEventLog:
         return filters
 
     def _scan(
-        self, names: list[str], query: dict[str, Any], source: list[str] | bool
+        self,
+        names: list[str],
+        query: dict[str, Any],
+        source: list[str] | bool,
+        *,
+        meta: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Every hit of ``query`` in ``(ts_us, event_id)`` order: point-in-time + search_after."""
-        pit = self._open_pit(names)
-        try:
-            after: list[Any] | None = None
-            while True:
-                body: dict[str, Any] = {
-                    "size": _PAGE,
-                    "query": query,
-                    "_source": source,
-                    "sort": [{"ts_us": "asc"}, {"event_id": "asc"}],
-                    "pit": {"id": pit, "keep_alive": "2m"},
-                    "track_total_hits": False,
-                }
-                if after is not None:
-                    body["search_after"] = after
-                try:
-                    page = self.client.search(body=body)
-                except OpenSearchException as exc:
-                    raise StoreError(f"OpenSearch window read failed: {_reason(exc)}") from exc
-                hits = page["hits"]["hits"]
-                if not hits:
-                    return
-                pit = page.get("pit_id", pit)
-                yield from hits
-                if len(hits) < _PAGE:
-                    return
-                after = hits[-1]["sort"]
-        finally:
-            self._close_pit(pit)
+        """Every hit of ``query`` (in index order, one scroll; ``_index``/``_id`` if ``meta``)."""
+        for page in scroll_pages(self.client, names, query, source, meta=meta):
+            yield from page
 
-    def _open_pit(self, names: list[str]) -> str:
+    def _window_labels(self, model: str, event_ids: pa.ChunkedArray, label_type: str) -> pa.Table:
+        """The labels of ``event_ids`` (:func:`~._columns.labels_table`): every label of the
+        model in one scroll when they are not many more than the window's events, else looked
+        up by event id, 50,000 ids a query."""
+        index = ix.labels_index(self.namespace, model)
+        source = ["event_id", "ts_us", f"label_{SUFFIX[label_type]}", "nonfinite"]
+        by_model = {"bool": {"filter": [{"term": {"model": model}}]}}
         try:
-            if self.distribution == "opensearch":
-                return str(
-                    self.client.create_pit(index=",".join(names), params={"keep_alive": "2m"})[
-                        "pit_id"
-                    ]
-                )
-            response = self.client.transport.perform_request(
-                "POST", f"/{','.join(names)}/_pit", params={"keep_alive": "2m"}
+            stored = int(
+                self.client.count(index=index, body={"query": by_model}, ignore_unavailable=True)[
+                    "count"
+                ]
             )
-            return str(response["id"])
+        except OSNotFound:
+            stored = 0
         except OpenSearchException as exc:
-            raise StoreError(f"OpenSearch point-in-time failed: {_reason(exc)}") from exc
+            raise StoreError(f"OpenSearch label count failed: {describe(exc)}") from exc
+        if stored == 0 or len(event_ids) == 0:
+            return labels_table([], label_type)
+        if stored <= 2 * len(event_ids) + _LABEL_IDS:
+            return labels_table(scroll_pages(self.client, [index], by_model, source), label_type)
+        ids = pc.unique(event_ids).to_pylist()
 
-    def _close_pit(self, pit: str) -> None:
-        try:
-            if self.distribution == "opensearch":
-                self.client.delete_pit(body={"pit_id": [pit]})
-            else:
-                self.client.transport.perform_request("DELETE", "/_pit", body={"id": pit})
-        except OpenSearchException:
-            pass  # it expires by itself
+        def pages() -> Iterator[list[dict[str, Any]]]:
+            for chunk in _chunks(ids, _LABEL_IDS):
+                query = {
+                    "bool": {"filter": [{"term": {"model": model}}, {"terms": {"event_id": chunk}}]}
+                }
+                yield from scroll_pages(self.client, [index], query, source)
+
+        return labels_table(pages(), label_type)
 
     def _labels_for(self, model: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The stored label documents of ``ids`` (a join at read time)."""
@@ -822,70 +533,51 @@ class OpenSearchEventLog:
             raise NotFoundError(f"unknown model {model!r}")
         stored = [n for n in types if n not in RESERVED_NAMES]
         wanted = list(stored) if features is None else list(features)
-        selected = [n for n in wanted if n in types and n not in RESERVED_NAMES]
+        selected = {n: types[n] for n in wanted if n in types and n not in RESERVED_NAMES}
         names = self._existing("events", model, start_us, end_us)
         self._refresh_if_dirty()
-        source = [
-            "event_id",
-            "version",
-            "ts_us",
-            "prediction_*",
-            "probabilities",
-            "latency_seconds",
-            "nonfinite",
-            *(f"f.{n}" for n in selected),
-        ]
-        hits: list[dict[str, Any]] = []
-        if names and end_us > start_us:
-            query = {"bool": {"filter": self._window_filter(model, start_us, end_us, version)}}
-            hits = [hit["_source"] for hit in self._scan(names, query, source)]
-        labels = self._labels_for(model, [h["event_id"] for h in hits])
         pred_type = types.get(PREDICTION_KEY, NUMERIC)
         label_type = types.get(LABEL_KEY, NUMERIC)
-        pred_field = f"prediction_{_SUFFIX[pred_type]}"
-        label_field = f"label_{_SUFFIX[label_type]}"
-        labelled = [labels.get(h["event_id"]) for h in hits]
-        if pred_type == NUMERIC:
-            predictions: list[Any] = [_decode_num(h, pred_field) for h in hits]
-        else:
-            predictions = [h.get(pred_field) for h in hits]
-        if label_type == NUMERIC:
-            label_values: list[Any] = [
-                None if lab is None else _decode_num(lab, label_field) for lab in labelled
-            ]
-        else:
-            label_values = [None if lab is None else lab.get(label_field) for lab in labelled]
-        label_ts = [None if lab is None else int(lab["ts_us"]) for lab in labelled]
+        pages: Iterable[list[dict[str, Any]]] = []
+        if names and end_us > start_us:
+            query = {"bool": {"filter": self._window_filter(model, start_us, end_us, version)}}
+            # The whole _source unless few features are asked for: the server copies it as
+            # stored, while picking fields means parsing every document.
+            source: list[str] | bool = True
+            if features is not None and len(selected) < len(stored) // 2:
+                source = [
+                    "event_id",
+                    "version",
+                    "ts_us",
+                    "prediction_*",
+                    "probabilities",
+                    "latency_seconds",
+                    "nonfinite",
+                    *(f"f.{n}" for n in selected),
+                ]
+            pages = scroll_pages(self.client, names, query, source)
+        envelope, values = events_table(pages, pred_type, selected)
+        labels = join_labels(
+            envelope.column("event_id"),
+            self._window_labels(model, envelope.column("event_id"), label_type),
+        )
         events = pa.table(
             {
-                "event_id": pa.array([h["event_id"] for h in hits], type=pa.string()),
-                "version": pa.array([h["version"] for h in hits], type=pa.string()),
-                "timestamp": pa.array([int(h["ts_us"]) for h in hits], type=pa.int64()).cast(
-                    TIMESTAMP
-                ),
-                "prediction": pa.array(predictions, type=ARROW_TYPES[pred_type]),
-                "probabilities": pa.array([h.get("probabilities") for h in hits], type=pa.string()),
-                "latency_seconds": pa.array(
-                    [_decode_num(h, "latency_seconds") for h in hits], type=pa.float64()
-                ),
-                "label": pa.array(label_values, type=ARROW_TYPES[label_type]),
-                "label_timestamp": pa.array(label_ts, type=pa.int64()).cast(TIMESTAMP),
+                "event_id": envelope.column("event_id"),
+                "version": envelope.column("version"),
+                "timestamp": envelope.column("ts_us").cast(TIMESTAMP),
+                "prediction": envelope.column("prediction"),
+                "probabilities": envelope.column("probabilities"),
+                "latency_seconds": envelope.column("latency_seconds"),
+                "label": labels.column("label"),
+                "label_timestamp": labels.column("label_ts_us").cast(TIMESTAMP),
             }
         )
-        columns: dict[str, pa.Array] = {}
+        rows = envelope.num_rows
+        columns: dict[str, pa.ChunkedArray | pa.Array] = {}
         for name in wanted:
-            kind = types.get(name)
-            if kind is None or name in RESERVED_NAMES:
-                columns[name] = pa.nulls(len(hits))
-                continue
-            raw = [(h.get("f") or {}).get(name) for h in hits]
-            if kind == NUMERIC:
-                columns[name] = pa.array(
-                    [None if v is None else float(v) for v in raw], type=pa.float64()
-                )
-            else:
-                columns[name] = pa.array(raw, type=ARROW_TYPES[kind])
-        return WindowData(features=_features_table(columns, len(hits)), events=events)
+            columns[name] = values.column(name) if name in selected else pa.nulls(rows)
+        return WindowData(features=pa.table(columns), events=events)
 
     def count_events(
         self,
@@ -912,7 +604,7 @@ class OpenSearchEventLog:
                 aggs = self._search(names, {"size": 0, "query": query, "aggs": {"v": by_version}})[
                     "aggregations"
                 ]
-                rows = [(b["key"], int(b["doc_count"])) for b in _exact(aggs["v"])]
+                rows = [(b["key"], int(b["doc_count"])) for b in counting.exact(aggs["v"])]
             if version is not None and not rows:
                 rows = [(version, 0)]
             return pa.table(
@@ -938,7 +630,9 @@ class OpenSearchEventLog:
             ]
             for bucket in aggs["h"]["buckets"]:
                 index = (int(bucket["key"]) - start_us) // step
-                found[index] = [(b["key"], int(b["doc_count"])) for b in _exact(bucket["v"])]
+                found[index] = [
+                    (b["key"], int(b["doc_count"])) for b in counting.exact(bucket["v"])
+                ]
         n_buckets = -(-(end_us - start_us) // step)
         starts, versions, counts = [], [], []
         for bucket_index in range(max(n_buckets, 0)):
@@ -960,7 +654,7 @@ class OpenSearchEventLog:
     ) -> pa.Table:
         """Per bucket with events: ``events``, ``labels`` (joined labels of the label's type)
         and ``last_label_at``. Labels live in their own index, so the join runs here over the
-        window's event ids (read with a point-in-time, ids only)."""
+        window's event ids (one scroll of ids and times), grouped in Arrow."""
         self._check_open()
         start, end = utc(start, "start"), utc(end, "end")
         if bucket_seconds < 1:
@@ -979,38 +673,39 @@ class OpenSearchEventLog:
             return schema.empty_table()
         self._refresh_if_dirty()
         query = {"bool": {"filter": self._window_filter(model, start_us, end_us, None)}}
-        hits = [h["_source"] for h in self._scan(names, query, ["event_id", "ts_us"])]
-        if not hits:
+        envelope, _ = events_table(
+            scroll_pages(self.client, names, query, ["event_id", "ts_us"]), NUMERIC, {}
+        )
+        if envelope.num_rows == 0:
             return schema.empty_table()
-        label_type = self._load_catalog(model).states.get(LABEL_KEY)
-        label_field = f"label_{_SUFFIX[label_type.type if label_type else NUMERIC]}"
-        labels = self._labels_for(model, [h["event_id"] for h in hits])
+        state = self._load_catalog(model).states.get(LABEL_KEY)
+        ids = envelope.column("event_id")
+        labels = join_labels(ids, self._window_labels(model, ids, state.type if state else NUMERIC))
         step = bucket_seconds * 1_000_000
-        buckets = np.array([(int(h["ts_us"]) - start_us) // step for h in hits], dtype=np.int64)
-        has = np.zeros(len(hits), dtype=bool)
-        label_ts = np.full(len(hits), np.iinfo(np.int64).min, dtype=np.int64)
-        for i, h in enumerate(hits):
-            lab = labels.get(h["event_id"])
-            if lab is not None and (
-                lab.get(label_field) is not None
-                or (lab.get("nonfinite") or {}).get(label_field) is not None
-            ):
-                has[i] = True
-                label_ts[i] = int(lab["ts_us"])
-        rows_start, rows_events, rows_labels, rows_last = [], [], [], []
-        for bucket in np.unique(buckets):
-            mask = buckets == bucket
-            rows_start.append(start_us + int(bucket) * step)
-            rows_events.append(int(mask.sum()))
-            n_labels = int(has[mask].sum())
-            rows_labels.append(n_labels)
-            rows_last.append(int(label_ts[mask].max()) if n_labels else None)
+        # every ts_us >= start_us (the window filter): integer division is the floor
+        bucket = pc.divide(pc.subtract(envelope.column("ts_us"), start_us), step)
+        has = labels.column("label").is_valid()
+        table = pa.table(
+            {
+                "bucket": bucket,
+                "labelled": pc.cast(has, pa.int64()),
+                "label_ts": pc.if_else(
+                    has, labels.column("label_ts_us"), pa.scalar(None, pa.int64())
+                ),
+            }
+        )
+        grouped = table.group_by("bucket").aggregate(
+            [("bucket", "count"), ("labelled", "sum"), ("label_ts", "max")]
+        )
+        grouped = grouped.sort_by("bucket")
         return pa.table(
             {
-                "bucket_start": pa.array(rows_start, type=pa.int64()).cast(TIMESTAMP),
-                "events": pa.array(rows_events, type=pa.int64()),
-                "labels": pa.array(rows_labels, type=pa.int64()),
-                "last_label_at": pa.array(rows_last, type=pa.int64()).cast(TIMESTAMP),
+                "bucket_start": pc.add(pc.multiply(grouped.column("bucket"), step), start_us).cast(
+                    TIMESTAMP
+                ),
+                "events": grouped.column("bucket_count"),
+                "labels": grouped.column("labelled_sum"),
+                "last_label_at": grouped.column("label_ts_max").cast(TIMESTAMP),
             }
         )
 
@@ -1047,7 +742,6 @@ class OpenSearchEventLog:
         lowest, highest = min(s for s, _ in spans), max(e for _, e in spans)
         ranges = [{"key": str(i), "from": s, "to": e} for i, (s, e) in enumerate(spans)]
         self._refresh_if_dirty()
-        none_key = "\u0000none"
         # 1. the invalid markers (predictions' and features' in daily indices; labels' with them)
         marker_indices = self._existing("invalid", model, lowest, highest)
         label_index = ix.labels_index(self.namespace, model)
@@ -1061,33 +755,11 @@ class OpenSearchEventLog:
             ]
             if version is not None:
                 filters.append({"term": {"version": version}})
-            aggs = {
-                "w": {
-                    "range": {"field": "ts_us", "keyed": True, "ranges": ranges},
-                    "aggs": {
-                        "v": {
-                            "terms": {"field": "version", "size": _TERMS, "missing": none_key},
-                            "aggs": {
-                                "f": {
-                                    "terms": {"field": "feature", "size": _TERMS},
-                                    "aggs": {"r": {"terms": {"field": "reason", "size": 100}}},
-                                }
-                            },
-                        }
-                    },
-                }
-            }
             result = self._search(
-                marker_indices, {"size": 0, "query": {"bool": {"filter": filters}}, "aggs": aggs}
+                marker_indices,
+                counting.marker_counts_body(filters, ranges),
             )
-            for key, window_bucket in result["aggregations"]["w"]["buckets"].items():
-                groups = out[int(key)]
-                for vb in _exact(window_bucket["v"]):
-                    group = (None if vb["key"] == none_key else vb["key"]) if by_version else None
-                    for fb in _exact(vb["f"]):
-                        for rb in _exact(fb["r"]):
-                            reasons = groups.setdefault(group, {}).setdefault(fb["key"], {})
-                            reasons[rb["key"]] = reasons.get(rb["key"], 0) + int(rb["doc_count"])
+            counting.add_marker_counts(result, out, by_version=by_version)
         # 2. missing values: events of versions that send a feature, minus those with a value.
         catalog = self._load_catalog(model)
         seen: dict[str, set[str]] = {}
@@ -1100,38 +772,8 @@ class OpenSearchEventLog:
         filters = [{"term": {"model": model}}, {"range": {"ts_us": {"gte": lowest, "lt": highest}}}]
         if version is not None:
             filters.append({"term": {"version": version}})
-        aggs = {
-            "w": {
-                "range": {"field": "ts_us", "keyed": True, "ranges": ranges},
-                "aggs": {
-                    "v": {
-                        "terms": {"field": "version", "size": _TERMS},
-                        "aggs": {"p": {"terms": {"field": "present", "size": _TERMS}}},
-                    }
-                },
-            }
-        }
-        result = self._search(
-            names, {"size": 0, "query": {"bool": {"filter": filters}}, "aggs": aggs}
-        )
-        for key, window_bucket in result["aggregations"]["w"]["buckets"].items():
-            groups = out[int(key)]
-            nulls: dict[str | None, dict[str, int]] = {}
-            for vb in _exact(window_bucket["v"]):
-                group = vb["key"] if by_version else None
-                present = {b["key"]: int(b["doc_count"]) for b in _exact(vb["p"])}
-                for name, versions in seen.items():
-                    if vb["key"] in versions:
-                        found = int(vb["doc_count"]) - present.get(name, 0)
-                        nulls.setdefault(group, {})[name] = (
-                            nulls.get(group, {}).get(name, 0) + found
-                        )
-            for group, by_name in nulls.items():
-                for name, found in by_name.items():
-                    known = groups.get(group, {}).get(name, {})
-                    found -= known.get(REASON_TYPE, 0) + known.get(REASON_UNSUPPORTED, 0)
-                    if found > 0:
-                        groups.setdefault(group, {}).setdefault(name, {})[REASON_MISSING] = found
+        result = self._search(names, counting.present_counts_body(filters, ranges))
+        counting.add_missing_counts(result, out, seen, by_version=by_version)
         return out
 
     def feature_types(self, model: str) -> Mapping[str, str]:
@@ -1200,7 +842,7 @@ class OpenSearchEventLog:
         if self.client.indices.exists(index=label_index):
             label_query = {"bool": {"filter": [{"term": {"model": model}}]}}
             label_ts = {
-                h["_id"]: int(h["_source"]["ts_us"])
+                h["_source"]["event_id"]: int(h["_source"]["ts_us"])
                 for h in self._scan([label_index], label_query, ["event_id", "ts_us"])
             }
             for chunk in _chunks(list(label_ts), _TERMS):
@@ -1215,8 +857,8 @@ class OpenSearchEventLog:
                     delays.append((label_ts[hit["_id"]] - int(hit["_source"]["ts_us"])) / 1e6)
         return EventStats(
             events=total,
-            first_event=_from_us(first),
-            last_event=_from_us(last),
+            first_event=from_us(first),
+            last_event=from_us(last),
             labels=len(delays),
             median_label_delay_seconds=float(np.median(delays)) if delays else None,
             latest_version=latest,
@@ -1251,10 +893,10 @@ class OpenSearchEventLog:
         types = {n: s.type for n, s in self._load_catalog(model).states.items()}
         filters = self._window_filter(model, start_us, end_us, version)
         if feature is not None and value is not None:
-            filters.append({"term": {f"f.{feature}": _search_text(value, types.get(feature))}})
+            filters.append({"term": {f"f.{feature}": search_text(value, types.get(feature))}})
         pred_type = types.get(PREDICTION_KEY, NUMERIC)
         if prediction is not None:
-            filters.append(_prediction_filter(prediction, pred_type))
+            filters.append(prediction_filter(prediction, pred_type))
         hits: list[dict[str, Any]] = []
         if names:
             self._refresh_if_dirty()
@@ -1270,18 +912,18 @@ class OpenSearchEventLog:
             lab = labels.get(h["event_id"])
             flat = h.get("f") or {}
             if pred_type == NUMERIC:
-                shown: Any = _decode_num(h, "prediction_num")
+                shown: Any = decode_num(h, "prediction_num")
             else:
-                shown = h.get(f"prediction_{_SUFFIX[pred_type]}")
+                shown = h.get(f"prediction_{SUFFIX[pred_type]}")
             out.append(
                 SearchHit(
                     event_id=h["event_id"],
                     version=h["version"],
-                    timestamp=_from_us(int(h["ts_us"])) or datetime.min,
+                    timestamp=from_us(int(h["ts_us"])) or datetime.min,
                     prediction=raw_text(shown),
                     label=None if lab is None else str(lab.get("label_raw")),
                     features={
-                        n: None if flat.get(n) is None else raw_text(_typed(flat[n], types[n]))
+                        n: None if flat.get(n) is None else raw_text(typed(flat[n], types[n]))
                         for n in types
                         if n not in RESERVED_NAMES
                     },
@@ -1335,12 +977,12 @@ class OpenSearchEventLog:
                     "filter": [{"term": {"model": model}}, {"range": {"ts_us": {"lt": before_us}}}]
                 }
             }
-            hits = [(h["_index"], h["_id"]) for h in self._scan(names, query, False)]
+            hits = [(h["_index"], h["_id"]) for h in self._scan(names, query, False, meta=True)]
             invalid = self._existing("invalid", model, None, before_us)
             labels = ix.labels_index(self.namespace, model)
             for chunk in _chunks(hits, batch_size):
                 ids = [doc_id for _, doc_id in chunk]
-                ops: list[tuple[dict[str, Any], dict[str, Any] | None]] = [
+                ops: list[Op] = [
                     ({"delete": {"_index": index, "_id": doc_id}}, None) for index, doc_id in chunk
                 ]
                 ops += [({"delete": {"_index": labels, "_id": i}}, None) for i in ids]
@@ -1348,9 +990,9 @@ class OpenSearchEventLog:
                     marker_query = {"terms": {"event_id": ids}}
                     ops += [
                         ({"delete": {"_index": h["_index"], "_id": h["_id"]}}, None)
-                        for h in self._scan(invalid, marker_query, False)
+                        for h in self._scan(invalid, marker_query, False, meta=True)
                     ]
-                items = self._bulk(ops)
+                items = self._send(ops)
                 self._dirty.set()
                 deleted += sum(1 for item in items[: len(chunk)] if item.status == 200)
         self._refresh_if_dirty()  # gone for every reader when this returns
@@ -1384,61 +1026,6 @@ class _CatalogMoved(Exception):
     """Another writer changed the catalog meanwhile: reload it and type the batch again."""
 
 
-def _from_us(value: float | None) -> datetime | None:
-    if value is None:
-        return None
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(value))
-
-
-def _features_table(columns: Mapping[str, pa.Array], rows: int) -> pa.Table:
-    del rows  # a table without columns has no rows, as the DuckDB store gives it
-    return pa.table(dict(columns))
-
-
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def _exact(agg: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The buckets of a terms aggregation, refusing an inexact one."""
-    if agg.get("sum_other_doc_count", 0) or agg.get("doc_count_error_upper_bound", 0):
-        raise StoreError("an OpenSearch terms aggregation was not exact; narrow the window")
-    return list(agg["buckets"])
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, TransportError):
-        return f"HTTP {exc.status_code} {exc.error}"
-    return type(exc).__name__
-
-
-def _typed(value: Any, kind: str) -> Any:
-    """A value of ``f`` as its feature's type (NaN and ±inf are kept there as text)."""
-    return float(value) if kind == NUMERIC else value
-
-
-def _search_text(value: str, kind: str | None) -> str:
-    """A feature value typed in a search box as the text ``flat_object`` indexed."""
-    if kind == NUMERIC:
-        try:
-            number = float(value)
-        except ValueError as exc:
-            raise InputError(
-                f"feature value {value!r} is not a number; type e.g. 31 or 2.5"
-            ) from exc
-        return repr(number)
-    if kind == BOOLEAN:
-        return "true" if value.strip().lower() in ("true", "1", "yes") else "false"
-    return value
-
-
-def _prediction_filter(value: str, kind: str) -> dict[str, Any]:
-    if kind == NUMERIC:
-        try:
-            return {"term": {"prediction_num": float(value)}}
-        except ValueError as exc:
-            raise InputError(f"prediction {value!r} is not a number; type e.g. 0.5") from exc
-    if kind == BOOLEAN:
-        return {"term": {"prediction_bool": value.strip().lower() in ("true", "1", "yes")}}
-    return {"term": {"prediction_str": value}}

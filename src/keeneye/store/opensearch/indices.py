@@ -10,14 +10,22 @@ one catalog index ``<ns>-catalog`` (feature types, type changes, features per ve
 'churn_v2-34b5d1'
 >>> daily("keeneye", "events", "churn", 1_767_225_600_000_000)
 'keeneye-events-churn-2026.01.01'
+>>> server_kind({"version": {"distribution": "opensearch", "number": "2.19.6"}}).flat_type
+'flat_object'
+>>> server_kind({"version": {"number": "8.15.0", "build_flavor": "default"}}).flat_type
+'flattened'
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from keeneye.errors import StoreError
 
 _SAFE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
@@ -55,6 +63,77 @@ def day_from_index(name: str) -> str | None:
     """``YYYY.MM.DD`` at the end of a daily index name."""
     tail = name.rsplit("-", 1)[-1]
     return tail if re.fullmatch(r"\d{4}\.\d{2}\.\d{2}", tail) else None
+
+
+@dataclass(frozen=True)
+class ServerKind:
+    """What the event log needs to know about the server it talks to."""
+
+    distribution: str  # "opensearch" or "elasticsearch"
+    version: tuple[int, int]
+    flat_type: str  # the one-field mapping of every feature under ``f``
+    lifecycle: str  # "ism" (OpenSearch plugin) or "ilm" (Elasticsearch)
+
+
+# distribution -> (first version with the flat field type, its name, lifecycle API)
+_KINDS: dict[str, tuple[tuple[int, int], str, str]] = {
+    "opensearch": ((2, 7), "flat_object", "ism"),
+    "elasticsearch": ((7, 3), "flattened", "ilm"),
+}
+
+
+def server_kind(info: Mapping[str, Any]) -> ServerKind:
+    """The server's kind from its ``GET /`` answer: OpenSearch says
+    ``version.distribution: opensearch``; Elasticsearch has no such field."""
+    version = info.get("version") or {}
+    distribution = str(version.get("distribution") or "elasticsearch")
+    if distribution not in _KINDS:
+        raise StoreError(
+            f"unknown search server distribution {distribution!r}; keeneye's event log runs on "
+            "OpenSearch 2.7+ or Elasticsearch 7.3+"
+        )
+    numbers = re.findall(r"\d+", str(version.get("number", "0.0")))
+    found = (int(numbers[0]), int(numbers[1])) if len(numbers) >= 2 else (0, 0)
+    first, flat_type, lifecycle = _KINDS[distribution]
+    if found < first:
+        raise StoreError(
+            f"{distribution} {version.get('number')} has no {flat_type} field type; keeneye's "
+            f"event log needs {distribution} {first[0]}.{first[1]} or newer"
+        )
+    return ServerKind(distribution, found, flat_type, lifecycle)
+
+
+def ism_policy(namespace: str, days: int) -> dict[str, Any]:
+    """An Index State Management policy deleting daily event and invalid-value indices
+    ``days`` after their creation; it attaches itself to new indices by ``ism_template``."""
+    return {
+        "policy": {
+            "description": "keeneye: delete event indices after the retention period",
+            "default_state": "hot",
+            "states": [
+                {
+                    "name": "hot",
+                    "actions": [],
+                    "transitions": [
+                        {"state_name": "delete", "conditions": {"min_index_age": f"{days}d"}}
+                    ],
+                },
+                {"name": "delete", "actions": [{"delete": {}}], "transitions": []},
+            ],
+            "ism_template": [
+                {
+                    "index_patterns": [f"{namespace}-events-*", f"{namespace}-invalid-*"],
+                    "priority": 100,
+                }
+            ],
+        }
+    }
+
+
+def ilm_policy(days: int) -> dict[str, Any]:
+    """An Elasticsearch Index Lifecycle Management policy deleting an index ``days`` after
+    its creation (named in the daily indices' template as ``index.lifecycle.name``)."""
+    return {"policy": {"phases": {"delete": {"min_age": f"{days}d", "actions": {"delete": {}}}}}}
 
 
 _KEYWORD: dict[str, Any] = {"type": "keyword", "ignore_above": 4096}
@@ -140,17 +219,18 @@ CATALOG_MAPPING: dict[str, Any] = {
 
 
 def templates(
-    namespace: str, *, flat_type: str, shards: int, replicas: int, policy_id: str | None
+    namespace: str, *, flat_type: str, shards: int, replicas: int, ilm_policy_id: str | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Composable index templates (name → body) for every index the event log writes."""
+    """Composable index templates (name → body) for every index the event log writes; daily
+    indices name ``ilm_policy_id`` (Elasticsearch ILM; an ISM policy attaches itself)."""
     settings: dict[str, Any] = {
         "number_of_shards": shards,
         "number_of_replicas": replicas,
         "refresh_interval": "1s",
     }
     daily_settings = dict(settings)
-    if policy_id is not None:
-        daily_settings["plugins.index_state_management.policy_id"] = policy_id
+    if ilm_policy_id is not None:
+        daily_settings["index.lifecycle.name"] = ilm_policy_id
 
     def body(patterns: list[str], mapping: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
         return {
