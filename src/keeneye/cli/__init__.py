@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "keeneye.cli.export_cmd",
     "keeneye.cli.serve_cmd",
     "keeneye.cli.retention_cmd",
+    "keeneye.cli.config_cmd",
 )
 
 #: Commands whose module is imported only when the command runs (``keeneye --help`` and a
@@ -71,6 +72,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "Serve a model (V2 REST + /predict + /metrics) and log its predictions to keeneye.",
     ),
     "baseline": ("keeneye.cli.analysis_cmd", "Register the training data of model versions."),
+    "config": (
+        "keeneye.cli.config_cmd",
+        "Check keeneye.yaml and KEENEYE_* variables; print its JSON Schema.",
+    ),
     "export": (
         "keeneye.cli.export_cmd",
         "Write Prometheus, Alertmanager and Grafana files for keeneye.",
