@@ -87,7 +87,7 @@ def test_environment_variables_get_the_same_messages(tmp_path: Path) -> None:
     assert "Traceback" not in not_json.output and "SettingsError" not in not_json.output
     bad_url = runner.invoke(app, ["config", "check"], env={"KEENEYE_NOTIFY__URLS": '["nope://x"]'})
     assert bad_url.exit_code == 2
-    assert bad_url.output.strip().startswith("error: notify.urls.0: 'nope://****' is not an apprise")
+    assert bad_url.output.startswith("error: notify.urls.0: 'nope://****' is not an apprise")
     ok = runner.invoke(
         app,
         ["config", "check"],
