@@ -17,6 +17,8 @@ Scalar = float | int | str | bool | None
 class PredictionEventIn(BaseModel):
     """One prediction. ``inputs`` values are kept exactly as sent (wrong types are counted)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     event_id: str = Field(description="Unique id (the SDK sends a uuid4 hex); repeats are ignored.")
     version: str | None = Field(None, description="Model version; defaults to the batch's.")
     timestamp: str | float | None = Field(
@@ -33,6 +35,8 @@ class PredictionEventIn(BaseModel):
 class PredictionBatch(BaseModel):
     """Body of ``POST /v1/models/{model}/predictions``."""
 
+    model_config = ConfigDict(extra="forbid")
+
     version: str | None = Field(None, description="Default version of events without one.")
     events: list[PredictionEventIn]
 
@@ -46,6 +50,8 @@ class PredictionsAck(BaseModel):
 
 
 class LabelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     event_id: str = Field(description="The prediction's event id (it may not be stored yet).")
     label: float | int | str | bool = Field(description="The ground truth.")
     timestamp: str | float | None = Field(None, description="When the truth became known.")
@@ -53,6 +59,8 @@ class LabelIn(BaseModel):
 
 class LabelBatch(BaseModel):
     """Body of ``POST /v1/models/{model}/labels``."""
+
+    model_config = ConfigDict(extra="forbid")
 
     labels: list[LabelIn]
 
@@ -120,6 +128,104 @@ class ModelDetailOut(ModelSummaryOut):
     version_history: list[VersionChangeOut]
 
 
+class ResultOut(BaseModel):
+    """One stored analysis result (a report of one kind for one window and version)."""
+
+    version: str = Field(description="Model version ('*' for model-level results).")
+    kind: str = Field(description="traffic, summary, performance or drift.")
+    window: str | None = Field(description="Window size: hourly, daily, weekly or monthly.")
+    window_start: datetime
+    window_end: datetime
+    computed_at: datetime
+    payload: dict[str, Any] = Field(description="The report (keeneye.profile.Report as JSON).")
+
+
+class ResultsOut(BaseModel):
+    """A page of results, oldest window first."""
+
+    model: str
+    results: list[ResultOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+class AlertRecordOut(BaseModel):
+    """One alert state change of the history (firing, resolved, sent, failed)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    key: str | None = Field(None, description="model/version/rule/subject")
+    model: str | None = None
+    version: str | None = None
+    rule: str | None = None
+    subject: str | None = None
+    severity: str | None = Field(None, description="warning or critical")
+    status: str | None = Field(None, description="firing, resolved, sent or failed")
+    at: str | None = Field(None, description="When the state changed (ISO 8601).")
+    summary: str | None = None
+    window_start: str | None = None
+    window_end: str | None = None
+    value: float | None = None
+    threshold: float | None = None
+    details: Any = None
+    notification: str | None = None
+    channel: str | None = Field(None, description="Where it was sent (redacted URL).")
+    error: str | None = None
+
+
+class AlertsOut(BaseModel):
+    """A page of the alert history, newest first."""
+
+    alerts: list[AlertRecordOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+class BaselineOut(BaseModel):
+    """What was registered as a version's baseline."""
+
+    model: str
+    version: str
+    rows: int
+    columns: list[str]
+    digest: str = Field(description="sha256 of the table; the same data gives the same digest.")
+    registered_at: datetime
+
+
+#: ``openapi_extra`` of the baseline upload: the table in one of these formats.
+BASELINE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The training data of the version: one row per example, one column "
+        "per feature (plus `prediction` and `label`/`target` when known).",
+        "content": {
+            "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+            "application/vnd.apache.arrow.stream": {
+                "schema": {"type": "string", "format": "binary"}
+            },
+            "application/vnd.apache.arrow.file": {"schema": {"type": "string", "format": "binary"}},
+            "application/json": {
+                "schema": {
+                    "description": 'Records: one object per row, or {"records": [...]}.',
+                    "anyOf": [
+                        {"type": "array", "items": {"type": "object"}},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "records": {"type": "array", "items": {"type": "object"}}
+                            },
+                            "required": ["records"],
+                        },
+                    ],
+                }
+            },
+        },
+    }
+}
+
+
 class Health(BaseModel):
     status: str
     version: str
@@ -144,7 +250,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "forbidden: wrong token"),
         (404, "not_found"),
         (413, "batch_too_large"),
-        (422, "invalid_request"),
+        (422, "invalid_request, or unknown_field (details.fields names them)"),
     )
 }
 
