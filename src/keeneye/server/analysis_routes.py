@@ -32,7 +32,6 @@ from keeneye.server.pagination import (
 )
 from keeneye.server.result_metrics import ResultCollector
 from keeneye.server.schemas import (
-    BASELINE_BODY,
     ERROR_RESPONSES,
     AlertsOut,
     BaselineOut,
@@ -188,7 +187,6 @@ async def _baseline(model: str, version: str, request: Request) -> dict[str, Any
     responses=ERROR_RESPONSES,
     summary="Register a version's baseline",
     response_model=BaselineOut,
-    openapi_extra=BASELINE_BODY,
 )
 async def put_baseline(model: str, version: str, request: Request) -> dict[str, Any]:
     """The training data of a version as Parquet (``application/vnd.apache.parquet``), Arrow
@@ -203,7 +201,6 @@ async def put_baseline(model: str, version: str, request: Request) -> dict[str, 
     responses=ERROR_RESPONSES,
     summary="Register a version's baseline (POST)",
     response_model=BaselineOut,
-    openapi_extra=BASELINE_BODY,
 )
 async def post_baseline(model: str, version: str, request: Request) -> dict[str, Any]:
     """Same as ``PUT``."""

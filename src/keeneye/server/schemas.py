@@ -194,38 +194,6 @@ class BaselineOut(BaseModel):
     registered_at: datetime
 
 
-#: ``openapi_extra`` of the baseline upload: the table in one of these formats.
-BASELINE_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "description": "The training data of the version: one row per example, one column "
-        "per feature (plus `prediction` and `label`/`target` when known).",
-        "content": {
-            "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
-            "application/vnd.apache.arrow.stream": {
-                "schema": {"type": "string", "format": "binary"}
-            },
-            "application/vnd.apache.arrow.file": {"schema": {"type": "string", "format": "binary"}},
-            "application/json": {
-                "schema": {
-                    "description": 'Records: one object per row, or {"records": [...]}.',
-                    "anyOf": [
-                        {"type": "array", "items": {"type": "object"}},
-                        {
-                            "type": "object",
-                            "properties": {
-                                "records": {"type": "array", "items": {"type": "object"}}
-                            },
-                            "required": ["records"],
-                        },
-                    ],
-                }
-            },
-        },
-    }
-}
-
-
 class Health(BaseModel):
     status: str
     version: str
