@@ -123,9 +123,25 @@ class ModelsOut(BaseModel):
     models: list[ModelSummaryOut]
 
 
+class DriftReferenceOut(BaseModel):
+    """What the drift of one version's windows is compared with (analysis.baseline_versions,
+    the version's own baseline, else the live version's)."""
+
+    version: str
+    reference: str = Field(
+        description="baseline (a version's training data), rolling (the same window a week "
+        "earlier) or none (drift is not computed)."
+    )
+    baseline_version: str | None = Field(
+        description="The version whose baseline is the reference (with reference=baseline)."
+    )
+    reason: str = Field(description="Why this reference (or why none).")
+
+
 class ModelDetailOut(ModelSummaryOut):
     version_details: list[VersionOut]
     version_history: list[VersionChangeOut]
+    drift_references: list[DriftReferenceOut]
 
 
 class ResultOut(BaseModel):
