@@ -68,6 +68,7 @@ def serve_model(
     log_preprocessed: str = typer.Option(
         "raw",
         "--log-preprocessed",
+        metavar="raw|preprocessed|both",
         help="Log the request's features (raw), the pipeline's transformed features "
         "(preprocessed), or both.",
     ),
