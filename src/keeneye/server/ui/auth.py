@@ -47,7 +47,7 @@ def session_value(token: SecretStr) -> str:
     return _signer(token).sign(b"ui").decode()
 
 
-def valid_session(cookie: str, token: SecretStr, max_age: float = SESSION_SECONDS) -> bool:
+def valid_session(cookie: str, token: SecretStr, max_age: int = SESSION_SECONDS) -> bool:
     """Whether ``cookie`` was signed with ``token`` at most ``max_age`` seconds ago."""
     try:
         return _signer(token).unsign(cookie, max_age=max_age) == b"ui"
