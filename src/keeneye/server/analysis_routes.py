@@ -36,6 +36,7 @@ from keeneye.server.schemas import (
     AlertsOut,
     BaselineOut,
     ResultsOut,
+    RunSummaryOut,
 )
 from keeneye.store.base import EventStore
 
@@ -285,7 +286,12 @@ def _alert_window(record: dict[str, Any]) -> str | None:
     return _WINDOW_HOURS.get(round(hours)) if hours == round(hours) else None
 
 
-@router.post("/analysis/run", responses=ERROR_RESPONSES, summary="Run the analysis now")
+@router.post(
+    "/analysis/run",
+    responses=ERROR_RESPONSES,
+    summary="Run the analysis now",
+    response_model=RunSummaryOut,
+)
 async def post_run(request: Request) -> dict[str, Any]:
     """Compute every due window now (at the server clock's time) and notify; returns what the
     run found. Useful after a backfill of events, and with an accelerated clock (the demo)."""

@@ -199,6 +199,44 @@ class AlertsOut(BaseModel):
     )
 
 
+class RunAlertOut(BaseModel):
+    """An alert an analysis run found (or that is active after it)."""
+
+    key: str = Field(description="model/version/rule/subject")
+    rule: str
+    severity: str = Field(description="warning or critical")
+    summary: str
+    window_start: datetime
+    window_end: datetime
+    value: float | None
+    threshold: float | None
+
+
+class RunSummaryOut(BaseModel):
+    """What one analysis run computed and found."""
+
+    ran_at: datetime
+    windows: int = Field(description="Window jobs computed.")
+    results: int = Field(description="Results saved.")
+    alerts: list[RunAlertOut] = Field(description="Alerts the computed windows raise.")
+    active: list[RunAlertOut] = Field(description="Alerts active after the run.")
+
+
+class JobOut(BaseModel):
+    """An analysis job started by ``POST /v1/analysis/jobs`` and its progress."""
+
+    id: str
+    state: str = Field(description="queued, running, done or failed")
+    done: int = Field(description="Window jobs done so far.")
+    total: int | None = Field(description="Window jobs in all (null until counted).")
+    current: str = Field(description="What is being computed now.")
+    since: datetime | None
+    until: datetime | None
+    backfill: bool
+    result: RunSummaryOut | None = Field(description="Once done: what the run found.")
+    error: str | None = Field(description="Once failed: why.")
+
+
 class BaselineOut(BaseModel):
     """What was registered as a version's baseline."""
 
