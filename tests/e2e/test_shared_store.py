@@ -46,7 +46,8 @@ ENV = {
     "KEENEYE_ANALYSIS__GRACE_SECONDS": "0",
 }
 SETTINGS = Settings(
-    analysis={"windows": ["hourly"], "drift_windows": ["hourly"], "grace_seconds": 0}
+    analysis={"windows": ["hourly"], "grace_seconds": 0},
+    alerts={"drift_windows": ["hourly"]},  # an alerts key (under analysis it was ignored)
 )
 
 AUDIT = """
