@@ -42,7 +42,7 @@ HOURS = 8
 PER_HOUR = 30
 ENV = {
     "KEENEYE_ANALYSIS__WINDOWS": '["hourly"]',
-    "KEENEYE_ANALYSIS__DRIFT_WINDOWS": '["hourly"]',
+    "KEENEYE_ALERTS__DRIFT_WINDOWS": '["hourly"]',
     "KEENEYE_ANALYSIS__GRACE_SECONDS": "0",
 }
 SETTINGS = Settings(
