@@ -65,7 +65,8 @@ def compare(
         arrays or lists, or paths to ``.parquet``/``.pq``/``.csv``/``.csv.gz`` files.
     features
         Columns to compare. Default: every column of either side; columns present on one
-        side only are reported as not tested.
+        side only are reported as not tested (but ``prediction``, ``label`` and ``target``
+        are left out when one side lacks them).
     methods
         A method per feature (``{"age": "psi"}``), or one method for every feature it applies
         to (``"psi"``, or the key ``"*"``: ``{"*": "psi", "age": "ks"}``). ``"auto"`` is the
@@ -193,10 +194,17 @@ def _options(options: DriftOptions | Mapping[str, Any] | None) -> DriftOptions:
     )
 
 
+#: The model's output and the ground truth: compared when both sides carry them, left out
+#: (not listed as "not tested" features) when one side lacks them — training data has labels
+#: that production data does not, production data has predictions a raw training set lacks.
+ONE_SIDED_OK = frozenset({"prediction", "label", "target"})
+
+
 def _feature_names(features: Sequence[str] | None, ref: LoadedTable, cur: LoadedTable) -> list[str]:
     everything = list(ref.columns) + [c for c in cur.columns if c not in ref.columns]
     if features is None:
-        return everything
+        both = set(ref.columns) & set(cur.columns)
+        return [c for c in everything if c in both or c not in ONE_SIDED_OK]
     if isinstance(features, str):
         raise InputError(f"features must be a list of column names, got the string {features!r}")
     names = [str(name) for name in features]

@@ -9,21 +9,39 @@ with ``__``, e.g. ``KEENEYE_SERVER__PORT=9000``), the YAML file, the defaults be
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    YamlConfigSettingsSource,
+)
 
 from keeneye.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = "keeneye.yaml"
 
 
-class ServerSettings(BaseModel):
+class Section(BaseModel):
+    """Base of every nested settings model: an unknown key is an error, never ignored (a typo
+    such as ``notify: {url: …}`` would otherwise start a server that never notifies).
+    ``tests/test_config.py`` checks that every model under :class:`Settings` forbids extras."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerSettings(Section):
     """The collector / API / UI process (``keeneye server``)."""
 
     host: str = Field("127.0.0.1", description="Interface to bind; loopback unless a token is set.")
@@ -75,12 +93,12 @@ class ServerSettings(BaseModel):
     )
 
 
-class NotifySettings(BaseModel):
+class NotifySettings(Section):
     """Where alerts go (apprise URLs) and how often the same alert may be repeated."""
 
     urls: list[SecretStr] = Field(
         default_factory=list,
-        description="Apprise URLs (slack://…, mailtos://…, msteams://…, pagerduty://…, jsons://…);"
+        description="Apprise URLs (slack://…, mailtos://…, workflows://… (Teams), pagerduty://…, jsons://…);"
         " they carry tokens, so they are kept secret and redacted in logs.",
     )
     cooldown_seconds: float = Field(
@@ -99,10 +117,24 @@ class NotifySettings(BaseModel):
 
 
 WindowName = Literal["hourly", "daily", "weekly", "monthly"]
+#: Metrics a performance rule can bound (``keeneye.analysis.performance``'s scalar metrics).
+MetricName = Literal[
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "log_loss",
+    "mae",
+    "rmse",
+    "mape",
+    "r2",
+    "mean_error",
+]
 DEFAULT_WINDOWS: tuple[WindowName, ...] = ("hourly", "daily")
 
 
-class AlertBudgetSettings(BaseModel):
+class AlertBudgetSettings(Section):
     """How many false drift alerts a user accepts per model (``analysis.alert_budget``); the
     per-window, per-feature decision level is derived from it (``keeneye.stats.budget``)."""
 
@@ -117,7 +149,7 @@ class AlertBudgetSettings(BaseModel):
     )
 
 
-class OutlierSettings(BaseModel):
+class OutlierSettings(Section):
     """Outlier scores per event against the baseline, and probe bursts (``analysis.outliers``)."""
 
     enabled: bool = Field(
@@ -161,7 +193,7 @@ class OutlierSettings(BaseModel):
     )
 
 
-class AnalysisSettings(BaseModel):
+class AnalysisSettings(Section):
     """The statistics and drift jobs (``keeneye.analysis``)."""
 
     windows: list[WindowName] = Field(
@@ -241,7 +273,7 @@ def _daily_only() -> list[WindowName]:
     return ["daily"]
 
 
-class AlertSettings(BaseModel):
+class AlertSettings(Section):
     """Alert rules evaluated over every computed window (``keeneye.analysis.rules``)."""
 
     traffic_change: float = Field(
@@ -286,10 +318,10 @@ class AlertSettings(BaseModel):
         le=1,
         description="Alert when this share of a feature is outside the baseline's range.",
     )
-    performance_min: dict[str, float] = Field(
+    performance_min: dict[MetricName, float] = Field(
         default_factory=dict, description="metric -> lowest acceptable value (e.g. accuracy)."
     )
-    performance_max: dict[str, float] = Field(
+    performance_max: dict[MetricName, float] = Field(
         default_factory=dict, description="metric -> highest acceptable value (e.g. rmse)."
     )
     min_labels: int = Field(
@@ -313,7 +345,7 @@ class AlertSettings(BaseModel):
 FieldPolicyName = Literal["keep", "drop", "hash", "bucket"]
 
 
-class FieldPolicySettings(BaseModel):
+class FieldPolicySettings(Section):
     """What happens to one input field before it is stored (``privacy.models.M.fields.F``).
 
     Written in YAML either as the policy name (``email: drop``) or as a mapping
@@ -335,7 +367,7 @@ class FieldPolicySettings(BaseModel):
     )
 
 
-class ModelPrivacySettings(BaseModel):
+class ModelPrivacySettings(Section):
     """The privacy policy of one model, applied by the SDK and enforced again by the collector."""
 
     fields: dict[str, FieldPolicyName | FieldPolicySettings] = Field(
@@ -364,7 +396,7 @@ class ModelPrivacySettings(BaseModel):
     )
 
 
-class DifferentialPrivacySettings(BaseModel):
+class DifferentialPrivacySettings(Section):
     """Noise on the counts and histograms keeneye publishes (``privacy.dp``); off by default."""
 
     enabled: bool = Field(False, description="Add noise to published counts and histograms.")
@@ -383,7 +415,7 @@ class DifferentialPrivacySettings(BaseModel):
     )
 
 
-class PrivacySettings(BaseModel):
+class PrivacySettings(Section):
     """Per-model field policies and differential privacy of published results."""
 
     models: dict[str, ModelPrivacySettings] = Field(
@@ -408,13 +440,66 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=lambda: NotifySettings.model_validate({}))
     privacy: PrivacySettings = Field(default_factory=lambda: PrivacySettings.model_validate({}))
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # highest first: explicit arguments, KEENEYE_* variables, the YAML file
+        sources: list[PydanticBaseSettingsSource] = [init_settings, _EnvSource(settings_cls)]
+        file = _YAML_FILE.get()
+        if file is not None:
+            sources.append(_YamlSource(settings_cls, yaml_file=file))
+        return tuple(sources)
+
+
+#: The YAML file :func:`load_settings` is reading (pydantic-settings builds its sources inside
+#: ``Settings()``; this is how the path reaches them).
+_YAML_FILE: ContextVar[Path | None] = ContextVar("keeneye_yaml_file", default=None)
+
+
+class _YamlSource(YamlConfigSettingsSource):
+    """pydantic-settings' YAML source, with errors that name the file and the line but never
+    quote it (PyYAML quotes the offending line, which may hold a secret)."""
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        try:
+            loaded = super()._read_file(file_path)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or "syntax error"
+            raise ConfigError(
+                f"config file {str(file_path)!r} is not valid YAML{where}: {problem}"
+            ) from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(
+                f"config file {str(file_path)!r} must hold a mapping at the top level"
+            )
+        return loaded
+
+
+class _EnvSource(EnvSettingsSource):
+    """``KEENEYE_*`` variables; a list or mapping that is not JSON reaches validation as text,
+    so it gets the same one-line message as the file (not a ``SettingsError`` traceback)."""
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        try:
+            return super().decode_complex_value(field_name, field, value)
+        except ValueError:
+            return value
+
 
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     """Read settings from ``path`` (default ``keeneye.yaml`` when it exists) and the environment.
 
-    Raises :class:`keeneye.errors.ConfigError` naming the key and the value on invalid input.
+    Raises :class:`keeneye.errors.ConfigError` naming the key and the value on invalid input,
+    and, for an unknown key, the closest valid name.
     """
-    data: dict[str, Any] = {}
     # (Path("") is "." — test the variable's text, not the path, for "unset".)
     file = (
         Path(path)
@@ -423,37 +508,43 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     )
     if path is not None and not file.exists():
         raise ConfigError(f"config file {str(file)!r} does not exist")
-    if file.is_file():
-        try:
-            loaded = yaml.safe_load(file.read_text()) or {}
-        except yaml.YAMLError as exc:
-            # not ``{exc}``: PyYAML quotes the offending line, which may hold a secret
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = getattr(exc, "problem", None) or "syntax error"
-            raise ConfigError(
-                f"config file {str(file)!r} is not valid YAML{where}: {problem}"
-            ) from None
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"config file {str(file)!r} must hold a mapping at the top level")
-        data = loaded
+    token = _YAML_FILE.set(file if file.is_file() else None)
     try:
-        # pydantic-settings lets init kwargs beat the environment, so merge the layers here:
-        # file, then environment, then explicit overrides.
-        env_only = Settings()
-        merged = _deep_merge(data, env_only.model_dump(exclude_unset=True))
-        _deep_update(merged, overrides)
-        return Settings(**merged)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         problems = "; ".join(_problem(err) for err in exc.errors())
         raise ConfigError(f"invalid keeneye settings: {problems}") from None
     except SettingsError as exc:
-        # e.g. a KEENEYE_* variable that is not the JSON a list or mapping needs (the
-        # message names the field and the source, not the value)
-        raise ConfigError(
-            f"invalid keeneye settings: {exc}; nested values in KEENEYE_* variables are JSON, "
-            "e.g. KEENEYE_NOTIFY__URLS='[\"slack://…\"]'"
-        ) from None
+        raise ConfigError(f"invalid keeneye settings: {exc}") from None
+    finally:
+        _YAML_FILE.reset(token)
+    _check_notify_urls(settings.notify)
+    return settings
+
+
+def _check_notify_urls(notify: NotifySettings) -> None:
+    """Every ``notify.urls`` entry is a URL apprise can use (one line naming it, redacted)."""
+    if not notify.urls:
+        return
+    import apprise
+
+    from keeneye.notify.redact import private_url
+
+    for i, secret in enumerate(notify.urls):
+        url = secret.get_secret_value()
+        if not apprise.Apprise().add(url):
+            raise ConfigError(
+                f"notify.urls.{i}: {private_url(url)!r} is not an apprise URL apprise can use; "
+                "see https://github.com/caronc/apprise/wiki for the formats"
+            )
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``keeneye.yaml`` (``keeneye config schema``), for editors."""
+    schema = Settings.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "keeneye.yaml"
+    return schema
 
 
 #: Key names whose values are secret even when typed as plain strings (DSNs carry passwords,
@@ -479,38 +570,65 @@ def is_secret_key(loc: tuple[int | str, ...] | list[int | str]) -> bool:
         annotation = fields[part].annotation
         if "SecretStr" in repr(annotation):
             return True
-        model = next(
-            (
-                a
-                for a in (annotation, *getattr(annotation, "__args__", ()))
-                if hasattr(a, "model_fields")
-            ),
-            None,
-        )
+        model = _nested_model(annotation)
         if model is None:
             break
     return False
 
 
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside ``annotation`` (``X``, ``X | None``), if any."""
+    for a in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(a, type) and issubclass(a, BaseModel):
+            return a
+    return None
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The settings model that holds the keys at ``loc`` (None inside a list or mapping)."""
+    model: type[BaseModel] | None = Settings
+    for part in loc:
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            return None
+        model = _nested_model(model.model_fields[part].annotation)
+    return model
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    return "KEENEYE_" + "__".join(str(p).upper() for p in loc)
+
+
 def _problem(err: Any) -> str:
     loc = tuple(err.get("loc", ()))
     key = ".".join(str(p) for p in loc)
+    if err.get("type") == "extra_forbidden":
+        return _unknown_key(loc)
+    if loc and loc[-1] == "[key]" and err.get("type") == "literal_error":
+        # an unknown key of a mapping with fixed key names (e.g. alerts.performance_min)
+        where = ".".join(str(p) for p in loc[:-2])
+        name = str(loc[-2])
+        expected = re.findall(r"'([^']+)'", str(err.get("msg", "")))
+        close = difflib.get_close_matches(name, expected, n=1)
+        hint = f"did you mean {where}.{close[0]}? " if close else ""
+        return f"unknown key {where}.{name} ({hint}valid: {', '.join(expected)})"
+    env = _env_name(loc)
+    via_env = f" (from {env}; lists and mappings there are JSON)" if env in os.environ else ""
     if is_secret_key(loc):
         # the value is secret: name the key and the kind of problem only
         kind = type(err.get("input")).__name__
-        return f"{key}: {err['msg']} (got a {kind}; the value is secret and not shown)"
-    return f"{key}={err.get('input')!r}: {err['msg']}"
+        return f"{key}: {err['msg']} (got a {kind}; the value is secret and not shown){via_env}"
+    return f"{key}={err.get('input')!r}: {err['msg']}{via_env}"
 
 
-def _deep_update(target: dict[str, Any], updates: dict[str, Any]) -> None:
-    for key, value in updates.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _deep_update(target[key], value)
-        else:
-            target[key] = value
-
-
-def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    _deep_update(out, top)
-    return out
+def _unknown_key(loc: tuple[int | str, ...]) -> str:
+    """``unknown key analysis.windos; did you mean analysis.windows?``"""
+    parent, name = loc[:-1], str(loc[-1])
+    key = ".".join(str(p) for p in loc)
+    model = _model_at(parent)
+    valid = sorted(model.model_fields) if model is not None else []
+    close = difflib.get_close_matches(name, valid, n=1)
+    prefix = "".join(f"{p}." for p in parent)
+    hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
+    env = _env_name(loc)
+    via_env = f" (from {env})" if env in os.environ else ""
+    return f"unknown key {key}{via_env}{hint}"

@@ -51,7 +51,7 @@ def test_cli_baseline_register_analyze_and_worker(backend: Backend, tmp_path: Pa
         app,
         ["baseline", "register", "churn", "1", str(tmp_path / "nope.csv"), "--store", path],
     )
-    assert missing.exit_code == 1
+    assert missing.exit_code == 2  # an input error, as compare's
     assert "does not exist" in missing.output
 
     since = (today - timedelta(days=2)).isoformat()

@@ -219,3 +219,71 @@ def test_api_errors_and_alert_history(
     )
     history = client.get("/v1/alerts", params={"model": "churn"}).json()["alerts"]
     assert any(h.get("rule") == "feature_drift" and h.get("status") == "firing" for h in history)
+
+
+def _pages(client: Client, path: str, key: str, **params: Any) -> list[list[dict[str, Any]]]:
+    pages: list[list[dict[str, Any]]] = []
+    cursor = None
+    while True:
+        answer = client.get(path, params={**params, **({"cursor": cursor} if cursor else {})})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        pages.append(body[key])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_results_and_alerts_come_in_pages_filtered_by_window(
+    client: Client, store: EventStore, clock: ManualClock
+) -> None:
+    rng = np.random.default_rng(5)
+    baseline = pa.table({"age": rng.normal(40, 10, 500), "plan": rng.choice(["a", "b"], 500)})
+    client.put(
+        "/v1/models/churn/versions/1/baseline",
+        content=parquet_bytes(baseline),
+        headers={"content-type": "application/vnd.apache.parquet"},
+    )
+    write_day(store, "churn", MONDAY, 240, rng=rng)
+    clock.set(MONDAY + timedelta(days=1, minutes=5))
+    assert client.post("/v1/analysis/run").status_code == 200
+
+    path = "/v1/models/churn/results"
+    whole = client.get(path, params={"limit": 10_000}).json()
+    assert whole["next_cursor"] is None
+    everything = whole["results"]
+    assert len(everything) > 40
+    pages = _pages(client, path, "results", limit=7)
+    assert all(len(p) == 7 for p in pages[:-1]) and 0 < len(pages[-1]) <= 7
+    assert [r for p in pages for r in p] == everything  # same order, nothing twice or missing
+
+    daily = [r for p in _pages(client, path, "results", limit=3, window="daily") for r in p]
+    assert daily == [r for r in everything if r["window"] == "daily"] and daily
+    bad_window = client.get(path, params={"window": "dayly"})
+    assert bad_window.status_code == 400
+    assert "window: 'dayly' is unknown; use one of hourly, daily" in bad_window.text
+    bad_cursor = client.get(path, params={"cursor": "bm90LWEtY3Vyc29y"})
+    assert bad_cursor.status_code == 400 and "cursor:" in bad_cursor.json()["error"]["message"]
+
+    # Alert history: several records share one time (one evaluation); pages split them.
+    for i in range(11):
+        at = (MONDAY + timedelta(hours=i // 3)).isoformat()
+        hours = 24 if i % 2 else 1
+        store.save_alert(
+            {
+                "key": f"churn/1/r/{i}",
+                "model": "churn",
+                "rule": "r",
+                "status": "firing",
+                "at": at,
+                "window_start": MONDAY.isoformat(),
+                "window_end": (MONDAY + timedelta(hours=hours)).isoformat(),
+            }
+        )
+    alerts = client.get("/v1/alerts", params={"model": "churn", "limit": 1000}).json()["alerts"]
+    paged = _pages(client, "/v1/alerts", "alerts", model="churn", limit=2)
+    assert [a for p in paged for a in p] == alerts and len(alerts) >= 11
+    hourly = _pages(client, "/v1/alerts", "alerts", model="churn", limit=2, window="hourly")
+    assert [a for p in hourly for a in p] == [
+        a for a in alerts if a["window_end"] == (MONDAY + timedelta(hours=1)).isoformat()
+    ]

@@ -20,7 +20,7 @@ def test_missing_store_is_refused_unless_created(tmp_path: Path) -> None:
         ["status", "--store", str(typo)],
     ):
         result = runner.invoke(app, args)
-        assert result.exit_code == 1, (args, result.output)
+        assert result.exit_code == 2, (args, result.output)  # an input error
         assert "does not exist" in result.output and "--create" in result.output
         assert not typo.exists()
     train = tmp_path / "train.parquet"
@@ -28,7 +28,7 @@ def test_missing_store_is_refused_unless_created(tmp_path: Path) -> None:
     refused = runner.invoke(
         app, ["baseline", "register", "m", "1", str(train), "--store", str(typo)]
     )
-    assert refused.exit_code == 1 and "does not exist" in refused.output
+    assert refused.exit_code == 2 and "does not exist" in refused.output
     assert not typo.exists()
     created = runner.invoke(
         app, ["baseline", "register", "m", "1", str(train), "--store", str(typo), "--create"]

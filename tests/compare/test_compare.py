@@ -303,3 +303,14 @@ def test_keeneye_compare_is_lazy_and_the_function_whatever_is_imported_first() -
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "compare", "1", "True"]
+
+
+def test_prediction_and_label_on_one_side_are_not_listed_as_untested_features() -> None:
+    reference = {"x": [1.0, 2.0, 3.0, 4.0], "label": [0, 1, 0, 1]}
+    current = {"x": [1.5, 2.5, 3.5, 4.5], "prediction": [0, 1, 1, 1], "y": [1, 2, 3, 4]}
+    report = compare(reference, current)
+    names = [f.feature for f in report.features]
+    assert "label" not in names and "prediction" not in names
+    assert report["y"].reason == "not tested: column missing in reference data"
+    both = compare({**reference, "prediction": [0, 1, 0, 1]}, {**current, "label": [1, 1, 0, 1]})
+    assert {"label", "prediction"} <= {f.feature for f in both.features}

@@ -93,7 +93,8 @@ def test_save_html_writes_one_self_contained_page(report: DriftReport, tmp_path:
     assert [feature for _, feature in page.rows] == [f.feature for f in report.features]
     assert [css for css, _ in page.rows] == ["drift", "drift", "ok", "untested"]
     plotly_bundle, charts_script = page.scripts
-    assert "plotly.js v" in plotly_bundle[:2000] and len(plotly_bundle) > 1_000_000
+    assert "plotly.js (basic - minified) v" in plotly_bundle[:2000]
+    assert 1_000_000 < len(plotly_bundle) < 1_300_000  # the basic bundle, not the full 4.8 MB
     charts = json.loads(re.search(r"var charts = (\[.*\]);", charts_script, re.S).group(1))  # type: ignore[union-attr]
     assert len(charts) == 3  # every tested feature has a chart; text has none
     for chart in charts:
@@ -105,8 +106,11 @@ def test_save_html_writes_one_self_contained_page(report: DriftReport, tmp_path:
     outside = sum(histogram.outside_current)
     assert histogram.outside_current[1] >= 1  # the 1e9 is counted, not drawn
     assert age["data"][1]["name"] == f"current ({outside} outside the range shown)"
-    assert sum(age["data"][1]["y"]) == pytest.approx(1.0 - outside / 2000)
-    assert sum(age["data"][0]["y"]) == pytest.approx(1.0 - sum(histogram.outside_reference) / 2000)
+    # shares rounded to 6 significant digits
+    assert sum(age["data"][1]["y"]) == pytest.approx(1.0 - outside / 2000, abs=1e-5)
+    assert sum(age["data"][0]["y"]) == pytest.approx(
+        1.0 - sum(histogram.outside_reference) / 2000, abs=1e-5
+    )
     edges = np.asarray(histogram.edges)
     cur_age = report.profiles["age"]
     assert cur_age.current is not None and cur_age.current.max == 1e9 and edges[-1] < 1e9
@@ -146,3 +150,34 @@ def test_report_command(tmp_path: Path) -> None:
     assert unwritable.exit_code == 2
     assert unwritable.stderr.startswith("error: cannot write ")
     assert "No such file or directory" in unwritable.stderr
+
+
+def test_a_25_feature_report_is_small_loads_plotly_once_and_paints_only_drift_red(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(25)
+    n = 20_000
+
+    def table(shift: float) -> pa.Table:
+        columns = {f"x{i}": rng.normal(shift * (i % 2), 1, n) for i in range(20)}
+        columns |= {f"c{i}": rng.choice(list("abcdefgh"), n) for i in range(5)}
+        return pa.table(columns)
+
+    report = compare(table(0.0), table(0.5))
+    path = report.save_html(tmp_path / "report.html")
+    html = path.read_text(encoding="utf-8")
+    assert path.stat().st_size < 1_500_000, path.stat().st_size
+    page = _parse(html)
+    assert html.count("plotly.js (basic") == 1 and len(page.scripts) == 2
+    charts = json.loads(re.search(r"var charts = (\[.*\]);", page.scripts[1], re.S).group(1))  # type: ignore[union-attr]
+    assert len(charts) == 25
+    states = {feature: css for css, feature in page.rows}
+    for chart in charts:
+        feature = re.fullmatch(r"feature-\d+-(.*)-chart", chart["id"]).group(1)  # type: ignore[union-attr]
+        colour = chart["data"][1]["marker"]["color"]
+        assert (colour == "#cf222e") == (states[feature] == "drift"), (feature, colour)
+        assert chart["layout"]["legend"]["xanchor"] == "left"  # the mode bar is on the right
+        for trace in chart["data"]:
+            assert all(len(repr(v)) <= 14 for v in trace["y"])  # rounded
+    assert {states[f"x{i}"] for i in range(0, 20, 2)} == {"ok"}
+    assert {states[f"x{i}"] for i in range(1, 20, 2)} == {"drift"}

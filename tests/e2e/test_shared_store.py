@@ -41,11 +41,12 @@ HOURS = 8
 PER_HOUR = 30
 ENV = {
     "KEENEYE_ANALYSIS__WINDOWS": '["hourly"]',
-    "KEENEYE_ANALYSIS__DRIFT_WINDOWS": '["hourly"]',
+    "KEENEYE_ALERTS__DRIFT_WINDOWS": '["hourly"]',
     "KEENEYE_ANALYSIS__GRACE_SECONDS": "0",
 }
 SETTINGS = Settings(
-    analysis={"windows": ["hourly"], "drift_windows": ["hourly"], "grace_seconds": 0}
+    analysis={"windows": ["hourly"], "grace_seconds": 0},
+    alerts={"drift_windows": ["hourly"]},  # an alerts key (under analysis it was ignored)
 )
 
 AUDIT = """

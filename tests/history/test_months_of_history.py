@@ -121,9 +121,15 @@ def _cli(*args: str) -> str:
 
 
 def _results(url: str, kind: str) -> list[dict[str, Any]]:
-    answer = httpx.get(f"{url}/v1/models/loans/results", params={"kind": kind}, timeout=60)
-    assert answer.status_code == 200, answer.text
-    return [r for r in answer.json()["results"] if r["window"] == "daily"]
+    out: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"kind": kind, "window": "daily", "limit": 10_000}
+    while True:
+        answer = httpx.get(f"{url}/v1/models/loans/results", params=params, timeout=60)
+        assert answer.status_code == 200, answer.text
+        out += answer.json()["results"]
+        if answer.json()["next_cursor"] is None:
+            return out
+        params["cursor"] = answer.json()["next_cursor"]
 
 
 def test_months_of_history_through_the_running_server(server: str, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ def test_pickle_without_trust_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "model.pkl"
     joblib.dump(fit(training_frame(seed=1)), path)
     result = CliRunner().invoke(app, ["serve-model", str(path), "--port", "0"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # an input the user can fix
     assert "--trust-pickle" in result.output
     assert "skops" in result.output
 

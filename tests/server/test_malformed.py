@@ -200,6 +200,30 @@ CASES: list[tuple[str, str, dict[str, Any], int, str, str]] = [
         "invalid_json",
         "not valid JSON",
     ),
+    (
+        "event-field-typo",
+        PREDICTIONS,
+        {"json": {"version": "1", "events": [{"event_id": "a", "inputs": {}, "predicton": 1}]}},
+        422,
+        "unknown_field",
+        "events[0]: unknown field 'predicton' (did you mean 'prediction'?)",
+    ),
+    (
+        "batch-field-typo",
+        PREDICTIONS,
+        {"json": {"versoin": "1", "events": []}},
+        422,
+        "unknown_field",
+        "body: unknown field 'versoin' (did you mean 'version'?)",
+    ),
+    (
+        "label-field-typo",
+        LABELS,
+        {"json": {"labels": [{"event_id": "a", "label": 1, "timestmp": 1.0}]}},
+        422,
+        "unknown_field",
+        "labels[0]: unknown field 'timestmp' (did you mean 'timestamp'?)",
+    ),
 ]
 
 
@@ -235,6 +259,14 @@ def test_malformed_request(
     assert words in error["message"]
     assert_nothing_stored(store)
     assert_still_serving(api, store)
+
+
+def test_unknown_fields_are_named_in_the_details(api: Api, store: EventStore) -> None:
+    batch = {"version": "1", "events": [event(0), {**event(1), "predicton": 1, "x": 2}]}
+    response = api.post(PREDICTIONS, json=batch)
+    assert response.status_code == 422
+    assert response.json()["error"]["details"] == {"fields": ["events[1].predicton", "events[1].x"]}
+    assert_nothing_stored(store)
 
 
 def test_a_bad_event_rejects_the_whole_batch(api: Api, store: EventStore) -> None:

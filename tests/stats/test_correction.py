@@ -19,6 +19,13 @@ p_lists = st.lists(st.floats(0.0, 1.0), min_size=1, max_size=30)
 def test_bh_equals_scipy_false_discovery_control(p: list[float]) -> None:
     ours = adjust_p_values(p, "bh")
     np.testing.assert_allclose(ours, sps.false_discovery_control(p, method="bh"), rtol=1e-12)
+    # and the definition (BH 1995): adjusted p_(i) = min over j >= i of p_(j) * m / j
+    m = len(p)
+    ranked = sorted(p)
+    by_rank = [min(min(ranked[j] * m / (j + 1) for j in range(i, m)), 1.0) for i in range(m)]
+    expected = np.empty(m)
+    expected[np.argsort(p, kind="stable")] = by_rank
+    np.testing.assert_allclose(ours, expected, rtol=1e-12)
 
 
 @settings(derandomize=True, max_examples=200, deadline=None)

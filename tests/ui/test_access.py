@@ -127,3 +127,16 @@ def test_an_unprotected_ui_says_so_in_the_log(demo: Demo, caplog: pytest.LogCapt
 def test_the_ui_stays_out_of_the_api_document(ui: str) -> None:
     paths = httpx.get(f"{ui}/openapi.json", timeout=30).json()["paths"]
     assert not [p for p in paths if not p.startswith(("/v1/", "/metrics"))]
+
+
+def test_a_session_expires_on_the_server_and_is_bound_to_the_token() -> None:
+    from pydantic import SecretStr
+
+    from keeneye.server.ui.auth import session_value, valid_session
+
+    token = SecretStr("s3cret")
+    cookie = session_value(token)
+    assert valid_session(cookie, token)
+    assert not valid_session(cookie, SecretStr("other"))  # a new token logs browsers out
+    assert not valid_session(cookie + "x", token)  # tampered
+    assert not valid_session(cookie, token, max_age=-1)  # expired, whatever the browser keeps

@@ -4,6 +4,13 @@ prediction bias and label coverage/delay. Pure functions over numpy arrays.
 The formulas follow scikit-learn's conventions (zero division → 0, macro averages over the
 classes seen in labels or predictions, probabilities clipped to machine epsilon in log loss),
 and ``tests/analysis/test_performance.py`` checks them against scikit-learn.
+
+Why not call ``sklearn.metrics``: it is the bottleneck. The expected-performance rule computes
+every metric on 60 chunks of the baseline per labelled window; ``benchmarks/
+performance_metrics.py`` measured (2026-12-07, 1,000 rows, a loaded 2-core machine) 0.41 ms
+per classification call here against 101 ms for the same numbers from scikit-learn (×247: its
+input validation of string labels dominates), and 0.034 ms against 1.06 ms for regression
+(×31). scikit-learn stays the reference the tests compare with, and an optional extra.
 """
 
 from __future__ import annotations

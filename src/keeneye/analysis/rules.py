@@ -225,6 +225,7 @@ def performance_rule(result: StoredResult, report: Report, settings: AlertSettin
         return []
     out: list[Alert] = []
     metrics = section.metrics
+    metric: str
     for metric, low in sorted(settings.performance_min.items()):
         value = metrics.get(metric)
         if value is not None and value < low:

@@ -10,6 +10,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from keeneye import __version__
+from keeneye.cli._help import polish
 
 #: Modules that contribute commands; each defines ``register(app: typer.Typer) -> None``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -21,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "keeneye.cli.export_cmd",
     "keeneye.cli.serve_cmd",
     "keeneye.cli.retention_cmd",
+    "keeneye.cli.config_cmd",
 )
 
 #: Commands whose module is imported only when the command runs (``keeneye --help`` and a
@@ -71,6 +73,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "Serve a model (V2 REST + /predict + /metrics) and log its predictions to keeneye.",
     ),
     "baseline": ("keeneye.cli.analysis_cmd", "Register the training data of model versions."),
+    "config": (
+        "keeneye.cli.config_cmd",
+        "Check keeneye.yaml and KEENEYE_* variables; print its JSON Schema.",
+    ),
     "export": (
         "keeneye.cli.export_cmd",
         "Write Prometheus, Alertmanager and Grafana files for keeneye.",
@@ -108,14 +114,15 @@ class _LazyGroup(TyperGroup):
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is not None or cmd_name not in LAZY_COMMANDS:
-            return command
+            return polish(command) if command is not None else None
         if ctx.resilient_parsing or getattr(ctx, "_keeneye_listing", False):
             # Listing the commands (help, completion): the help text, without the import.
             return TyperCommand(cmd_name, help=LAZY_COMMANDS[cmd_name][1])
         self._load(cmd_name)
-        return super().get_command(ctx, cmd_name)
+        return polish(super().get_command(ctx, cmd_name))
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
+        polish(self)
         ctx._keeneye_listing = True
         try:
             super().format_help(ctx, formatter)

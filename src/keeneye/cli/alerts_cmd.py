@@ -12,8 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from keeneye.cli._exit import fail
 from keeneye.config import load_settings
-from keeneye.errors import KeeneyeError
+from keeneye.errors import InputError, KeeneyeError
 
 _STATUS_STYLE = {"firing": "bold red", "resolved": "green", "sent": "cyan", "failed": "yellow"}
 
@@ -49,8 +50,7 @@ def alerts(
             else _from_store(store, model, limit)
         )
     except KeeneyeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise fail(exc) from exc
     if as_json:
         for record in records:
             typer.echo(json.dumps(record, sort_keys=True))
@@ -105,7 +105,7 @@ def _from_store(location: str | None, model: str | None, limit: int) -> list[dic
     scheme, sep, rest = where.partition("://")
     file = Path(rest if sep and scheme == "duckdb" else where)
     if (not sep or scheme == "duckdb") and not file.exists():
-        raise KeeneyeError(
+        raise InputError(
             f"store file {str(file)!r} does not exist; pass --store PATH of a keeneye store "
             "(or a store URL), or --url of a running server"
         )

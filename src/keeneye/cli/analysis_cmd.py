@@ -16,6 +16,7 @@ from keeneye.analysis.history import record_history
 from keeneye.analysis.runner import AnalysisRunner, RunReport
 from keeneye.analysis.service import AnalysisService
 from keeneye.baseline.register import register_baseline
+from keeneye.cli._exit import fail
 from keeneye.cli.remote import check_store, run_analysis, upload_baseline
 from keeneye.config import Settings, load_settings
 from keeneye.errors import KeeneyeError
@@ -90,18 +91,19 @@ def analyze(
     save the results, and print the alerts they raise. With --url the running server does
     it (the store has one writer), with a progress bar here."""
     console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
+    # usage first: no progress bar (and no store opened) before a usage error
+    since_at, until_at = _time("--since", since), _time("--until", until)
     if url is not None:
         if store is not None:
             raise typer.BadParameter("give --url or --store, not both")
-        _analyze_remote(url, token, since, until, backfill, model, console)
+        _analyze_remote(url, token, since_at, until_at, backfill, model, console)
         return
     settings = _settings(config, store)
     try:
         check_store(settings.server.store, create=create)
         the_store = open_store(settings.server.store)
     except KeeneyeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise fail(exc) from exc
     try:
         runner = AnalysisRunner(the_store, settings, SystemClock())
         with Progress(
@@ -119,16 +121,15 @@ def analyze(
                 bar.update(task, completed=done, total=total, description=what)
 
             report: RunReport = runner.run_once(
-                since=_time("--since", since),
-                until=_time("--until", until),
+                since=since_at,
+                until=until_at,
                 backfill=backfill,
                 models=model or None,
                 progress=progress,
             )
         record_history(the_store, report)
     except KeeneyeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise fail(exc) from exc
     finally:
         the_store.close()
     console.print(
@@ -141,8 +142,8 @@ def analyze(
 def _analyze_remote(
     url: str,
     token: str | None,
-    since: str | None,
-    until: str | None,
+    since: datetime | None,
+    until: datetime | None,
     backfill: bool,
     model: list[str] | None,
     console: Console,
@@ -151,15 +152,14 @@ def _analyze_remote(
         job = run_analysis(
             url,
             token,
-            since=_time("--since", since),
-            until=_time("--until", until),
+            since=since,
+            until=until,
             backfill=backfill,
             models=model or None,
             console=console,
         )
     except KeeneyeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise fail(exc) from exc
     result = job.get("result") or {}
     found = result.get("alerts", [])
     console.print(
@@ -223,8 +223,7 @@ def worker(
     try:
         the_store = open_store(settings.server.store)
     except KeeneyeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise fail(exc) from exc
     runner = LeasedRunner(
         the_store, settings, SystemClock(), jobs=(job,), lease_seconds=lease_seconds
     )
@@ -308,8 +307,7 @@ def baseline_register(
                 the_store.close()
             rows, columns = info.rows, list(info.columns)
     except KeeneyeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise fail(exc) from exc
     typer.echo(
         f"baseline of {model} v{version}: {rows} rows, {len(columns)} columns "
         f"({', '.join(columns[:8])}{' …' if len(columns) > 8 else ''})"

@@ -14,7 +14,7 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from keeneye.errors import KeeneyeError
+from keeneye.errors import InputError, KeeneyeError
 
 #: Seconds between two polls of a running analysis job.
 POLL_SECONDS = 0.5
@@ -30,7 +30,7 @@ def check_store(location: str, *, create: bool) -> None:
     path = rest if sep else text
     if not path or path == ":memory:" or create or Path(path).exists():
         return
-    raise KeeneyeError(
+    raise InputError(
         f"store file {path!r} does not exist; check --store (or server.store), pass --create "
         "to start a new store there, or --url of a running keeneye server"
     )
@@ -66,7 +66,11 @@ def _call(
             "server` running there?"
         ) from exc
     if response.status_code >= 300:
-        raise KeeneyeError(f"{method} {url} answered {response.status_code}: {_message(response)}")
+        message = f"{method} {url} answered {response.status_code}: {_message(response)}"
+        # the server refused the input (400, 404, 413, 422): the user's to fix
+        if response.status_code in (400, 404, 413, 415, 422):
+            raise InputError(message)
+        raise KeeneyeError(message)
     body: dict[str, Any] = response.json()
     return body
 
@@ -84,7 +88,7 @@ def upload_baseline(
     loaded = load_table(path, role="baseline")
     if loaded.unconvertible:
         column, problem = next(iter(sorted(loaded.unconvertible.items())))
-        raise KeeneyeError(f"column {column!r}: {problem}; a baseline column needs one type")
+        raise InputError(f"column {column!r}: {problem}; a baseline column needs one type")
     table = loaded.table
     sink = io.BytesIO()
     pq.write_table(table, sink)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from keeneye.cli._exit import fail
 from keeneye.config import load_settings
 from keeneye.errors import KeeneyeError
 
@@ -51,8 +52,7 @@ def retention(
         finally:
             the_store.close()
     except KeeneyeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise fail(exc) from exc
     typer.echo(f"deleted {deleted:,} event(s) older than {before.isoformat(timespec='seconds')}")
 
 

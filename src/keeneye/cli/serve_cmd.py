@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from keeneye.cli._exit import fail
 from keeneye.cli._listen import bind_listening_socket, serve_until_stopped
 from keeneye.errors import KeeneyeError
 
@@ -19,8 +20,8 @@ def serve_model(
         help="models:/NAME/VERSION, models:/NAME@ALIAS, runs:/RUN_ID/PATH, an MLflow model "
         "folder, a .skops file (or .pkl/.joblib with --trust-pickle).",
     ),
-    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind."),
-    port: int = typer.Option(8080, "--port", help="TCP port; 0 picks a free one."),
+    host: str = typer.Option("127.0.0.1", "--host", metavar="HOST", help="Interface to bind."),
+    port: int = typer.Option(8080, "--port", metavar="PORT", help="TCP port; 0 picks a free one."),
     keeneye_url: str = typer.Option(
         "http://127.0.0.1:8765",
         "--keeneye-url",
@@ -40,7 +41,24 @@ def serve_model(
         help="Read the collector's bearer token from this file (keeps it off the command line).",
     ),
     name: str | None = typer.Option(
-        None, "--name", help="Model name in keeneye and in the V2 routes (default: the model's)."
+        None,
+        "--name",
+        metavar="NAME",
+        help="Model name in keeneye and in the V2 routes (default: the model's).",
+    ),
+    version: str | None = typer.Option(
+        None,
+        "--version",
+        metavar="VERSION",
+        help="Version the events are logged under (default: from MLflow; for a model file, the "
+        "version keeneye registered for the same file, else its content hash, with a warning).",
+    ),
+    signature: Path | None = typer.Option(
+        None,
+        "--signature",
+        metavar="FILE",
+        help="JSON or YAML mapping feature → MLflow type (long, double, string, boolean…) that "
+        "requests are checked against (default: the types the model learnt in training).",
     ),
     trust_pickle: bool = typer.Option(
         False,
@@ -50,6 +68,7 @@ def serve_model(
     log_preprocessed: str = typer.Option(
         "raw",
         "--log-preprocessed",
+        metavar="raw|preprocessed|both",
         help="Log the request's features (raw), the pipeline's transformed features "
         "(preprocessed), or both.",
     ),
@@ -79,8 +98,11 @@ def serve_model(
             err=True,
         )
         raise typer.Exit(2)
+    types = _read_signature(signature) if signature is not None else None
     try:
-        loaded = load_model(model_uri, trust_pickle=trust_pickle, name=name)
+        loaded = load_model(
+            model_uri, trust_pickle=trust_pickle, name=name, version=version, signature=types
+        )
         server = ModelServer(
             loaded.name,
             keeneye_url=keeneye_url,
@@ -93,16 +115,40 @@ def serve_model(
         if watcher is not None:
             background.append(watcher)
     except KeeneyeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise fail(exc) from exc
     sock = bind_listening_socket(host, port)
     shown = f"[{host}]" if ":" in host else host
     app = create_app(server, background=background)
     # Printed before serving so that scripts and tests can read the real port (port 0).
     print(f"keeneye serve-model listening on http://{shown}:{sock.getsockname()[1]}", flush=True)
-    print(f"serving {loaded.name} version {loaded.version} ({model_uri})", flush=True)
+    print(
+        f"serving {loaded.name} version {loaded.version} (from {loaded.version_source}; "
+        f"{model_uri})",
+        flush=True,
+    )
     serve_until_stopped(app, sock)
     print("keeneye serve-model stopped", flush=True)
+
+
+def _read_signature(path: Path) -> dict[str, str]:
+    """Feature → MLflow column type from a JSON or YAML file; exits 2 naming the problem."""
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        typer.echo(
+            f"error: --signature {str(path)!r} cannot be read: {type(exc).__name__}", err=True
+        )
+        raise typer.Exit(2) from None
+    if not isinstance(loaded, dict) or not all(isinstance(v, str) for v in loaded.values()):
+        typer.echo(
+            f"error: --signature {str(path)!r} must map each feature to a type name, e.g. "
+            '{"age": "long", "plan": "string"}',
+            err=True,
+        )
+        raise typer.Exit(2)
+    return {str(k): v for k, v in loaded.items()}
 
 
 def _alias_watcher(model_uri: str, server: Any, version: str, interval: float) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from keeneye.cli._exit import fail
 from keeneye.cli._listen import bind_listening_socket, serve_until_stopped
 from keeneye.config import Settings, load_settings
 from keeneye.errors import KeeneyeError
@@ -57,11 +58,16 @@ def server(
     store: str | None = typer.Option(
         None,
         "--store",
+        show_default="keeneye.duckdb or server.store",
         help="Store: a DuckDB file (or duckdb:// URL), or postgresql://user@host:port/db to "
         "share it with other collectors and workers.",
     ),
-    host: str | None = typer.Option(None, "--host", help="Interface to bind (default 127.0.0.1)."),
-    port: int | None = typer.Option(None, "--port", help="TCP port; 0 picks a free one."),
+    host: str | None = typer.Option(
+        None, "--host", show_default="127.0.0.1 or server.host", help="Interface to bind."
+    ),
+    port: int | None = typer.Option(
+        None, "--port", show_default="8765 or server.port", help="TCP port; 0 picks a free one."
+    ),
     token: str | None = typer.Option(
         None,
         "--token",
@@ -69,7 +75,12 @@ def server(
         show_envvar=False,
         help="Bearer token clients must send (or KEENEYE_SERVER__TOKEN).",
     ),
-    config: Path | None = typer.Option(None, "--config", help="keeneye.yaml to read."),
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        show_default="$KEENEYE_CONFIG or ./keeneye.yaml",
+        help="keeneye.yaml to read.",
+    ),
     insecure: bool = typer.Option(
         False, "--insecure", help="Allow a non-loopback host without a token."
     ),
@@ -123,8 +134,7 @@ def server(
     try:
         the_store = open_store(events, rest=cfg.store) if events else open_store(cfg.store)
     except KeeneyeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise fail(exc) from exc
     sock = bind_listening_socket(cfg.host, cfg.port)
     real_port = sock.getsockname()[1]
     shown = f"[{cfg.host}]" if ":" in cfg.host else cfg.host
@@ -222,8 +232,7 @@ def status(
                     raise typer.Exit(1) from None
                 models, source = _from_store(cfg.store), cfg.store
     except KeeneyeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise fail(exc) from exc
     table = Table(title=f"keeneye status — {source}")
     for column in ("model", "versions", "live", "events", "labels", "coverage", "label delay"):
         table.add_column(column, justify="right" if column in ("events", "labels") else "left")

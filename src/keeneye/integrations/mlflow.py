@@ -227,6 +227,13 @@ def load(uri: str, client: Any = None) -> LoadedModel:
     loaded = LoadedModel(
         name=name,
         version=version,
+        version_source=(
+            "the MLflow model registry"
+            if uri.startswith("models:/")
+            else "the MLflow run id"
+            if version == run_id
+            else "the MLflow model's uuid"
+        ),
         estimator=estimator,
         inputs=inputs,
         platform=platform,

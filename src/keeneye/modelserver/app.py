@@ -28,6 +28,7 @@ from keeneye import __version__
 from keeneye.modelserver import contract, v2
 from keeneye.modelserver.serving import ModelServer, Prediction
 from keeneye.server.body import parse_json, read_body
+from keeneye.server.docs import install as install_docs
 from keeneye.server.errors import ApiError, install_error_handlers
 
 #: Requests larger than this are refused with 413 before they are read.
@@ -69,9 +70,12 @@ def create_app(
         version=__version__,
         description="Open Inference Protocol v2 REST with keeneye monitoring built in.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package's assets, not a CDN
+        redoc_url=None,
     )
     app.state.server = server
     install_error_handlers(app)
+    install_docs(app)
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:

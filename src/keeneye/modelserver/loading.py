@@ -20,11 +20,14 @@ from typing import Any
 import numpy as np
 
 from keeneye.errors import InputError, require
-from keeneye.modelserver.signature import InputColumn, ModelInputs
+from keeneye.modelserver.signature import COLUMN_TYPES, InputColumn, ModelInputs
 
 log = logging.getLogger("keeneye.modelserver")
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
+#: The version tag holding a model file's content hash: the same file served again without
+#: ``--version`` takes the version registered for it before.
+FILE_DIGEST_TAG = "file_sha256"
 SKOPS_SUFFIXES = (".skops",)
 
 
@@ -36,6 +39,7 @@ class LoadedModel:
     ``inputs`` is its signature (None: unknown, requests are not checked against one);
     ``metadata`` holds the provenance sent to keeneye (``model_uri``, ``mlflow_run_id``,
     ``training_data``); ``baseline`` returns the training data as a pyarrow Table, if known.
+    ``version_source`` says where ``version`` came from (printed at start-up).
     """
 
     name: str
@@ -46,6 +50,7 @@ class LoadedModel:
     metadata: dict[str, str | None] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     baseline: Callable[[], Any] | None = None
+    version_source: str = "given"
 
     @property
     def classes(self) -> list[Any] | None:
@@ -83,8 +88,17 @@ class LoadedModel:
         return names, values
 
 
-def load_model(uri: str, *, trust_pickle: bool = False, name: str | None = None) -> LoadedModel:
-    """Load ``uri`` (see the module docstring); ``name`` overrides the model's name."""
+def load_model(
+    uri: str,
+    *,
+    trust_pickle: bool = False,
+    name: str | None = None,
+    version: str | None = None,
+    signature: Mapping[str, str] | None = None,
+) -> LoadedModel:
+    """Load ``uri`` (see the module docstring); ``name`` overrides the model's name,
+    ``version`` its version (``--version``), ``signature`` the input types (feature → MLflow
+    column type, e.g. ``{"age": "long", "plan": "string"}``)."""
     path = Path(uri)
     if uri.startswith(("models:/", "runs:/")) or (path.is_dir() and (path / "MLmodel").exists()):
         from keeneye.integrations import mlflow as mlflow_integration
@@ -105,7 +119,31 @@ def load_model(uri: str, *, trust_pickle: bool = False, name: str | None = None)
         )
     if name is not None:
         loaded.name = name
+    if version is not None:
+        loaded.version = version
+        loaded.version_source = "--version"
+    if signature is not None:
+        loaded.inputs = with_signature(loaded.inputs, signature)
     return loaded
+
+
+def with_signature(inputs: ModelInputs | None, signature: Mapping[str, str]) -> ModelInputs:
+    """``inputs`` with the types of an explicit signature (feature → MLflow column type); the
+    features are the signature's when the model does not name its own."""
+    unknown = sorted(t for t in signature.values() if t not in COLUMN_TYPES)
+    if unknown:
+        raise InputError(
+            f"signature: unknown column types {unknown}; use {', '.join(sorted(COLUMN_TYPES))}"
+        )
+    if inputs is None or inputs.columns is None:
+        return ModelInputs.from_columns([InputColumn(n, t) for n, t in signature.items()])
+    names = [c.name for c in inputs.columns]
+    extra = sorted(set(signature) - set(names))
+    if extra:
+        raise InputError(f"signature: {extra} are not inputs of the model; it takes {names}")
+    return ModelInputs.from_columns(
+        [InputColumn(c.name, signature.get(c.name, c.type), c.required) for c in inputs.columns]
+    )
 
 
 def _file_version(path: Path) -> str:
@@ -144,22 +182,26 @@ def _load_file(path: Path, trust_pickle: bool) -> LoadedModel:
         platform = "sklearn-pickle"
     if not hasattr(estimator, "predict"):
         raise InputError(f"{path} holds a {type(estimator).__name__}, which has no predict()")
+    digest = _file_version(path)
     return LoadedModel(
         name=path.stem,
-        version=_file_version(path),
+        version=digest,
+        version_source="the file's content hash (pass --version to name it)",
         estimator=estimator,
         inputs=inputs_of_estimator(estimator),
         platform=platform,
         metadata={"model_uri": str(path.resolve())},
+        tags={FILE_DIGEST_TAG: digest},
     )
 
 
 def inputs_of_estimator(estimator: Any) -> ModelInputs | None:
-    """The inputs a fitted scikit-learn estimator knows: its ``feature_names_in_`` (types unknown)
-    or its number of features (a tensor)."""
+    """The inputs a fitted scikit-learn estimator knows: its ``feature_names_in_``, typed from
+    what it learnt in training (:func:`training_types`), or its number of features (a tensor)."""
     names = getattr(estimator, "feature_names_in_", None)
     if names is not None:
-        return ModelInputs.from_columns([InputColumn(str(n)) for n in names])
+        types = training_types(estimator)
+        return ModelInputs.from_columns([InputColumn(str(n), types.get(str(n))) for n in names])
     width = getattr(estimator, "n_features_in_", None)
     if isinstance(width, (int, np.integer)):
         from keeneye.modelserver.signature import TensorInput
@@ -171,3 +213,78 @@ def inputs_of_estimator(estimator: Any) -> ModelInputs | None:
 def metadata_tags(loaded: LoadedModel) -> Mapping[str, str]:
     """Tags sent to keeneye with the version: where it came from and how it is served."""
     return {"served_by": "keeneye serve-model", "platform": loaded.platform, **loaded.tags}
+
+
+def training_types(estimator: Any) -> dict[str, str]:
+    """Feature → MLflow column type, as far as a fitted estimator reveals its training dtypes:
+    the columns a ``ColumnTransformer`` sends to an encoder take the dtype of the categories
+    it learnt (strings → ``string``); the columns it sends to numeric steps (scalers,
+    imputers of a mean or median) are ``double``. Columns passed through, or sent to steps
+    whose input type is unknown, are not typed (any scalar is accepted).
+
+    >>> import pandas as pd
+    >>> from sklearn.compose import make_column_transformer
+    >>> from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    >>> frame = pd.DataFrame({"age": [30, 40], "plan": ["a", "b"]})
+    >>> ct = make_column_transformer((StandardScaler(), ["age"]), (OneHotEncoder(), ["plan"]))
+    >>> training_types(ct.fit(frame))
+    {'age': 'double', 'plan': 'string'}
+    """
+    transformer = estimator
+    steps = getattr(estimator, "steps", None)
+    if isinstance(steps, list) and steps:
+        transformer = steps[0][1]
+    fitted = getattr(transformer, "transformers_", None)
+    names = [str(n) for n in getattr(transformer, "feature_names_in_", [])]
+    if not isinstance(fitted, list) or not names:
+        return {}
+    types: dict[str, str] = {}
+    for _, step, columns in fitted:
+        selected = _selected(columns, names)
+        if isinstance(step, str) or not selected:  # "drop" / "passthrough"
+            continue
+        for i, name in enumerate(selected):
+            kind = _step_type(step, i)
+            if kind is not None:
+                types[name] = kind
+    return types
+
+
+def _selected(columns: Any, names: list[str]) -> list[str]:
+    """The feature names a ColumnTransformer column selection picks."""
+    if isinstance(columns, str):
+        return [columns]
+    if isinstance(columns, slice):
+        return names[columns]
+    picked = list(np.asarray(columns).tolist()) if columns is not None else []
+    if picked and all(isinstance(c, bool) for c in picked):
+        return [n for n, keep in zip(names, picked, strict=False) if keep]
+    return [names[c] if isinstance(c, int) else str(c) for c in picked]
+
+
+#: numpy dtype kind → MLflow column type.
+_KIND_TYPES = {"U": "string", "S": "string", "O": "string", "b": "boolean", "i": "long",
+               "u": "long", "f": "double"}  # fmt: skip
+
+
+def _step_type(step: Any, i: int) -> str | None:
+    """The MLflow type of the ``i``-th column of one fitted ColumnTransformer step."""
+    for part in [s for _, s in getattr(step, "steps", [])] or [step]:
+        categories = getattr(part, "categories_", None)
+        if categories is not None and i < len(categories):
+            values = np.asarray(categories[i])
+            if values.dtype.kind == "O" and all(isinstance(v, str) for v in values.tolist()):
+                return "string"
+            return _KIND_TYPES.get(values.dtype.kind) if values.dtype.kind != "O" else None
+        statistics = getattr(part, "statistics_", None)
+        if statistics is not None and np.asarray(statistics).dtype.kind == "O":
+            return None  # an imputer of the most frequent value: strings or numbers
+        if any(hasattr(part, a) for a in _NUMERIC_FITTED):
+            return "double"
+    return None  # e.g. a FunctionTransformer: its input type is unknown
+
+
+#: Fitted attributes of scikit-learn steps that take only numbers (scalers, numeric imputers,
+#: discretisers, power and quantile transforms).
+_NUMERIC_FITTED = ("scale_", "center_", "data_min_", "statistics_", "bin_edges_",
+                   "lambdas_", "quantiles_", "max_abs_")  # fmt: skip

@@ -21,7 +21,8 @@ import numpy as np
 from prometheus_client import CollectorRegistry, Gauge
 
 from keeneye.errors import CollectorError, InputError
-from keeneye.modelserver.loading import LoadedModel, metadata_tags
+from keeneye.modelserver import registry
+from keeneye.modelserver.loading import FILE_DIGEST_TAG, LoadedModel, metadata_tags
 from keeneye.sdk import Monitor
 from keeneye.sdk.metrics import instruments_for
 
@@ -194,6 +195,7 @@ class ModelServer:
                 f"steps; {model.name} version {model.version} is a {type(model.estimator).__name__}"
             )
         model.name = self.name
+        self._version_from_registry(model)
         monitor = Monitor(
             self.name,
             model.version,
@@ -203,6 +205,7 @@ class ModelServer:
             **self._monitor_options,
         )
         self._register(monitor, model)
+        self._check_reference(model)
         deployment = Deployment(model, monitor, self.log_mode)
         with self._lock:
             old, self._current = self._current, deployment
@@ -211,6 +214,33 @@ class ModelServer:
             # the old version's queued events still go out, without holding up this switch
             threading.Thread(target=old.monitor.close, args=(10.0,), daemon=True).start()
         log.info("serving %s version %s", self.name, model.version)
+
+    def _version_from_registry(self, model: LoadedModel) -> None:
+        """A model file without ``--version``: the version keeneye registered for the same
+        file before, else its content hash — said so in a warning."""
+        digest = model.tags.get(FILE_DIGEST_TAG)
+        if digest is None or model.version != digest:
+            return
+        view = registry.fetch(self.keeneye_url, self._token, self.name)
+        known = registry.version_for_tag(view, FILE_DIGEST_TAG, digest)
+        if known is not None:
+            model.version = known
+            model.version_source = "the keeneye registry (the version registered for this file)"
+            return
+        log.warning(
+            "serving %s version %s: the model file's content hash, not a version you named; "
+            "pass --version (e.g. the version whose baseline keeneye holds%s)",
+            self.name,
+            model.version,
+            f"; live now: {view.live_version}" if view is not None and view.live_version else "",
+        )
+
+    def _check_reference(self, model: LoadedModel) -> None:
+        """Warn when the live version's drift has no baseline of its own to compare with."""
+        view = registry.fetch(self.keeneye_url, self._token, self.name)
+        warning = registry.reference_warning(view, self.name, model.version)
+        if warning is not None:
+            log.warning("%s", warning)
 
     def _register(self, monitor: Monitor, model: LoadedModel) -> None:
         try:

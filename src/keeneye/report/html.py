@@ -1,8 +1,9 @@
 """A :class:`~keeneye.report.DriftReport` as one self-contained HTML file.
 
-The page inlines plotly's JavaScript (shipped inside the ``plotly`` package, extra
-``keeneye[reports]``), so it opens without network. The notebook rendering
-(``_repr_html_``) is the summary and the table only: no charts, no 3 MB of JavaScript per cell.
+The page inlines plotly.js once — its 1.2 MB "basic" bundle (bar charts are all it draws),
+vendored in ``keeneye/report/vendor`` — so it opens without network; chart data are rounded to
+what a chart can show. The notebook rendering (``_repr_html_``) is the summary and the table
+only: no charts, no JavaScript per cell.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from keeneye.errors import require
 from keeneye.report.charts import CategoryShares, Chart, Histogram
 from keeneye.report.text import headline, number, verdict
 from keeneye.stats import ColumnSummary, FeatureDrift
@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from keeneye.report.drift_report import DriftReport
 
 _REFERENCE_COLOUR = "#57606a"
-_CURRENT_COLOUR = "#cf222e"
+#: The current data in red only where the feature drifted; blue where it is healthy.
+_DRIFTED_COLOUR = "#cf222e"
+_CURRENT_COLOUR = "#0969da"
 _CSS_CLASS = {"DRIFT": "drift", "ok": "ok", "not tested": "untested"}
 
 
@@ -40,10 +42,18 @@ def _template() -> jinja2.Template:
 
 @lru_cache(maxsize=1)
 def _plotly_js() -> str:
-    require("plotly", "reports")
-    from plotly.offline import get_plotlyjs
+    from importlib.resources import files
 
-    return str(get_plotlyjs())
+    return files("keeneye.report").joinpath("vendor/plotly-basic.min.js").read_text("utf-8")
+
+
+def _round(values: Any, digits: int = 6) -> list[float]:
+    """``digits`` significant digits: what a chart can show, a fraction of the bytes.
+
+    >>> _round([0.123456789, 1234567.891, 0.0])
+    [0.123457, 1234570.0, 0.0]
+    """
+    return [float(f"{v:.{digits}g}") for v in values]
 
 
 def _anchor(index: int, feature: str) -> str:
@@ -124,11 +134,13 @@ def _text(value: str) -> str:
     return html.escape(value, quote=False)
 
 
-def _figure(chart: Chart, chart_id: str, feature: str) -> dict[str, Any]:
+def _figure(chart: Chart, chart_id: str, feature: str, drifted: bool) -> dict[str, Any]:
+    current_colour = _DRIFTED_COLOUR if drifted else _CURRENT_COLOUR
     layout: dict[str, Any] = {
-        "height": 280,
-        "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
-        "legend": {"orientation": "h", "y": 1.12},
+        "height": 300,
+        # the legend sits under the title row, left; the (hover-only) mode bar is top right
+        "margin": {"l": 50, "r": 10, "t": 50, "b": 40},
+        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
         "yaxis": {"title": {"text": "share of rows"}, "tickformat": ".0%"},
         "xaxis": {"title": {"text": _text(feature)}},
     }
@@ -139,7 +151,7 @@ def _figure(chart: Chart, chart_id: str, feature: str) -> dict[str, Any]:
         data = []
         for name, counts, outside, colour in (
             ("reference", chart.reference, chart.outside_reference, _REFERENCE_COLOUR),
-            ("current", chart.current, chart.outside_current, _CURRENT_COLOUR),
+            ("current", chart.current, chart.outside_current, current_colour),
         ):
             total = sum(counts) + sum(outside)
             label = name + (f" ({sum(outside)} outside the range shown)" if sum(outside) else "")
@@ -147,9 +159,9 @@ def _figure(chart: Chart, chart_id: str, feature: str) -> dict[str, Any]:
                 {
                     "type": "bar",
                     "name": label,
-                    "x": centres,
-                    "y": [c / total if total else 0.0 for c in counts],
-                    "width": width,
+                    "x": _round(centres),
+                    "y": _round(c / total if total else 0.0 for c in counts),
+                    "width": float(f"{width:.6g}"),
                     "marker": {"color": colour},
                     "opacity": 0.55,
                 }
@@ -163,12 +175,12 @@ def _figure(chart: Chart, chart_id: str, feature: str) -> dict[str, Any]:
                 "type": "bar",
                 "name": name,
                 "x": [_text(label) for label in chart.categories],
-                "y": list(shares),
+                "y": _round(shares),
                 "marker": {"color": colour},
             }
             for name, shares, colour in (
                 ("reference", chart.reference, _REFERENCE_COLOUR),
-                ("current", chart.current, _CURRENT_COLOUR),
+                ("current", chart.current, current_colour),
             )
         ]
         layout["barmode"] = "group"
@@ -191,7 +203,8 @@ def render_html(report: DriftReport, *, full_page: bool) -> str:
         chart_id = None
         if profile.chart is not None:
             chart_id = f"{anchor}-chart"
-            charts.append(_figure(profile.chart, chart_id, result.feature))
+            drifted = verdict(result) == "DRIFT"
+            charts.append(_figure(profile.chart, chart_id, result.feature, drifted))
         details.append(
             {
                 **row,

@@ -14,11 +14,12 @@ JSON and the transport stays with JSON.
 
 Failures:
 
-* connection errors, timeouts, 408, 429 and 5xx are retried with exponential backoff and full
-  jitter (:func:`backoff_delay`) up to ``max_retries`` times (``None``: until it works or the
-  monitor is closed). Meanwhile new events fill the queue; once it is full they are dropped and
-  counted (``queue_full``). Retried events keep their ids, so a batch that was stored but not
-  acknowledged is a harmless duplicate.
+* connection errors, timeouts, 408, 429 and 5xx are retried (the loop is tenacity's) with
+  exponential backoff and full jitter (:func:`backoff_delay`), at least ``Retry-After``, up to
+  ``max_retries`` times (``None``: until it works or the monitor is closed). Meanwhile new
+  events fill the queue; once it is full they are dropped and counted (``queue_full``).
+  Retried events keep their ids, so a batch that was stored but not acknowledged is a
+  harmless duplicate.
 * 413 splits the batch in halves; any other 4xx drops it (``rejected``) and logs the collector's
   message once per distinct message.
 
@@ -45,6 +46,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import tenacity
 
 from keeneye.sdk import wire
 from keeneye.sdk.metrics import DROP_REASONS, ModelMetrics
@@ -492,50 +494,74 @@ class Transport:
                 self._resolve(outcome, req.ids)
 
     def _attempt(self, req: _Request) -> str:
-        """Post with retries; the outcome is "sent", "split" or a drop reason."""
+        """Post with retries; the outcome is "sent", "split" or a drop reason.
+
+        tenacity runs the loop; the wait is ours (full jitter from the transport's own rng, at
+        least the collector's ``Retry-After``) and so is the sleep: the stop event, so that
+        closing the monitor ends a backoff at once."""
         body = self._body(req)
-        attempt = 0
-        while True:
-            if self._stop.is_set():
-                return "shutdown"
-            retry_after = 0.0
-            try:
-                if self._client is None:
-                    self._client = httpx.Client(
-                        base_url=self.url, headers=self._headers, timeout=self._timeout
-                    )
-                response = self._client.post(
-                    self._paths[req.kind],
-                    content=body,
-                    headers={"Content-Type": _CONTENT_TYPES[req.format]},
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_result(lambda outcome: isinstance(outcome, _Retry)),
+            stop=self._give_up,
+            wait=self._wait,
+            sleep=self._sleep,
+            retry_error_callback=lambda state: (
+                "shutdown" if self._stop.is_set() else "retries_exhausted"
+            ),
+            reraise=True,
+        )
+        outcome = retrying(self._post_once, req, body)
+        return outcome if isinstance(outcome, str) else "retries_exhausted"
+
+    def _give_up(self, state: tenacity.RetryCallState) -> bool:
+        if self._stop.is_set():
+            return True
+        return self._max_retries is not None and state.attempt_number > self._max_retries
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        failed = state.outcome.result() if state.outcome is not None else None
+        retry_after = failed.retry_after if isinstance(failed, _Retry) else 0.0
+        delay = max(backoff_delay(state.attempt_number - 1, *self._backoff, self._rng), retry_after)
+        return min(delay, self._backoff[1])
+
+    def _sleep(self, seconds: float) -> None:
+        self._stop.wait(seconds)  # set by close(): the next attempt returns "shutdown"
+
+    def _post_once(self, req: _Request, body: bytes) -> str | _Retry:
+        """One POST: an outcome, or :class:`_Retry` when the same request may work later."""
+        if self._stop.is_set():
+            return "shutdown"
+        try:
+            if self._client is None:
+                self._client = httpx.Client(
+                    base_url=self.url, headers=self._headers, timeout=self._timeout
                 )
-            except httpx.TransportError as exc:
-                self._note_failure(f"collector at {self.url} unreachable: {type(exc).__name__}")
-            else:
-                status = response.status_code
-                if status < 300:
-                    self._note_recovery()
-                    self._negotiate(response)
-                    return "sent"
-                if req.format == MSGPACK and status in (400, 415) and _unreadable(response):
-                    self._format = JSON
-                    return "reencode"
-                if status == 413 and len(req.parts) > 1:
-                    return "split"
-                if not retryable(status):
-                    self._log_once(
-                        f"keeneye: collector rejected {len(req.parts)} {req.kind} "
-                        f"(HTTP {status}): {_error_message(response)}"
-                    )
-                    return "rejected"
-                retry_after = _retry_after(response)
-                self._note_failure(f"collector at {self.url} answered HTTP {status}")
-            if self._max_retries is not None and attempt >= self._max_retries:
-                return "retries_exhausted"
-            delay = max(backoff_delay(attempt, *self._backoff, self._rng), retry_after)
-            attempt += 1
-            if self._stop.wait(min(delay, self._backoff[1])):
-                return "shutdown"
+            response = self._client.post(
+                self._paths[req.kind],
+                content=body,
+                headers={"Content-Type": _CONTENT_TYPES[req.format]},
+            )
+        except httpx.TransportError as exc:
+            self._note_failure(f"collector at {self.url} unreachable: {type(exc).__name__}")
+            return _Retry(0.0)
+        status = response.status_code
+        if status < 300:
+            self._note_recovery()
+            self._negotiate(response)
+            return "sent"
+        if req.format == MSGPACK and status in (400, 415) and _unreadable(response):
+            self._format = JSON
+            return "reencode"
+        if status == 413 and len(req.parts) > 1:
+            return "split"
+        if not retryable(status):
+            self._log_once(
+                f"keeneye: collector rejected {len(req.parts)} {req.kind} "
+                f"(HTTP {status}): {_error_message(response)}"
+            )
+            return "rejected"
+        self._note_failure(f"collector at {self.url} answered HTTP {status}")
+        return _Retry(_retry_after(response))
 
     def _negotiate(self, response: httpx.Response) -> None:
         """Switch to MessagePack once the collector lists it (and ``msgpack`` is installed)."""
@@ -564,6 +590,13 @@ class Transport:
         closed = self._closed
         self._init_state()
         self._closed = closed
+
+
+@dataclass(frozen=True)
+class _Retry:
+    """An attempt that may work later, and the collector's ``Retry-After`` (0: none)."""
+
+    retry_after: float
 
 
 def _error_message(response: httpx.Response) -> str:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from keeneye.server.auth import require_token
 from keeneye.server.errors import ApiError
-from keeneye.server.schemas import ERROR_RESPONSES
+from keeneye.server.schemas import ERROR_RESPONSES, JobOut
 
 log = logging.getLogger("keeneye.analysis")
 
@@ -146,6 +146,7 @@ def _run(app: FastAPI, job: Job) -> None:
     status_code=202,
     responses=ERROR_RESPONSES,
     summary="Start an analysis run (a backfill of any range)",
+    response_model=JobOut,
 )
 def post_job(request: Request, body: JobRequest | None = None) -> dict[str, Any]:
     """Analyse the windows from ``since`` to ``until`` in the background (``backfill``: from
@@ -165,7 +166,12 @@ def post_job(request: Request, body: JobRequest | None = None) -> dict[str, Any]
     return job.view()
 
 
-@router.get("/analysis/jobs/{job_id}", responses=ERROR_RESPONSES, summary="An analysis job")
+@router.get(
+    "/analysis/jobs/{job_id}",
+    responses=ERROR_RESPONSES,
+    summary="An analysis job",
+    response_model=JobOut,
+)
 def get_job(job_id: str, request: Request) -> dict[str, Any]:
     """The job's state (queued, running, done, failed), windows done of the total, and its
     result (windows, alerts found, alerts active now) or error once finished."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from keeneye.analysis.runner import AnalysisRunner, RunReport
 from keeneye.analysis.service import AnalysisService
 from keeneye.baseline.register import read_upload, register_baseline
+from keeneye.config import WindowName
 from keeneye.notify.alert import Alert
 from keeneye.profile.report import SECTION_KINDS
 from keeneye.profile.stored import report_of, window_of
@@ -22,15 +23,30 @@ from keeneye.server.body import read_body
 from keeneye.server.errors import ApiError
 from keeneye.server.ingest import check_model_name
 from keeneye.server.limits import check_version
+from keeneye.server.pagination import (
+    DEFAULT_PAGE,
+    MAX_PAGE,
+    bad_cursor,
+    decode_cursor,
+    encode_cursor,
+)
 from keeneye.server.privacy import enforce_on_baseline
 from keeneye.server.result_metrics import ResultCollector
-from keeneye.server.schemas import ERROR_RESPONSES
+from keeneye.server.schemas import (
+    ERROR_RESPONSES,
+    AlertsOut,
+    BaselineOut,
+    ResultsOut,
+    RunSummaryOut,
+)
 from keeneye.store.base import EventStore
 
 router = APIRouter(prefix="/v1", tags=["analysis"], dependencies=[Depends(require_token)])
 
 #: Result kinds the results endpoint serves.
 RESULT_KINDS = ("traffic", "summary", "performance", "drift")
+#: Window sizes the ``window`` filters accept.
+WINDOW_SIZES: tuple[str, ...] = get_args(WindowName)
 
 
 class CallableClock:
@@ -60,17 +76,26 @@ def _time(name: str, value: str | None) -> datetime | None:
 
 
 @router.get(
-    "/models/{model}/results", responses=ERROR_RESPONSES, summary="Analysis results per window"
+    "/models/{model}/results",
+    responses=ERROR_RESPONSES,
+    summary="Analysis results per window",
+    response_model=ResultsOut,
 )
 def get_results(
     model: str,
     request: Request,
     kind: str | None = Query(None, description=f"one of {', '.join(RESULT_KINDS)}"),
     version: str | None = Query(None, description="model version ('*' for model-level)"),
+    window: str | None = Query(
+        None, description=f"only this window size: {', '.join(WINDOW_SIZES)}"
+    ),
     start: str | None = Query(None, description="windows starting at or after (ISO 8601)"),
     end: str | None = Query(None, description="windows ending at or before (ISO 8601)"),
+    limit: int = Query(DEFAULT_PAGE, ge=1, le=MAX_PAGE, description="results per page"),
+    cursor: str | None = Query(None, description="next_cursor of the previous page"),
 ) -> dict[str, Any]:
-    """Stored results of the statistics and drift jobs, oldest window first."""
+    """Stored results of the statistics and drift jobs, oldest window first, a page at a
+    time (follow ``next_cursor``)."""
     check_model_name(model)
     if kind is not None and kind not in RESULT_KINDS:
         raise ApiError(
@@ -78,13 +103,35 @@ def get_results(
             "invalid_request",
             f"kind: {kind!r} is unknown; use one of {', '.join(RESULT_KINDS)}",
         )
+    _check_window(window)
     start_at, end_at = _time("start", start), _time("end", end)
+    after: tuple[str, ...] | None = None
+    if cursor is not None:
+        key = decode_cursor(cursor)
+        after = tuple(str(k) for k in key)
+        try:
+            resume = datetime.fromisoformat(after[0])
+            _result_order(after)
+        except (ValueError, IndexError):
+            raise bad_cursor() from None
+        if len(after) != 4 or None in (resume.tzinfo, datetime.fromisoformat(after[1]).tzinfo):
+            raise bad_cursor()
+        start_at = resume if start_at is None or resume > start_at else start_at
     store: EventStore = request.app.state.store
     store.model_summary(model)  # 404 for an unknown model
     results = store.load_results(model, kind=kind, version=version, start=start_at, end=end_at)
-    return {
-        "model": model,
-        "results": [
+    page: list[dict[str, Any]] = []
+    next_cursor: str | None = None
+    for r in results:
+        if r.kind not in RESULT_KINDS or (window is not None and window_of(r) != window):
+            continue
+        sort_key = (r.window_start.isoformat(), r.window_end.isoformat(), r.kind, r.version)
+        if after is not None and _result_order(sort_key) <= _result_order(after):
+            continue
+        if len(page) == limit:
+            next_cursor = encode_cursor(list(_last_key(page)))
+            break
+        page.append(
             {
                 "version": r.version,
                 "kind": r.kind,
@@ -96,10 +143,28 @@ def get_results(
                 # earlier keeneye; other kinds (markers) as stored.
                 "payload": report_of(r).to_payload() if r.kind in SECTION_KINDS else r.payload,
             }
-            for r in results
-            if r.kind in RESULT_KINDS
-        ],
-    }
+        )
+    return {"model": model, "results": page, "next_cursor": next_cursor}
+
+
+def _result_order(key: tuple[str, ...]) -> tuple[datetime, datetime, str, str]:
+    """The store's order of results: window start, window end, kind, version."""
+    return (datetime.fromisoformat(key[0]), datetime.fromisoformat(key[1]), key[2], key[3])
+
+
+def _last_key(page: list[dict[str, Any]]) -> tuple[str, str, str, str]:
+    last = page[-1]
+    return (last["window_start"], last["window_end"], last["kind"], last["version"])
+
+
+def _check_window(window: str | None) -> None:
+    if window is not None and window not in WINDOW_SIZES:
+        raise ApiError(
+            400,
+            "invalid_request",
+            f"window: {window!r} is unknown; use one of {', '.join(WINDOW_SIZES)}",
+            {"field": "window"},
+        )
 
 
 async def _baseline(model: str, version: str, request: Request) -> dict[str, Any]:
@@ -124,6 +189,7 @@ async def _baseline(model: str, version: str, request: Request) -> dict[str, Any
     status_code=201,
     responses=ERROR_RESPONSES,
     summary="Register a version's baseline",
+    response_model=BaselineOut,
 )
 async def put_baseline(model: str, version: str, request: Request) -> dict[str, Any]:
     """The training data of a version as Parquet (``application/vnd.apache.parquet``), Arrow
@@ -137,26 +203,97 @@ async def put_baseline(model: str, version: str, request: Request) -> dict[str, 
     status_code=201,
     responses=ERROR_RESPONSES,
     summary="Register a version's baseline (POST)",
+    response_model=BaselineOut,
 )
 async def post_baseline(model: str, version: str, request: Request) -> dict[str, Any]:
     """Same as ``PUT``."""
     return await _baseline(model, version, request)
 
 
-@router.get("/alerts", responses=ERROR_RESPONSES, summary="Alert history")
+@router.get("/alerts", responses=ERROR_RESPONSES, summary="Alert history", response_model=AlertsOut)
 def get_alerts(
     request: Request,
     model: str | None = Query(None, description="only this model"),
-    limit: int = Query(100, ge=1, le=10_000, description="newest first, at most this many"),
+    window: str | None = Query(
+        None, description=f"only alerts of this window size: {', '.join(WINDOW_SIZES)}"
+    ),
+    limit: int = Query(100, ge=1, le=MAX_PAGE, description="newest first, at most this many"),
+    cursor: str | None = Query(None, description="next_cursor of the previous page"),
 ) -> dict[str, Any]:
-    """Every recorded alert state change (firing, resolved, sent, failed), newest first."""
+    """Every recorded alert state change (firing, resolved, sent, failed), newest first, a
+    page at a time (follow ``next_cursor``)."""
     if model is not None:
         check_model_name(model)
+    _check_window(window)
+    # The cursor: the ``at`` of the last record sent and how many records at that very time
+    # were sent (several state changes share one evaluation time).
+    before: str | None = None
+    skip = 0
+    if cursor is not None:
+        key = decode_cursor(cursor)
+        if len(key) != 2 or not isinstance(key[0], str) or not isinstance(key[1], int):
+            raise bad_cursor()
+        before, skip = str(key[0]), int(key[1])
     store: EventStore = request.app.state.store
-    return {"alerts": store.list_alerts(model, limit=limit)}
+    page: list[dict[str, Any]] = []
+    fetch = limit + 1 + skip
+    while True:
+        records = store.list_alerts(model, limit=fetch)
+        page, next_key = _alerts_page(records, before, skip, window, limit)
+        if next_key is not None or len(records) < fetch:
+            break
+        fetch *= 4  # filtered out or skipped: read further back
+    next_cursor = encode_cursor(list(next_key)) if next_key is not None else None
+    return {"alerts": page, "next_cursor": next_cursor}
 
 
-@router.post("/analysis/run", responses=ERROR_RESPONSES, summary="Run the analysis now")
+def _alerts_page(
+    records: list[dict[str, Any]], before: str | None, skip: int, window: str | None, limit: int
+) -> tuple[list[dict[str, Any]], tuple[str, int] | None]:
+    """Up to ``limit`` records after the cursor ``(before, skip)`` — past every record newer
+    than ``before`` and the first ``skip`` records at ``before`` — and the next cursor when
+    more records follow."""
+    page: list[dict[str, Any]] = []
+    last: tuple[str, int] | None = None
+    run_at, run = None, 0
+    for record in records:
+        at = str(record.get("at") or "")
+        run = run + 1 if at == run_at else 1
+        run_at = at
+        if before is not None and (at > before or (at == before and run <= skip)):
+            continue
+        if window is not None and _alert_window(record) != window:
+            continue
+        if len(page) == limit:
+            return page, last
+        page.append(record)
+        last = (at, run)
+    return page, None
+
+
+#: Window sizes by length in hours (a calendar month is 28 to 31 days).
+_WINDOW_HOURS = {1: "hourly", 24: "daily", 168: "weekly"}
+
+
+def _alert_window(record: dict[str, Any]) -> str | None:
+    """The window size of an alert record, from its window's length."""
+    try:
+        start = datetime.fromisoformat(str(record.get("window_start")))
+        end = datetime.fromisoformat(str(record.get("window_end")))
+    except ValueError:
+        return None
+    hours = (end - start).total_seconds() / 3600
+    if 28 * 24 <= hours <= 31 * 24:
+        return "monthly"
+    return _WINDOW_HOURS.get(round(hours)) if hours == round(hours) else None
+
+
+@router.post(
+    "/analysis/run",
+    responses=ERROR_RESPONSES,
+    summary="Run the analysis now",
+    response_model=RunSummaryOut,
+)
 async def post_run(request: Request) -> dict[str, Any]:
     """Compute every due window now (at the server clock's time) and notify; returns what the
     run found. Useful after a backfill of events, and with an accelerated clock (the demo)."""

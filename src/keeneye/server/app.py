@@ -30,6 +30,7 @@ from keeneye import __version__
 from keeneye.config import Settings
 from keeneye.privacy.policy import policies
 from keeneye.server.contract import refine
+from keeneye.server.docs import install as install_docs
 from keeneye.server.errors import install_error_handlers
 from keeneye.server.health import install as install_health
 from keeneye.server.limits import make_limits
@@ -93,7 +94,7 @@ def create_app(
         description="Collector and query API of keeneye: prediction events, labels, model "
         'versions. Errors always come as {"error": {"code", "message", "details"}}.',
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served from the package's assets, not a CDN (keeneye.server.docs)
         redoc_url=None,
     )
     app.state.settings = settings
@@ -108,6 +109,7 @@ def create_app(
     install_health(app, the_store, settings.server.min_free_disk_bytes)
     app.state.limits = make_limits(settings.server)
     app.include_router(_health_router())
+    install_docs(app)
     for name in list(router_modules if router_modules is not None else ROUTER_MODULES):
         module = importlib.import_module(name)
         for router in getattr(module, "routers", None) or [module.router]:

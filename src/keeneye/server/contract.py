@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from keeneye.config import Settings
-from keeneye.server.analysis_routes import RESULT_KINDS
+from keeneye.server.analysis_routes import RESULT_KINDS, WINDOW_SIZES
 from keeneye.server.ingest import MAX_ID_LENGTH, MAX_VERSION_LENGTH, MODEL_NAME
 from keeneye.server.limits import IngestLimits, plausible_range
 from keeneye.store._values import RESERVED_NAMES
@@ -142,6 +142,19 @@ def _parameters(operation: dict[str, Any]) -> None:
         elif parameter["in"] == "query" and parameter["name"] == "kind":
             schema.clear()
             schema.update({"anyOf": [{"enum": list(RESULT_KINDS)}, {"type": "null"}]})
+        elif parameter["in"] == "query" and parameter["name"] == "window":
+            schema.clear()
+            schema.update({"anyOf": [{"enum": list(WINDOW_SIZES)}, {"type": "null"}]})
+        elif parameter["in"] == "query" and parameter["name"] == "cursor":
+            schema.clear()
+            schema.update(
+                {
+                    "anyOf": [
+                        {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "minLength": 1},
+                        {"type": "null"},
+                    ]
+                }
+            )
         elif parameter["in"] == "query" and parameter["name"] in ("start", "end"):
             schema.clear()
             schema.update({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]})
@@ -158,6 +171,14 @@ def _baseline_body(operation: dict[str, Any], settings: Settings) -> None:
         "description": "The training data: Parquet (application/vnd.apache.parquet), Arrow IPC "
         "(application/vnd.apache.arrow.stream or .file) or JSON records (shown).",
         "content": {
+            **{
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in (
+                    "application/vnd.apache.parquet",
+                    "application/vnd.apache.arrow.stream",
+                    "application/vnd.apache.arrow.file",
+                )
+            },
             "application/json": {
                 "schema": {
                     "type": "array",
@@ -168,7 +189,7 @@ def _baseline_body(operation: dict[str, Any], settings: Settings) -> None:
                         "additionalProperties": {"type": ["number", "string", "boolean", "null"]},
                     },
                 }
-            }
+            },
         },
     }
 

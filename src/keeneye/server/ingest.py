@@ -17,6 +17,7 @@ keeneye.server.errors.ApiError: events[0].version: required (no batch-level "ver
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from datetime import UTC, datetime
@@ -32,6 +33,14 @@ MAX_VERSION_LENGTH = 128
 _CONTROL = frozenset(chr(c) for c in (*range(32), 127))
 _SCALARS = (str, int, float, bool, type(None))
 _NUMBERS = (int, float)
+#: The keys each object of the contract may carry; any other is a 422 naming it (a typo such
+#: as ``"predicton"`` would otherwise drop the prediction in silence).
+PREDICTION_BATCH_KEYS = frozenset({"version", "events"})
+PREDICTION_KEYS = frozenset(
+    {"event_id", "version", "timestamp", "inputs", "prediction", "probabilities", "latency_seconds"}
+)
+LABEL_BATCH_KEYS = frozenset({"labels"})
+LABEL_KEYS = frozenset({"event_id", "label", "timestamp"})
 
 
 def bad(field: str, problem: str) -> ApiError:
@@ -99,9 +108,30 @@ def parse_timestamp(value: Any, field: str, now: datetime) -> datetime:
     raise bad(field, f"expected an ISO 8601 string or epoch seconds, got {_type_name(value)}")
 
 
-def _envelope(body: Any, key: str) -> list[Any]:
+def check_keys(item: dict[str, Any], allowed: frozenset[str], where: str) -> None:
+    """A 422 naming the keys of ``item`` that the contract does not know (and the closest)."""
+    unknown = sorted(str(k) for k in item.keys() - allowed)
+    if not unknown:
+        return
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, sorted(allowed), n=1)
+        hints.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+    prefix = f"{where}." if where else ""
+    raise ApiError(
+        422,
+        "unknown_field",
+        f"{where or 'body'}: unknown field{'s' if len(unknown) > 1 else ''} {', '.join(hints)}; "
+        f"allowed: {', '.join(sorted(allowed))}",
+        {"fields": [f"{prefix}{name}" for name in unknown]},
+    )
+
+
+def _envelope(body: Any, key: str, allowed: frozenset[str]) -> list[Any]:
     if not isinstance(body, dict):
         raise bad("body", f"expected a JSON object with a {key!r} list, got {_type_name(body)}")
+    if not body.keys() <= allowed:
+        check_keys(body, allowed, "")
     if key not in body:
         raise bad(key, f"required: the body must be {{{key!r}: [...]}}")
     items = body[key]
@@ -138,7 +168,7 @@ def parse_predictions(
     body: Any, now: datetime, *, max_events: int = 10_000
 ) -> list[PredictionEvent]:
     """Validate ``{"version"?: str, "events": [...]}`` into prediction events."""
-    items = _envelope(body, "events")
+    items = _envelope(body, "events", PREDICTION_BATCH_KEYS)
     check_batch_size(len(items), max_events, "events")
     default_version = body.get("version")
     if default_version is not None and (
@@ -170,6 +200,7 @@ def parse_predictions(
             and isinstance(prediction, _SCALARS)
             and (probabilities is None or isinstance(probabilities, dict | list))
             and (latency is None or (type(latency) in _NUMBERS and not latency < 0))
+            and item.keys() <= PREDICTION_KEYS
         ):
             _check_prediction(item, i, default_version)
         append(
@@ -220,17 +251,20 @@ def _check_prediction(item: Any, i: int, default_version: Any) -> None:
         raise bad(f"{where}.latency_seconds", f"expected a number, got {_type_name(latency)}")
     if latency is not None and latency < 0:
         raise bad(f"{where}.latency_seconds", f"{latency!r} is negative; send seconds >= 0")
+    check_keys(item, PREDICTION_KEYS, where)
 
 
 def parse_labels(body: Any, now: datetime, *, max_labels: int = 10_000) -> list[LabelEvent]:
     """Validate ``{"labels": [{"event_id", "label", "timestamp"?}]}`` into label events."""
-    items = _envelope(body, "labels")
+    items = _envelope(body, "labels", LABEL_BATCH_KEYS)
     check_batch_size(len(items), max_labels, "labels")
     labels: list[LabelEvent] = []
     for i, item in enumerate(items):
         where = f"labels[{i}]"
         if not isinstance(item, dict):
             raise bad(where, f"expected an object, got {_type_name(item)}")
+        if not item.keys() <= LABEL_KEYS:
+            check_keys(item, LABEL_KEYS, where)
         event_id = _event_id(item, f"{where}.event_id")
         if "label" not in item:
             raise bad(f"{where}.label", "required")

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from keeneye.baseline.resolve import choose_baseline
+from keeneye.config import AnalysisSettings
 from keeneye.server.auth import require_token
 from keeneye.server.body import parse_json, read_body
 from keeneye.server.errors import ApiError, validation_details
@@ -122,4 +124,27 @@ def get_model(model: str, request: Request) -> dict[str, Any]:
         {"version": c.version, "live_since": c.live_since, "previous_version": c.previous_version}
         for c in store.version_history(model)
     ]
+    out["drift_references"] = [
+        _reference(store, model, v.version, request.app.state.settings.analysis)
+        for v in store.versions(model)
+    ]
     return out
+
+
+def _reference(
+    store: EventStore, model: str, version: str, settings: AnalysisSettings
+) -> dict[str, Any]:
+    choice = choose_baseline(store, model, version, settings)
+    if choice is None:
+        return {
+            "version": version,
+            "reference": "none",
+            "baseline_version": None,
+            "reason": "no baseline is registered for this version or the live one",
+        }
+    return {
+        "version": version,
+        "reference": choice.kind,
+        "baseline_version": choice.version,
+        "reason": choice.reason,
+    }

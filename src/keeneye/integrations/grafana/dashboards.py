@@ -27,6 +27,9 @@ from keeneye.integrations.prometheus.rules import RecordedNames
 
 DATASOURCE_UID = "keeneye-prometheus"
 SEL = 'model=~"$model", version=~"$version"'
+#: keeneye's model-level results (traffic is counted across versions) carry ``version="*"``:
+#: filtering them on ``$version`` would empty the panel whenever a version is picked.
+MODEL_SEL = 'model=~"$model", version="*"'
 ALL = ".*"
 
 
@@ -186,8 +189,13 @@ def model_spec(options: ExportOptions) -> DashboardSpec:
                         "rate a day and a week earlier.",
                     ),
                     PanelSpec(
-                        "Traffic change (keeneye's windows)",
-                        ((sel(m.TRAFFIC_CHANGE), "{{window}} vs {{compared_to}}"),),
+                        "Traffic change of the model (keeneye's windows, all versions)",
+                        (
+                            (
+                                f"{m.TRAFFIC_CHANGE}{{{MODEL_SEL}}}",
+                                "{{window}} vs {{compared_to}}",
+                            ),
+                        ),
                         unit="percentunit",
                     ),
                 ),

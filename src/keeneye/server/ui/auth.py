@@ -2,23 +2,24 @@
 login form sets, or ``Authorization: Bearer <token>``; without a token the UI is open (and the
 server binds loopback by default and logs so).
 
-The cookie holds an HMAC of the token, not the token: it never travels again after the login,
-and changing the token logs every browser out.
+The cookie is signed with the token by itsdangerous (HMAC-SHA1 over a timestamp; the token
+itself never travels again after the login): it expires on the server after
+:data:`SESSION_SECONDS` whatever the browser does, and changing the token logs every browser
+out.
 
 >>> from pydantic import SecretStr
->>> a, b = session_value(SecretStr("t1")), session_value(SecretStr("t2"))
->>> len(a), a == b
-(64, False)
+>>> value = session_value(SecretStr("t1"))
+>>> valid_session(value, SecretStr("t1")), valid_session(value, SecretStr("t2"))
+(True, False)
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from urllib.parse import parse_qs
 
 from fastapi import Request
+from itsdangerous import BadSignature, TimestampSigner
 from pydantic import SecretStr
 
 COOKIE = "keeneye_session"
@@ -37,10 +38,21 @@ class LoginRequired(Exception):
         self.problem = problem
 
 
+def _signer(token: SecretStr) -> TimestampSigner:
+    return TimestampSigner(token.get_secret_value(), salt="keeneye-ui-session-v2")
+
+
 def session_value(token: SecretStr) -> str:
-    """What the session cookie holds for this token."""
-    key = token.get_secret_value().encode()
-    return hmac.new(key, b"keeneye-ui-session-v1", hashlib.sha256).hexdigest()
+    """What the session cookie holds after a login with this token (signed, timestamped)."""
+    return _signer(token).sign(b"ui").decode()
+
+
+def valid_session(cookie: str, token: SecretStr, max_age: int = SESSION_SECONDS) -> bool:
+    """Whether ``cookie`` was signed with ``token`` at most ``max_age`` seconds ago."""
+    try:
+        return _signer(token).unsign(cookie, max_age=max_age) == b"ui"
+    except BadSignature:  # tampered, expired (SignatureExpired) or from another token
+        return False
 
 
 def token_matches(given: str, token: SecretStr) -> bool:
@@ -76,7 +88,7 @@ def require_ui_access(request: Request) -> None:
             return
         raise LoginRequired(_this_path(request), "the Authorization header's token is wrong")
     cookie = request.cookies.get(COOKIE)
-    if cookie and secrets.compare_digest(cookie.encode(), session_value(token).encode()):
+    if cookie and valid_session(cookie, token):
         return
     raise LoginRequired(_this_path(request))
 

@@ -130,7 +130,7 @@ def model_page(store: EventStore, settings: Settings, model: str, tr: TimeRange)
     drift_results = data.results(store, model, "drift", tr)
     summaries = data.results(store, model, "summary", tr)
     performance = data.results(store, model, "performance", tr)
-    heatmap, drift_rows = _drift(drift_results, tr)
+    heatmap, drift_rows = _drift(drift_results, tr, _no_drift_reason(chosen, summaries))
     episodes = [e for e in data.model_alerts(store, model) if data.in_range(e, tr)]
     return {
         "summary": summary,
@@ -138,7 +138,7 @@ def model_page(store: EventStore, settings: Settings, model: str, tr: TimeRange)
         "note": _data_note(summary, tr),
         "charts": [
             chart("traffic-chart", _traffic(store, summary, tr)),
-            chart("latency-chart", _latency(summaries)),
+            chart("latency-chart", _latency(summaries, tr)),
             chart("prediction-chart", _prediction(store, summary, tr, chosen)),
             chart("drift-heatmap", heatmap),
             chart("performance-chart", _performance(performance)),
@@ -178,14 +178,31 @@ def _summary_of(r: StoredResult) -> SummarySection | None:
     return report_of(r).summary
 
 
-def _latency(summaries: Sequence[StoredResult]) -> charts.Figure:
+#: The empty state of charts drawn from analysed windows, when none has completed.
+NO_WINDOW_YET = (
+    "no {window} window has completed in this range yet: a window is analysed once it has "
+    "ended (plus analysis.grace_seconds)"
+)
+
+
+def _no_window(tr: TimeRange) -> str:
+    return NO_WINDOW_YET.format(window=tr.window or "analysis")
+
+
+def _latency(summaries: Sequence[StoredResult], tr: TimeRange) -> charts.Figure:
     latencies: dict[tuple[str, datetime], LatencyStats] = {}
     for r in summaries:
         section = _summary_of(r)
         if section is not None and section.latency is not None:
             latencies[(r.version, r.window_start)] = section.latency
+    if not summaries:
+        return charts.empty("Latency", _no_window(tr))
     if not latencies:
-        return charts.empty("Latency", "no latency was reported in this range")
+        return charts.empty(
+            "Latency",
+            "the events of this range carry no latency_seconds: Monitor.watch and serve-model "
+            "measure it; pass latency_seconds= to Monitor.log",
+        )
     series: dict[str, list[float | None]] = {}
     versions = sorted({v for v, _ in latencies})
     x = sorted({t for _, t in latencies})
@@ -291,12 +308,35 @@ def _drift_entries(r: StoredResult) -> list[FeatureDrift]:
     return rows
 
 
+def _no_drift_reason(
+    chosen: tuple[str | None, Reference | None], summaries: Sequence[StoredResult]
+) -> str:
+    """Why the drift chart of a range is empty, as far as the store tells."""
+    version, reference = chosen
+    if version is None:
+        return "no version of this model has sent events yet"
+    if reference is None:
+        return (
+            f"no baseline is registered for version {version} (nor the live version): "
+            f"register one with keeneye baseline register MODEL {version} DATA"
+        )
+    if not summaries:
+        return (
+            f"version {version}'s baseline is registered; no window has completed in this "
+            "range yet (a window is analysed once it has ended, plus analysis.grace_seconds)"
+        )
+    return (
+        f"version {version}'s baseline is registered; the windows of this range were analysed "
+        "before it was, and drift appears from the next analysed window"
+    )
+
+
 def _drift(
-    results: Sequence[StoredResult], tr: TimeRange
+    results: Sequence[StoredResult], tr: TimeRange, empty_reason: str
 ) -> tuple[charts.Figure, list[dict[str, Any]]]:
     title = "Drift"
     if not results:
-        return charts.empty(title, "no drift results in this range (is a baseline registered?)"), []
+        return charts.empty(title, f"no drift results: {empty_reason}"), []
     many = len({r.version for r in results}) > 1
     columns = [_column_label(r, many, tr.window) for r in results]
     cells: dict[str, list[FeatureDrift | None]] = {}
