@@ -10,7 +10,7 @@ it) and the identifier detection of ``keeneye compare`` (:mod:`keeneye.identifie
 
 >>> KINDS[FeatureKind.BOOLEAN].arrow_type, KINDS[FeatureKind.BOOLEAN].ingest
 (DataType(bool), 'boolean')
->>> spec(FeatureKind.TEXT).implemented, spec("numeric").drift
+>>> spec(FeatureKind.TEXT).testable, spec("numeric").drift
 (False, 'numeric')
 """
 
@@ -95,8 +95,8 @@ class KindSpec:
         return names_for(self.kind)
 
 
-def _not_yet(kind: FeatureKind, what: str) -> str:
-    return f"{kind.value} columns are not tested for drift: keeneye has no {what} drift method yet"
+def _through_descriptors(kind: FeatureKind) -> str:
+    return f"{kind.value} columns are tested through their descriptors (keeneye.profile.modal)"
 
 
 _N, _C, _B = FeatureKind.NUMERIC, FeatureKind.CATEGORICAL, FeatureKind.BOOLEAN
@@ -141,11 +141,11 @@ _ENTRIES = (
     ),
     KindSpec(
         _T,
-        "free text: strings with many distinct or long values",
+        "free text: strings of several words with many distinct or long values",
         None,
-        "not converted",
-        untested=_not_yet(_T, "text"),
-        implemented=False,
+        "descriptors: length in characters and tokens, empty, non-ASCII share, OOV rate, "
+        "top-k tokens",
+        untested=_through_descriptors(_T),
     ),
     KindSpec(
         _D,
@@ -159,19 +159,21 @@ _ENTRIES = (
     ),
     KindSpec(
         FeatureKind.IMAGE,
-        "images",
+        "images (encoded bytes)",
         None,
-        "not converted",
-        untested=_not_yet(FeatureKind.IMAGE, "image"),
-        implemented=False,
+        "descriptors: width, height, aspect, channels, mode, brightness, contrast, sharpness, "
+        "bytes, format",
+        untested=_through_descriptors(FeatureKind.IMAGE),
     ),
     KindSpec(
         FeatureKind.EMBEDDING,
         "vectors of floats",
         None,
-        "not converted",
-        untested=_not_yet(FeatureKind.EMBEDDING, "embedding"),
-        implemented=False,
+        "a bounded sample of vectors",
+        untested=(
+            "embedding columns are tested as a whole by MMD and a domain classifier, "
+            "not by the univariate methods"
+        ),
     ),
     KindSpec(
         _I,
