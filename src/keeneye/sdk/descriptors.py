@@ -70,7 +70,8 @@ def descriptor_name(feature: str, suffix: str) -> str:
 def text_descriptors(feature: str, text: Any) -> dict[str, Any]:
     """The descriptors of one text value (every one ``None`` for a missing text)."""
     if text is None:
-        return {descriptor_name(feature, s): None for s in ("chars", "tokens", "empty", SKETCH)}
+        names = ("chars", "tokens", "empty", "non_ascii", SKETCH)
+        return {descriptor_name(feature, s): None for s in names}
     d = describe_text(_as_text(feature, text))
     return {
         descriptor_name(feature, "chars"): d.chars,

@@ -31,7 +31,7 @@ import os
 import random
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 from urllib.parse import quote
@@ -40,7 +40,7 @@ import httpx
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from keeneye.errors import CollectorError, InputError
-from keeneye.sdk import backfill, records
+from keeneye.sdk import backfill, descriptors, records
 from keeneye.sdk.metrics import ModelMetrics
 from keeneye.sdk.transport import DeliveryCallback, Transport
 
@@ -153,6 +153,12 @@ class Monitor:
     on_delivery:
         Called from the sender thread with ``(outcome, event_ids)`` after each request —
         ``"sent"`` or the drop reason.
+    modalities:
+        ``{feature: "text" | "image" | "embedding"}``: text and image features are sent as
+        descriptors (length, tokens, hashed token counts; size, brightness, contrast,
+        sharpness …), embeddings as one compact string (:mod:`keeneye.sdk.descriptors`).
+    keep_raw:
+        Text or image features whose raw value is sent as well (off by default).
 
     Example (no collector listening: the call still returns, the event is counted as dropped):
 
@@ -199,6 +205,8 @@ class Monitor:
         rng: random.Random | None = None,
         value_buckets: Sequence[float] | None = None,
         on_delivery: DeliveryCallback | None = None,
+        modalities: Mapping[str, str] | None = None,
+        keep_raw: Collection[str] = (),
     ) -> None:
         _check_name("model", model)
         _check_name("version", version)
@@ -218,6 +226,9 @@ class Monitor:
             raise InputError(f"task={task!r} must be one of {TASKS}")
         self.model = model
         self.version = version
+        # Text and image features leave the process as descriptors (keeneye.sdk.descriptors).
+        self._modalities = descriptors.parse_modalities(modalities or {})
+        self._keep_raw = frozenset(keep_raw)
         self.url = url.rstrip("/")
         self._token = token
         self._timeout = timeout
@@ -584,6 +595,8 @@ class Monitor:
         if self._sample_below < 2**32 and not self._sampled(event_id):
             self._transport.note_sampled_out(1)
             return
+        if self._modalities:
+            inputs = descriptors.expand(inputs, self._modalities, self._keep_raw)
         self._transport.put(("p", event_id, timestamp, inputs, prediction, probabilities, latency))
 
     def _warn_once(self, message: str) -> None:
