@@ -63,7 +63,8 @@ def compare_modal(
     n_tests = TESTS_PER_EMBEDDING * len(embeddings)
     if n_tests:
         feature_level, family_level = share_level(options.drift.alpha, [n_features, n_tests])
-        options = replace(options, drift=replace(options.drift, alpha=feature_level))
+        if n_features:
+            options = replace(options, drift=replace(options.drift, alpha=feature_level))
         level = family_level / n_tests
     rows: list[FeatureDrift] = []
     found: list[EmbeddingDrift] = []
