@@ -28,15 +28,14 @@ from numpy.typing import NDArray
 
 from keeneye.errors import InputError
 from keeneye.schema import FeatureKind
-from keeneye.sdk.descriptors import (
+from keeneye.kinds import (
     IMAGE_DESCRIPTORS,
     MODAL_KINDS,
     SKETCH,
     TEXT_DESCRIPTORS,
-    decode_embedding,
-    describe_image,
     descriptor_name,
 )
+from keeneye.sdk.descriptors import decode_embedding, describe_image
 from keeneye.stats._clean import CategoryCounts
 from keeneye.stats.text import describe_text, oov_rate, parse_sketch, token_counts, tokenize
 from keeneye.tables import infer_kind

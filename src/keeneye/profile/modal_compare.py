@@ -26,7 +26,7 @@ from keeneye.profile.modal import (
 )
 from keeneye.profile.report import EmbeddingDrift, ModalSection, TextDrift, TokenShare
 from keeneye.schema import FeatureKind
-from keeneye.sdk.descriptors import descriptor_name
+from keeneye.kinds import descriptor_name
 from keeneye.stats.budget import share_level
 from keeneye.stats.embedding import classifier_test, cosine_distance, mmd_test
 from keeneye.stats.profile import CategoricalReference

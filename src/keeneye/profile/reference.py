@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from keeneye.errors import InputError
-from keeneye.kinds import KINDS, untested_reason
+from keeneye.kinds import KINDS, descriptor_name, untested_reason
 from keeneye.profile._codec import decode, encode
 from keeneye.profile import modal as _modal
 from keeneye.profile.classes import class_labels, is_class_column
@@ -244,6 +244,30 @@ class Reference:
     def tested(self) -> dict[str, FeatureKind]:
         """The features whose kind the drift tests and summaries take."""
         return {n: k for n, k in self.kinds.items() if k is not None and k.testable}
+
+    @property
+    def derived(self) -> frozenset[str]:
+        """Tested features computed from other columns of the current data — a text's OOV
+        rate and token distribution, from its raw values or its token sketch — and so never
+        columns of a window themselves."""
+        return frozenset(
+            descriptor_name(p.feature, suffix)
+            for p in self.modal
+            if isinstance(p, _modal.TextProfile)
+            for suffix in ("oov", "top_tokens")
+        )
+
+    @property
+    def counted(self) -> frozenset[str]:
+        """Tested features that exist only as counts, never as a column (a text's token
+        distribution)."""
+        return frozenset(n for n in self.derived if n.endswith(".top_tokens"))
+
+    def expand(self, table: pa.Table) -> pa.Table:
+        """``table`` with its text, image and embedding columns as the descriptor columns the
+        reference tests (see :mod:`keeneye.profile.modal`); the token distributions, which
+        are counts, are not columns."""
+        return _modal.expand(table, self.modal).table if self.modal else table
 
     def sorted_values(self, feature: str) -> np.ndarray:
         """The finite reference values of a numeric feature, sorted (for histograms)."""

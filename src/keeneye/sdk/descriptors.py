@@ -28,43 +28,20 @@ import numpy as np
 from numpy.typing import NDArray
 
 from keeneye.errors import InputError, require
+from keeneye.kinds import (
+    IMAGE_DESCRIPTORS,
+    MODAL_KINDS,
+    SKETCH,
+    TEXT_DESCRIPTORS,
+    descriptor_name,
+    with_descriptors,
+)
 from keeneye.schema import FeatureKind
 from keeneye.stats.image import brightness, rms_contrast, sharpness
 from keeneye.stats.text import describe_text, token_sketch
 
-#: The kinds whose values are turned into descriptors (or, for embeddings, encoded).
-MODAL_KINDS = frozenset({FeatureKind.TEXT, FeatureKind.IMAGE, FeatureKind.EMBEDDING})
-#: Suffix of the hashed token counts a text feature sends.
-SKETCH = "token_sketch"
 #: Prefix of an encoded embedding (little-endian float32, base64).
 EMBEDDING_PREFIX = "f32:"
-
-#: Descriptor suffix → kind, per modality (what the reference fits and the analysis tests).
-TEXT_DESCRIPTORS: Mapping[str, FeatureKind] = {
-    "chars": FeatureKind.NUMERIC,
-    "tokens": FeatureKind.NUMERIC,
-    "empty": FeatureKind.BOOLEAN,
-    "non_ascii": FeatureKind.NUMERIC,
-    "oov": FeatureKind.NUMERIC,
-    "top_tokens": FeatureKind.CATEGORICAL,
-}
-IMAGE_DESCRIPTORS: Mapping[str, FeatureKind] = {
-    "width": FeatureKind.NUMERIC,
-    "height": FeatureKind.NUMERIC,
-    "aspect": FeatureKind.NUMERIC,
-    "channels": FeatureKind.NUMERIC,
-    "mode": FeatureKind.CATEGORICAL,
-    "brightness": FeatureKind.NUMERIC,
-    "contrast": FeatureKind.NUMERIC,
-    "sharpness": FeatureKind.NUMERIC,
-    "bytes": FeatureKind.NUMERIC,
-    "format": FeatureKind.CATEGORICAL,
-}
-
-
-def descriptor_name(feature: str, suffix: str) -> str:
-    """The name a descriptor of ``feature`` travels and is tested under."""
-    return f"{feature}.{suffix}"
 
 
 def text_descriptors(feature: str, text: Any) -> dict[str, Any]:
