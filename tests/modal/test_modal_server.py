@@ -106,6 +106,14 @@ def test_sdk_descriptors_through_a_running_server(tmp_path: Path) -> None:
         assert gauges["review.chars"] == 1.0 and gauges["review.tokens"] == 1.0
         assert gauges["emb"] == 1.0 or gauges["emb.classifier"] == 1.0
 
+        families = {
+            f.name: f
+            for f in text_string_to_metric_families(httpx.get(f"{url}/metrics", timeout=10).text)
+        }
+        auc = [s.value for s in families["keeneye_embedding_auc"].samples]
+        assert auc and auc[0] > 0.6
+        oov = [s.value for s in families["keeneye_text_oov_ratio"].samples]
+        assert oov and 0 <= oov[0] < 1
         results = httpx.get(
             f"{url}/v1/models/reviews/results", params={"kind": "drift", "version": "1"}
         ).json()["results"]
