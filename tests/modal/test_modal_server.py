@@ -123,6 +123,12 @@ def test_sdk_descriptors_through_a_running_server(tmp_path: Path) -> None:
         assert modal["texts"][0]["vocabulary_size"] > 500
         assert modal["embeddings"][0]["dimensions"] == 64
         assert modal["embeddings"][0]["drifted"] is True
+        # the model page shows the vocabulary and the embedding tests
+        page = httpx.get(f"{url}/models/reviews", timeout=30)
+        assert page.status_code == 200, page.text[:500]
+        assert 'class="token-table" data-feature="review"' in page.text
+        assert '<tr data-token="the">' in page.text
+        assert 'id="embedding-table"' in page.text
         # the raw text never left the SDK: the store holds the descriptors only
         summaries = httpx.get(
             f"{url}/v1/models/reviews/results", params={"kind": "summary", "version": "1"}

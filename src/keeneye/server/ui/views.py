@@ -23,6 +23,7 @@ from keeneye.config import Settings
 from keeneye.errors import NotFoundError
 from keeneye.profile.reference import Reference
 from keeneye.profile.report import (
+    ModalSection,
     FeatureStats,
     LatencyStats,
     SummarySection,
@@ -145,6 +146,7 @@ def model_page(store: EventStore, settings: Settings, model: str, tr: TimeRange)
         ],
         "drift_rows": drift_rows,
         "drifted": [r["feature"] for r in drift_rows if r["drifted_windows"]],
+        "modal": _modal(drift_results),
         "quality_rows": _quality(summaries, settings),
         "versions": _versions(store, summary),
         "alerts": episodes,
@@ -278,6 +280,15 @@ def distribution(
     return charts.category_bars(
         title, shares.categories, shares.reference, shares.current, reference_name=ref_name
     )
+
+
+def _modal(results: list[StoredResult]) -> ModalSection:
+    """The text vocabularies and embedding tests of the newest window that has them."""
+    for r in reversed(results):
+        section = report_of(r).drift
+        if section is not None and section.modal is not None:
+            return section.modal
+    return ModalSection()
 
 
 def _drift_entries(r: StoredResult) -> list[FeatureDrift]:
