@@ -288,9 +288,7 @@ def with_descriptors(schema: frozenset[str], names: Collection[str]) -> frozense
     extra = {
         n
         for n in names
-        if n not in schema
-        and (parts := n.rpartition("."))[0] in schema
-        and parts[2] in _SUFFIXES
+        if n not in schema and (parts := n.rpartition("."))[0] in schema and parts[2] in _SUFFIXES
     }
     return schema | extra if extra else schema
 

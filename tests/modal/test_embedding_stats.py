@@ -14,6 +14,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from tests.modal.corpora import digits
 
 from keeneye.errors import InputError
 from keeneye.stats.embedding import (
@@ -23,7 +24,6 @@ from keeneye.stats.embedding import (
     mmd2_unbiased,
     mmd_test,
 )
-from tests.modal.corpora import digits
 
 
 def _mmd2_loop(x: np.ndarray, y: np.ndarray, sigma: float) -> float:
@@ -47,8 +47,10 @@ def test_mmd2_estimates_the_closed_form_for_two_gaussians() -> None:
     # X ~ N(0, s²), Y ~ N(d, s²), k = exp(-(a-b)²/2σ²):
     # MMD² = 2 √(σ² / (σ² + 2s²)) (1 - exp(-d² / 2(σ² + 2s²))).
     sigma, s, d = 1.0, 1.0, 1.0
-    expected = 2 * math.sqrt(sigma**2 / (sigma**2 + 2 * s**2)) * (
-        1 - math.exp(-(d**2) / (2 * (sigma**2 + 2 * s**2)))
+    expected = (
+        2
+        * math.sqrt(sigma**2 / (sigma**2 + 2 * s**2))
+        * (1 - math.exp(-(d**2) / (2 * (sigma**2 + 2 * s**2))))
     )
     rng = np.random.default_rng(0)
     x, y = rng.normal(0, s, (1500, 1)), rng.normal(d, s, (1500, 1))

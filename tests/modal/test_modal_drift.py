@@ -7,13 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
+from tests.modal.corpora import digit_png, digits, license_paragraphs, paragraphs
 
-from keeneye.profile.reference import Reference
+from keeneye.profile.reference import CompareOptions, Reference
 from keeneye.profile.report import Report
 from keeneye.sdk.descriptors import decode_embedding, encode_embedding, expand
 from keeneye.stats.options import DriftOptions
-from keeneye.profile.reference import CompareOptions
-from tests.modal.corpora import digit_png, digits, license_paragraphs, paragraphs
 
 #: A daily window's level under the default alert budget (1 false alert per quarter).
 LEVEL = 1 / 91.3125

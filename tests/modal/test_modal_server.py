@@ -16,9 +16,9 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
+from tests.modal.corpora import digits, paragraphs
 
 from keeneye import Monitor
-from tests.modal.corpora import digits, paragraphs
 
 pytestmark = pytest.mark.e2e
 
@@ -72,9 +72,7 @@ def test_sdk_descriptors_through_a_running_server(tmp_path: Path) -> None:
     vectors, classes = digits()
     proc, url = _start(tmp_path)
     try:
-        baseline = [
-            {"review": docs[i], "emb": [float(v) for v in vectors[i]]} for i in range(800)
-        ]
+        baseline = [{"review": docs[i], "emb": [float(v) for v in vectors[i]]} for i in range(800)]
         put = httpx.put(f"{url}/v1/models/reviews/versions/1/baseline", json=baseline, timeout=60)
         assert put.status_code == 201, put.text
 

@@ -27,7 +27,6 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from keeneye.errors import InputError
-from keeneye.schema import FeatureKind
 from keeneye.kinds import (
     IMAGE_DESCRIPTORS,
     MODAL_KINDS,
@@ -35,9 +34,17 @@ from keeneye.kinds import (
     TEXT_DESCRIPTORS,
     descriptor_name,
 )
+from keeneye.schema import FeatureKind
 from keeneye.sdk.descriptors import decode_embedding, describe_image
 from keeneye.stats._clean import CategoryCounts
-from keeneye.stats.text import describe_text, oov_rate, parse_sketch, token_counts, tokenize
+from keeneye.stats.text import (
+    describe_text,
+    oov_rate,
+    parse_sketch,
+    token_counts,
+    token_hash,
+    tokenize,
+)
 from keeneye.tables import infer_kind
 
 #: Tokens of the baseline whose share ``f.top_tokens`` follows; the rest count as ``OTHER``.
@@ -169,27 +176,19 @@ def _fit_text(name: str, values: list[Any], out: _Builder) -> TextProfile:
         if row is None:
             hashed.append(None)
             continue
-        counts = token_counts(" ".join(row))
+        counts = Counter(token_hash(t) for t in row)
         hashed.append(counts)
         halves[i % 2].update(counts)
         every.update(row)
     for token, _ in every.most_common(TOP_K):
-        names[_hash(token)] = token
-    oov = [
-        None if c is None else oov_rate(c, halves[1 - i % 2]) for i, c in enumerate(hashed)
-    ]
+        names[token_hash(token)] = token
+    oov = [None if c is None else oov_rate(c, halves[1 - i % 2]) for i, c in enumerate(hashed)]
     _text_columns(name, texts, oov, out)
     out.counts[descriptor_name(name, "top_tokens")] = _top_counts(hashed, names)
     finite = [o for o in oov if o is not None]
     return TextProfile(
         name, frozenset(halves[0]), names, float(np.mean(finite)) if finite else None
     )
-
-
-def _hash(token: str) -> str:
-    from keeneye.stats.text import token_hash
-
-    return token_hash(token)
 
 
 # --------------------------------------------------------------------------- current data
@@ -288,7 +287,9 @@ def _text_columns(
         out.kinds[descriptor_name(name, suffix)] = kind
 
 
-def _top_counts(sketches: Sequence[Mapping[str, int] | None], top: Mapping[str, str]) -> CategoryCounts:
+def _top_counts(
+    sketches: Sequence[Mapping[str, int] | None], top: Mapping[str, str]
+) -> CategoryCounts:
     counts: Counter[str] = Counter({token: 0 for token in top.values()})
     counts[OTHER] = 0
     for sketch in sketches:
@@ -296,7 +297,9 @@ def _top_counts(sketches: Sequence[Mapping[str, int] | None], top: Mapping[str, 
             counts[top.get(token, OTHER)] += n
     total = sum(counts.values())
     present = {k: v for k, v in counts.items() if v}
-    return CategoryCounts(total=total, counts=present, missing=0, types={"str": total} if total else {})
+    return CategoryCounts(
+        total=total, counts=present, missing=0, types={"str": total} if total else {}
+    )
 
 
 def _image_bytes(value: Any) -> Any:

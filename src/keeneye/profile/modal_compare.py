@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from keeneye.kinds import descriptor_name
 from keeneye.profile.modal import (
     OTHER,
     EmbeddingProfile,
@@ -26,7 +27,6 @@ from keeneye.profile.modal import (
 )
 from keeneye.profile.report import EmbeddingDrift, ModalSection, TextDrift, TokenShare
 from keeneye.schema import FeatureKind
-from keeneye.kinds import descriptor_name
 from keeneye.stats.budget import share_level
 from keeneye.stats.embedding import classifier_test, cosine_distance, mmd_test
 from keeneye.stats.profile import CategoricalReference
@@ -75,17 +75,13 @@ def compare_modal(
             if vectors is None:
                 reason = f"column missing in {options.role} data"
             for name, method in _row_names(profile.feature):
-                rows.append(
-                    FeatureDrift.not_tested(name, FeatureKind.EMBEDDING, method, reason)
-                )
+                rows.append(FeatureDrift.not_tested(name, FeatureKind.EMBEDDING, method, reason))
             continue
         result = _embedding(profile, vectors, level, options.seed)
         found.append(result)
         rows.extend(_embedding_rows(result))
     texts = tuple(
-        _text(p, reference, expanded)
-        for p in reference.modal
-        if isinstance(p, TextProfile)
+        _text(p, reference, expanded) for p in reference.modal if isinstance(p, TextProfile)
     )
     return ModalOutcome(options, tuple(rows), ModalSection(texts, tuple(found)))
 

@@ -30,8 +30,8 @@ import pyarrow as pa
 
 from keeneye.errors import InputError
 from keeneye.kinds import KINDS, descriptor_name, untested_reason
-from keeneye.profile._codec import decode, encode
 from keeneye.profile import modal as _modal
+from keeneye.profile._codec import decode, encode
 from keeneye.profile.classes import class_labels, is_class_column
 from keeneye.profile.modal_compare import compare_modal, modal_from_header, modal_header
 from keeneye.profile.report import DriftSection, Report

@@ -34,7 +34,6 @@ from keeneye.kinds import (
     SKETCH,
     TEXT_DESCRIPTORS,
     descriptor_name,
-    with_descriptors,
 )
 from keeneye.schema import FeatureKind
 from keeneye.stats.image import brightness, rms_contrast, sharpness
@@ -91,6 +90,7 @@ def describe_image(image: Any) -> ImageDescriptors:
     from PIL import Image
 
     size: int | None = None
+    picture: Image.Image
     if isinstance(image, bytes | bytearray | memoryview):
         size = len(image)
         try:

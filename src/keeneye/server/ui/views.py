@@ -23,9 +23,9 @@ from keeneye.config import Settings
 from keeneye.errors import NotFoundError
 from keeneye.profile.reference import Reference
 from keeneye.profile.report import (
-    ModalSection,
     FeatureStats,
     LatencyStats,
+    ModalSection,
     SummarySection,
     SummaryStats,
     corrected,
