@@ -53,7 +53,7 @@ OTHER = "(other)"
 #: Baseline vectors an embedding's reference keeps at most (a seeded sample).
 EMBEDDING_SAMPLE = 1000
 #: A string column is inferred as text when its values hold this many words on average.
-TEXT_MIN_WORDS = 3.0
+TEXT_MIN_WORDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -105,24 +105,47 @@ def descriptor_kinds(profile: ModalProfile) -> dict[str, FeatureKind]:
 
 def detect(
     table: pa.Table, overrides: Mapping[str, FeatureKind], skip: Sequence[str] = ()
-) -> dict[str, FeatureKind]:
-    """The text, image and embedding columns of ``table``: declared in ``overrides``, or
-    inferred — binary columns are images, lists of numbers embeddings, and strings of
-    several words that :func:`keeneye.tables.infer_kind` calls free text are text."""
+) -> tuple[dict[str, FeatureKind], dict[str, str]]:
+    """The text, image and embedding columns of ``table`` — declared in ``overrides``, or
+    inferred: binary columns are images, lists of numbers embeddings, and strings of several
+    words that :func:`keeneye.tables.infer_kind` calls free text are text — and, for declared
+    columns whose type cannot hold the kind, why not."""
     found: dict[str, FeatureKind] = {}
+    problems: dict[str, str] = {}
     for name in table.column_names:
         if name in skip:
             continue
-        declared = overrides.get(name)
-        if declared is not None:
-            if declared in MODAL_KINDS:
-                found[name] = declared
-            continue
         column = table.column(name)
-        kind = _inferred(column)
-        if kind is not None:
-            found[name] = kind
-    return found
+        declared = overrides.get(name)
+        if declared is None:
+            kind = _inferred(column)
+            if kind is not None:
+                found[name] = kind
+        elif declared in MODAL_KINDS:
+            if _fits(column.type, declared):
+                found[name] = declared
+            else:
+                problems[name] = (
+                    f"{column.type} values where {declared.value} was declared "
+                    f"({declared.value} columns take {_TAKES[declared]})"
+                )
+    return found, problems
+
+
+_TAKES = {
+    FeatureKind.TEXT: "strings",
+    FeatureKind.IMAGE: "encoded image bytes",
+    FeatureKind.EMBEDDING: "lists of numbers (or the SDK's encoded vectors)",
+}
+
+
+def _fits(t: pa.DataType, kind: FeatureKind) -> bool:
+    text = pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t)
+    if kind is FeatureKind.TEXT:
+        return text
+    if kind is FeatureKind.IMAGE:
+        return text or pa.types.is_binary(t) or pa.types.is_large_binary(t)
+    return text or pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
 
 
 def _inferred(column: pa.ChunkedArray) -> FeatureKind | None:

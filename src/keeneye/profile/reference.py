@@ -179,9 +179,11 @@ class Reference:
         problems_in = dict(unconvertible or {})
         skip = set(exclude) | ({prediction_column} if prediction_column else set())
         # Text, image and embedding columns are tested through descriptor columns.
-        modal_profiles, expanded = _modal.fit(
-            table, _modal.detect(table, overrides, [*skip, *problems_in])
-        )
+        modal_kinds, modal_problems = _modal.detect(table, overrides, [*skip, *problems_in])
+        modal_profiles, expanded = _modal.fit(table, modal_kinds)
+        if modal_problems:
+            problems_in.update(modal_problems)
+            table = table.drop_columns(list(modal_problems))
         table = expanded.table
         overrides.update(expanded.kinds)
         plans: dict[str, ColumnPlan] = {}
