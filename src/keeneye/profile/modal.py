@@ -145,7 +145,8 @@ def _fits(t: pa.DataType, kind: FeatureKind) -> bool:
         return text
     if kind is FeatureKind.IMAGE:
         return text or pa.types.is_binary(t) or pa.types.is_large_binary(t)
-    return text or pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
+    lists = pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
+    return text or lists
 
 
 def _inferred(column: pa.ChunkedArray) -> FeatureKind | None:
