@@ -127,6 +127,9 @@ def test_sdk_descriptors_through_a_running_server(tmp_path: Path) -> None:
         assert 'class="token-table" data-feature="review"' in page.text
         assert '<tr data-token="the">' in page.text
         assert 'id="embedding-table"' in page.text
+        for feature in ("emb", "emb.classifier", "review.chars", "review.top_tokens"):
+            detail = httpx.get(f"{url}/models/reviews/features/{feature}", timeout=30)
+            assert detail.status_code == 200, (feature, detail.text[:500])
         # the raw text never left the SDK: the store holds the descriptors only
         summaries = httpx.get(
             f"{url}/v1/models/reviews/results", params={"kind": "summary", "version": "1"}

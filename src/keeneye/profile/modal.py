@@ -52,6 +52,8 @@ TOP_K = 20
 OTHER = "(other)"
 #: Baseline vectors an embedding's reference keeps at most (a seeded sample).
 EMBEDDING_SAMPLE = 1000
+#: Suffix of an embedding's domain-classifier drift row (its MMD row is the feature's name).
+CLASSIFIER = "classifier"
 #: A string column is inferred as text when its values hold this many words on average.
 TEXT_MIN_WORDS = 5.0
 
@@ -360,6 +362,7 @@ def _embedding_matrix(name: str, values: list[Any]) -> NDArray[np.float64]:
 
 
 __all__ = [
+    "CLASSIFIER",
     "EMBEDDING_SAMPLE",
     "OTHER",
     "TOP_K",

@@ -18,6 +18,7 @@ import numpy as np
 
 from keeneye.kinds import descriptor_name
 from keeneye.profile.modal import (
+    CLASSIFIER,
     OTHER,
     EmbeddingProfile,
     Expanded,
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
 
 #: Tests run on each embedding (MMD and the domain classifier).
 TESTS_PER_EMBEDDING = 2
-#: Suffix of an embedding's domain-classifier drift row.
-CLASSIFIER = "classifier"
 
 
 @dataclass(frozen=True)

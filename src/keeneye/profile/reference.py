@@ -260,6 +260,18 @@ class Reference:
         )
 
     @property
+    def row_names(self) -> tuple[str, ...]:
+        """The name of every drift row a comparison with this reference gives: its features
+        (descriptors included) and each embedding's two tests (``emb``, ``emb.classifier``)."""
+        tests = tuple(
+            name
+            for p in self.modal
+            if isinstance(p, _modal.EmbeddingProfile)
+            for name in (p.feature, descriptor_name(p.feature, _modal.CLASSIFIER))
+        )
+        return (*self.features, *tests)
+
+    @property
     def counted(self) -> frozenset[str]:
         """Tested features that exist only as counts, never as a column (a text's token
         distribution)."""

@@ -454,7 +454,7 @@ def feature_page(
     summary = _summary(store, model)
     _check_version(summary, tr)
     reference_version, reference = reference_for(store, settings, summary, tr)
-    known = set(store.feature_types(model)) | set(reference.features if reference else [])
+    known = set(store.feature_types(model)) | set(reference.row_names if reference else [])
     known -= {"prediction", "label", "target"}
     if feature not in known:
         names = ", ".join(sorted(known)) or "none yet"
