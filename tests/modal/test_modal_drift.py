@@ -120,3 +120,25 @@ def test_embeddings_iid_not_flagged_other_classes_flagged() -> None:
     by_sdk = reference.compare(pa.table({"emb": encoded}), OPTIONS)
     assert by_sdk.drift is not None and same.drift is not None
     assert by_sdk.drift["emb"].p_value == pytest.approx(same.drift["emb"].p_value)
+
+
+def test_a_reference_fitted_on_what_the_sdk_sent() -> None:
+    # A rolling reference is fitted on earlier production windows: descriptors, token
+    # sketches and encoded vectors, never the raw text.
+    docs = paragraphs()
+    vectors, classes = digits()
+
+    def sent(texts: list[str], rows: np.ndarray) -> pa.Table:
+        modalities = {"doc": "text", "emb": "embedding"}
+        return pa.Table.from_pylist(
+            [expand({"doc": t, "emb": v}, modalities) for t, v in zip(texts, rows, strict=False)]
+        )
+
+    fitted = Reference.fit(sent(docs[:800], vectors[:800]))
+    reference = Reference.from_bytes(fitted.to_bytes())
+    assert sorted(type(p).__name__ for p in reference.modal) == ["EmbeddingProfile", "TextProfile"]
+    assert _drifted(reference.compare(sent(docs[800:1600], vectors[800:1600]), OPTIONS)) == set()
+    other = vectors[800:1600][classes[800:1600] < 5]
+    short = [" ".join(t.split()[:3]) for t in docs[800:1600]]
+    found = _drifted(reference.compare(sent(short, other), OPTIONS))
+    assert {"doc.chars", "doc.tokens", "emb"} <= found

@@ -35,7 +35,7 @@ from keeneye.kinds import (
     descriptor_name,
 )
 from keeneye.schema import FeatureKind
-from keeneye.sdk.descriptors import decode_embedding, describe_image
+from keeneye.sdk.descriptors import EMBEDDING_PREFIX, decode_embedding, describe_image
 from keeneye.stats._clean import CategoryCounts
 from keeneye.stats.text import (
     describe_text,
@@ -119,7 +119,11 @@ def detect(
             continue
         column = table.column(name)
         declared = overrides.get(name)
-        if declared is None:
+        source, _, suffix = name.rpartition(".")
+        if suffix == SKETCH and source and source not in table.column_names:
+            # The SDK's descriptors of a text (a rolling reference from production data).
+            found[source] = FeatureKind.TEXT
+        elif declared is None:
             kind = _inferred(column)
             if kind is not None:
                 found[name] = kind
@@ -160,6 +164,9 @@ def _inferred(column: pa.ChunkedArray) -> FeatureKind | None:
     ):
         return FeatureKind.EMBEDDING
     if pa.types.is_string(t) or pa.types.is_large_string(t):
+        first = next((v for v in column.drop_null().slice(0, 1).to_pylist()), None)
+        if isinstance(first, str) and first.startswith(EMBEDDING_PREFIX):
+            return FeatureKind.EMBEDDING  # vectors as the SDK sends them
         if infer_kind(column).kind is not FeatureKind.TEXT:
             return None
         words = pc.mean(pc.list_value_length(pc.utf8_split_whitespace(column))).as_py()
@@ -176,6 +183,9 @@ def fit(table: pa.Table, kinds: Mapping[str, FeatureKind]) -> tuple[list[ModalPr
     profiles: list[ModalProfile] = []
     out = _Builder(table, list(kinds))
     for name, kind in kinds.items():
+        if name not in table.column_names:  # a text known by its token sketches
+            profiles.append(_fit_sketches(name, table, out))
+            continue
         values = table.column(name).to_pylist()
         if kind is FeatureKind.TEXT:
             profiles.append(_fit_text(name, values, out))
@@ -191,30 +201,53 @@ def fit(table: pa.Table, kinds: Mapping[str, FeatureKind]) -> tuple[list[ModalPr
     return profiles, out.done()
 
 
-def _fit_text(name: str, values: list[Any], out: _Builder) -> TextProfile:
-    texts = [_text(name, v) for v in values]
-    tokens = [None if t is None else tokenize(t) for t in texts]
-    halves: list[set[str]] = [set(), set()]
+def _fit_sketches(name: str, table: pa.Table, out: _Builder) -> TextProfile:
+    """A text profile from the SDK's token sketches: the top tokens are known by their hashes
+    only (the text never left the model's process)."""
+    sketch = descriptor_name(name, SKETCH)
+    hashed = [
+        None if v is None else Counter(parse_sketch(str(v)))
+        for v in table.column(sketch).to_pylist()
+    ]
+    out.drop.add(sketch)
     every: Counter[str] = Counter()
-    hashed: list[Counter[str] | None] = []
-    names: dict[str, str] = {}
-    for i, row in enumerate(tokens):
-        if row is None:
-            hashed.append(None)
-            continue
-        counts = Counter(token_hash(t) for t in row)
-        hashed.append(counts)
-        halves[i % 2].update(counts)
-        every.update(row)
-    for token, _ in every.most_common(TOP_K):
-        names[token_hash(token)] = token
+    for counts in hashed:
+        every.update(counts or {})
+    names = {h: f"#{h}" for h, _ in every.most_common(TOP_K)}
+    for suffix, kind in TEXT_DESCRIPTORS.items():
+        if descriptor_name(name, suffix) in table.column_names:
+            out.kinds[descriptor_name(name, suffix)] = kind
+    return _profile_from_counts(name, hashed, names, out)
+
+
+def _profile_from_counts(
+    name: str, hashed: list[Counter[str] | None], names: Mapping[str, str], out: _Builder
+) -> TextProfile:
+    """Vocabulary (even rows), cross-fitted ``f.oov`` and the top-token counts of one text."""
+    halves: list[set[str]] = [set(), set()]
+    for i, counts in enumerate(hashed):
+        halves[i % 2].update(counts or {})
     oov = [None if c is None else oov_rate(c, halves[1 - i % 2]) for i, c in enumerate(hashed)]
-    _text_columns(name, texts, oov, out)
+    out.columns[descriptor_name(name, "oov")] = pa.array(oov, pa.float64())
+    out.kinds[descriptor_name(name, "oov")] = FeatureKind.NUMERIC
     out.counts[descriptor_name(name, "top_tokens")] = _top_counts(hashed, names)
     finite = [o for o in oov if o is not None]
     return TextProfile(
-        name, frozenset(halves[0]), names, float(np.mean(finite)) if finite else None
+        name, frozenset(halves[0]), dict(names), float(np.mean(finite)) if finite else None
     )
+
+
+def _fit_text(name: str, values: list[Any], out: _Builder) -> TextProfile:
+    texts = [_text(name, v) for v in values]
+    tokens = [None if t is None else tokenize(t) for t in texts]
+    every: Counter[str] = Counter()
+    hashed: list[Counter[str] | None] = []
+    for row in tokens:
+        hashed.append(None if row is None else Counter(token_hash(t) for t in row))
+        every.update(row or ())
+    names = {token_hash(token): token for token, _ in every.most_common(TOP_K)}
+    _text_columns(name, texts, [None] * len(texts), out)
+    return _profile_from_counts(name, hashed, names, out)
 
 
 # --------------------------------------------------------------------------- current data
