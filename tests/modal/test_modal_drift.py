@@ -142,3 +142,18 @@ def test_a_reference_fitted_on_what_the_sdk_sent() -> None:
     short = [" ".join(t.split()[:3]) for t in docs[800:1600]]
     found = _drifted(reference.compare(sent(short, other), OPTIONS))
     assert {"doc.chars", "doc.tokens", "emb"} <= found
+
+
+def test_unreadable_or_mismatched_vectors_are_not_tested_rows() -> None:
+    vectors, _ = digits()
+    reference = Reference.fit(_embedding_table(vectors[:100]))
+    narrow = reference.compare(_embedding_table(vectors[100:200, :10]), OPTIONS)
+    assert narrow.drift is not None
+    assert "10 dimensions, the reference's 64" in str(narrow.drift["emb"].reason)
+    assert narrow.drift["emb.classifier"].reason == narrow.drift["emb"].reason
+    garbled = reference.compare(pa.table({"emb": ["f32:AAAA", "not a vector"]}), OPTIONS)
+    assert garbled.drift is not None
+    assert "'f32:AAAA' is not a vector" in str(garbled.drift["emb"].reason)
+    missing = reference.compare(pa.table({"other": [1.0, 2.0]}), OPTIONS)
+    assert missing.drift is not None
+    assert missing.drift["emb"].reason == "not tested: column missing in current data"

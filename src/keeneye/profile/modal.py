@@ -95,6 +95,8 @@ class Expanded:
     counts: Mapping[str, CategoryCounts] = field(default_factory=dict)
     embeddings: Mapping[str, NDArray[np.float64]] = field(default_factory=dict)
     oov: Mapping[str, float | None] = field(default_factory=dict)
+    #: Why an embedding column could not be read (undecodable values, mixed lengths).
+    problems: Mapping[str, str] = field(default_factory=dict)
 
 
 def descriptor_kinds(profile: ModalProfile) -> dict[str, FeatureKind]:
@@ -267,7 +269,10 @@ def expand(table: pa.Table, profiles: Sequence[ModalProfile]) -> Expanded:
             if raw is not None and any(v is not None for v in raw):
                 _image_columns(name, [_image_bytes(v) for v in raw], out)
         elif raw is not None and any(v is not None for v in raw):
-            out.embeddings[name] = _embedding_matrix(name, raw)
+            try:
+                out.embeddings[name] = _embedding_matrix(name, raw)
+            except InputError as exc:  # reported as the embedding's not-tested rows
+                out.problems[name] = str(exc)
     return out.done()
 
 
@@ -309,6 +314,7 @@ class _Builder:
         self.counts: dict[str, CategoryCounts] = {}
         self.embeddings: dict[str, NDArray[np.float64]] = {}
         self.oov: dict[str, float | None] = {}
+        self.problems: dict[str, str] = {}
 
     def done(self) -> Expanded:
         injected = set(self.columns) | set(self.counts)
@@ -316,7 +322,7 @@ class _Builder:
         table = self.table.select(keep)
         for name, array in self.columns.items():
             table = table.append_column(name, array)
-        return Expanded(table, self.kinds, self.counts, self.embeddings, self.oov)
+        return Expanded(table, self.kinds, self.counts, self.embeddings, self.oov, self.problems)
 
 
 def _text(name: str, value: Any) -> str | None:

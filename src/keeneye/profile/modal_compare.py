@@ -67,14 +67,15 @@ def compare_modal(
         level = family_level / n_tests
     rows: list[FeatureDrift] = []
     found: list[EmbeddingDrift] = []
+    problems = expanded.problems if expanded is not None else {}
     for profile in embeddings:
         vectors = current.get(profile.feature)
-        if vectors is None or len(vectors) < 2 or len(profile.sample) < 2:
-            reason = "fewer than 2 vectors in the reference or the current data"
-            if vectors is None:
-                reason = f"column missing in {options.role} data"
+        reason = problems.get(profile.feature) or _unusable(profile, vectors, options.role)
+        if reason is not None or vectors is None:
             for name, method in _row_names(profile.feature):
-                rows.append(FeatureDrift.not_tested(name, FeatureKind.EMBEDDING, method, reason))
+                rows.append(
+                    FeatureDrift.not_tested(name, FeatureKind.EMBEDDING, method, str(reason))
+                )
             continue
         result = _embedding(profile, vectors, level, options.seed)
         found.append(result)
@@ -83,6 +84,20 @@ def compare_modal(
         _text(p, reference, expanded) for p in reference.modal if isinstance(p, TextProfile)
     )
     return ModalOutcome(options, tuple(rows), ModalSection(texts, tuple(found)))
+
+
+def _unusable(profile: EmbeddingProfile, vectors: np.ndarray | None, role: str) -> str | None:
+    """Why an embedding cannot be tested against its reference sample (``None``: it can)."""
+    if vectors is None:
+        return f"column missing in {role} data"
+    if len(vectors) < 2 or len(profile.sample) < 2:
+        return "fewer than 2 vectors in the reference or the current data"
+    if vectors.shape[1] != profile.sample.shape[1]:
+        return (
+            f"the {role} vectors have {vectors.shape[1]} dimensions, the reference's "
+            f"{profile.sample.shape[1]}: compare embeddings of one model"
+        )
+    return None
 
 
 def _row_names(feature: str) -> tuple[tuple[str, str], tuple[str, str]]:

@@ -141,12 +141,20 @@ def encode_embedding(vector: Any) -> str:
 
 def decode_embedding(value: Any) -> NDArray[np.float64]:
     """An embedding sent by :func:`encode_embedding`, or a list of numbers, as float64."""
-    if isinstance(value, str):
-        if not value.startswith(EMBEDDING_PREFIX):
-            raise InputError(f"embedding text must start with {EMBEDDING_PREFIX!r}")
-        raw = base64.b64decode(value[len(EMBEDDING_PREFIX) :])
-        return np.frombuffer(raw, dtype="<f4").astype(np.float64)
-    return np.asarray(value, dtype=np.float64).ravel()
+    try:
+        if isinstance(value, str):
+            if not value.startswith(EMBEDDING_PREFIX):
+                raise InputError(f"embedding text must start with {EMBEDDING_PREFIX!r}")
+            raw = base64.b64decode(value[len(EMBEDDING_PREFIX) :], validate=True)
+            return np.frombuffer(raw, dtype="<f4").astype(np.float64)
+        return np.asarray(value, dtype=np.float64).ravel()
+    except (ValueError, TypeError) as exc:  # binascii.Error is a ValueError
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(
+            f"embedding value {str(value)[:40]!r} is not a vector ({exc}); send a list of "
+            "numbers or the SDK's encode_embedding()"
+        ) from None
 
 
 def _image_raw(value: Any) -> Any:
