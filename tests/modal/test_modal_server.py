@@ -137,6 +137,11 @@ def test_sdk_descriptors_through_a_running_server(tmp_path: Path) -> None:
         stored = set(summaries[-1]["payload"]["summary"]["features"])
         assert {"review.chars", "review.tokens", "review.oov"} <= stored
         assert not stored & {"review", "review.token_sketch", "emb"}
+        # the OOV rate derived from the sketches is summarised, not reported as missing
+        oov_stats = summaries[-1]["payload"]["summary"]["features"]["review.oov"]
+        assert oov_stats["absent"] is False and oov_stats["missing_ratio"] == 0.0
+        assert oov_stats["quality"]["issues"] == []
+        assert drift["absent_features"] == []
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(30)
