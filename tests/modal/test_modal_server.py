@@ -148,3 +148,41 @@ def test_sdk_descriptors_through_a_running_server(tmp_path: Path) -> None:
         if proc.stdout is not None:
             proc.stdout.close()
     assert code == 0
+
+
+def test_short_texts_declared_by_the_sdk_are_monitored(tmp_path: Path) -> None:
+    # Queries of 2-4 words are not inferred as text from a baseline; declared by the SDK, the
+    # baseline and production both go out as descriptors and token sketches.
+    words = [w for d in paragraphs() for w in d.split() if w.isalpha()]
+    queries = [" ".join(words[3 * i : 3 * i + 2 + i % 3]) for i in range(1200)]
+    proc, url = _start(tmp_path)
+    try:
+        monitor = Monitor(
+            "reviews", "1", url, registry=CollectorRegistry(), modalities={"review": "text"}
+        )
+        answer = monitor.register_baseline([{"review": q} for q in queries[:600]])
+        assert "review.token_sketch" in answer["columns"] and "review" not in answer["columns"]
+        yesterday = datetime.now(timezone.utc).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        ) - timedelta(days=1)
+        longer = [q + " " + q for q in queries[600:900]]
+        report = monitor.log_batch(
+            [{"review": q} for q in longer],
+            [0.5] * len(longer),
+            timestamps=[yesterday + timedelta(minutes=4 * n) for n in range(len(longer))],
+        )
+        assert report.stored == len(longer)
+        monitor.close()
+        deadline = time.monotonic() + 120
+        gauges: dict[str, float] = {}
+        while "review.chars" not in gauges:
+            gauges = _drift_gauges(url)
+            assert time.monotonic() < deadline, f"no text drift on /metrics: {gauges}"
+            time.sleep(0.2)
+        assert gauges["review.chars"] == 1.0 and gauges["review.tokens"] == 1.0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(30)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert code == 0

@@ -37,6 +37,7 @@ from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
+import pyarrow as pa
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from keeneye.errors import CollectorError, InputError
@@ -352,7 +353,7 @@ class Monitor:
         ids = backfill.event_ids_of(event_ids, n, new_event_id)
         times = backfill.epochs(timestamps, n, self._clock)
         items = [
-            ("p", eid, ts, row, pred, proba, None)
+            ("p", eid, ts, self._described(row), pred, proba, None)
             for eid, ts, row, pred, proba in zip(ids, times, rows, preds, probas, strict=True)
         ]
         sender = self._sender()
@@ -390,7 +391,14 @@ class Monitor:
     def register_baseline(self, table: Any, *, version: str | None = None) -> dict[str, Any]:
         """Register the training data (a pyarrow Table, pandas/polars DataFrame or a list of
         records; it may carry the model's score or probability columns) as the baseline of
-        this monitor's version (or ``version``); blocking. Returns the collector's answer."""
+        this monitor's version (or ``version``); blocking. Returns the collector's answer.
+
+        With ``modalities``, text and image columns go out as the descriptors and token
+        sketches production sends (and embeddings encoded), so the raw training data stays
+        here too and the server's reference knows these columns' kinds."""
+        if self._modalities:
+            rows = backfill.as_table(table).to_pylist()
+            table = pa.Table.from_pylist([self._described(row) for row in rows])
         return backfill.upload_baseline(
             self.url,
             self.model,
@@ -595,9 +603,14 @@ class Monitor:
         if self._sample_below < 2**32 and not self._sampled(event_id):
             self._transport.note_sampled_out(1)
             return
-        if self._modalities:
-            inputs = descriptors.expand(inputs, self._modalities, self._keep_raw)
+        inputs = self._described(inputs)
         self._transport.put(("p", event_id, timestamp, inputs, prediction, probabilities, latency))
+
+    def _described(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """``inputs`` with text and image features as descriptors (``modalities``)."""
+        if not self._modalities:
+            return inputs
+        return descriptors.expand(inputs, self._modalities, self._keep_raw)
 
     def _warn_once(self, message: str) -> None:
         if message not in self._warned and len(self._warned) < 100:
