@@ -52,22 +52,20 @@ def test_the_table_covers_every_kind_and_only_kinds() -> None:
             assert entry.untested and entry.methods == () and entry.drift is None
 
 
-def test_kinds_without_an_implementation_say_so() -> None:
+def test_text_image_and_embedding_kinds_are_tested_through_their_own_columns() -> None:
     for kind in (FeatureKind.TEXT, FeatureKind.IMAGE, FeatureKind.EMBEDDING):
         entry = KINDS[kind]
-        assert not entry.implemented and entry.summaries == () and entry.methods == ()
-        assert entry.untested == (
-            f"{kind.value} columns are not tested for drift: "
-            f"keeneye has no {kind.value} drift method yet"
-        )
-        # the reason is what a column of that kind is left untested with
-        assert as_kind(pa.chunked_array([["a"]]), kind) == entry.untested
-        report = compare({"c": ["a", "b"] * 30}, {"c": ["a", "b"] * 30}, kinds={"c": kind})
-        assert report.not_tested["c"] == f"not tested: {entry.untested}"
+        assert entry.implemented and entry.summaries == () and entry.methods == ()
+        assert entry.untested and kind.value in entry.untested
+        # the univariate engine still refuses the raw column, with that reason
         profile = ReferenceProfile.fit({"c": ["a", "b"]}, kinds={"c": kind})
         assert profile.column("c").reason == entry.untested  # type: ignore[union-attr]
-        with pytest.raises(InputError, match=f"not {kind.value}"):
-            summarize(["a"], kind)
+    report = compare(
+        {"c": ["a long text here", "b"] * 30},
+        {"c": ["a long text here", "b"] * 30},
+        kinds={"c": FeatureKind.TEXT},
+    )
+    assert {"c.chars", "c.tokens", "c.oov", "c.top_tokens"} <= {f.feature for f in report.features}
 
 
 def test_a_kinds_methods_are_the_methods_table_entries_accepting_it() -> None:

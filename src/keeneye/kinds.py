@@ -10,13 +10,13 @@ it) and the identifier detection of ``keeneye compare`` (:mod:`keeneye.identifie
 
 >>> KINDS[FeatureKind.BOOLEAN].arrow_type, KINDS[FeatureKind.BOOLEAN].ingest
 (DataType(bool), 'boolean')
->>> spec(FeatureKind.TEXT).implemented, spec("numeric").drift
+>>> spec(FeatureKind.TEXT).testable, spec("numeric").drift
 (False, 'numeric')
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
@@ -95,8 +95,8 @@ class KindSpec:
         return names_for(self.kind)
 
 
-def _not_yet(kind: FeatureKind, what: str) -> str:
-    return f"{kind.value} columns are not tested for drift: keeneye has no {what} drift method yet"
+def _through_descriptors(kind: FeatureKind) -> str:
+    return f"{kind.value} columns are tested through their descriptors (keeneye.profile.modal)"
 
 
 _N, _C, _B = FeatureKind.NUMERIC, FeatureKind.CATEGORICAL, FeatureKind.BOOLEAN
@@ -141,11 +141,11 @@ _ENTRIES = (
     ),
     KindSpec(
         _T,
-        "free text: strings with many distinct or long values",
+        "free text: strings of several words with many distinct or long values",
         None,
-        "not converted",
-        untested=_not_yet(_T, "text"),
-        implemented=False,
+        "descriptors: length in characters and tokens, empty, non-ASCII share, OOV rate, "
+        "top-k tokens",
+        untested=_through_descriptors(_T),
     ),
     KindSpec(
         _D,
@@ -159,19 +159,21 @@ _ENTRIES = (
     ),
     KindSpec(
         FeatureKind.IMAGE,
-        "images",
+        "images (encoded bytes)",
         None,
-        "not converted",
-        untested=_not_yet(FeatureKind.IMAGE, "image"),
-        implemented=False,
+        "descriptors: width, height, aspect, channels, mode, brightness, contrast, sharpness, "
+        "bytes, format",
+        untested=_through_descriptors(FeatureKind.IMAGE),
     ),
     KindSpec(
         FeatureKind.EMBEDDING,
         "vectors of floats",
         None,
-        "not converted",
-        untested=_not_yet(FeatureKind.EMBEDDING, "embedding"),
-        implemented=False,
+        "a bounded sample of vectors",
+        untested=(
+            "embedding columns are tested as a whole by MMD and a domain classifier, "
+            "not by the univariate methods"
+        ),
     ),
     KindSpec(
         _I,
@@ -238,6 +240,59 @@ def ingest_type(kind: FeatureKind) -> str:
     return found
 
 
+# --------------------------------------------------------------------------- descriptors
+
+#: The kinds whose values are turned into descriptors (or, for embeddings, a vector sample).
+MODAL_KINDS = frozenset({FeatureKind.TEXT, FeatureKind.IMAGE, FeatureKind.EMBEDDING})
+#: Suffix of the hashed token counts a text feature sends.
+SKETCH = "token_sketch"
+
+#: Descriptor suffix → kind, per modality (what the reference fits and the analysis tests).
+TEXT_DESCRIPTORS: Mapping[str, FeatureKind] = {
+    "chars": FeatureKind.NUMERIC,
+    "tokens": FeatureKind.NUMERIC,
+    "empty": FeatureKind.BOOLEAN,
+    "non_ascii": FeatureKind.NUMERIC,
+    "oov": FeatureKind.NUMERIC,
+    "top_tokens": FeatureKind.CATEGORICAL,
+}
+IMAGE_DESCRIPTORS: Mapping[str, FeatureKind] = {
+    "width": FeatureKind.NUMERIC,
+    "height": FeatureKind.NUMERIC,
+    "aspect": FeatureKind.NUMERIC,
+    "channels": FeatureKind.NUMERIC,
+    "mode": FeatureKind.CATEGORICAL,
+    "brightness": FeatureKind.NUMERIC,
+    "contrast": FeatureKind.NUMERIC,
+    "sharpness": FeatureKind.NUMERIC,
+    "bytes": FeatureKind.NUMERIC,
+    "format": FeatureKind.CATEGORICAL,
+}
+
+
+_SUFFIXES = frozenset({*TEXT_DESCRIPTORS, *IMAGE_DESCRIPTORS, SKETCH})
+
+
+def descriptor_name(feature: str, suffix: str) -> str:
+    """The name a descriptor of ``feature`` travels and is tested under."""
+    return f"{feature}.{suffix}"
+
+
+def with_descriptors(schema: frozenset[str], names: Collection[str]) -> frozenset[str]:
+    """``schema`` (a baseline's columns) plus those of ``names`` that are descriptors of one of
+    its columns (``review.chars`` when ``review`` is a column).
+
+    >>> sorted(with_descriptors(frozenset({"review"}), ["review.chars", "other.chars", "x"]))
+    ['review', 'review.chars']
+    """
+    extra = {
+        n
+        for n in names
+        if n not in schema and (parts := n.rpartition("."))[0] in schema and parts[2] in _SUFFIXES
+    }
+    return schema | extra if extra else schema
+
+
 def markdown_table() -> str:
     """The kinds table as Markdown (docs/statistics.md holds a copy; a test compares)."""
     lines = [
@@ -257,8 +312,13 @@ def markdown_table() -> str:
 
 
 __all__ = [
+    "IMAGE_DESCRIPTORS",
     "KINDS",
+    "MODAL_KINDS",
+    "SKETCH",
+    "TEXT_DESCRIPTORS",
     "KindSpec",
+    "descriptor_name",
     "drift_kinds",
     "ingest_type",
     "ingest_types",
@@ -266,4 +326,5 @@ __all__ = [
     "markdown_table",
     "spec",
     "untested_reason",
+    "with_descriptors",
 ]

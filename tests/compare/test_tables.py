@@ -170,7 +170,7 @@ def test_as_kind_overrides() -> None:
         "values of a string column are not all true/false (or 1/0)"
     )
     assert as_kind(ints, FeatureKind.TEXT) == (
-        "text columns are not tested for drift: keeneye has no text drift method yet"
+        "text columns are tested through their descriptors (keeneye.profile.modal)"
     )
     assert as_kind(pa.chunked_array([[[1]]]), FeatureKind.NUMERIC) == (
         "a list<item: int64> column cannot be tested as numeric"

@@ -252,7 +252,7 @@ def test_bad_columns_are_not_tested_with_a_reason_never_a_crash() -> None:
         "mixed_cat": "mixed types in the reference data: int in 100 rows, str in 100 rows",
         "dates": "dtype datetime64[D], which is not numeric",
         "complex": "dtype complex128, which is not numeric",
-        "text": "text columns are not tested",
+        "text": "text columns are tested through their descriptors",
         "only_ref": "missing in the current data",
         "only_cur": "missing in the reference data",
         "retyped": "type mismatch: reference values are str, current values are int",

@@ -75,7 +75,7 @@ def drift_section(
     features that no row carries are reported as absent."""
     if not reference.tested:
         return None
-    absent = absent_features(features, reference.tested)
+    absent = absent_features(features, set(reference.tested) - reference.derived)
     table = with_reference_columns(features, reference)
     if reference.prediction is not None and PREDICTION_COLUMN not in table.column_names:
         predicted = events.column("prediction")

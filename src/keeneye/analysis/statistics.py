@@ -55,10 +55,19 @@ def summary_section(
     rows. Feature kinds come from the baseline when there is one (as in ``keeneye.compare``),
     else from the window's own columns."""
     n = events.num_rows
-    absent = absent_features(features, reference.tested, invalid) if reference is not None else []
+    absent = (
+        absent_features(features, set(reference.tested) - reference.derived, invalid)
+        if reference is not None
+        else []
+    )
     if reference is not None:
-        features = with_reference_columns(features, reference)
-    known = reference.kinds if reference is not None else {}
+        # Text, image and embedding columns are summarised through their descriptors.
+        features = reference.expand(with_reference_columns(features, reference))
+    known = (
+        {n: k for n, k in reference.kinds.items() if n not in reference.counted}
+        if reference is not None
+        else {}
+    )
     # The window holds a column for every feature of the model; one that this version never
     # sent (all null, no invalid marker) and that its baseline lacks is not this version's.
     features = features.select(

@@ -29,9 +29,11 @@ import numpy as np
 import pyarrow as pa
 
 from keeneye.errors import InputError
-from keeneye.kinds import KINDS, untested_reason
+from keeneye.kinds import KINDS, descriptor_name, untested_reason
+from keeneye.profile import modal as _modal
 from keeneye.profile._codec import decode, encode
 from keeneye.profile.classes import class_labels, is_class_column
+from keeneye.profile.modal_compare import compare_modal, modal_from_header, modal_header
 from keeneye.profile.report import DriftSection, Report
 from keeneye.schema import FeatureKind
 from keeneye.stats import ColumnSummary, DriftOptions, FeatureDrift, ReferenceProfile, summarize
@@ -102,6 +104,8 @@ class CompareOptions:
     check_types: bool = True
     unconvertible: Mapping[str, str] = field(default_factory=dict)
     role: str = "current"
+    #: Seeds the embedding tests' samples and permutations.
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -121,13 +125,17 @@ class Prepared:
     rows: int
     columns: Mapping[str, PreparedColumn]  # summarised (tested unless ``untested`` is set)
     untested: tuple[FeatureDrift, ...]  # every row that is not handed to the engine
+    #: Text, image and embedding columns expanded (``keeneye.profile.modal``).
+    modal: _modal.Expanded | None = None
 
 
 class Reference:
     """A fitted baseline (see the module docstring). Build with :meth:`fit` or
     :meth:`from_bytes`; immutable afterwards."""
 
-    __slots__ = ("bins", "digest", "plans", "prediction", "profile", "rows", "summaries")
+    __slots__ = (
+        "bins", "digest", "modal", "plans", "prediction", "profile", "rows", "summaries",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -139,7 +147,9 @@ class Reference:
         digest: str | None = None,
         prediction: Reference | None = None,
         bins: int = DEFAULT_BINS,
+        modal: Sequence[_modal.ModalProfile] = (),
     ) -> None:
+        self.modal = tuple(modal)
         self.plans = dict(plans)
         self.profile = profile
         self.summaries = dict(summaries)
@@ -168,6 +178,14 @@ class Reference:
         overrides = dict(kinds or {})
         problems_in = dict(unconvertible or {})
         skip = set(exclude) | ({prediction_column} if prediction_column else set())
+        # Text, image and embedding columns are tested through descriptor columns.
+        modal_kinds, modal_problems = _modal.detect(table, overrides, [*skip, *problems_in])
+        modal_profiles, expanded = _modal.fit(table, modal_kinds)
+        if modal_problems:
+            problems_in.update(modal_problems)
+            table = table.drop_columns(list(modal_problems))
+        table = expanded.table
+        overrides.update(expanded.kinds)
         plans: dict[str, ColumnPlan] = {}
         engine: dict[str, pa.ChunkedArray | CategoryCounts] = {}
         names = [n for n in table.column_names if n not in skip]
@@ -177,6 +195,9 @@ class Reference:
             plans[name] = plan
             if values is not None:
                 engine[name] = values
+        for name, counts in expanded.counts.items():
+            plans[name] = _counted_plan(name, counts)
+            engine[name] = counts
         # Columns with a value are fitted (every engine column has a kind).
         fit_kinds: dict[str, FeatureKind | str] = {
             n: kind
@@ -192,7 +213,7 @@ class Reference:
             prediction = cls.fit(table.select([prediction_column]), bins=bins, role=role)
         return cls(
             plans, profile, summaries, table.num_rows, digest=digest, prediction=prediction,
-            bins=bins,
+            bins=bins, modal=modal_profiles,
         )  # fmt: skip
 
     @classmethod
@@ -226,6 +247,42 @@ class Reference:
         """The features whose kind the drift tests and summaries take."""
         return {n: k for n, k in self.kinds.items() if k is not None and k.testable}
 
+    @property
+    def derived(self) -> frozenset[str]:
+        """Tested features computed from other columns of the current data — a text's OOV
+        rate and token distribution, from its raw values or its token sketch — and so never
+        columns of a window themselves."""
+        return frozenset(
+            descriptor_name(p.feature, suffix)
+            for p in self.modal
+            if isinstance(p, _modal.TextProfile)
+            for suffix in ("oov", "top_tokens")
+        )
+
+    @property
+    def row_names(self) -> tuple[str, ...]:
+        """The name of every drift row a comparison with this reference gives: its features
+        (descriptors included) and each embedding's two tests (``emb``, ``emb.classifier``)."""
+        tests = tuple(
+            name
+            for p in self.modal
+            if isinstance(p, _modal.EmbeddingProfile)
+            for name in (p.feature, descriptor_name(p.feature, _modal.CLASSIFIER))
+        )
+        return (*self.features, *tests)
+
+    @property
+    def counted(self) -> frozenset[str]:
+        """Tested features that exist only as counts, never as a column (a text's token
+        distribution)."""
+        return frozenset(n for n in self.derived if n.endswith(".top_tokens"))
+
+    def expand(self, table: pa.Table) -> pa.Table:
+        """``table`` with its text, image and embedding columns as the descriptor columns the
+        reference tests (see :mod:`keeneye.profile.modal`); the token distributions, which
+        are counts, are not columns."""
+        return _modal.expand(table, self.modal).table if self.modal else table
+
     def sorted_values(self, feature: str) -> np.ndarray:
         """The finite reference values of a numeric feature, sorted (for histograms)."""
         fitted = self.profile.column(feature) if feature in self.profile.features else None
@@ -253,10 +310,23 @@ class Reference:
         """Plan every feature against ``table``: cast it to the reference's kind, or say why
         it cannot be compared (missing on a side, type mismatch, every value missing …)."""
         options = options or CompareOptions()
+        expanded = _modal.expand(table, self.modal) if self.modal else None
+        counted: dict[str, PreparedColumn] = {}
+        if expanded is not None:
+            table = expanded.table
+            counted = {
+                n: PreparedColumn(FeatureKind.CATEGORICAL, c, 0) for n, c in expanded.counts.items()
+            }
         names = _names(options, self.plans, table)
+        if self.modal:
+            names = _with_descriptors(names, self.modal, self.plans)
+        names += [n for n in counted if n not in names]
         untested: list[FeatureDrift] = []
         columns: dict[str, PreparedColumn] = {}
         for name in names:
+            if name in counted:
+                columns[name] = counted[name]
+                continue
             planned = self._prepare_one(name, table, options)
             if isinstance(planned, FeatureDrift):
                 untested.append(planned)
@@ -264,7 +334,7 @@ class Reference:
             columns[name] = planned
             if planned.untested is not None:
                 untested.append(planned.untested)
-        return Prepared(table.num_rows, columns, tuple(untested))
+        return Prepared(table.num_rows, columns, tuple(untested), expanded)
 
     def compare(self, table: pa.Table, options: CompareOptions | None = None) -> Report:
         """Drift of ``table`` against this reference, feature by feature (and of its
@@ -277,6 +347,8 @@ class Reference:
     ) -> Report:
         """:meth:`compare` for data that :meth:`prepare` planned already."""
         tested = {n: c for n, c in prepared.columns.items() if c.untested is None}
+        modal = compare_modal(self, prepared, options, len(tested))
+        options = modal.options
         profile = ReferenceProfile(
             {n: self._fitted(n, c.kind) for n, c in tested.items()},
             {n: c.kind for n, c in tested.items()},
@@ -289,7 +361,9 @@ class Reference:
             thresholds=_thresholds_for(options.thresholds, tested),
             options=options.drift,
         )
-        ordered = sorted((*results.features, *prepared.untested), key=sort_key)
+        ordered = sorted((*results.features, *prepared.untested, *modal.rows), key=sort_key)
+        n_tested = results.n_tested + sum(1 for r in modal.rows if r.tested)
+        n_drifted = results.n_drifted + sum(1 for r in modal.rows if r.drifted)
         prediction: FeatureDrift | None = None
         if self.prediction is not None and table is not None:
             column = self.prediction.features[0] if self.prediction.features else None
@@ -304,16 +378,17 @@ class Reference:
                     prediction = nested.drift.features[0]
         section = DriftSection(
             features=tuple(ordered),
-            dataset_drifted=results.dataset_drifted,
-            drift_share=results.drift_share,
-            n_tested=results.n_tested,
-            n_drifted=results.n_drifted,
+            dataset_drifted=results.dataset_drifted or any(r.drifted for r in modal.rows),
+            drift_share=n_drifted / n_tested if n_tested else 0.0,
+            n_tested=n_tested,
+            n_drifted=n_drifted,
             correction=results.correction,
             alpha=results.alpha,
             options=options.drift,
             events=prepared.rows,
             n_current=prepared.rows,
             prediction=prediction,
+            modal=modal.section,
         )
         return Report(drift=section)
 
@@ -402,6 +477,7 @@ class Reference:
             "prediction": (
                 None if self.prediction is None else self.prediction._header(arrays, prefix + "p")
             ),
+            "modal": modal_header(self.modal, arrays, prefix),
         }
 
     @classmethod
@@ -451,6 +527,7 @@ class Reference:
             digest=header.get("digest"),
             prediction=None if prediction is None else cls._from_header(prediction, arrays),
             bins=bins,
+            modal=modal_from_header(header.get("modal") or [], arrays),
         )
 
 
@@ -518,6 +595,29 @@ def _plan(
     if isinstance(cast, str):
         return replace(base, kind=kind, problem=f"{cast} in the {role} data"), None
     return replace(base, kind=kind), _engine_values(cast, kind, role)
+
+
+def _with_descriptors(
+    names: Sequence[str], profiles: Sequence[_modal.ModalProfile], plans: Mapping[str, ColumnPlan]
+) -> list[str]:
+    """``names`` with each text or image feature replaced by its descriptor columns (an
+    embedding is tested as a whole, outside the engine)."""
+    by_feature = {p.feature: p for p in profiles}
+    out: list[str] = []
+    for name in names:
+        profile = by_feature.get(name)
+        if profile is None:
+            out.append(name)
+        else:
+            out.extend(n for n in _modal.descriptor_kinds(profile) if n in plans)
+    return list(dict.fromkeys(out))
+
+
+def _counted_plan(name: str, counts: CategoryCounts) -> ColumnPlan:
+    """The plan of a column that exists only as counts (a text's token distribution)."""
+    return ColumnPlan(
+        name, FeatureKind.CATEGORICAL, "string", "string", pinned=True, length=counts.total
+    )
 
 
 def _summary(

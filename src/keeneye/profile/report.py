@@ -284,6 +284,59 @@ class ReferenceUsed:
 
 
 @dataclass(frozen=True)
+class TokenShare:
+    """One of the baseline's top tokens (or ``(other)``): its share of the token occurrences
+    in the reference and in the current data."""
+
+    token: str
+    reference: float
+    current: float
+
+
+@dataclass(frozen=True)
+class TextDrift:
+    """A text feature's vocabulary against its baseline (its descriptors are drift rows
+    named ``feature.chars``, ``feature.oov`` …)."""
+
+    feature: str
+    vocabulary_size: int = 0
+    oov_reference: float | None = None
+    oov_current: float | None = None
+    top_tokens: tuple[TokenShare, ...] = ()
+
+
+@dataclass(frozen=True)
+class EmbeddingDrift:
+    """An embedding's two-sample tests (``keeneye.stats.embedding``): MMD with an RBF kernel
+    and a permutation null, a cross-validated domain classifier's AUC with its interval, and
+    the mean vectors' cosine distance; ``level`` is each test's share of the window's level."""
+
+    feature: str
+    dimensions: int = 0
+    n_reference: int = 0
+    n_current: int = 0
+    mmd2: float | None = None
+    mmd_p_value: float | None = None
+    bandwidth: float | None = None
+    permutations: int = 0
+    auc: float | None = None
+    auc_ci_low: float | None = None
+    auc_ci_high: float | None = None
+    auc_p_value: float | None = None
+    cosine_distance: float | None = None
+    level: float | None = None
+    drifted: bool = False
+
+
+@dataclass(frozen=True)
+class ModalSection:
+    """Text vocabularies and embedding tests of one comparison."""
+
+    texts: tuple[TextDrift, ...] = ()
+    embeddings: tuple[EmbeddingDrift, ...] = ()
+
+
+@dataclass(frozen=True)
 class DriftSection:
     """Per-feature drift verdicts and the dataset verdict (and the prediction's drift).
 
@@ -310,6 +363,8 @@ class DriftSection:
     alert_budget: WindowBudget | None = None
     #: Baseline features no row of the window carries (reported as absent, not tested).
     absent_features: tuple[str, ...] = ()
+    #: Text vocabularies and embedding tests (``None`` without such features).
+    modal: ModalSection | None = None
 
     def __getitem__(self, feature: str) -> FeatureDrift:
         for result in self.rows():
@@ -439,10 +494,12 @@ __all__ = [
     "BiasStats",
     "ConfusionMatrix",
     "DriftSection",
+    "EmbeddingDrift",
     "FeatureStats",
     "Fingerprint",
     "LabelDelay",
     "LatencyStats",
+    "ModalSection",
     "OutliersSection",
     "PerformanceSection",
     "PerformanceStats",
@@ -452,6 +509,8 @@ __all__ = [
     "Report",
     "SummarySection",
     "SummaryStats",
+    "TextDrift",
+    "TokenShare",
     "TrafficComparison",
     "TrafficSection",
     "corrected",

@@ -31,17 +31,18 @@ import os
 import random
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
+import pyarrow as pa
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from keeneye.errors import CollectorError, InputError
-from keeneye.sdk import backfill, records
+from keeneye.sdk import backfill, descriptors, records
 from keeneye.sdk.metrics import ModelMetrics
 from keeneye.sdk.transport import DeliveryCallback, Transport
 
@@ -162,6 +163,12 @@ class Monitor:
         ``privacy.models.<model>`` section to apply: dropped, hashed and bucketed fields are
         rewritten before an event is queued (``docs/privacy.md``); labels' event ids are hashed
         the same way, so they still join.
+    modalities:
+        ``{feature: "text" | "image" | "embedding"}``: text and image features are sent as
+        descriptors (length, tokens, hashed token counts; size, brightness, contrast,
+        sharpness …), embeddings as one compact string (:mod:`keeneye.sdk.descriptors`).
+    keep_raw:
+        Text or image features whose raw value is sent as well (off by default).
 
     Example (no collector listening: the call still returns, the event is counted as dropped):
 
@@ -209,6 +216,8 @@ class Monitor:
         value_buckets: Sequence[float] | None = None,
         on_delivery: DeliveryCallback | None = None,
         privacy: PrivacyPolicy | str | Path | None = None,
+        modalities: Mapping[str, str] | None = None,
+        keep_raw: Collection[str] = (),
     ) -> None:
         _check_name("model", model)
         _check_name("version", version)
@@ -230,6 +239,9 @@ class Monitor:
         self.privacy = _policy_of(privacy, model)
         self.model = model
         self.version = version
+        # Text and image features leave the process as descriptors (keeneye.sdk.descriptors).
+        self._modalities = descriptors.parse_modalities(modalities or {})
+        self._keep_raw = frozenset(keep_raw)
         self.url = url.rstrip("/")
         self._token = token
         self._timeout = timeout
@@ -360,7 +372,7 @@ class Monitor:
                 "p",
                 eid if policy is None else policy.event_id(eid),
                 ts,
-                row if policy is None else policy.inputs(row),
+                self._described(row if policy is None else policy.inputs(row)),
                 pred,
                 proba,
                 None,
@@ -404,11 +416,19 @@ class Monitor:
     def register_baseline(self, table: Any, *, version: str | None = None) -> dict[str, Any]:
         """Register the training data (a pyarrow Table, pandas/polars DataFrame or a list of
         records; it may carry the model's score or probability columns) as the baseline of
-        this monitor's version (or ``version``); blocking. Returns the collector's answer."""
+        this monitor's version (or ``version``); blocking. Returns the collector's answer.
+
+        The privacy policy applies first. With ``modalities``, text and image columns then go
+        out as the descriptors and token sketches production sends (and embeddings encoded), so
+        the raw training data stays here too and the server's reference knows these columns'
+        kinds."""
         if self.privacy is not None:
             from keeneye.privacy.policy import apply_to_table
 
             table = apply_to_table(self.privacy, backfill.as_table(table))
+        if self._modalities:
+            rows = backfill.as_table(table).to_pylist()
+            table = pa.Table.from_pylist([self._described(row) for row in rows])
         return backfill.upload_baseline(
             self.url,
             self.model,
@@ -616,7 +636,14 @@ class Monitor:
         if self.privacy is not None:
             event_id = self.privacy.event_id(event_id)
             inputs = self.privacy.inputs(inputs)
+        inputs = self._described(inputs)
         self._transport.put(("p", event_id, timestamp, inputs, prediction, probabilities, latency))
+
+    def _described(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """``inputs`` with text and image features as descriptors (``modalities``)."""
+        if not self._modalities:
+            return inputs
+        return descriptors.expand(inputs, self._modalities, self._keep_raw)
 
     def _warn_once(self, message: str) -> None:
         if message not in self._warned and len(self._warned) < 100:

@@ -43,6 +43,23 @@ GAUGES: Mapping[str, tuple[str, list[str]]] = {
         ["feature", "method"],
     ),
     "keeneye_dataset_drift_share": ("Share of tested features that drifted.", []),
+    "keeneye_text_oov_ratio": (
+        "Share of a text feature's tokens outside the baseline's vocabulary.",
+        ["feature"],
+    ),
+    "keeneye_text_token_share": (
+        "Share of a text feature's tokens that are one of the baseline's top tokens.",
+        ["feature", "token"],
+    ),
+    "keeneye_embedding_mmd2": ("MMD² of an embedding against the baseline's.", ["feature"]),
+    "keeneye_embedding_auc": (
+        "Cross-validated AUC of a classifier telling the window's vectors from the baseline's.",
+        ["feature"],
+    ),
+    "keeneye_embedding_cosine_distance": (
+        "Cosine distance between the mean vectors of the window and the baseline.",
+        ["feature"],
+    ),
     "keeneye_feature_missing_ratio": ("Share of events where the feature is missing.", ["feature"]),
     "keeneye_feature_baseline_missing_ratio": (
         "Share of the baseline's rows where the feature is missing.",
@@ -188,6 +205,15 @@ def _export(result: StoredResult, families: dict[str, GaugeMetricFamily]) -> Non
             if info.tested:
                 add("keeneye_feature_drifted", labels, corrected(info))
         add("keeneye_dataset_drift_share", [], report.drift.drift_share)
+        modal = report.drift.modal
+        for text in modal.texts if modal is not None else ():
+            add("keeneye_text_oov_ratio", [text.feature], text.oov_current)
+            for share in text.top_tokens:
+                add("keeneye_text_token_share", [text.feature, share.token], share.current)
+        for vectors in modal.embeddings if modal is not None else ():
+            add("keeneye_embedding_mmd2", [vectors.feature], vectors.mmd2)
+            add("keeneye_embedding_auc", [vectors.feature], vectors.auc)
+            add("keeneye_embedding_cosine_distance", [vectors.feature], vectors.cosine_distance)
     if report.outliers is not None:
         add("keeneye_outlier_share", [], report.outliers.share)
         add("keeneye_outlier_expected_share", [], report.outliers.expected_share)

@@ -28,6 +28,7 @@ from typing import Any
 import pyarrow as pa
 
 from keeneye.errors import InputError
+from keeneye.kinds import with_descriptors
 from keeneye.store._values import (
     BOOLEAN,
     CATEGORICAL,
@@ -299,7 +300,9 @@ def prepare_predictions(
     schemas: dict[str, frozenset[str] | None] = {}
     for event in kept:
         if event.version not in schemas:
-            schemas[event.version] = schema_of(event.version)
+            schema = schema_of(event.version)
+            # A text or image column's descriptors (``review.chars`` …) belong to it.
+            schemas[event.version] = None if schema is None else with_descriptors(schema, names)
     # The usual batch sends only known features: then no event needs looking at.
     if any(schema is not None and not schema.issuperset(names) for schema in schemas.values()):
         for event in kept:

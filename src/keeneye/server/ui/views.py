@@ -25,6 +25,7 @@ from keeneye.profile.reference import Reference
 from keeneye.profile.report import (
     FeatureStats,
     LatencyStats,
+    ModalSection,
     SummarySection,
     SummaryStats,
     corrected,
@@ -145,6 +146,7 @@ def model_page(store: EventStore, settings: Settings, model: str, tr: TimeRange)
         ],
         "drift_rows": drift_rows,
         "drifted": [r["feature"] for r in drift_rows if r["drifted_windows"]],
+        "modal": _modal(drift_results),
         "quality_rows": _quality(summaries, settings),
         "versions": _versions(store, summary),
         "alerts": episodes,
@@ -295,6 +297,15 @@ def distribution(
     return charts.category_bars(
         title, shares.categories, shares.reference, shares.current, reference_name=ref_name
     )
+
+
+def _modal(results: list[StoredResult]) -> ModalSection:
+    """The text vocabularies and embedding tests of the newest window that has them."""
+    for r in reversed(results):
+        section = report_of(r).drift
+        if section is not None and section.modal is not None:
+            return section.modal
+    return ModalSection()
 
 
 def _drift_entries(r: StoredResult) -> list[FeatureDrift]:
@@ -483,7 +494,7 @@ def feature_page(
     summary = _summary(store, model)
     _check_version(summary, tr)
     reference_version, reference = reference_for(store, settings, summary, tr)
-    known = set(store.feature_types(model)) | set(reference.features if reference else [])
+    known = set(store.feature_types(model)) | set(reference.row_names if reference else [])
     known -= {"prediction", "label", "target"}
     if feature not in known:
         names = ", ".join(sorted(known)) or "none yet"
