@@ -27,6 +27,7 @@ from keeneye.stats._clean import (
     numeric_values,
 )
 from keeneye.stats._ecdf import SortedReference, prepare
+from keeneye.stats._kernels import sort_with_sentinel
 from keeneye.stats._parallel import map_columns
 from keeneye.stats._robust import population_std
 from keeneye.stats.distance import DEFAULT_BINS, bin_counts, quantile_edges
@@ -116,7 +117,7 @@ def _fit_numeric(values: ColumnValues, bins: int) -> ColumnReference:
     if isinstance(checked, str):
         return UntestedReference(checked)
     finite, counts = checked
-    ordered = np.sort(finite)
+    ordered = sort_with_sentinel(finite)
     if ordered[0] == ordered[-1]:
         return UntestedReference(
             f"constant in the reference (every value is {float(ordered[0])!r}): distribution tests "
