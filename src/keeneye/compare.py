@@ -40,6 +40,8 @@ from keeneye.stats import (
     check_quality_sorted,
     summarize,
 )
+from keeneye.stats._clean import column_size
+from keeneye.stats._parallel import map_columns
 from keeneye.stats.methods import METHODS
 from keeneye.tables import LoadedTable, load_table, parse_kind
 
@@ -269,20 +271,22 @@ def _thresholds(
 
 
 def _profiles(prepared: Prepared, fitted: Reference) -> dict[str, FeatureProfile]:
-    profiles: dict[str, FeatureProfile] = {}
-    for name, column in prepared.columns.items():
+    def profile(item: tuple[str, PreparedColumn]) -> FeatureProfile:
+        name, column = item
         reference = fitted.summaries.get(name) or _empty_summary(fitted, name, column.kind)
         if column.kind is FeatureKind.NUMERIC:
-            profiles[name] = _numeric_profile(name, column, fitted, reference)
-            continue
+            return _numeric_profile(name, column, fitted, reference)
         quality = check_quality(reference, column.current)
-        profiles[name] = FeatureProfile(
+        return FeatureProfile(
             reference=reference,
             current=quality.current,
             quality=quality,
             chart=chart_for(None, None, reference, quality.current),
         )
-    return profiles
+
+    items = list(prepared.columns.items())
+    total = sum(column_size(column.current) for _, column in items)
+    return dict(zip(prepared.columns, map_columns(profile, items, total), strict=True))
 
 
 def _empty_summary(fitted: Reference, name: str, kind: FeatureKind) -> ColumnSummary:

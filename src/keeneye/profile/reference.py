@@ -23,7 +23,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -35,8 +35,17 @@ from keeneye.profile.classes import class_labels, is_class_column
 from keeneye.profile.report import DriftSection, Report
 from keeneye.schema import FeatureKind
 from keeneye.stats import ColumnSummary, DriftOptions, FeatureDrift, ReferenceProfile, summarize
-from keeneye.stats._clean import CategoryCounts, NumericCounts, category_counts, numeric_values
+from keeneye.stats._clean import (
+    CategoryCounts,
+    NumericCounts,
+    SortedNumbers,
+    category_counts,
+    column_size,
+    counts_from_value_counts,
+    sorted_numbers,
+)
 from keeneye.stats._ecdf import prepare
+from keeneye.stats._parallel import map_columns
 from keeneye.stats._robust import population_std
 from keeneye.stats.distance import DEFAULT_BINS, bin_counts, quantile_edges
 from keeneye.stats.drift import detect_drift
@@ -104,12 +113,17 @@ class CompareOptions:
     role: str = "current"
 
 
+#: A column as the engine takes it: numeric columns sorted (reference columns stay in Arrow
+#: until the profile sorts them), categorical columns counted.
+EngineValues: TypeAlias = pa.ChunkedArray | CategoryCounts | SortedNumbers
+
+
 @dataclass(frozen=True)
 class PreparedColumn:
     """A feature ready for the engine and the summaries: kind, current values, null count."""
 
     kind: FeatureKind
-    current: pa.ChunkedArray | CategoryCounts
+    current: EngineValues
     current_nulls: int
     untested: FeatureDrift | None = None
 
@@ -169,14 +183,23 @@ class Reference:
         problems_in = dict(unconvertible or {})
         skip = set(exclude) | ({prediction_column} if prediction_column else set())
         plans: dict[str, ColumnPlan] = {}
-        engine: dict[str, pa.ChunkedArray | CategoryCounts] = {}
+        cast: dict[str, tuple[pa.ChunkedArray, pa.StructArray | None]] = {}
         names = [n for n in table.column_names if n not in skip]
         names += [n for n in problems_in if n not in skip and n not in names]
         for name in names:
             plan, values = _plan(name, table, overrides.get(name), problems_in.get(name), role)
             plans[name] = plan
             if values is not None:
-                engine[name] = values
+                cast[name] = values
+
+        def engine_values(name: str) -> EngineValues:
+            kind = plans[name].kind
+            assert kind is not None  # cast columns have a kind
+            column, value_counts = cast[name]
+            return _engine_values(column, kind, role, value_counts)
+
+        converted = map_columns(engine_values, list(cast), sum(len(c) for c, _ in cast.values()))
+        engine = dict(zip(cast, converted, strict=True))
         # Columns with a value are fitted (every engine column has a kind).
         fit_kinds: dict[str, FeatureKind | str] = {
             n: kind
@@ -264,6 +287,18 @@ class Reference:
             columns[name] = planned
             if planned.untested is not None:
                 untested.append(planned.untested)
+
+        def engine_values(column: PreparedColumn) -> PreparedColumn:
+            # Numeric columns are sorted here, once, for the engine and the summaries alike.
+            assert isinstance(column.current, pa.ChunkedArray)  # as _prepare_one leaves it
+            values = _engine_values(column.current, column.kind, role, sort=True)
+            return replace(column, current=values)
+
+        role = options.role
+        planned_columns = list(columns.values())
+        total = sum(column_size(c.current) for c in planned_columns)
+        converted = map_columns(engine_values, planned_columns, total)
+        columns = dict(zip(columns, converted, strict=True))
         return Prepared(table.num_rows, columns, tuple(untested))
 
     def compare(self, table: pa.Table, options: CompareOptions | None = None) -> Report:
@@ -359,7 +394,7 @@ class Reference:
             # Still summarised: the quality check shows the jump in missing values.
             reason = f"every value is missing in the {role} data ({len(cast)} rows)"
             untested = _untested(name, kind, reason, n_ref, n_cur)
-        return PreparedColumn(kind, _engine_values(cast, kind, role), cast.null_count, untested)
+        return PreparedColumn(kind, cast, cast.null_count, untested)
 
     # ------------------------------------------------------------------ serialising
 
@@ -477,8 +512,8 @@ def sort_key(result: FeatureDrift) -> tuple[int, float, str]:
 
 def sorted_finite(values: object) -> tuple[np.ndarray, NumericCounts]:
     """Sorted finite values of a numeric column and the counts of the rest."""
-    finite, counts = numeric_values(values, "values")
-    return np.sort(finite), counts
+    numbers = sorted_numbers(values, "values")
+    return numbers.values, numbers.counts
 
 
 def _plan(
@@ -487,7 +522,9 @@ def _plan(
     override: FeatureKind | None,
     unconvertible: str | None,
     role: str,
-) -> tuple[ColumnPlan, pa.ChunkedArray | CategoryCounts | None]:
+) -> tuple[ColumnPlan, tuple[pa.ChunkedArray, pa.StructArray | None] | None]:
+    """The column's plan and, when it can be fitted, its values cast to its kind (with the
+    value counts kind inference took of a string column, for counting its categories)."""
     if unconvertible is not None or name not in table.column_names:
         reason = f"{unconvertible or 'not readable'} in the {role} data"
         return ColumnPlan(name, override, "object", "object", override is not None, reason), None
@@ -502,6 +539,7 @@ def _plan(
         length=len(column),
         nulls=column.null_count,
     )
+    value_counts = None
     if override is not None:
         if not override.testable:
             return replace(base, problem=untested_reason(override)), None
@@ -513,11 +551,11 @@ def _plan(
         if guess.kind is None or guess.untested is not None:
             problem = guess.untested or "unsupported type"
             return replace(base, kind=guess.kind, problem=problem), None
-        kind = guess.kind
+        kind, value_counts = guess.kind, guess.value_counts
     cast = as_kind(column, kind)
     if isinstance(cast, str):
         return replace(base, kind=kind, problem=f"{cast} in the {role} data"), None
-    return replace(base, kind=kind), _engine_values(cast, kind, role)
+    return replace(base, kind=kind), (cast, value_counts)
 
 
 def _summary(
@@ -549,12 +587,20 @@ def _numeric_from_sorted(ordered: np.ndarray, counts: NumericCounts, bins: int) 
 
 
 def _engine_values(
-    column: pa.ChunkedArray, kind: FeatureKind, role: str
-) -> pa.ChunkedArray | CategoryCounts:
-    # Numeric columns stay in Arrow (float64): the engine converts each one where it sorts it,
-    # so the table is never held as numpy all at once. Categories are counted once in Arrow.
+    column: pa.ChunkedArray,
+    kind: FeatureKind,
+    role: str,
+    value_counts: pa.StructArray | None = None,
+    *,
+    sort: bool = False,
+) -> EngineValues:
+    # Numeric reference columns stay in Arrow (float64): the profile sorts each one as it fits
+    # it; current columns are sorted here, once, for the engine and the summaries. Categories
+    # are counted once in Arrow (or taken from the count kind inference made).
     if KINDS[kind].drift == "numeric":
-        return column
+        return sorted_numbers(column, f"the {role} column") if sort else column
+    if value_counts is not None and KINDS[kind].arrow_type == pa.string():
+        return counts_from_value_counts(value_counts, len(column))
     return category_counts(column, f"the {role} column")
 
 

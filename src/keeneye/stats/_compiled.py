@@ -187,3 +187,66 @@ def _merge_statistics_python(
 
 
 merge_statistics = _cached(_merge_statistics_python)
+
+
+def _moments_python(values: Any, out: Any) -> None:
+    """Mean and Σ(x − mean)² of ``values`` in two passes, without a temporary array.
+
+    Eight running sums per block of :data:`_BLOCK` values (independent chains the core
+    overlaps), blocks added into the total: the rounding error stays near numpy's pairwise
+    summation's.
+    """
+    n = values.shape[0]
+    total = 0.0
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+        k = start
+        while k + 8 <= stop:
+            s0 += values[k]
+            s1 += values[k + 1]
+            s2 += values[k + 2]
+            s3 += values[k + 3]
+            s4 += values[k + 4]
+            s5 += values[k + 5]
+            s6 += values[k + 6]
+            s7 += values[k + 7]
+            k += 8
+        while k < stop:
+            s0 += values[k]
+            k += 1
+        total += ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    mean = total / n
+    squares = 0.0
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+        k = start
+        while k + 8 <= stop:
+            d0 = values[k] - mean
+            d1 = values[k + 1] - mean
+            d2 = values[k + 2] - mean
+            d3 = values[k + 3] - mean
+            d4 = values[k + 4] - mean
+            d5 = values[k + 5] - mean
+            d6 = values[k + 6] - mean
+            d7 = values[k + 7] - mean
+            s0 += d0 * d0
+            s1 += d1 * d1
+            s2 += d2 * d2
+            s3 += d3 * d3
+            s4 += d4 * d4
+            s5 += d5 * d5
+            s6 += d6 * d6
+            s7 += d7 * d7
+            k += 8
+        while k < stop:
+            d0 = values[k] - mean
+            s0 += d0 * d0
+            k += 1
+        squares += ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    out[0] = mean
+    out[1] = squares
+
+
+moments = _cached(_moments_python)

@@ -245,6 +245,22 @@ def merge_statistics(a_padded: FloatArray, b_padded: FloatArray) -> MergedStatis
     )
 
 
+def moments_compiled(values: FloatArray) -> tuple[float, float] | None:
+    """Mean and Σ(x − mean)² of a finite sample by the compiled two-pass kernel (no
+    temporary array); ``None`` without numba.
+
+    >>> m = moments_compiled(np.array([1.0, 2.0, 3.0, 6.0]))
+    >>> m is None or m == (3.0, 14.0)
+    True
+    """
+    kernels = _kernel()
+    if kernels is None:
+        return None
+    out = np.empty(2, dtype=np.float64)
+    kernels.moments(np.ascontiguousarray(values, dtype=np.float64), out)
+    return float(out[0]), float(out[1])
+
+
 def count_at_or_below_numpy(sorted_reference: FloatArray, sorted_keys: FloatArray) -> IntArray:
     """#reference ≤ key for every key, by ``np.searchsorted``.
 

@@ -31,7 +31,6 @@ from keeneye.errors import ColumnError
 from keeneye.schema import FeatureKind
 from keeneye.stats._clean import ColumnValues, column_size
 from keeneye.stats._ecdf import compare
-from keeneye.stats._kernels import sort_with_sentinel
 from keeneye.stats._parallel import map_columns
 from keeneye.stats.contingency import aligned_counts, proportion_z_from_counts, table_test
 from keeneye.stats.correction import adjust_p_values
@@ -117,12 +116,11 @@ def _numeric_pending(
     options: DriftOptions,
 ) -> _Pending | FeatureDrift:
     kind = FeatureKind.NUMERIC
-    checked = numeric_problem(values, "current")
+    checked = numeric_problem(values, "current", sort=True)
     if isinstance(checked, str):
         return _not_tested(feature, kind, method, checked, ref.sorted_values.size)
-    finite, counts = checked
+    b, counts = checked
     a = ref.sorted_values
-    b = sort_with_sentinel(finite)
     details: dict[str, Any] = {}
     if counts.dropped:
         details["dropped_current"] = counts.to_dict()
