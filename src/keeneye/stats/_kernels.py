@@ -136,7 +136,7 @@ def sort_with_sentinel(values: FloatArray) -> FloatArray:
     ``np.sort``'s own copy.
 
     >>> s = sort_with_sentinel(np.array([3.0, 1.0, 2.0]))
-    >>> s.tolist(), with_sentinel(s)[-1]
+    >>> s.tolist(), float(with_sentinel(s)[-1])
     ([1.0, 2.0, 3.0], inf)
     """
     padded = np.empty(values.size + 1, dtype=np.float64)
