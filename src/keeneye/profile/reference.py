@@ -48,7 +48,7 @@ from keeneye.stats._ecdf import prepare
 from keeneye.stats._parallel import map_columns
 from keeneye.stats._robust import population_std
 from keeneye.stats.distance import DEFAULT_BINS, bin_counts, quantile_edges
-from keeneye.stats.drift import detect_drift
+from keeneye.stats.drift import ColumnHook, detect_drift_with
 from keeneye.stats.methods import names_for
 from keeneye.stats.profile import (
     CategoricalReference,
@@ -289,10 +289,11 @@ class Reference:
                 untested.append(planned.untested)
 
         def engine_values(column: PreparedColumn) -> PreparedColumn:
-            # Numeric columns are sorted here, once, for the engine and the summaries alike.
+            # Categories are counted here; numeric columns stay in Arrow: the engine sorts each
+            # one in its own job (and hands it to the summaries there), so a wide window is
+            # never held sorted all at once.
             assert isinstance(column.current, pa.ChunkedArray)  # as _prepare_one leaves it
-            values = _engine_values(column.current, column.kind, role, sort=True)
-            return replace(column, current=values)
+            return replace(column, current=_engine_values(column.current, column.kind, role))
 
         role = options.role
         planned_columns = list(columns.values())
@@ -308,21 +309,31 @@ class Reference:
         return self.compare_prepared(self.prepare(table, options), options, table)
 
     def compare_prepared(
-        self, prepared: Prepared, options: CompareOptions, table: pa.Table | None = None
+        self,
+        prepared: Prepared,
+        options: CompareOptions,
+        table: pa.Table | None = None,
+        *,
+        after_column: ColumnHook | None = None,
     ) -> Report:
-        """:meth:`compare` for data that :meth:`prepare` planned already."""
+        """:meth:`compare` for data that :meth:`prepare` planned already.
+
+        ``after_column`` is called on the engine's worker thread with each tested column's
+        name and values (numeric ones sorted) right after its test (see
+        :func:`keeneye.stats.drift.detect_drift_with`)."""
         tested = {n: c for n, c in prepared.columns.items() if c.untested is None}
         profile = ReferenceProfile(
             {n: self._fitted(n, c.kind) for n, c in tested.items()},
             {n: c.kind for n, c in tested.items()},
             self.bins,
         )
-        results = detect_drift(
+        results = detect_drift_with(
             profile,
             {n: c.current for n, c in tested.items()},
-            methods=_pins_for(options.methods, tested),
-            thresholds=_thresholds_for(options.thresholds, tested),
-            options=options.drift,
+            _pins_for(options.methods, tested),
+            _thresholds_for(options.thresholds, tested),
+            options.drift,
+            after_column,
         )
         ordered = sorted((*results.features, *prepared.untested), key=sort_key)
         prediction: FeatureDrift | None = None

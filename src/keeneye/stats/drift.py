@@ -19,17 +19,18 @@ KS p-values of all asymptotic columns come from one vectorised ``kstwo.sf`` call
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from keeneye.errors import ColumnError
+from keeneye.errors import ColumnError, InputError
 from keeneye.schema import FeatureKind
-from keeneye.stats._clean import ColumnValues, column_size
+from keeneye.stats._clean import ColumnValues, column_size, sorted_numbers
 from keeneye.stats._ecdf import compare
 from keeneye.stats._parallel import map_columns
 from keeneye.stats.contingency import aligned_counts, proportion_z_from_counts, table_test
@@ -369,6 +370,12 @@ def _with_correction(results: list[FeatureDrift], options: DriftOptions) -> list
     return out
 
 
+#: Called with each tested column's name and the values the engine read (numeric columns as
+#: their :class:`~keeneye.stats._clean.SortedNumbers`), on the worker thread, right after the
+#: column's test: callers summarise the column there while its sorted values are at hand.
+ColumnHook = Callable[[str, ColumnValues], None]
+
+
 def detect_drift(
     profile: ReferenceProfile,
     current: Mapping[str, ColumnValues],
@@ -411,6 +418,22 @@ def detect_drift(
     >>> detect_drift(profile, {"x": rng.normal(0, 1, 300)})["x"].decided_by
     'p_value'
     """
+    return detect_drift_with(profile, current, methods, thresholds, options, None)
+
+
+def detect_drift_with(
+    profile: ReferenceProfile,
+    current: Mapping[str, ColumnValues],
+    methods: Mapping[str, str] | None,
+    thresholds: Mapping[str, float] | None,
+    options: DriftOptions | None,
+    after_column: ColumnHook | None,
+) -> DriftResults:
+    """:func:`detect_drift`, calling ``after_column`` for every column the engine tests.
+
+    Each numeric column is sorted once, in its worker's job, and handed to the hook; it is
+    dropped when the job ends, so a wide window is never held sorted all at once.
+    """
     options = options or DriftOptions()
     methods = dict(methods or {})
     thresholds = dict(thresholds or {})
@@ -430,13 +453,15 @@ def detect_drift(
 
     def run(job: tuple[str, FeatureKind, Any, str]) -> _Pending | FeatureDrift:
         name, kind, ref, method = job
-        if method != AUTO and method not in BUILTIN:
-            return _registered(
-                name, kind, ref, current[name], method, thresholds.get(name), options
-            )
-        if isinstance(ref, NumericReference):
-            return _numeric_pending(name, ref, current[name], method, options)
-        return _categorical_pending(name, kind, ref, current[name], method, options)
+        values = current[name]
+        if after_column is not None and isinstance(ref, NumericReference):
+            # Sorted once, for the test and the hook; if it cannot be, the test says why.
+            with contextlib.suppress(InputError):
+                values = sorted_numbers(values, "the current column")
+        outcome = _run_one(name, kind, ref, values, method, thresholds, options)
+        if after_column is not None:
+            after_column(name, values)
+        return outcome
 
     total = sum(column_size(current[name]) for name, _, _, _ in jobs)
     pending: list[tuple[_Pending, str]] = []
@@ -474,6 +499,22 @@ def detect_drift(
         alpha=options.alpha,
         options=options,
     )
+
+
+def _run_one(
+    name: str,
+    kind: FeatureKind,
+    ref: NumericReference | CategoricalReference,
+    values: ColumnValues,
+    method: str,
+    thresholds: Mapping[str, float],
+    options: DriftOptions,
+) -> _Pending | FeatureDrift:
+    if method != AUTO and method not in BUILTIN:
+        return _registered(name, kind, ref, values, method, thresholds.get(name), options)
+    if isinstance(ref, NumericReference):
+        return _numeric_pending(name, ref, values, method, options)
+    return _categorical_pending(name, kind, ref, values, method, options)
 
 
 def _fill_ks_p_values(pending: list[_Pending]) -> None:
