@@ -160,3 +160,12 @@ def test_dictionary_columns_are_counted_like_their_values() -> None:
     assert list(counted.counts) == list(plain.counts)  # first-seen order kept
     repeated = pa.DictionaryArray.from_arrays(pa.array([0, 1, 2, 0]), pa.array(["a", "b", "a"]))
     assert category_counts(repeated, "x").counts == {"a": 3, "b": 1}
+
+
+def test_preload_loads_the_kernels_on_a_background_thread() -> None:
+    _kernels.preload()
+    thread = _kernels._preloading
+    if thread is not None:  # None when an earlier test loaded them already
+        thread.join(timeout=120)
+        assert not thread.is_alive()
+    assert _kernels._module is not None

@@ -28,6 +28,7 @@ from keeneye.stats._clean import (
     sorted_numbers,
 )
 from keeneye.stats._ecdf import SortedReference, prepare
+from keeneye.stats._kernels import KERNEL_FROM, preload
 from keeneye.stats._parallel import map_columns
 from keeneye.stats._robust import population_std
 from keeneye.stats.distance import DEFAULT_BINS, bin_counts, quantile_edges
@@ -237,7 +238,10 @@ class ReferenceProfile:
             return UntestedReference(untested_reason(kind))
 
         names = list(columns)
-        total = sum(column_size(columns[name]) for name in names)
+        sizes = [column_size(columns[name]) for name in names]
+        if sizes and max(sizes) >= KERNEL_FROM:
+            preload()  # numba's load overlaps the fitting; the first merge then need not wait
+        total = sum(sizes)
         fitted = dict(zip(names, map_columns(fit_one, names, total), strict=True))
         return cls(fitted, resolved, bins)
 
