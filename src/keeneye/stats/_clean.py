@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from numpy.typing import ArrayLike, NDArray
 
 from keeneye.errors import InputError
-from keeneye.stats._kernels import sort_with_sentinel
+from keeneye.stats._kernels import padded_buffer, sort_with_sentinel
 
 FloatArray = NDArray[np.float64]
 
@@ -184,11 +184,13 @@ def numeric_values(values: object, what: str) -> tuple[FloatArray, NumericCounts
     )
 
 
-def sorted_numbers(values: object, what: str) -> SortedNumbers:
+def sorted_numbers(values: object, what: str, *, buffer: FloatArray | None = None) -> SortedNumbers:
     """The sorted finite values of a numeric column and the counts of the rest.
 
     A float64 Arrow column is copied chunk by chunk straight into the buffer it is sorted in
     (no intermediate concatenation); nulls count as NaN, as :func:`arrow_numbers` reads them.
+    ``buffer``: storage to sort in when it is large enough (the caller must not use it while
+    the result is in use).
 
     >>> s = sorted_numbers(pa.chunked_array([[3.0, None], [1.0, float("inf")]]), "x")
     >>> s.values.tolist(), s.counts.nan, s.counts.pos_inf
@@ -203,7 +205,7 @@ def sorted_numbers(values: object, what: str) -> SortedNumbers:
         and values.num_chunks > 1
     ):
         n = len(values)
-        padded = np.empty(n + 1, dtype=np.float64)
+        padded = padded_buffer(n, buffer)
         start = 0
         for chunk in values.chunks:
             size = len(chunk)
@@ -221,7 +223,9 @@ def sorted_numbers(values: object, what: str) -> SortedNumbers:
             return SortedNumbers(view, NumericCounts(total=n))
         values = view  # rare: non-finite values are counted and dropped below
     kept, counts = numeric_values(values, what)
-    return SortedNumbers(sort_with_sentinel(kept), counts)
+    if buffer is not None and np.shares_memory(kept, buffer):
+        buffer = None  # the values were read from the buffer itself: sort a copy
+    return SortedNumbers(sort_with_sentinel(kept, buffer), counts)
 
 
 def _numeric_from_objects(array: np.ndarray) -> tuple[FloatArray, NumericCounts]:

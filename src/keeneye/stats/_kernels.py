@@ -159,23 +159,32 @@ def kernel_available() -> bool:
     return _kernel() is not None
 
 
-def sort_with_sentinel(values: FloatArray) -> FloatArray:
+def sort_with_sentinel(values: FloatArray, buffer: FloatArray | None = None) -> FloatArray:
     """``np.sort(values)`` as float64, stored with a ``+inf`` after the last element.
 
     The result is a view of length ``values.size``; the merge reads the sentinel behind it
     instead of checking bounds. Sorting in place in the padded buffer costs no more than
-    ``np.sort``'s own copy.
+    ``np.sort``'s own copy. ``buffer``: reused storage (see :func:`padded_buffer`).
 
     >>> s = sort_with_sentinel(np.array([3.0, 1.0, 2.0]))
     >>> s.tolist(), float(with_sentinel(s)[-1])
     ([1.0, 2.0, 3.0], inf)
     """
-    padded = np.empty(values.size + 1, dtype=np.float64)
+    padded = padded_buffer(values.size, buffer)
     padded[-1] = np.inf
     view = padded[:-1]
     view[...] = values
     view.sort()
     return view
+
+
+def padded_buffer(n: int, buffer: FloatArray | None = None) -> FloatArray:
+    """``n + 1`` float64 slots: the front of ``buffer`` when it is large enough (a buffer
+    whose pages are already mapped: a fresh 8 MB array costs milliseconds of page faults),
+    else a new array."""
+    if buffer is not None and buffer.size > n and buffer.dtype == np.float64:
+        return buffer[: n + 1]
+    return np.empty(n + 1, dtype=np.float64)
 
 
 def with_sentinel(sorted_values: FloatArray) -> FloatArray:

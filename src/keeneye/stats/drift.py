@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,7 +31,7 @@ from numpy.typing import NDArray
 
 from keeneye.errors import ColumnError, InputError
 from keeneye.schema import FeatureKind
-from keeneye.stats._clean import ColumnValues, column_size, sorted_numbers
+from keeneye.stats._clean import ColumnValues, SortedNumbers, column_size, sorted_numbers
 from keeneye.stats._ecdf import compare
 from keeneye.stats._parallel import map_columns
 from keeneye.stats.contingency import aligned_counts, proportion_z_from_counts, table_test
@@ -451,16 +452,31 @@ def detect_drift_with(
         else:
             jobs.append((name, kind, ref, method))
 
+    # One sort buffer per worker thread, reused column after column: the built-in tests and
+    # the hook keep numbers, never the arrays (a registered method might: it gets its own).
+    buffers: dict[int, FloatArray] = {}
+
     def run(job: tuple[str, FeatureKind, Any, str]) -> _Pending | FeatureDrift:
         name, kind, ref, method = job
         values = current[name]
+        reuse = method == AUTO or method in BUILTIN
+        thread = threading.get_ident()
         if after_column is not None and isinstance(ref, NumericReference):
             # Sorted once, for the test and the hook; if it cannot be, the test says why.
             with contextlib.suppress(InputError):
-                values = sorted_numbers(values, "the current column")
+                buffer = buffers.pop(thread, None) if reuse else None
+                values = sorted_numbers(values, "the current column", buffer=buffer)
         outcome = _run_one(name, kind, ref, values, method, thresholds, options)
         if after_column is not None:
             after_column(name, values)
+            sorted_here = isinstance(values, SortedNumbers) and values is not current[name]
+            if reuse and sorted_here:  # storage this job allocated: the next column's buffer
+                assert isinstance(values, SortedNumbers)
+                base = values.values.base
+                if isinstance(base, np.ndarray) and (
+                    thread not in buffers or base.size > buffers[thread].size
+                ):
+                    buffers[thread] = base
         return outcome
 
     total = sum(column_size(current[name]) for name, _, _, _ in jobs)
