@@ -22,7 +22,6 @@ from keeneye.profile.reference import (
     ALL_FEATURES,
     AUTO,
     CompareOptions,
-    Prepared,
     PreparedColumn,
     Reference,
     sort_key,
@@ -40,6 +39,8 @@ from keeneye.stats import (
     check_quality_sorted,
     summarize,
 )
+from keeneye.stats._clean import ColumnValues, column_size
+from keeneye.stats._parallel import map_columns
 from keeneye.stats.methods import METHODS
 from keeneye.tables import LoadedTable, load_table, parse_kind
 
@@ -134,11 +135,22 @@ def compare(
         unconvertible=cur.unconvertible,
     )
     prepared = fitted.prepare(cur.table, compare_options)
-    report = fitted.compare_prepared(prepared, compare_options)
+    profiles: dict[str, FeatureProfile] = {}
+
+    def summarise(name: str, values: ColumnValues) -> None:
+        # On the engine's worker thread, while the column's sorted values are at hand.
+        column = prepared.columns[name]
+        profiles[name] = _profile(name, replace(column, current=values), fitted)
+
+    hook = summarise if summaries else None
+    report = fitted.compare_prepared(prepared, compare_options, after_column=hook)
     if identifiers and report.drift is not None:
         rows = tuple(sorted((*report.drift.features, *identifiers), key=sort_key))
         report = replace(report, drift=replace(report.drift, features=rows))
-    profiles = _profiles(prepared, fitted) if summaries else {}
+    if summaries:  # the columns the engine did not test (constant, all missing …)
+        rest = {n: c for n, c in prepared.columns.items() if n not in profiles}
+        profiles.update(_profiles(rest, fitted))
+        profiles = {n: profiles[n] for n in prepared.columns}
     return DriftReport(
         report=report,
         reference=DataSource(ref.source, ref.num_rows, len(ref.columns)),
@@ -276,21 +288,26 @@ def _thresholds(
 # --------------------------------------------------------------------------- summaries
 
 
-def _profiles(prepared: Prepared, fitted: Reference) -> dict[str, FeatureProfile]:
-    profiles: dict[str, FeatureProfile] = {}
-    for name, column in prepared.columns.items():
-        reference = fitted.summaries.get(name) or _empty_summary(fitted, name, column.kind)
-        if column.kind is FeatureKind.NUMERIC:
-            profiles[name] = _numeric_profile(name, column, fitted, reference)
-            continue
-        quality = check_quality(reference, column.current)
-        profiles[name] = FeatureProfile(
-            reference=reference,
-            current=quality.current,
-            quality=quality,
-            chart=chart_for(None, None, reference, quality.current),
-        )
-    return profiles
+def _profiles(
+    columns: Mapping[str, PreparedColumn], fitted: Reference
+) -> dict[str, FeatureProfile]:
+    items = list(columns.items())
+    total = sum(column_size(column.current) for _, column in items)
+    done = map_columns(lambda item: _profile(*item, fitted), items, total)
+    return dict(zip(columns, done, strict=True))
+
+
+def _profile(name: str, column: PreparedColumn, fitted: Reference) -> FeatureProfile:
+    reference = fitted.summaries.get(name) or _empty_summary(fitted, name, column.kind)
+    if column.kind is FeatureKind.NUMERIC:
+        return _numeric_profile(name, column, fitted, reference)
+    quality = check_quality(reference, column.current)
+    return FeatureProfile(
+        reference=reference,
+        current=quality.current,
+        quality=quality,
+        chart=chart_for(None, None, reference, quality.current),
+    )
 
 
 def _empty_summary(fitted: Reference, name: str, kind: FeatureKind) -> ColumnSummary:

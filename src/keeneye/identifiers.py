@@ -65,8 +65,17 @@ def _is_time(type_: pa.DataType) -> bool:
     return bool(pa.types.is_timestamp(type_) or pa.types.is_date(type_) or pa.types.is_time(type_))
 
 
+#: Rows looked at first: a repeated value among them settles that a column is no identifier
+#: without hashing all of it.
+_PREFIX_ROWS = 4_096
+
+
 def _unique_values(column: pa.ChunkedArray) -> pa.Array | None:
     """The column's values when every non-null one is distinct, else ``None``."""
+    if len(column) > _PREFIX_ROWS:
+        prefix = pc.drop_null(column.slice(0, _PREFIX_ROWS))
+        if len(pc.unique(prefix)) < len(prefix):
+            return None
     values = pc.drop_null(column)
     if len(values) < MIN_ROWS:
         return None

@@ -288,6 +288,9 @@ class KindGuess:
 
     kind: FeatureKind | None
     untested: str | None = None
+    #: For a string column: its ``value_counts`` as strings, which counting its categories
+    #: reuses instead of hashing the column again.
+    value_counts: pa.StructArray | None = field(default=None, compare=False, repr=False)
 
 
 def type_family(dtype: pa.DataType) -> str:
@@ -329,6 +332,7 @@ def _as_strings(column: pa.ChunkedArray) -> pa.ChunkedArray:
 class _StringStats:
     """What kind inference needs of a string column, from one hash pass (``value_counts``)."""
 
+    counts: pa.StructArray  # the pass itself, nulls included
     valid: int  # non-missing values
     distinct: int
     non_numbers: int  # values that do not parse as numbers
@@ -337,8 +341,8 @@ class _StringStats:
 
 
 def _string_stats(column: pa.ChunkedArray) -> _StringStats:
-    counts = pc.value_counts(_as_strings(column))
-    values, frequency = counts.field("values"), counts.field("counts")
+    counted = pc.value_counts(_as_strings(column))
+    values, frequency = counted.field("values"), counted.field("counts")
     valid = pc.is_valid(values)
     values, frequency = pc.filter(values, valid), pc.filter(frequency, valid)
     total = int(pc.sum(frequency).as_py() or 0)
@@ -346,6 +350,7 @@ def _string_stats(column: pa.ChunkedArray) -> _StringStats:
     bad_values = pc.filter(values, bad)
     length = pc.sum(pc.multiply(pc.utf8_length(values), frequency)).as_py()
     return _StringStats(
+        counts=counted,
         valid=total,
         distinct=len(values),
         non_numbers=int(pc.sum(pc.filter(frequency, bad)).as_py() or 0),
@@ -386,7 +391,7 @@ def _string_kind(column: pa.ChunkedArray) -> KindGuess:
             f"free text (values are {stats.mean_length:.0f} characters long on average); "
             "set its kind to 'categorical' to test it anyway",
         )
-    return KindGuess(FeatureKind.CATEGORICAL)
+    return KindGuess(FeatureKind.CATEGORICAL, value_counts=stats.counts)
 
 
 def infer_kind(column: pa.ChunkedArray | pa.Array) -> KindGuess:

@@ -23,7 +23,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -37,11 +37,20 @@ from keeneye.profile.modal_compare import compare_modal, modal_from_header, moda
 from keeneye.profile.report import DriftSection, Report
 from keeneye.schema import FeatureKind
 from keeneye.stats import ColumnSummary, DriftOptions, FeatureDrift, ReferenceProfile, summarize
-from keeneye.stats._clean import CategoryCounts, NumericCounts, category_counts, numeric_values
+from keeneye.stats._clean import (
+    CategoryCounts,
+    NumericCounts,
+    SortedNumbers,
+    category_counts,
+    column_size,
+    counts_from_value_counts,
+    sorted_numbers,
+)
 from keeneye.stats._ecdf import prepare
+from keeneye.stats._parallel import map_columns
 from keeneye.stats._robust import population_std
 from keeneye.stats.distance import DEFAULT_BINS, bin_counts, quantile_edges
-from keeneye.stats.drift import detect_drift
+from keeneye.stats.drift import ColumnHook, detect_drift_with
 from keeneye.stats.methods import names_for
 from keeneye.stats.profile import (
     CategoricalReference,
@@ -108,12 +117,17 @@ class CompareOptions:
     seed: int = 0
 
 
+#: A column as the engine takes it: numeric columns sorted (reference columns stay in Arrow
+#: until the profile sorts them), categorical columns counted.
+EngineValues: TypeAlias = pa.ChunkedArray | CategoryCounts | SortedNumbers
+
+
 @dataclass(frozen=True)
 class PreparedColumn:
     """A feature ready for the engine and the summaries: kind, current values, null count."""
 
     kind: FeatureKind
-    current: pa.ChunkedArray | CategoryCounts
+    current: EngineValues
     current_nulls: int
     untested: FeatureDrift | None = None
 
@@ -187,14 +201,23 @@ class Reference:
         table = expanded.table
         overrides.update(expanded.kinds)
         plans: dict[str, ColumnPlan] = {}
-        engine: dict[str, pa.ChunkedArray | CategoryCounts] = {}
+        cast: dict[str, tuple[pa.ChunkedArray, pa.StructArray | None]] = {}
         names = [n for n in table.column_names if n not in skip]
         names += [n for n in problems_in if n not in skip and n not in names]
         for name in names:
             plan, values = _plan(name, table, overrides.get(name), problems_in.get(name), role)
             plans[name] = plan
             if values is not None:
-                engine[name] = values
+                cast[name] = values
+
+        def engine_values(name: str) -> EngineValues:
+            kind = plans[name].kind
+            assert kind is not None  # cast columns have a kind
+            column, value_counts = cast[name]
+            return _engine_values(column, kind, role, value_counts)
+
+        converted = map_columns(engine_values, list(cast), sum(len(c) for c, _ in cast.values()))
+        engine = dict(zip(cast, converted, strict=True))
         for name, counts in expanded.counts.items():
             plans[name] = _counted_plan(name, counts)
             engine[name] = counts
@@ -334,6 +357,20 @@ class Reference:
             columns[name] = planned
             if planned.untested is not None:
                 untested.append(planned.untested)
+
+        def engine_values(column: PreparedColumn) -> PreparedColumn:
+            # Categories are counted here; numeric columns stay in Arrow: the engine sorts each
+            # one in its own job (and hands it to the summaries there), so a wide window is
+            # never held sorted all at once.
+            if not isinstance(column.current, pa.ChunkedArray):
+                return column  # a text column's token shares arrive counted already
+            return replace(column, current=_engine_values(column.current, column.kind, role))
+
+        role = options.role
+        planned_columns = list(columns.values())
+        total = sum(column_size(c.current) for c in planned_columns)
+        converted = map_columns(engine_values, planned_columns, total)
+        columns = dict(zip(columns, converted, strict=True))
         return Prepared(table.num_rows, columns, tuple(untested), expanded)
 
     def compare(self, table: pa.Table, options: CompareOptions | None = None) -> Report:
@@ -343,9 +380,18 @@ class Reference:
         return self.compare_prepared(self.prepare(table, options), options, table)
 
     def compare_prepared(
-        self, prepared: Prepared, options: CompareOptions, table: pa.Table | None = None
+        self,
+        prepared: Prepared,
+        options: CompareOptions,
+        table: pa.Table | None = None,
+        *,
+        after_column: ColumnHook | None = None,
     ) -> Report:
-        """:meth:`compare` for data that :meth:`prepare` planned already."""
+        """:meth:`compare` for data that :meth:`prepare` planned already.
+
+        ``after_column`` is called on the engine's worker thread with each tested column's
+        name and values (numeric ones sorted) right after its test (see
+        :func:`keeneye.stats.drift.detect_drift_with`)."""
         tested = {n: c for n, c in prepared.columns.items() if c.untested is None}
         modal = compare_modal(self, prepared, options, len(tested))
         options = modal.options
@@ -354,12 +400,13 @@ class Reference:
             {n: c.kind for n, c in tested.items()},
             self.bins,
         )
-        results = detect_drift(
+        results = detect_drift_with(
             profile,
             {n: c.current for n, c in tested.items()},
-            methods=_pins_for(options.methods, tested),
-            thresholds=_thresholds_for(options.thresholds, tested),
-            options=options.drift,
+            _pins_for(options.methods, tested),
+            _thresholds_for(options.thresholds, tested),
+            options.drift,
+            after_column,
         )
         ordered = sorted((*results.features, *prepared.untested, *modal.rows), key=sort_key)
         n_tested = results.n_tested + sum(1 for r in modal.rows if r.tested)
@@ -434,7 +481,7 @@ class Reference:
             # Still summarised: the quality check shows the jump in missing values.
             reason = f"every value is missing in the {role} data ({len(cast)} rows)"
             untested = _untested(name, kind, reason, n_ref, n_cur)
-        return PreparedColumn(kind, _engine_values(cast, kind, role), cast.null_count, untested)
+        return PreparedColumn(kind, cast, cast.null_count, untested)
 
     # ------------------------------------------------------------------ serialising
 
@@ -554,8 +601,8 @@ def sort_key(result: FeatureDrift) -> tuple[int, float, str]:
 
 def sorted_finite(values: object) -> tuple[np.ndarray, NumericCounts]:
     """Sorted finite values of a numeric column and the counts of the rest."""
-    finite, counts = numeric_values(values, "values")
-    return np.sort(finite), counts
+    numbers = sorted_numbers(values, "values")
+    return numbers.values, numbers.counts
 
 
 def _plan(
@@ -564,7 +611,9 @@ def _plan(
     override: FeatureKind | None,
     unconvertible: str | None,
     role: str,
-) -> tuple[ColumnPlan, pa.ChunkedArray | CategoryCounts | None]:
+) -> tuple[ColumnPlan, tuple[pa.ChunkedArray, pa.StructArray | None] | None]:
+    """The column's plan and, when it can be fitted, its values cast to its kind (with the
+    value counts kind inference took of a string column, for counting its categories)."""
     if unconvertible is not None or name not in table.column_names:
         reason = f"{unconvertible or 'not readable'} in the {role} data"
         return ColumnPlan(name, override, "object", "object", override is not None, reason), None
@@ -579,6 +628,7 @@ def _plan(
         length=len(column),
         nulls=column.null_count,
     )
+    value_counts = None
     if override is not None:
         if not override.testable:
             return replace(base, problem=untested_reason(override)), None
@@ -590,11 +640,11 @@ def _plan(
         if guess.kind is None or guess.untested is not None:
             problem = guess.untested or "unsupported type"
             return replace(base, kind=guess.kind, problem=problem), None
-        kind = guess.kind
+        kind, value_counts = guess.kind, guess.value_counts
     cast = as_kind(column, kind)
     if isinstance(cast, str):
         return replace(base, kind=kind, problem=f"{cast} in the {role} data"), None
-    return replace(base, kind=kind), _engine_values(cast, kind, role)
+    return replace(base, kind=kind), (cast, value_counts)
 
 
 def _with_descriptors(
@@ -649,12 +699,20 @@ def _numeric_from_sorted(ordered: np.ndarray, counts: NumericCounts, bins: int) 
 
 
 def _engine_values(
-    column: pa.ChunkedArray, kind: FeatureKind, role: str
-) -> pa.ChunkedArray | CategoryCounts:
-    # Numeric columns stay in Arrow (float64): the engine converts each one where it sorts it,
-    # so the table is never held as numpy all at once. Categories are counted once in Arrow.
+    column: pa.ChunkedArray,
+    kind: FeatureKind,
+    role: str,
+    value_counts: pa.StructArray | None = None,
+    *,
+    sort: bool = False,
+) -> EngineValues:
+    # Numeric reference columns stay in Arrow (float64): the profile sorts each one as it fits
+    # it; current columns are sorted here, once, for the engine and the summaries. Categories
+    # are counted once in Arrow (or taken from the count kind inference made).
     if KINDS[kind].drift == "numeric":
-        return column
+        return sorted_numbers(column, f"the {role} column") if sort else column
+    if value_counts is not None and KINDS[kind].arrow_type == pa.string():
+        return counts_from_value_counts(value_counts, len(column))
     return category_counts(column, f"the {role} column")
 
 

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from numpy.typing import ArrayLike, NDArray
 
 from keeneye.errors import InputError
+from keeneye.stats._kernels import padded_buffer, sort_with_sentinel
 
 FloatArray = NDArray[np.float64]
 
@@ -51,6 +52,19 @@ class NumericCounts:
             "wrong_type": self.wrong_type,
         }
         return {name: count for name, count in counts.items() if count}
+
+
+@dataclass(frozen=True)
+class SortedNumbers:
+    """A numeric column's finite values, sorted, and the counts of the values dropped.
+
+    What the drift engine and the summaries both start from, computed once per column
+    (:func:`sorted_numbers`). The values are stored with a ``+inf`` after the last one, which
+    the compiled merge reads (:func:`keeneye.stats._kernels.with_sentinel`).
+    """
+
+    values: FloatArray
+    counts: NumericCounts
 
 
 def _is_missing(value: object) -> bool:
@@ -146,6 +160,8 @@ def numeric_values(values: object, what: str) -> tuple[FloatArray, NumericCounts
     """
     if isinstance(values, CategoryCounts):
         raise InputError(f"{what} holds category counts, not numbers; pass the numeric values")
+    if isinstance(values, SortedNumbers):
+        return values.values, values.counts
     array = as_1d(values, what)
     if array.dtype.kind in _NUMERIC_DTYPE_KINDS:
         floats = array.astype(np.float64, copy=False)
@@ -166,6 +182,50 @@ def numeric_values(values: object, what: str) -> tuple[FloatArray, NumericCounts
         f"{what} has dtype {array.dtype}, which is not numeric; pass numbers (int/float/bool) "
         "or declare the column categorical"
     )
+
+
+def sorted_numbers(values: object, what: str, *, buffer: FloatArray | None = None) -> SortedNumbers:
+    """The sorted finite values of a numeric column and the counts of the rest.
+
+    A float64 Arrow column is copied chunk by chunk straight into the buffer it is sorted in
+    (no intermediate concatenation); nulls count as NaN, as :func:`arrow_numbers` reads them.
+    ``buffer``: storage to sort in when it is large enough (the caller must not use it while
+    the result is in use).
+
+    >>> s = sorted_numbers(pa.chunked_array([[3.0, None], [1.0, float("inf")]]), "x")
+    >>> s.values.tolist(), s.counts.nan, s.counts.pos_inf
+    ([1.0, 3.0], 1, 1)
+    """
+    if isinstance(values, SortedNumbers):
+        return values
+    if (
+        isinstance(values, pa.ChunkedArray)
+        and values.type == pa.float64()
+        and values.null_count == 0
+        and values.num_chunks > 1
+    ):
+        n = len(values)
+        padded = padded_buffer(n, buffer)
+        start = 0
+        for chunk in values.chunks:
+            size = len(chunk)
+            data = chunk.buffers()[1]
+            if size and data is not None:
+                padded[start : start + size] = np.frombuffer(
+                    data, dtype=np.float64, count=size, offset=chunk.offset * 8
+                )
+            start += size
+        view = padded[:n]
+        finite = np.isfinite(view)
+        if finite.all():
+            padded[n] = np.inf
+            view.sort()
+            return SortedNumbers(view, NumericCounts(total=n))
+        values = view  # rare: non-finite values are counted and dropped below
+    kept, counts = numeric_values(values, what)
+    if buffer is not None and np.shares_memory(kept, buffer):
+        buffer = None  # the values were read from the buffer itself: sort a copy
+    return SortedNumbers(sort_with_sentinel(kept, buffer), counts)
 
 
 def _numeric_from_objects(array: np.ndarray) -> tuple[FloatArray, NumericCounts]:
@@ -220,8 +280,9 @@ class CategoryCounts:
 
 
 #: A column as the engine and the summaries take it: numpy/list values, an Arrow array (read
-#: without making Python objects) or, for categorical columns, counts already taken.
-ColumnValues: TypeAlias = ArrayLike | pa.Array | pa.ChunkedArray | CategoryCounts
+#: without making Python objects) or what was already computed from one: category counts
+#: (categorical columns) or the sorted finite values (numeric columns).
+ColumnValues: TypeAlias = ArrayLike | pa.Array | pa.ChunkedArray | CategoryCounts | SortedNumbers
 
 
 def _type_name(value: object) -> str:
@@ -246,6 +307,8 @@ def column_size(values: object) -> int:
     """
     if isinstance(values, CategoryCounts):
         return values.total
+    if isinstance(values, SortedNumbers):
+        return values.counts.total
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         return len(values)
     return int(np.size(values))  # type: ignore[arg-type]
@@ -304,10 +367,18 @@ def _arrow_category_counts(values: pa.Array | pa.ChunkedArray, what: str) -> Cat
         return _tally([(None, len(values))] if len(values) else [], len(values))
     # One entry per distinct value (nulls included, as None), in order of first appearance,
     # exactly as Counter would list them.
-    counted = pc.value_counts(values)
+    return counts_from_value_counts(pc.value_counts(values), len(values))
+
+
+def counts_from_value_counts(counted: pa.StructArray, total: int) -> CategoryCounts:
+    """:class:`CategoryCounts` of a column from its Arrow ``value_counts`` (``total`` rows).
+
+    >>> counts_from_value_counts(pc.value_counts(pa.array(["a", None, "a"])), 3).counts
+    {'a': 2}
+    """
     labels = counted.field("values").to_pylist()
     frequencies = counted.field("counts").to_pylist()
-    return _tally(zip(labels, frequencies, strict=True), len(values))
+    return _tally(zip(labels, frequencies, strict=True), total)
 
 
 def _tally(raw: Iterable[tuple[Any, int]], total: int) -> CategoryCounts:

@@ -18,19 +18,27 @@ merge of the two sorted arrays for large windows, :mod:`keeneye.stats._kernels`)
   difference of nearby values, so shifting the data does not cost precision.
 
 The work per window is O(m log n₁) — it grows with the window, not with the reference.
+
+Large windows take the compiled merge instead (:func:`keeneye.stats._kernels.merge_statistics`):
+one O(n₁ + m) pass that computes the same KS values at every pooled data point and W₁ as
+scipy's sum over the pooled points, without the integral. The integral is then never needed:
+it is computed on first use.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from keeneye.stats._kernels import (
     KERNEL_FROM,
+    MERGE_RATIO,
     count_at_or_below_compiled,
-    ecdf_integral_compiled,
+    merge_statistics,
+    with_sentinel,
 )
 
 FloatArray = NDArray[np.float64]
@@ -50,12 +58,13 @@ class SortedReference:
     ``scale`` is 1.0 for ordinary data; for values beyond ±2**1020, whose differences could
     overflow, the integral (and Wasserstein arithmetic) is kept in units of ``scale`` (a
     power of two, so the division is exact) while counts always use the original values.
+    The integral and the sentinel-padded copy the merge reads are computed on first use.
     """
 
     values: FloatArray  # sorted, finite
-    integral: FloatArray  # G[i] = ∫_{values[0]}^{values[i]} F_ref(t) dt, in units of `scale`
     scale: float = 1.0
     scaled_values: FloatArray | None = None  # values / scale when scale != 1
+    _lazy: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -64,6 +73,22 @@ class SortedReference:
     @property
     def arithmetic_values(self) -> FloatArray:
         return self.values if self.scaled_values is None else self.scaled_values
+
+    @property
+    def integral(self) -> FloatArray:
+        """G[i] = ∫_{values[0]}^{values[i]} F_ref(t) dt, in units of ``scale``."""
+        integral = self._lazy.get("integral")
+        if integral is None:
+            integral = self._lazy["integral"] = ecdf_integral(self.arithmetic_values)
+        return integral
+
+    @property
+    def padded(self) -> FloatArray:
+        """The sorted values followed by ``+inf`` (what the compiled merge reads)."""
+        padded = self._lazy.get("padded")
+        if padded is None:
+            padded = self._lazy["padded"] = with_sentinel(self.values)
+        return padded
 
 
 @dataclass(frozen=True)
@@ -87,34 +112,38 @@ def _needs_scaling(sorted_values: FloatArray) -> bool:
     return max(-float(sorted_values[0]), float(sorted_values[-1])) > SAFE_MAGNITUDE
 
 
+def ecdf_integral(sorted_values: FloatArray) -> FloatArray:
+    """G[i] = Σ_{j<i} (values[j+1] − values[j])·(j+1)/n: the running integral of the ECDF.
+
+    >>> ecdf_integral(np.array([0.0, 1.0, 3.0, 4.0])).tolist()
+    [0.0, 0.25, 1.25, 2.0]
+    """
+    n = sorted_values.size
+    if n < 2:
+        return np.zeros(1)
+    integral = np.empty(n)
+    integral[0] = 0.0
+    # F_ref = (i+1)/n on [a_i, a_{i+1}); ties give zero-length segments. Computed in place:
+    # fresh reference-sized temporaries cost more page faults than arithmetic.
+    steps = np.subtract(sorted_values[1:], sorted_values[:-1], out=integral[1:])
+    weights = np.arange(1, n, dtype=np.float64)
+    weights /= n
+    steps *= weights
+    np.cumsum(steps, out=steps)
+    return integral
+
+
 def prepare(sorted_values: FloatArray, *, scaled: bool | None = None) -> SortedReference:
-    """Precompute the running ECDF integral of a sorted, finite, non-empty sample.
+    """A sorted, finite, non-empty sample ready for comparisons (nothing is computed yet).
 
     ``scaled`` forces (or, ``False``, forbids) the huge-value scaling; by default it is used
     only when the values need it.
     """
     if scaled is None:
         scaled = _needs_scaling(sorted_values)
-    arithmetic = sorted_values / HUGE_SCALE if scaled else sorted_values
-    n = sorted_values.size
-    compiled = ecdf_integral_compiled(arithmetic) if n >= KERNEL_FROM else None
-    if compiled is not None:
-        integral = compiled  # the same operations in one compiled pass
-    elif n > 1:
-        integral = np.empty(n)
-        integral[0] = 0.0
-        # F_ref = (i+1)/n on [a_i, a_{i+1}); ties give zero-length segments. Computed in
-        # place: fresh reference-sized temporaries cost more page faults than arithmetic.
-        steps = np.subtract(arithmetic[1:], arithmetic[:-1], out=integral[1:])
-        weights = np.arange(1, n, dtype=np.float64)
-        weights /= n
-        steps *= weights
-        np.cumsum(steps, out=steps)
-    else:
-        integral = np.zeros(1)
     if not scaled:
-        return SortedReference(sorted_values, integral)
-    return SortedReference(sorted_values, integral, HUGE_SCALE, arithmetic)
+        return SortedReference(sorted_values)
+    return SortedReference(sorted_values, HUGE_SCALE, sorted_values / HUGE_SCALE)
 
 
 def _distinct(sorted_values: FloatArray) -> tuple[FloatArray, IntArray]:
@@ -178,9 +207,13 @@ def compare(ref: SortedReference, current_sorted: FloatArray) -> EcdfComparison:
     >>> round(r.ks, 6), round(r.wasserstein, 6)
     (0.666667, 1.5)
     """
+    n1, n2 = ref.n, current_sorted.size
+    if n2 >= KERNEL_FROM and n1 <= MERGE_RATIO * n2:
+        merged = merge_statistics(ref.padded, with_sentinel(current_sorted))
+        if merged is not None:
+            return EcdfComparison(merged.ks, merged.wasserstein_scaled, merged.scale)
     if ref.scaled_values is None and _needs_scaling(current_sorted):
         ref = prepare(ref.values, scaled=True)  # rare: a huge window against ordinary data
-    n1, n2 = ref.n, current_sorted.size
     a = ref.values
     u, cum_b = _distinct(current_sorted)
     # Every step below writes into one of a few work arrays (out=...): fresh window-sized

@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.spatial import distance as _spatial
 
 from keeneye.errors import InputError
 from keeneye.stats._clean import category_counts, dropped_details, numeric_values
 from keeneye.stats._ecdf import compare_sorted
+from keeneye.stats._light import jensen_shannon as _jensen_shannon
 from keeneye.stats._robust import population_std, quantiles
 from keeneye.stats.contingency import aligned_counts
 from keeneye.stats.results import TestResult
@@ -77,7 +77,7 @@ def kl_from_counts(reference: FloatArray, current: FloatArray) -> float:
 
 def jensen_shannon_from_counts(reference: FloatArray, current: FloatArray) -> float:
     """Jensen–Shannon *distance* in base 2 (in [0, 1]) = ``jensenshannon(p, q, base=2)``."""
-    return float(_spatial.jensenshannon(reference, current, base=2.0))
+    return _jensen_shannon(reference, current)
 
 
 def hellinger_from_counts(reference: FloatArray, current: FloatArray) -> float:

@@ -19,17 +19,19 @@ KS p-values of all asymptotic columns come from one vectorised ``kstwo.sf`` call
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from keeneye.errors import ColumnError
+from keeneye.errors import ColumnError, InputError
 from keeneye.schema import FeatureKind
-from keeneye.stats._clean import ColumnValues, column_size
+from keeneye.stats._clean import ColumnValues, SortedNumbers, column_size, sorted_numbers
 from keeneye.stats._ecdf import compare
 from keeneye.stats._parallel import map_columns
 from keeneye.stats.contingency import aligned_counts, proportion_z_from_counts, table_test
@@ -116,12 +118,11 @@ def _numeric_pending(
     options: DriftOptions,
 ) -> _Pending | FeatureDrift:
     kind = FeatureKind.NUMERIC
-    checked = numeric_problem(values, "current")
+    checked = numeric_problem(values, "current", sort=True)
     if isinstance(checked, str):
         return _not_tested(feature, kind, method, checked, ref.sorted_values.size)
-    finite, counts = checked
+    b, counts = checked
     a = ref.sorted_values
-    b = np.sort(finite)
     details: dict[str, Any] = {}
     if counts.dropped:
         details["dropped_current"] = counts.to_dict()
@@ -370,6 +371,12 @@ def _with_correction(results: list[FeatureDrift], options: DriftOptions) -> list
     return out
 
 
+#: Called with each tested column's name and the values the engine read (numeric columns as
+#: their :class:`~keeneye.stats._clean.SortedNumbers`), on the worker thread, right after the
+#: column's test: callers summarise the column there while its sorted values are at hand.
+ColumnHook = Callable[[str, ColumnValues], None]
+
+
 def detect_drift(
     profile: ReferenceProfile,
     current: Mapping[str, ColumnValues],
@@ -412,6 +419,22 @@ def detect_drift(
     >>> detect_drift(profile, {"x": rng.normal(0, 1, 300)})["x"].decided_by
     'p_value'
     """
+    return detect_drift_with(profile, current, methods, thresholds, options, None)
+
+
+def detect_drift_with(
+    profile: ReferenceProfile,
+    current: Mapping[str, ColumnValues],
+    methods: Mapping[str, str] | None,
+    thresholds: Mapping[str, float] | None,
+    options: DriftOptions | None,
+    after_column: ColumnHook | None,
+) -> DriftResults:
+    """:func:`detect_drift`, calling ``after_column`` for every column the engine tests.
+
+    Each numeric column is sorted once, in its worker's job, and handed to the hook; it is
+    dropped when the job ends, so a wide window is never held sorted all at once.
+    """
     options = options or DriftOptions()
     methods = dict(methods or {})
     thresholds = dict(thresholds or {})
@@ -429,15 +452,32 @@ def detect_drift(
         else:
             jobs.append((name, kind, ref, method))
 
+    # One sort buffer per worker thread, reused column after column: the built-in tests and
+    # the hook keep numbers, never the arrays (a registered method might: it gets its own).
+    buffers: dict[int, FloatArray] = {}
+
     def run(job: tuple[str, FeatureKind, Any, str]) -> _Pending | FeatureDrift:
         name, kind, ref, method = job
-        if method != AUTO and method not in BUILTIN:
-            return _registered(
-                name, kind, ref, current[name], method, thresholds.get(name), options
-            )
-        if isinstance(ref, NumericReference):
-            return _numeric_pending(name, ref, current[name], method, options)
-        return _categorical_pending(name, kind, ref, current[name], method, options)
+        values = current[name]
+        reuse = method == AUTO or method in BUILTIN
+        thread = threading.get_ident()
+        if after_column is not None and isinstance(ref, NumericReference):
+            # Sorted once, for the test and the hook; if it cannot be, the test says why.
+            with contextlib.suppress(InputError):
+                buffer = buffers.pop(thread, None) if reuse else None
+                values = sorted_numbers(values, "the current column", buffer=buffer)
+        outcome = _run_one(name, kind, ref, values, method, thresholds, options)
+        if after_column is not None:
+            after_column(name, values)
+            sorted_here = isinstance(values, SortedNumbers) and values is not current[name]
+            if reuse and sorted_here:  # storage this job allocated: the next column's buffer
+                assert isinstance(values, SortedNumbers)
+                base = values.values.base
+                if isinstance(base, np.ndarray) and (
+                    thread not in buffers or base.size > buffers[thread].size
+                ):
+                    buffers[thread] = base
+        return outcome
 
     total = sum(column_size(current[name]) for name, _, _, _ in jobs)
     pending: list[tuple[_Pending, str]] = []
@@ -475,6 +515,22 @@ def detect_drift(
         alpha=options.alpha,
         options=options,
     )
+
+
+def _run_one(
+    name: str,
+    kind: FeatureKind,
+    ref: NumericReference | CategoricalReference,
+    values: ColumnValues,
+    method: str,
+    thresholds: Mapping[str, float],
+    options: DriftOptions,
+) -> _Pending | FeatureDrift:
+    if method != AUTO and method not in BUILTIN:
+        return _registered(name, kind, ref, values, method, thresholds.get(name), options)
+    if isinstance(ref, NumericReference):
+        return _numeric_pending(name, ref, values, method, options)
+    return _categorical_pending(name, kind, ref, values, method, options)
 
 
 def _fill_ks_p_values(pending: list[_Pending]) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as _stats
 
 from keeneye.errors import InputError
 from keeneye.stats._clean import dropped_details, numeric_values
@@ -24,8 +23,12 @@ FloatArray = NDArray[np.float64]
 AD_P_VALUE_FLOOR = 0.001
 AD_P_VALUE_CAP = 0.25
 
-# scipy 1.17 replaced `midrank=True` by `variant="midrank"` (and warns on the old spelling).
-_AD_VARIANT = "variant" in inspect.signature(_stats.anderson_ksamp).parameters
+
+def _ad_variant() -> bool:
+    """scipy 1.17 replaced `midrank=True` by `variant="midrank"` (and warns on the old one)."""
+    from scipy import stats
+
+    return "variant" in inspect.signature(stats.anderson_ksamp).parameters
 
 
 def _finite(values: ArrayLike, what: str) -> tuple[FloatArray, Any]:
@@ -43,10 +46,12 @@ def anderson_darling_arrays(a: FloatArray, b: FloatArray) -> tuple[float, float,
     with warnings.catch_warnings():
         # scipy warns when it caps/floors the p-value; that fact is reported in details.
         warnings.simplefilter("ignore", UserWarning)
-        if _AD_VARIANT:
-            result = _stats.anderson_ksamp([a, b], variant="midrank")
+        from scipy import stats
+
+        if _ad_variant():
+            result = stats.anderson_ksamp([a, b], variant="midrank")
         else:  # pragma: no cover - scipy < 1.17
-            result = _stats.anderson_ksamp([a, b], midrank=True)
+            result = stats.anderson_ksamp([a, b], midrank=True)
     p = float(result.pvalue)
     details: dict[str, Any] = {"variant": "midrank"}
     if p <= AD_P_VALUE_FLOOR:
@@ -86,7 +91,9 @@ def cramer_von_mises_arrays(a: FloatArray, b: FloatArray) -> tuple[float, float,
     """Statistic, p-value and details of the two-sample Cramér–von Mises test."""
     if min(a.size, b.size) < 2:
         raise InputError("cramer_von_mises needs at least 2 finite values on each side")
-    result = _stats.cramervonmises_2samp(a, b, method="auto")
+    from scipy import stats
+
+    result = stats.cramervonmises_2samp(a, b, method="auto")
     exact = max(a.size, b.size) <= 20  # scipy's "auto": exact up to 20 values per sample
     return float(result.statistic), float(np.clip(result.pvalue, 0.0, 1.0)), {"exact": exact}
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as _stats
 
 from keeneye.errors import InputError, require
 
@@ -219,6 +218,8 @@ def auc_confidence(auc: float, n_pos: int, n_neg: int, level: float) -> tuple[fl
     variance = (
         auc * (1 - auc) + (n_pos - 1) * (q1 - auc * auc) + (n_neg - 1) * (q2 - auc * auc)
     ) / (n_pos * n_neg)
+    from scipy import stats as _stats  # only when an embedding is tested
+
     z = float(_stats.norm.ppf(1.0 - level / 2.0))
     half = z * math.sqrt(max(variance, 0.0))
     return max(0.0, auc - half), min(1.0, auc + half)
@@ -267,6 +268,8 @@ def classifier_test(
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     scores = cross_val_predict(model, features, labels, cv=splitter, method="decision_function")
+    from scipy import stats as _stats
+
     test = _stats.mannwhitneyu(scores[len(x) :], scores[: len(x)], alternative="greater")
     auc = float(test.statistic) / (len(x) * len(y))
     low, high = auc_confidence(auc, len(y), len(x), level)

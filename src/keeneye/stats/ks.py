@@ -8,21 +8,12 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as _stats
-
-# scipy's exact small-sample distribution of D (Hodges' lattice-path counts, compiled with
-# pythran) is private API. It is used when present (fast, identical to ks_2samp); if a scipy
-# release moves it, the same p-value comes from the public ks_2samp on two tied samples that
-# realise the same D (see _exact_via_public_api), so keeneye still imports and stays exact.
-try:
-    from scipy.stats._stats_py import _attempt_exact_2kssamp
-except ImportError:  # pragma: no cover - depends on the installed scipy
-    _attempt_exact_2kssamp = None
 
 from keeneye.errors import InputError
 from keeneye.stats._clean import dropped_details, numeric_values
 from keeneye.stats._ecdf import compare_sorted
 from keeneye.stats._kolmogorov import kstwo_sf
+from keeneye.stats._light import exact_ks_p_value
 from keeneye.stats.results import TestResult
 
 #: scipy's ``method="auto"`` is exact when both samples have at most this many values.
@@ -60,7 +51,22 @@ def ks_p_values(
 
 
 def _exact_p_value(n1: int, n2: int, d: float) -> tuple[bool, float, float]:
-    if _attempt_exact_2kssamp is None:  # pragma: no cover - depends on the installed scipy
+    # Equal sizes and small lattices without scipy (keeneye.stats._light); larger ones by
+    # scipy_exact_p_value.
+    return exact_ks_p_value(n1, n2, d)
+
+
+def scipy_exact_p_value(n1: int, n2: int, d: float) -> tuple[bool, float, float]:
+    """``(ok, D, p)`` by scipy's exact small-sample distribution of D.
+
+    scipy's function (Hodges' lattice-path counts, compiled with pythran) is private API. It
+    is used when present (fast, identical to ks_2samp); if a scipy release moves it, the same
+    p-value comes from the public ks_2samp on two tied samples that realise the same D (see
+    :func:`_exact_via_public_api`), so keeneye stays exact.
+    """
+    try:
+        from scipy.stats._stats_py import _attempt_exact_2kssamp
+    except ImportError:  # pragma: no cover - depends on the installed scipy
         return _exact_via_public_api(n1, n2, d)
     ok, d_exact, p = _attempt_exact_2kssamp(n1, n2, math.gcd(n1, n2), d, "two-sided")
     return bool(ok), float(d_exact), float(p)
@@ -81,9 +87,11 @@ def _exact_via_public_api(n1: int, n2: int, d: float) -> tuple[bool, float, floa
     k = int(np.flatnonzero(valid)[0])
     first = np.repeat([0.0, 1.0], [k, n1 - k])
     second = np.repeat([0.0, 1.0], [int(r2[k]), n2 - int(r2[k])])
+    from scipy import stats
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
-        result = _stats.ks_2samp(first, second, method="exact")
+        result = stats.ks_2samp(first, second, method="exact")
     ok = not any(issubclass(w.category, RuntimeWarning) for w in caught)
     return ok, float(result.statistic), float(result.pvalue)
 

@@ -34,7 +34,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+
+def _binom_sf(k: int, n: int, p: float) -> float:
+    """``P(X > k)`` for ``X ~ Binomial(n, p)`` (scipy imported here: a small comparison that
+    scores no outliers starts without it)."""
+    from scipy import stats
+
+    return float(stats.binom.sf(k, n, p))
 
 
 @dataclass(frozen=True)
@@ -170,6 +177,7 @@ def share_test(
 ) -> ShareTest:
     """``P(X ≥ k)`` for ``X ~ Binomial(k + k₀, n / (n + n₀))``; alert when below ``alpha``.
 
+    >>> from scipy import stats
     >>> t = share_test(30, 1000, 10, 1000, 0.01)
     >>> t.alert, round(t.p_value, 10) == round(float(stats.binom.sf(29, 40, 0.5)), 10)
     (True, True)
@@ -179,11 +187,7 @@ def share_test(
     if baseline_rows <= 0:
         raise ValueError("the baseline's calibration rows are needed (baseline_rows > 0)")
     total = outliers + baseline_outliers
-    p = (
-        float(stats.binom.sf(outliers - 1, total, n / (n + baseline_rows)))
-        if n and outliers
-        else 1.0
-    )
+    p = _binom_sf(outliers - 1, total, n / (n + baseline_rows)) if n and outliers else 1.0
     share = outliers / n if n else 0.0
     expected = baseline_outliers / baseline_rows
     return ShareTest(n, outliers, share, expected, p, alpha, bool(n and p < alpha))
@@ -225,7 +229,7 @@ def bursts(
     found: list[ClientBurst] = []
     for client, rows in by_client.items():
         k = int(flags[rows].sum())
-        p = float(stats.binom.sf(k - 1, len(rows), expected)) if k else 1.0
+        p = _binom_sf(k - 1, len(rows), expected) if k else 1.0
         seen: set[bytes] = set()
         duplicates = 0
         for i in rows:

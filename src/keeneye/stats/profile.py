@@ -25,8 +25,10 @@ from keeneye.stats._clean import (
     category_counts,
     column_size,
     numeric_values,
+    sorted_numbers,
 )
 from keeneye.stats._ecdf import SortedReference, prepare
+from keeneye.stats._kernels import KERNEL_FROM, preload
 from keeneye.stats._parallel import map_columns
 from keeneye.stats._robust import population_std
 from keeneye.stats.distance import DEFAULT_BINS, bin_counts, quantile_edges
@@ -79,10 +81,19 @@ def describe_dropped(counts: NumericCounts) -> str:
     return ", ".join(p for p in parts if p) or "no rows"
 
 
-def numeric_problem(values: ColumnValues, side: str) -> tuple[FloatArray, NumericCounts] | str:
-    """Finite values and counts of a numeric column, or why it cannot be tested."""
+def numeric_problem(
+    values: ColumnValues, side: str, *, sort: bool = False
+) -> tuple[FloatArray, NumericCounts] | str:
+    """Finite values and counts of a numeric column, or why it cannot be tested.
+
+    With ``sort`` the values come sorted (:func:`~keeneye.stats._clean.sorted_numbers`).
+    """
     try:
-        finite, counts = numeric_values(values, f"the {side} column")
+        if sort:
+            ordered = sorted_numbers(values, f"the {side} column")
+            finite, counts = ordered.values, ordered.counts
+        else:
+            finite, counts = numeric_values(values, f"the {side} column")
     except InputError as exc:
         return str(exc)
     if counts.wrong_type:
@@ -112,11 +123,10 @@ def categorical_problem(values: ColumnValues, side: str) -> CategoryCounts | str
 
 
 def _fit_numeric(values: ColumnValues, bins: int) -> ColumnReference:
-    checked = numeric_problem(values, "reference")
+    checked = numeric_problem(values, "reference", sort=True)
     if isinstance(checked, str):
         return UntestedReference(checked)
-    finite, counts = checked
-    ordered = np.sort(finite)
+    ordered, counts = checked
     if ordered[0] == ordered[-1]:
         return UntestedReference(
             f"constant in the reference (every value is {float(ordered[0])!r}): distribution tests "
@@ -228,7 +238,10 @@ class ReferenceProfile:
             return UntestedReference(untested_reason(kind))
 
         names = list(columns)
-        total = sum(column_size(columns[name]) for name in names)
+        sizes = [column_size(columns[name]) for name in names]
+        if sizes and max(sizes) >= KERNEL_FROM:
+            preload()  # numba's load overlaps the fitting; the first merge then need not wait
+        total = sum(sizes)
         fitted = dict(zip(names, map_columns(fit_one, names, total), strict=True))
         return cls(fitted, resolved, bins)
 
