@@ -187,6 +187,20 @@ class AnalysisSettings(BaseModel):
         default_factory=lambda: [5, 6],
         description="Weekdays (Monday=0) that form the weekend for seasonal traffic rules.",
     )
+    estimate_performance: list[str] = Field(
+        default_factory=list,
+        description="Models whose performance is estimated without labels (CBPE for "
+        "classifiers, DLE for regressors) from a baseline with labels (and scores); '*' means "
+        "every model. Needs keeneye[estimate].",
+    )
+    multivariate: list[str] = Field(
+        default_factory=list,
+        description="Models whose windows get multivariate drift tests; '*' means every model.",
+    )
+    multivariate_methods: list[Literal["pca_reconstruction", "domain_classifier"]] = Field(
+        default_factory=lambda: ["pca_reconstruction", "domain_classifier"],
+        description="Multivariate drift tests run (the domain classifier needs keeneye[estimate]).",
+    )
 
 
 def _daily_only() -> list[WindowName]:

@@ -26,6 +26,7 @@ from typing import Any
 
 from keeneye.profile._codec import decode, encode
 from keeneye.stats.budget import WindowBudget
+from keeneye.stats.multivariate import MultivariateDrift
 from keeneye.stats.options import DriftOptions
 from keeneye.stats.results import FeatureDrift
 
@@ -40,6 +41,8 @@ SECTION_KINDS: Mapping[str, str] = {
     "summary": "summary",
     "traffic": "traffic",
     "performance": "performance",
+    "estimated": "estimated",
+    "multivariate": "multivariate",
 }
 
 
@@ -337,6 +340,62 @@ def corrected(result: FeatureDrift) -> bool:
     return bool(verdict)
 
 
+# --------------------------------------------------------------------------- estimated performance
+
+
+@dataclass(frozen=True)
+class EstimatedMetric:
+    """One metric estimated without labels (``keeneye.analysis.estimation``).
+
+    ``lower``/``upper`` is the estimate's sampling-error band (``value ± z·sd``, ``sd`` from
+    baseline chunks of the window's size); ``baseline_low``/``baseline_high`` the range the
+    baseline gives for this many rows (the alert limit); ``realized`` the metric over the
+    window's labelled rows once they arrive, ``error`` the estimate minus it.
+    """
+
+    value: float | None = None
+    sd: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    baseline_mean: float | None = None
+    baseline_low: float | None = None
+    baseline_high: float | None = None
+    realized: float | None = None
+    error: float | None = None
+
+
+@dataclass(frozen=True)
+class EstimatedSection:
+    """Performance estimated from the window's inputs and scores: CBPE for classifiers, DLE
+    for regressors; ``rows`` estimated, ``labels`` behind the realized values."""
+
+    method: str | None = None
+    task: str | None = None
+    rows: int = 0
+    labels: int = 0
+    level: float | None = None
+    z: float | None = None
+    metrics: Mapping[str, EstimatedMetric] = field(default_factory=dict)
+    problem: str | None = None
+
+
+# --------------------------------------------------------------------------- multivariate drift
+
+
+@dataclass(frozen=True)
+class MultivariateSection:
+    """Multivariate drift tests of one window (``keeneye.stats.multivariate``) at the share of
+    the window's alert-budget level that they were given (``level``, split between them)."""
+
+    tests: tuple[MultivariateDrift, ...] = ()
+    level: float | None = None
+    events: int = 0
+
+    @property
+    def drifted(self) -> bool:
+        return any(t.drifted for t in self.tests)
+
+
 # --------------------------------------------------------------------------- the report
 
 
@@ -350,6 +409,8 @@ class Report:
     summary: SummarySection | None = None
     traffic: TrafficSection | None = None
     performance: PerformanceSection | None = None
+    estimated: EstimatedSection | None = None
+    multivariate: MultivariateSection | None = None
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON-safe dict stored for this report (format :data:`REPORT_FORMAT`)."""
@@ -407,10 +468,13 @@ __all__ = [
     "BiasStats",
     "ConfusionMatrix",
     "DriftSection",
+    "EstimatedMetric",
+    "EstimatedSection",
     "FeatureStats",
     "Fingerprint",
     "LabelDelay",
     "LatencyStats",
+    "MultivariateSection",
     "PerformanceSection",
     "PerformanceStats",
     "PredictionStats",

@@ -1,0 +1,142 @@
+"""Models fitted on a baseline for the jobs beyond the profile: the performance estimator
+(:mod:`keeneye.analysis.estimation`) and the multivariate drift model
+(:mod:`keeneye.analysis.multivariate`). Each is fitted once per baseline content (its digest)
+and kept in a small process-wide cache, like the fitted references."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from keeneye.analysis.estimation import Estimator, enabled, estimated_section, fit_estimator
+from keeneye.analysis.multivariate import (
+    MultivariateModel,
+    fit_multivariate,
+    levels,
+    multivariate_section,
+)
+from keeneye.baseline.resolve import ReferenceChoice
+from keeneye.config import AnalysisSettings
+from keeneye.profile.reference import Reference
+from keeneye.profile.report import EstimatedSection, MultivariateSection
+from keeneye.store.base import EventStore
+
+log = logging.getLogger("keeneye.analysis")
+
+
+class FittedCache:
+    """Fitted objects by key; thread-safe; keeps the newest few."""
+
+    def __init__(self, size: int = 32) -> None:
+        self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        with self._lock:
+            return self._items.get(key, _MISSING)
+
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_MISSING = object()
+#: The process-wide cache shared by the runners of a process.
+SHARED_FITTED = FittedCache()
+
+
+class BaselineModels:
+    """The runner's access to baseline-fitted models, by model, reference choice and digest."""
+
+    def __init__(self, store: EventStore, settings: AnalysisSettings, cache: FittedCache) -> None:
+        self.store = store
+        self.settings = settings
+        self.cache = cache
+
+    def _fit(
+        self, what: str, model: str, choice: ReferenceChoice | None, reference: Reference | None
+    ) -> Any:
+        if choice is None or choice.kind != "baseline" or choice.version is None:
+            return None
+        if reference is None:
+            return None
+        key = (what, model, choice.version, reference.digest)
+        found = self.cache.get(key)
+        if found is not _MISSING:
+            return found
+        table = self.store.load_baseline(model, choice.version)
+        fitted: Any = None
+        if table is not None:
+            fitted = self._build(what, model, table, reference)
+        self.cache.put(key, fitted)
+        return fitted
+
+    def _build(self, what: str, model: str, table: pa.Table, reference: Reference) -> Any:
+        if what == "estimator":
+            return fit_estimator(
+                table,
+                reference.kinds,
+                task=self.settings.tasks.get(model, "auto"),
+                positive_class=self.settings.positive_class.get(model),
+            )
+        return fit_multivariate(table, reference.kinds)
+
+    # -- estimated performance ---------------------------------------------------------------
+    def estimated(
+        self,
+        model: str,
+        choice: ReferenceChoice | None,
+        reference: Reference | None,
+        features: pa.Table,
+        events: pa.Table,
+        level: float,
+    ) -> EstimatedSection | None:
+        """The window's estimated performance (``None`` when not configured for ``model`` or
+        its baseline has no labels and scores)."""
+        if not enabled(self.settings.estimate_performance, model):
+            return None
+        estimator: Estimator | None = self._fit("estimator", model, choice, reference)
+        if estimator is None:
+            return None
+        return estimated_section(
+            estimator, features, events, level, self.settings.positive_class.get(model)
+        )
+
+    # -- multivariate drift ------------------------------------------------------------------
+    def multivariate_methods(self, model: str, choice: ReferenceChoice | None) -> tuple[str, ...]:
+        """The multivariate tests a window of ``model`` gets (none on a rolling reference)."""
+        if not enabled(self.settings.multivariate, model):
+            return ()
+        if choice is None or choice.kind != "baseline":
+            return ()
+        return tuple(self.settings.multivariate_methods)
+
+    def multivariate(
+        self,
+        model: str,
+        choice: ReferenceChoice | None,
+        reference: Reference | None,
+        features: pa.Table,
+        level: float,
+        methods: Sequence[str],
+    ) -> MultivariateSection | None:
+        """The window's multivariate tests at their share of the window's ``level``."""
+        if not methods or reference is None:
+            return None
+        fitted: MultivariateModel | None = self._fit("multivariate", model, choice, reference)
+        if fitted is None:
+            return None
+        univariate = len(reference.tested) + (reference.prediction is not None)
+        _, each = levels(level, univariate, len(methods))
+        return multivariate_section(fitted, features, each, methods)
+
+
+__all__ = ["SHARED_FITTED", "BaselineModels", "FittedCache"]
