@@ -22,6 +22,7 @@ from keeneye.analysis.windows import windows_for
 from keeneye.config import Settings
 from keeneye.profile.report import corrected
 from keeneye.profile.stored import latest_results, report_of
+from keeneye.server.peer_metrics import PEER_GAUGES, export_peers
 from keeneye.store.base import EventStore
 from keeneye.store.records import StoredResult
 
@@ -82,6 +83,7 @@ GAUGES: Mapping[str, tuple[str, list[str]]] = {
         "Standard errors between the prediction bias and 0 (the bias rule's significance).",
         [],
     ),
+    **PEER_GAUGES,
 }
 LAST_RUN = "keeneye_analysis_last_run_timestamp_seconds"
 
@@ -190,3 +192,4 @@ def _export(result: StoredResult, families: dict[str, GaugeMetricFamily]) -> Non
         add("keeneye_label_coverage_ratio", [], section.label_coverage)
         add("keeneye_window_labels", [], section.labels)
         add("keeneye_prediction_bias_z", [], bias_z(section))
+    export_peers(report, add)

@@ -45,6 +45,9 @@ LABEL_COVERAGE = "keeneye_label_coverage_ratio"
 WINDOW_EVENTS = "keeneye_window_events"
 WINDOW_LABELS = "keeneye_window_labels"
 PREDICTION_BIAS_Z = "keeneye_prediction_bias_z"
+ESTIMATED_PERFORMANCE = "keeneye_estimated_performance"  # labels: metric, method
+ESTIMATED_PERFORMANCE_LIMIT = "keeneye_estimated_performance_limit"
+MULTIVARIATE_DRIFTED = "keeneye_multivariate_drifted"  # label: method
 ANALYSIS_LAST_RUN = "keeneye_analysis_last_run_timestamp_seconds"
 
 #: Scrape job names in the generated prometheus.yml (the target-down rule selects on them).
