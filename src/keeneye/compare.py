@@ -55,6 +55,8 @@ def compare(
     options: DriftOptions | Mapping[str, Any] | None = None,
     summaries: bool = True,
     test_identifiers: bool = False,
+    multivariate: bool = False,
+    estimate: bool = False,
 ) -> DriftReport:
     """Compare a current dataset with a reference one, feature by feature.
 
@@ -88,6 +90,13 @@ def compare(
         Also summarise every readable column on both sides, check the current data's
         quality against the reference and keep chart data for the HTML report (turn off to
         only test for drift).
+    multivariate
+        Also test the numeric features jointly: PCA reconstruction error and a domain
+        classifier, each at half of ``alpha`` (``report.report.multivariate``).
+    estimate
+        Also estimate the model's performance on the current rows without their labels (CBPE
+        for a classifier, DLE for a regressor) from a reference with ``prediction``, ``label``
+        and scores (``report.report.estimated``); needs ``keeneye[estimate]``.
 
     Raises
     ------
@@ -137,6 +146,16 @@ def compare(
     if identifiers and report.drift is not None:
         rows = tuple(sorted((*report.drift.features, *identifiers), key=sort_key))
         report = replace(report, drift=replace(report.drift, features=rows))
+    if multivariate or estimate:
+        from keeneye.report.peers import estimated_of, multivariate_of
+
+        fitted_kinds = fitted.kinds
+        if multivariate:
+            section = multivariate_of(ref.table, cur.table, fitted_kinds, drift_options.alpha)
+            report = replace(report, multivariate=section)
+        if estimate:
+            estimated = estimated_of(ref.table, cur.table, fitted_kinds, drift_options.alpha)
+            report = replace(report, estimated=estimated)
     profiles = _profiles(prepared, fitted) if summaries else {}
     return DriftReport(
         report=report,

@@ -117,6 +117,13 @@ class AlertBudgetSettings(BaseModel):
     )
 
 
+MultivariateMethod = Literal["pca_reconstruction", "domain_classifier"]
+
+
+def _multivariate_methods() -> list[MultivariateMethod]:
+    return ["pca_reconstruction", "domain_classifier"]
+
+
 class AnalysisSettings(BaseModel):
     """The statistics and drift jobs (``keeneye.analysis``)."""
 
@@ -197,8 +204,8 @@ class AnalysisSettings(BaseModel):
         default_factory=list,
         description="Models whose windows get multivariate drift tests; '*' means every model.",
     )
-    multivariate_methods: list[Literal["pca_reconstruction", "domain_classifier"]] = Field(
-        default_factory=lambda: ["pca_reconstruction", "domain_classifier"],
+    multivariate_methods: list[MultivariateMethod] = Field(
+        default_factory=_multivariate_methods,
         description="Multivariate drift tests run (the domain classifier needs keeneye[estimate]).",
     )
 

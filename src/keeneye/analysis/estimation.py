@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from keeneye.analysis import performance as perf
+from keeneye.analysis.multivariate import numeric_features
 from keeneye.analysis.scores import SCORE_COLUMN, SCORE_PREFIX, positive_of, score_table
 from keeneye.errors import InputError
 from keeneye.profile.reference import PREDICTION_COLUMN, TARGET_COLUMNS
@@ -137,11 +138,7 @@ def fit_estimator(
     preds = labelled.column(PREDICTION_COLUMN).to_pylist()
     chosen = perf.infer_task(preds, labels) if task == "auto" else task
     if chosen == "regression":
-        features = tuple(
-            n
-            for n, k in kinds.items()
-            if k is FeatureKind.NUMERIC and n != SCORE_COLUMN and not n.startswith(SCORE_PREFIX)
-        )
+        features = numeric_features(kinds)
         y_true, y_pred = _floats(labelled.column(target)), _floats(labelled.column("prediction"))
         estimator = Estimator("dle", "regression", features=features)
         x = estimator.feature_matrix(labelled)

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from keeneye.analysis.scores import SCORE_COLUMN, SCORE_PREFIX
 from keeneye.errors import InputError
+from keeneye.profile.reference import PREDICTION_COLUMN, TARGET_COLUMNS
 from keeneye.profile.report import MultivariateSection
 from keeneye.schema import FeatureKind
 from keeneye.stats.budget import share_level
@@ -34,11 +35,16 @@ Floats = npt.NDArray[np.float64]
 
 
 def numeric_features(kinds: Mapping[str, FeatureKind | None]) -> tuple[str, ...]:
-    """The baseline's numeric features that the multivariate tests read."""
+    """The baseline's numeric features that the multivariate tests (and the loss model of
+    DLE) read: neither scores, nor the prediction, nor the label."""
     return tuple(
         n
         for n, k in kinds.items()
-        if k is FeatureKind.NUMERIC and n != SCORE_COLUMN and not n.startswith(SCORE_PREFIX)
+        if k is FeatureKind.NUMERIC
+        and n != SCORE_COLUMN
+        and not n.startswith(SCORE_PREFIX)
+        and n != PREDICTION_COLUMN
+        and n not in TARGET_COLUMNS
     )
 
 

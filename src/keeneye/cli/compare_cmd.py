@@ -96,6 +96,16 @@ def _nothing_tested(report: Any) -> str:
     )
 
 
+_MULTIVARIATE_HELP = (
+    "Also test the numeric features jointly (PCA reconstruction error, domain classifier): "
+    "drift that only changes how features vary together."
+)
+_ESTIMATE_HELP = (
+    "Also estimate the model's performance on CURRENT without labels (CBPE for classifiers, "
+    "DLE for regressors); REFERENCE needs prediction, label and score columns."
+)
+
+
 def _run_compare(
     reference: str,
     current: str,
@@ -106,6 +116,8 @@ def _run_compare(
     correction: str | None,
     alpha: float | None,
     test_ids: bool = False,
+    multivariate: bool = False,
+    estimate: bool = False,
 ) -> Any:
     from keeneye.compare import ALL_FEATURES, compare
 
@@ -132,6 +144,8 @@ def _run_compare(
         kinds=kinds or None,
         options=options,
         test_identifiers=test_ids,
+        multivariate=multivariate,
+        estimate=estimate,
     )
 
 
@@ -198,6 +212,8 @@ def register(app: typer.Typer) -> None:
         ),
         alpha: float | None = typer.Option(None, "--alpha", metavar="LEVEL", help=_ALPHA_HELP),
         test_ids: bool = typer.Option(False, "--test-ids", help=_TEST_IDS_HELP),
+        multivariate: bool = typer.Option(False, "--multivariate", help=_MULTIVARIATE_HELP),
+        estimate: bool = typer.Option(False, "--estimate", help=_ESTIMATE_HELP),
     ) -> None:
         """Compare two tables column by column and report which features drifted.
 
@@ -208,7 +224,17 @@ def register(app: typer.Typer) -> None:
         """
         try:
             report = _run_compare(
-                reference, current, method, threshold, features, kind, correction, alpha, test_ids
+                reference,
+                current,
+                method,
+                threshold,
+                features,
+                kind,
+                correction,
+                alpha,
+                test_ids,
+                multivariate,
+                estimate,
             )
         except KeeneyeError as exc:
             raise _fail(str(exc)) from None
@@ -265,11 +291,22 @@ def _register_report(app: typer.Typer) -> None:
             None, "--correction", metavar="NAME", help=_CORRECTION_HELP
         ),
         alpha: float | None = typer.Option(None, "--alpha", metavar="LEVEL", help=_ALPHA_HELP),
+        multivariate: bool = typer.Option(False, "--multivariate", help=_MULTIVARIATE_HELP),
+        estimate: bool = typer.Option(False, "--estimate", help=_ESTIMATE_HELP),
     ) -> None:
         """Write a self-contained HTML drift report (opens without network)."""
         try:
             report = _run_compare(
-                reference, current, method, threshold, features, kind, correction, alpha
+                reference,
+                current,
+                method,
+                threshold,
+                features,
+                kind,
+                correction,
+                alpha,
+                multivariate=multivariate,
+                estimate=estimate,
             )
             report.save_html(output)
         except KeeneyeError as exc:

@@ -1,0 +1,100 @@
+"""``keeneye report --estimate --multivariate``: the HTML report's estimated-performance and
+multivariate-drift sections, written by the CLI and read in headless Chromium (offline)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from playwright.sync_api import sync_playwright
+from sklearn import metrics as skm
+from tests._peer_worlds import classifier_rows
+from typer.testing import CliRunner
+
+from keeneye import compare
+from keeneye.cli import app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _world(rng: np.random.Generator, n: int, shifted: bool) -> dict[str, np.ndarray]:
+    rows = classifier_rows(rng, n, spread=0.35 if shifted else 1.0)
+    a = rng.normal(size=n)
+    rows["a"], rows["b"] = a, (-0.8 if shifted else 0.8) * a + 0.6 * rng.normal(size=n)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(8)
+    folder = tmp_path_factory.mktemp("peers_report")
+    ref, cur = _world(rng, 4000, False), _world(rng, 800, True)
+    pq.write_table(pa.table(ref), folder / "ref.parquet")
+    pq.write_table(pa.table(cur), folder / "cur.parquet")
+    return folder / "ref.parquet", folder / "cur.parquet", cur
+
+
+def test_compare_estimates_and_tests_jointly(
+    files: tuple[Path, Path, dict[str, np.ndarray]],
+) -> None:
+    ref, cur, rows = files
+    report = compare(ref, cur, features=["x1", "x2", "a", "b"], multivariate=True, estimate=True)
+    estimated = report.report.estimated
+    assert estimated is not None and estimated.method == "cbpe" and estimated.labels == 800
+    accuracy = estimated.metrics["accuracy"]
+    assert accuracy.realized == pytest.approx(
+        skm.accuracy_score(rows["label"], rows["prediction"]), abs=1e-12
+    )
+    assert accuracy.lower is not None and accuracy.upper is not None
+    assert accuracy.lower <= accuracy.realized <= accuracy.upper
+    assert accuracy.baseline_low is not None and accuracy.value is not None
+    assert accuracy.value < accuracy.baseline_low
+    multivariate = report.report.multivariate
+    assert multivariate is not None and all(t.drifted for t in multivariate.tests)
+    # a reference without scores cannot be estimated: exit 2, a message that says what to add
+    bare = ref.with_name("bare.parquet")
+    pq.write_table(pq.read_table(ref).drop_columns(["score"]), bare)
+    result = CliRunner().invoke(
+        app, ["compare", str(bare), str(cur), "--estimate", "--features", "x1"]
+    )
+    assert result.exit_code == 2
+    assert "error:" in result.output and "'score'" in result.output
+
+
+def test_report_shows_both_sections_in_chromium(
+    files: tuple[Path, Path, dict[str, np.ndarray]], tmp_path: Path
+) -> None:
+    ref, cur, _ = files
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(
+        app,
+        ["report", str(ref), str(cur), "-o", str(out), "--features", "x1,x2,a,b",
+         "--estimate", "--multivariate"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    console: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            context = browser.new_context(offline=True, viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+            page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+            page.goto(out.as_uri())
+            page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+            heading = page.locator("#estimated-performance h2").inner_text()
+            assert "CBPE" in heading
+            accuracy = page.locator('#estimate-table tr[data-metric="accuracy"]')
+            assert accuracy.get_attribute("class") == "drift"
+            assert page.locator("#estimate-table tbody tr").count() == 5
+            for method in ("pca_reconstruction", "domain_classifier"):
+                row = page.locator(f'#multivariate-table tr[data-method="{method}"]')
+                assert row.locator("td.state").inner_text() == "DRIFT"
+            page.screenshot(path=str(out.with_suffix(".png")), full_page=True)
+        finally:
+            browser.close()
+    assert console == []
