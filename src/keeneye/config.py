@@ -204,6 +204,20 @@ class AnalysisSettings(BaseModel):
         default_factory=list,
         description="Models whose windows get multivariate drift tests; '*' means every model.",
     )
+    segments: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="model -> segment columns (categorical features): drift, summaries and "
+        "performance per segment value; the tests share the window's alert budget.",
+    )
+    segment_top_k: int = Field(
+        5, ge=1, description="Segments per column: the baseline's most frequent values."
+    )
+    segment_min_size: int = Field(
+        50,
+        ge=2,
+        description="Rows a segment needs in the baseline (else it joins 'other') and in a "
+        "window (else it is reported, not tested).",
+    )
     multivariate_methods: list[MultivariateMethod] = Field(
         default_factory=_multivariate_methods,
         description="Multivariate drift tests run (the domain classifier needs keeneye[estimate]).",

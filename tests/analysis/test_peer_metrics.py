@@ -23,12 +23,15 @@ from .test_server_analysis import Client
 
 def test_peer_gauges_show_the_latest_window(store: EventStore, clock: ManualClock) -> None:
     rng = np.random.default_rng(4)
-    register_baseline(store, "clf", "1", classifier_rows(rng, 3000), now=clock.now())
+    baseline = classifier_rows(rng, 3000)
+    baseline["region"] = rng.choice(["north", "south"], 3000).astype(object)
+    register_baseline(store, "clf", "1", baseline, now=clock.now())
     day = timedelta(days=1)
     for d in range(2):
         rows = classifier_rows(rng, 300, spread=1.0 if d == 0 else 0.3)
+        rows["region"] = rng.choice(["north", "south"], 300).astype(object)
         write_window(
-            store, "clf", MONDAY + d * day, day, rows, ("x1", "x2"), prefix=f"d{d}",
+            store, "clf", MONDAY + d * day, day, rows, ("x1", "x2", "region"), prefix=f"d{d}",
             probabilities=True,
         )  # fmt: skip
     clock.set(MONDAY + 2 * day + timedelta(minutes=5))
@@ -39,6 +42,7 @@ def test_peer_gauges_show_the_latest_window(store: EventStore, clock: ManualCloc
             "estimate_performance": ["clf"],
             "multivariate": ["clf"],
             "multivariate_methods": ["pca_reconstruction"],
+            "segments": {"clf": ["region"]},
         }
     )
     app = create_app(settings, store, clock=clock.now)
@@ -51,8 +55,12 @@ def test_peer_gauges_show_the_latest_window(store: EventStore, clock: ManualCloc
     families = {f.name: f for f in text_string_to_metric_families(text)}
     base = {"model", "version", "window"}
     for name, (_, extra) in PEER_GAUGES.items():
-        if name == "keeneye_estimated_performance_error":
-            continue  # no label has landed: no error yet
+        if name in (
+            "keeneye_estimated_performance_error",
+            "keeneye_segment_performance",
+            "keeneye_segment_performance_drop",
+        ):
+            continue  # no label has landed: no error, no realized performance yet
         assert families[name].samples, name
         for sample in families[name].samples:
             assert set(sample.labels) == base | set(extra), (name, sample.labels)
@@ -81,6 +89,10 @@ def test_peer_gauges_show_the_latest_window(store: EventStore, clock: ManualCloc
     ]
     statistic = families["keeneye_multivariate_drift_statistic"].samples
     assert [s.value for s in statistic] == [test.statistic]
+    segments = next(report_of(r).segments for r in latest if r.kind == "segments")
+    assert segments is not None
+    shares = {s.labels["segment"]: s.value for s in families["keeneye_segment_share"].samples}
+    assert shares == {s.value: s.share for s in segments.columns[0].segments}
     assert (
         "keeneye_estimated_performance_error" not in families
         or not families["keeneye_estimated_performance_error"].samples

@@ -34,6 +34,10 @@ def world(rng: np.random.Generator, n: int, shifted: bool) -> dict[str, np.ndarr
     rho = -0.8 if shifted else 0.8
     a = rng.normal(size=n)
     rows["a"], rows["b"] = a, rho * a + 0.6 * rng.normal(size=n)
+    # segments: feature c moves in the trial plan only
+    plan = rng.choice(["basic", "pro", "trial"], n, p=[0.6, 0.25, 0.15])
+    rows["plan"] = plan.astype(object)
+    rows["c"] = rng.normal(size=n) + np.where((plan == "trial") & shifted, 1.2, 0.0)
     return rows
 
 
@@ -54,7 +58,8 @@ def site(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     for d in range(DAYS):
         rows = world(rng, 400, d >= SHIFT_FROM)
         pairs = write_window(
-            store, "clf", START + d * DAY, DAY, rows, ("x1", "x2", "a", "b"), prefix=f"d{d}",
+            store, "clf", START + d * DAY, DAY, rows, ("x1", "x2", "a", "b", "plan", "c"),
+            prefix=f"d{d}",
             probabilities=True,
         )  # fmt: skip
         if d < LABELLED:
@@ -67,6 +72,8 @@ def site(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             "enabled": False,
             "estimate_performance": ["*"],
             "multivariate": ["*"],
+            "segments": {"*": ["plan"]},
+            "segment_top_k": 2,
         }
     )
     AnalysisRunner(store, settings, clock).run_once()
@@ -112,4 +119,30 @@ def test_model_page_shows_estimates_and_multivariate_drift(
     assert {"pca_reconstruction", "domain_classifier"} <= set(names)
     assert w.page.locator("#estimate-chart .main-svg").count() > 0  # drawn by plotly
     w.shot("model-peers")
+    assert w.problems == []
+
+
+def test_model_page_shows_the_segments_that_drive_a_drift(
+    site: PeersSite, watched: Callable[[], Watched]
+) -> None:
+    from keeneye.server.ui.peer_views import drivers, segment_rows
+
+    w = watched()
+    w.open(f"{site.url}/models/clf?range=21d")
+    expected = drivers(segment_rows(site.store.load_results("clf", kind="segments")))
+    assert expected, "the shifted windows have segments that drifted"
+    shown = w.page.locator("#segment-drivers .segment-driver")
+    assert [shown.nth(i).get_attribute("data-segment") for i in range(shown.count())] == [
+        f"{d.column}={d.value}" for d in expected
+    ]
+    trial = next(d for d in expected if d.value == "other")  # trial: beyond the top 2 plans
+    assert "c" in trial.features and trial.drift_windows == DAYS - SHIFT_FROM
+    assert all("c" not in d.features for d in expected if d.value != "other")
+    assert (
+        "c"
+        in shown.nth([f"{d.column}={d.value}" for d in expected].index("plan=other")).inner_text()
+    )
+    flagged = w.page.locator('#segment-table tr.drifted[data-segment="plan=other"]')
+    assert flagged.count() == min(4, DAYS - SHIFT_FROM)  # the table lists the newest 4 windows
+    w.shot("model-segments")
     assert w.problems == []

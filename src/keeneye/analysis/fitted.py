@@ -14,16 +14,13 @@ from typing import Any
 import pyarrow as pa
 
 from keeneye.analysis.estimation import Estimator, enabled, estimated_section, fit_estimator
-from keeneye.analysis.multivariate import (
-    MultivariateModel,
-    fit_multivariate,
-    levels,
-    multivariate_section,
-)
+from keeneye.analysis.multivariate import MultivariateModel, fit_multivariate, multivariate_section
+from keeneye.analysis.segments import SegmentModel, configured, fit_segments, segments_section
 from keeneye.baseline.resolve import ReferenceChoice
 from keeneye.config import AnalysisSettings
 from keeneye.profile.reference import Reference
-from keeneye.profile.report import EstimatedSection, MultivariateSection
+from keeneye.profile.report import EstimatedSection, MultivariateSection, SegmentsSection
+from keeneye.stats.budget import share_level
 from keeneye.store.base import EventStore
 
 log = logging.getLogger("keeneye.analysis")
@@ -80,6 +77,15 @@ class BaselineModels:
         return fitted
 
     def _build(self, what: str, model: str, table: pa.Table, reference: Reference) -> Any:
+        if what == "segments":
+            return fit_segments(
+                table,
+                configured(self.settings, model),
+                top_k=self.settings.segment_top_k,
+                min_size=self.settings.segment_min_size,
+                task=self.settings.tasks.get(model, "auto"),
+                positive_class=self.settings.positive_class.get(model),
+            )
         if what == "estimator":
             return fit_estimator(
                 table,
@@ -134,9 +140,72 @@ class BaselineModels:
         fitted: MultivariateModel | None = self._fit("multivariate", model, choice, reference)
         if fitted is None:
             return None
-        univariate = len(reference.tested) + (reference.prediction is not None)
-        _, each = levels(level, univariate, len(methods))
+        each = self.shares(model, choice, reference, level)[1]
         return multivariate_section(fitted, features, each, methods)
+
+    # -- segments ----------------------------------------------------------------------------
+    def segment_model(
+        self, model: str, choice: ReferenceChoice | None, reference: Reference | None
+    ) -> SegmentModel | None:
+        if not configured(self.settings, model):
+            return None
+        found: SegmentModel | None = self._fit("segments", model, choice, reference)
+        return found
+
+    def segment_tests(
+        self, model: str, choice: ReferenceChoice | None, reference: Reference | None
+    ) -> int:
+        fitted = self.segment_model(model, choice, reference)
+        return 0 if fitted is None else fitted.tests
+
+    def reserve(
+        self, model: str, choice: ReferenceChoice | None, reference: Reference | None
+    ) -> int:
+        """Tests of a window beyond the univariate ones (multivariate and segment tests)."""
+        methods = self.multivariate_methods(model, choice)
+        return len(methods) + self.segment_tests(model, choice, reference)
+
+    def shares(
+        self,
+        model: str,
+        choice: ReferenceChoice | None,
+        reference: Reference | None,
+        level: float,
+    ) -> tuple[float, float, float]:
+        """The window's ``level`` split in proportion to the tests of each family: (the
+        univariate family's, each multivariate test's, the segment family's)."""
+        univariate = 0
+        if reference is not None:
+            univariate = len(reference.tested) + (reference.prediction is not None)
+        methods = len(self.multivariate_methods(model, choice))
+        segments = self.segment_tests(model, choice, reference)
+        sizes = [max(univariate, 1), methods, segments]
+        uni, multi, seg = share_level(level, sizes)
+        return uni, (multi / methods if methods else 0.0), seg
+
+    def segments(
+        self,
+        model: str,
+        choice: ReferenceChoice | None,
+        reference: Reference | None,
+        features: pa.Table,
+        events: pa.Table,
+        level: float,
+    ) -> SegmentsSection | None:
+        """The window's segments at the segment family's share of ``level``."""
+        fitted = self.segment_model(model, choice, reference)
+        if fitted is None or not fitted.plans:
+            return None
+        family = self.shares(model, choice, reference, level)[2]
+        return segments_section(
+            fitted,
+            features,
+            events,
+            family,
+            self.settings,
+            task=self.settings.tasks.get(model, "auto"),
+            positive_class=self.settings.positive_class.get(model),
+        )
 
 
 __all__ = ["SHARED_FITTED", "BaselineModels", "FittedCache"]

@@ -106,4 +106,50 @@ def multivariate_rule(result: StoredResult, report: Report, settings: AlertSetti
     return out
 
 
-__all__ = ["estimated_rule", "multivariate_rule"]
+def segment_rule(result: StoredResult, report: Report, settings: AlertSettings) -> list[Alert]:
+    """A segment drifted against the same segment of the baseline (drift windows only), or its
+    performance fell below the baseline's for that segment (once ``min_labels`` labels)."""
+    section = report.segments
+    if section is None:
+        return []
+    out: list[Alert] = []
+    for column in section.columns:
+        for s in column.segments:
+            subject = f"{column.column}={s.value}"
+            if (
+                s.drifted
+                and s.rows >= settings.min_events
+                and report.window in settings.drift_windows
+            ):
+                out.append(
+                    _alert(
+                        result,
+                        report,
+                        "segment_drift",
+                        subject,
+                        f"segment {subject} ({s.rows} predictions) drifted: "
+                        f"{', '.join(s.drifted[:5])}",
+                        value=float(len(s.drifted)),
+                        threshold=s.level,
+                        drifted=list(s.drifted),
+                    )
+                )
+            if s.performance_drop and s.labels >= settings.min_labels:
+                out.append(
+                    _alert(
+                        result,
+                        report,
+                        "segment_performance",
+                        subject,
+                        f"{s.metric} of segment {subject} is {s.performance or 0.0:.3f} against "
+                        f"{s.baseline_performance or 0.0:.3f} in the baseline ({s.labels} labels,"
+                        f" z={s.performance_z or 0.0:.2f})",
+                        value=s.performance,
+                        threshold=s.baseline_performance,
+                        z=s.performance_z,
+                    )
+                )
+    return out
+
+
+__all__ = ["estimated_rule", "multivariate_rule", "segment_rule"]

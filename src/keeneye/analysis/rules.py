@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from keeneye.analysis.peer_rules import estimated_rule, multivariate_rule
+from keeneye.analysis.peer_rules import estimated_rule, multivariate_rule, segment_rule
 from keeneye.analysis.traffic import min_z_for, traffic_verdict
 from keeneye.config import AlertSettings
 from keeneye.notify.alert import Alert, Severity
@@ -393,6 +393,7 @@ RULES: Mapping[str, tuple[Rule, ...]] = {
     "performance": (performance_rule,),
     "estimated": (estimated_rule,),
     "multivariate": (multivariate_rule,),
+    "segments": (segment_rule,),
 }
 
 

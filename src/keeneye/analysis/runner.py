@@ -71,7 +71,7 @@ _DAWN = datetime(1, 1, 2, tzinfo=timezone.utc)
 ALL_VERSIONS = "*"
 #: The result kinds each job writes; the first one is the job's window marker.
 JOB_KINDS: dict[str, tuple[str, ...]] = {
-    "stats": ("traffic", "summary", "performance", "estimated"),
+    "stats": ("traffic", "summary", "performance", "estimated", "segments"),
     "drift": ("drift_window", "drift", "multivariate"),
 }
 
@@ -411,6 +411,9 @@ class AnalysisRunner:
                 estimated = self.fitted.estimated(model, choice, reference, features, events, level)
                 if estimated is not None:
                     out.append(result(version, "estimated", Report(estimated=estimated)))
+                segments = self.fitted.segments(model, choice, reference, features, events, level)
+                if segments is not None:
+                    out.append(result(version, "segments", Report(segments=segments)))
         if "drift" in jobs:
             references: dict[str, Any] = {}
             for version in versions:
@@ -428,7 +431,7 @@ class AnalysisRunner:
                     reference,
                     self.settings.analysis,
                     length=window.length,
-                    reserve=len(methods),
+                    reserve=self.fitted.reserve(model, choice, reference),
                 )
                 level = window_alpha(self.settings.analysis, window.length)
                 multivariate = self.fitted.multivariate(

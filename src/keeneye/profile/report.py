@@ -43,6 +43,7 @@ SECTION_KINDS: Mapping[str, str] = {
     "performance": "performance",
     "estimated": "estimated",
     "multivariate": "multivariate",
+    "segments": "segments",
 }
 
 
@@ -396,6 +397,62 @@ class MultivariateSection:
         return any(t.drifted for t in self.tests)
 
 
+# --------------------------------------------------------------------------- segments
+
+
+@dataclass(frozen=True)
+class SegmentStats:
+    """One value of a segment column in one window (``keeneye.analysis.segments``).
+
+    ``drifted`` lists the features whose drift against the baseline's rows of the same segment
+    survived the correction at ``level``; ``performance`` is ``metric`` over the segment's
+    labelled rows, ``baseline_performance`` over the baseline's rows of the segment, and
+    ``performance_z`` their difference in standard errors (classification accuracy).
+    """
+
+    value: str = ""
+    rows: int = 0
+    share: float | None = None
+    baseline_rows: int = 0
+    baseline_share: float | None = None
+    labels: int = 0
+    mean_prediction: float | None = None
+    n_tested: int = 0
+    drifted: tuple[str, ...] = ()
+    level: float | None = None
+    metric: str | None = None
+    performance: float | None = None
+    baseline_performance: float | None = None
+    performance_z: float | None = None
+    performance_drop: bool = False
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class SegmentColumn:
+    """The segments of one configured column: the baseline's top values plus ``other``."""
+
+    column: str = ""
+    segments: tuple[SegmentStats, ...] = ()
+
+
+@dataclass(frozen=True)
+class SegmentsSection:
+    """Drift, summaries and performance per segment of one window."""
+
+    columns: tuple[SegmentColumn, ...] = ()
+    tests: int = 0
+
+    def drivers(self) -> list[tuple[str, SegmentStats]]:
+        """``(column, segment)`` pairs that drifted or lost performance."""
+        return [
+            (c.column, s)
+            for c in self.columns
+            for s in c.segments
+            if s.drifted or s.performance_drop
+        ]
+
+
 # --------------------------------------------------------------------------- the report
 
 
@@ -411,6 +468,7 @@ class Report:
     performance: PerformanceSection | None = None
     estimated: EstimatedSection | None = None
     multivariate: MultivariateSection | None = None
+    segments: SegmentsSection | None = None
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON-safe dict stored for this report (format :data:`REPORT_FORMAT`)."""
@@ -481,6 +539,9 @@ __all__ = [
     "QualityStats",
     "ReferenceUsed",
     "Report",
+    "SegmentColumn",
+    "SegmentStats",
+    "SegmentsSection",
     "SummarySection",
     "SummaryStats",
     "TrafficComparison",

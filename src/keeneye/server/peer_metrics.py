@@ -1,5 +1,5 @@
-"""``/metrics`` gauges of the estimated performance and the multivariate drift of the latest
-window (registered in :mod:`keeneye.server.result_metrics`)."""
+"""``/metrics`` gauges of the estimated performance, the multivariate drift and the segments
+of the latest window (registered in :mod:`keeneye.server.result_metrics`)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,22 @@ PEER_GAUGES: Mapping[str, tuple[str, list[str]]] = {
     ),
     "keeneye_multivariate_drift_pvalue": ("p-value of the multivariate drift test.", ["method"]),
     "keeneye_multivariate_drifted": ("1 when the multivariate test flagged drift.", ["method"]),
+    "keeneye_segment_share": (
+        "Share of the window's predictions in the segment.",
+        ["segment_column", "segment"],
+    ),
+    "keeneye_segment_drifted_features": (
+        "Features of the segment that drifted against the same segment of the baseline.",
+        ["segment_column", "segment"],
+    ),
+    "keeneye_segment_performance": (
+        "Performance (accuracy or MAE) over the segment's labelled predictions.",
+        ["segment_column", "segment", "metric"],
+    ),
+    "keeneye_segment_performance_drop": (
+        "1 when the segment's performance fell below the baseline's for that segment.",
+        ["segment_column", "segment"],
+    ),
 }
 
 Add = Callable[[str, list[str], "float | bool | None"], None]
@@ -67,6 +83,17 @@ def export_peers(report: Report, add: Add) -> None:
             add("keeneye_multivariate_drift_pvalue", labels, test.p_value)
             if test.drifted is not None:
                 add("keeneye_multivariate_drifted", labels, test.drifted)
+    segments = report.segments
+    if segments is not None:
+        for column in segments.columns:
+            for s in column.segments:
+                labels = [column.column, s.value]
+                add("keeneye_segment_share", labels, s.share)
+                if s.problem is None:
+                    add("keeneye_segment_drifted_features", labels, len(s.drifted))
+                if s.metric is not None and s.labels:
+                    add("keeneye_segment_performance", [*labels, s.metric], s.performance)
+                    add("keeneye_segment_performance_drop", labels, s.performance_drop)
 
 
 __all__ = ["PEER_GAUGES", "export_peers"]

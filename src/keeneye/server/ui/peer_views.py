@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from keeneye.profile.report import EstimatedSection, MultivariateSection
+from keeneye.profile.report import EstimatedSection, MultivariateSection, SegmentsSection
 from keeneye.profile.stored import report_of
 from keeneye.server.ui import charts
 from keeneye.store.records import StoredResult
@@ -50,6 +50,52 @@ def multivariate_rows(results: Sequence[StoredResult]) -> list[MultivariateRow]:
         if (s := report_of(r).multivariate) is not None
     ]
     return sorted(rows, key=lambda r: (r.window_start, r.version), reverse=True)
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    window_start: datetime
+    version: str
+    section: SegmentsSection
+
+
+@dataclass(frozen=True)
+class Driver:
+    """A segment that drove a drift or a performance drop in the range."""
+
+    column: str
+    value: str
+    drift_windows: int
+    drop_windows: int
+    features: tuple[str, ...]
+
+
+def segment_rows(results: Sequence[StoredResult]) -> list[SegmentRow]:
+    """The ``segments`` results of the range, newest first."""
+    rows = [
+        SegmentRow(r.window_start, r.version, s)
+        for r in results
+        if (s := report_of(r).segments) is not None
+    ]
+    return sorted(rows, key=lambda r: (r.window_start, r.version), reverse=True)
+
+
+def drivers(rows: Sequence[SegmentRow]) -> list[Driver]:
+    """Segments that drifted or lost performance in any window of the range, most first."""
+    found: dict[tuple[str, str], tuple[int, int, set[str]]] = {}
+    for row in rows:
+        for column, s in row.section.drivers():
+            drift, drop, features = found.get((column, s.value), (0, 0, set()))
+            found[(column, s.value)] = (
+                drift + bool(s.drifted),
+                drop + s.performance_drop,
+                features | set(s.drifted),
+            )
+    out = [
+        Driver(c, v, drift, drop, tuple(sorted(features)))
+        for (c, v), (drift, drop, features) in found.items()
+    ]
+    return sorted(out, key=lambda d: (-(d.drift_windows + d.drop_windows), d.column, d.value))
 
 
 def _one_version(rows: Sequence[Any], live: str | None) -> list[Any]:
@@ -124,10 +170,14 @@ def multivariate_chart(rows: Sequence[MultivariateRow], live: str | None) -> cha
 
 
 __all__ = [
+    "Driver",
     "EstimateRow",
     "MultivariateRow",
+    "SegmentRow",
+    "drivers",
     "estimate_chart",
     "estimate_rows",
     "multivariate_chart",
     "multivariate_rows",
+    "segment_rows",
 ]

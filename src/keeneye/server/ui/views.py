@@ -135,7 +135,10 @@ def model_page(store: EventStore, settings: Settings, model: str, tr: TimeRange)
     estimates = peer_views.estimate_rows(data.results(store, model, "estimated", tr))
     multivariate = peer_views.multivariate_rows(data.results(store, model, "multivariate", tr))
     live = tr.version or summary.live_version
+    segments = peer_views.segment_rows(data.results(store, model, "segments", tr))
     return {
+        "segments": segments,
+        "segment_drivers": peer_views.drivers(segments),
         "estimates": estimates,
         "multivariate": multivariate,
         "peer_charts": [
