@@ -218,6 +218,16 @@ class AnalysisSettings(BaseModel):
         description="Rows a segment needs in the baseline (else it joins 'other') and in a "
         "window (else it is reported, not tested).",
     )
+    online: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="model -> streams watched by online change detectors: 'error' (per-"
+        "prediction errors once labels land), 'score', or numeric feature names. Needs "
+        "keeneye[online].",
+    )
+    online_detectors: list[Literal["adwin", "page_hinkley", "ddm"]] = Field(
+        default_factory=lambda: ["adwin", "page_hinkley", "ddm"],
+        description="Online change detectors run on every stream (DDM on 0/1 errors only).",
+    )
     multivariate_methods: list[MultivariateMethod] = Field(
         default_factory=_multivariate_methods,
         description="Multivariate drift tests run (the domain classifier needs keeneye[estimate]).",

@@ -43,6 +43,8 @@ def test_peer_gauges_show_the_latest_window(store: EventStore, clock: ManualCloc
             "multivariate": ["clf"],
             "multivariate_methods": ["pca_reconstruction"],
             "segments": {"clf": ["region"]},
+            "online": {"clf": ["score", "x1"]},
+            "online_detectors": ["adwin", "page_hinkley"],
         }
     )
     app = create_app(settings, store, clock=clock.now)

@@ -15,11 +15,17 @@ import pyarrow as pa
 
 from keeneye.analysis.estimation import Estimator, enabled, estimated_section, fit_estimator
 from keeneye.analysis.multivariate import MultivariateModel, fit_multivariate, multivariate_section
+from keeneye.analysis.online import baseline_streams, online_section
 from keeneye.analysis.segments import SegmentModel, configured, fit_segments, segments_section
 from keeneye.baseline.resolve import ReferenceChoice
 from keeneye.config import AnalysisSettings
 from keeneye.profile.reference import Reference
-from keeneye.profile.report import EstimatedSection, MultivariateSection, SegmentsSection
+from keeneye.profile.report import (
+    EstimatedSection,
+    MultivariateSection,
+    OnlineSection,
+    SegmentsSection,
+)
 from keeneye.stats.budget import share_level
 from keeneye.store.base import EventStore
 
@@ -77,6 +83,10 @@ class BaselineModels:
         return fitted
 
     def _build(self, what: str, model: str, table: pa.Table, reference: Reference) -> Any:
+        if what == "online":
+            return baseline_streams(
+                table, self.settings.online.get(model, []), self.settings.tasks.get(model, "auto")
+            )
         if what == "segments":
             return fit_segments(
                 table,
@@ -205,6 +215,31 @@ class BaselineModels:
             self.settings,
             task=self.settings.tasks.get(model, "auto"),
             positive_class=self.settings.positive_class.get(model),
+        )
+
+    # -- online detectors ---------------------------------------------------------------------
+    def online(
+        self,
+        model: str,
+        choice: ReferenceChoice | None,
+        reference: Reference | None,
+        features: pa.Table,
+        events: pa.Table,
+    ) -> OnlineSection | None:
+        """The window's online detectors over the model's configured streams."""
+        sources = self.settings.online.get(model, [])
+        if not sources:
+            return None
+        warm = self._fit("online", model, choice, reference)
+        if warm is None:
+            return None
+        return online_section(
+            warm,
+            sources,
+            self.settings.online_detectors,
+            features,
+            events,
+            self.settings.tasks.get(model, "auto"),
         )
 
 

@@ -152,4 +152,26 @@ def segment_rule(result: StoredResult, report: Report, settings: AlertSettings) 
     return out
 
 
-__all__ = ["estimated_rule", "multivariate_rule", "segment_rule"]
+def online_rule(result: StoredResult, report: Report, settings: AlertSettings) -> list[Alert]:
+    """An online detector signalled a change in a stream of the window (drift windows only)."""
+    section = report.online
+    if section is None or report.window not in settings.drift_windows:
+        return []
+    return [
+        _alert(
+            result,
+            report,
+            "online_change",
+            f"{r.stream}:{r.method}",
+            f"{r.method} detected a change in the {r.stream} stream after "
+            f"{r.detections[0] + 1} of {r.n} values"
+            + (f" (at {r.detected_at[0]})" if r.detected_at else ""),
+            value=float(len(r.detections)),
+            threshold=None,
+            detected_at=list(r.detected_at[:10]),
+        )
+        for r in section.detected
+    ]
+
+
+__all__ = ["estimated_rule", "multivariate_rule", "online_rule", "segment_rule"]

@@ -71,7 +71,7 @@ _DAWN = datetime(1, 1, 2, tzinfo=timezone.utc)
 ALL_VERSIONS = "*"
 #: The result kinds each job writes; the first one is the job's window marker.
 JOB_KINDS: dict[str, tuple[str, ...]] = {
-    "stats": ("traffic", "summary", "performance", "estimated", "segments"),
+    "stats": ("traffic", "summary", "performance", "estimated", "segments", "online"),
     "drift": ("drift_window", "drift", "multivariate"),
 }
 
@@ -414,6 +414,9 @@ class AnalysisRunner:
                 segments = self.fitted.segments(model, choice, reference, features, events, level)
                 if segments is not None:
                     out.append(result(version, "segments", Report(segments=segments)))
+                online = self.fitted.online(model, choice, reference, features, events)
+                if online is not None:
+                    out.append(result(version, "online", Report(online=online)))
         if "drift" in jobs:
             references: dict[str, Any] = {}
             for version in versions:

@@ -27,6 +27,7 @@ from typing import Any
 from keeneye.profile._codec import decode, encode
 from keeneye.stats.budget import WindowBudget
 from keeneye.stats.multivariate import MultivariateDrift
+from keeneye.stats.online import OnlineResult
 from keeneye.stats.options import DriftOptions
 from keeneye.stats.results import FeatureDrift
 
@@ -44,6 +45,7 @@ SECTION_KINDS: Mapping[str, str] = {
     "estimated": "estimated",
     "multivariate": "multivariate",
     "segments": "segments",
+    "online": "online",
 }
 
 
@@ -453,6 +455,21 @@ class SegmentsSection:
         ]
 
 
+# --------------------------------------------------------------------------- online detectors
+
+
+@dataclass(frozen=True)
+class OnlineSection:
+    """Online change detectors over the window's streams (``keeneye.analysis.online``):
+    per-prediction errors once labels land, the score, chosen numeric features."""
+
+    results: tuple[OnlineResult, ...] = ()
+
+    @property
+    def detected(self) -> tuple[OnlineResult, ...]:
+        return tuple(r for r in self.results if r.detections)
+
+
 # --------------------------------------------------------------------------- the report
 
 
@@ -469,6 +486,7 @@ class Report:
     estimated: EstimatedSection | None = None
     multivariate: MultivariateSection | None = None
     segments: SegmentsSection | None = None
+    online: OnlineSection | None = None
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON-safe dict stored for this report (format :data:`REPORT_FORMAT`)."""
@@ -533,6 +551,7 @@ __all__ = [
     "LabelDelay",
     "LatencyStats",
     "MultivariateSection",
+    "OnlineSection",
     "PerformanceSection",
     "PerformanceStats",
     "PredictionStats",

@@ -52,6 +52,10 @@ PEER_GAUGES: Mapping[str, tuple[str, list[str]]] = {
         "Performance (accuracy or MAE) over the segment's labelled predictions.",
         ["segment_column", "segment", "metric"],
     ),
+    "keeneye_online_detections": (
+        "Changes an online detector signalled in the window's stream (errors, score, feature).",
+        ["stream", "method"],
+    ),
     "keeneye_segment_performance_drop": (
         "1 when the segment's performance fell below the baseline's for that segment.",
         ["segment_column", "segment"],
@@ -94,6 +98,12 @@ def export_peers(report: Report, add: Add) -> None:
                 if s.metric is not None and s.labels:
                     add("keeneye_segment_performance", [*labels, s.metric], s.performance)
                     add("keeneye_segment_performance_drop", labels, s.performance_drop)
+
+    online = report.online
+    if online is not None:
+        for r in online.results:
+            if r.problem is None:
+                add("keeneye_online_detections", [r.stream, r.method], len(r.detections))
 
 
 __all__ = ["PEER_GAUGES", "export_peers"]
