@@ -124,6 +124,13 @@ def _multivariate_methods() -> list[MultivariateMethod]:
     return ["pca_reconstruction", "domain_classifier"]
 
 
+OnlineDetector = Literal["adwin", "page_hinkley", "ddm"]
+
+
+def _online_detectors() -> list[OnlineDetector]:
+    return ["adwin", "page_hinkley", "ddm"]
+
+
 class AnalysisSettings(BaseModel):
     """The statistics and drift jobs (``keeneye.analysis``)."""
 
@@ -224,8 +231,8 @@ class AnalysisSettings(BaseModel):
         "prediction errors once labels land), 'score', or numeric feature names. Needs "
         "keeneye[online].",
     )
-    online_detectors: list[Literal["adwin", "page_hinkley", "ddm"]] = Field(
-        default_factory=lambda: ["adwin", "page_hinkley", "ddm"],
+    online_detectors: list[OnlineDetector] = Field(
+        default_factory=_online_detectors,
         description="Online change detectors run on every stream (DDM on 0/1 errors only).",
     )
     multivariate_methods: list[MultivariateMethod] = Field(

@@ -74,6 +74,7 @@ def site(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             "multivariate": ["*"],
             "segments": {"*": ["plan"]},
             "segment_top_k": 2,
+            "online": {"*": ["error", "x1"]},
         }
     )
     AnalysisRunner(store, settings, clock).run_once()
@@ -145,4 +146,30 @@ def test_model_page_shows_the_segments_that_drive_a_drift(
     flagged = w.page.locator('#segment-table tr.drifted[data-segment="plan=other"]')
     assert flagged.count() == min(4, DAYS - SHIFT_FROM)  # the table lists the newest 4 windows
     w.shot("model-segments")
+    assert w.problems == []
+
+
+def test_model_page_lists_the_online_detections(
+    site: PeersSite, watched: Callable[[], Watched]
+) -> None:
+    w = watched()
+    w.open(f"{site.url}/models/clf?range=21d")
+    stored = {
+        (r.window_start.isoformat(), x.stream, x.method): x
+        for r in site.store.load_results("clf", kind="online")
+        if (section := report_of(r).online) is not None
+        for x in section.results
+    }
+    rows = w.page.locator("#online-table tbody tr")
+    assert rows.count() == len(stored) == DAYS * 2 * 3  # 8 windows x 2 streams x 3 detectors
+    # the narrowed x1 (from day 5 on) is a change in the x1 stream for ADWIN and Page-Hinkley
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        key = (
+            str(row.get_attribute("data-window")),
+            str(row.get_attribute("data-stream")),
+            str(row.get_attribute("data-method")),
+        )
+        flagged = "drifted" in (row.get_attribute("class") or "")
+        assert flagged == bool(stored[key].detections), key
     assert w.problems == []

@@ -85,7 +85,7 @@ class BaselineModels:
     def _build(self, what: str, model: str, table: pa.Table, reference: Reference) -> Any:
         if what == "online":
             return baseline_streams(
-                table, self.settings.online.get(model, []), self.settings.tasks.get(model, "auto")
+                table, self._online_sources(model), self.settings.tasks.get(model, "auto")
             )
         if what == "segments":
             return fit_segments(
@@ -218,6 +218,11 @@ class BaselineModels:
         )
 
     # -- online detectors ---------------------------------------------------------------------
+    def _online_sources(self, model: str) -> list[str]:
+        """The streams configured for ``model`` (the key ``'*'``: for every model)."""
+        online = self.settings.online
+        return list(online.get(model, online.get("*", [])))
+
     def online(
         self,
         model: str,
@@ -227,7 +232,7 @@ class BaselineModels:
         events: pa.Table,
     ) -> OnlineSection | None:
         """The window's online detectors over the model's configured streams."""
-        sources = self.settings.online.get(model, [])
+        sources = self._online_sources(model)
         if not sources:
             return None
         warm = self._fit("online", model, choice, reference)

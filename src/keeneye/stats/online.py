@@ -127,11 +127,15 @@ def detect(method: str, baseline: Floats, stream: Floats, *, name: str = "") -> 
     base = base[np.isfinite(base)][-(DDM_WARMUP if method == "ddm" else WARMUP) :]
     values = np.asarray(stream, dtype=np.float64)
     binary = is_binary(base) and is_binary(values)
-    common = {"method": method, "stream": name, "parameters": dict(PARAMETERS[method])}
+    params = dict(PARAMETERS[method])
     if method == "ddm" and not binary:
-        return OnlineResult(n=values.size, problem="DDM needs a 0/1 error stream", **common)
-    if base.size < 30:
-        return OnlineResult(n=values.size, problem="fewer than 30 baseline values", **common)
+        problem: str | None = "DDM needs a 0/1 error stream"
+    elif base.size < 30:
+        problem = "fewer than 30 baseline values"
+    else:
+        problem = None
+    if problem is not None:
+        return OnlineResult(method, name, int(values.size), parameters=params, problem=problem)
     detector = _make(method)
     for v in _scaled(method, base, base, binary):
         detector.update(float(v))
@@ -144,7 +148,9 @@ def detect(method: str, baseline: Floats, stream: Floats, *, name: str = "") -> 
         detector.update(float(v))
         if detector.drift_detected:
             hits.append(i)
-    return OnlineResult(n=int(values.size), warmup=int(base.size), detections=tuple(hits), **common)
+    return OnlineResult(
+        method, name, int(values.size), int(base.size), tuple(hits), parameters=params
+    )
 
 
 __all__ = ["DDM_WARMUP", "DETECTORS", "PARAMETERS", "WARMUP", "OnlineResult", "detect", "is_binary"]

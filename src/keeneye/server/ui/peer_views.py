@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from keeneye.profile.report import EstimatedSection, MultivariateSection, SegmentsSection
+from keeneye.profile.report import (
+    EstimatedSection,
+    MultivariateSection,
+    OnlineSection,
+    SegmentsSection,
+)
 from keeneye.profile.stored import report_of
 from keeneye.server.ui import charts
 from keeneye.store.records import StoredResult
@@ -98,6 +103,23 @@ def drivers(rows: Sequence[SegmentRow]) -> list[Driver]:
     return sorted(out, key=lambda d: (-(d.drift_windows + d.drop_windows), d.column, d.value))
 
 
+@dataclass(frozen=True)
+class OnlineRow:
+    window_start: datetime
+    version: str
+    section: OnlineSection
+
+
+def online_rows(results: Sequence[StoredResult]) -> list[OnlineRow]:
+    """The ``online`` results of the range, newest first."""
+    rows = [
+        OnlineRow(r.window_start, r.version, s)
+        for r in results
+        if (s := report_of(r).online) is not None
+    ]
+    return sorted(rows, key=lambda r: (r.window_start, r.version), reverse=True)
+
+
 def _one_version(rows: Sequence[Any], live: str | None) -> list[Any]:
     versions = {r.version for r in rows}
     chosen = live if live in versions else (max(versions) if versions else None)
@@ -179,5 +201,6 @@ __all__ = [
     "estimate_rows",
     "multivariate_chart",
     "multivariate_rows",
+    "online_rows",
     "segment_rows",
 ]

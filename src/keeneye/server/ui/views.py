@@ -138,6 +138,7 @@ def model_page(store: EventStore, settings: Settings, model: str, tr: TimeRange)
     segments = peer_views.segment_rows(data.results(store, model, "segments", tr))
     return {
         "segments": segments,
+        "online": peer_views.online_rows(data.results(store, model, "online", tr)),
         "segment_drivers": peer_views.drivers(segments),
         "estimates": estimates,
         "multivariate": multivariate,
