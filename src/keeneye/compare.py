@@ -57,6 +57,8 @@ def compare(
     test_identifiers: bool = False,
     multivariate: bool = False,
     estimate: bool = False,
+    segments: Sequence[str] = (),
+    online: Sequence[str] = (),
 ) -> DriftReport:
     """Compare a current dataset with a reference one, feature by feature.
 
@@ -97,6 +99,13 @@ def compare(
         Also estimate the model's performance on the current rows without their labels (CBPE
         for a classifier, DLE for a regressor) from a reference with ``prediction``, ``label``
         and scores (``report.report.estimated``); needs ``keeneye[estimate]``.
+    segments
+        Columns to segment by: drift and performance per value (top 5 and ``other``) against
+        the same segment of the reference (``report.report.segments``).
+    online
+        Streams of the current rows (file order) for the online change detectors: ``error``
+        (needs prediction and label), ``score`` or numeric columns (``report.report.online``;
+        needs ``keeneye[online]``).
 
     Raises
     ------
@@ -146,6 +155,16 @@ def compare(
     if identifiers and report.drift is not None:
         rows = tuple(sorted((*report.drift.features, *identifiers), key=sort_key))
         report = replace(report, drift=replace(report.drift, features=rows))
+    if segments or online:
+        from keeneye.report.peers import online_of, segments_of
+
+        if segments:
+            report = replace(
+                report,
+                segments=segments_of(ref.table, cur.table, list(segments), drift_options.alpha),
+            )
+        if online:
+            report = replace(report, online=online_of(ref.table, cur.table, list(online)))
     if multivariate or estimate:
         from keeneye.report.peers import estimated_of, multivariate_of
 

@@ -105,6 +105,15 @@ _ESTIMATE_HELP = (
     "DLE for regressors); REFERENCE needs prediction, label and score columns."
 )
 
+_SEGMENT_HELP = (
+    "A column to segment by (repeatable): drift and performance per value (top 5 and "
+    "'other') against the same segment of REFERENCE."
+)
+_ONLINE_HELP = (
+    "A stream for the online change detectors (repeatable): 'error' (prediction vs label), "
+    "'score' or a numeric column, over CURRENT's rows in file order."
+)
+
 
 def _run_compare(
     reference: str,
@@ -118,6 +127,8 @@ def _run_compare(
     test_ids: bool = False,
     multivariate: bool = False,
     estimate: bool = False,
+    segments: list[str] | None = None,
+    online: list[str] | None = None,
 ) -> Any:
     from keeneye.compare import ALL_FEATURES, compare
 
@@ -146,6 +157,8 @@ def _run_compare(
         test_identifiers=test_ids,
         multivariate=multivariate,
         estimate=estimate,
+        segments=segments or (),
+        online=online or (),
     )
 
 
@@ -293,6 +306,8 @@ def _register_report(app: typer.Typer) -> None:
         alpha: float | None = typer.Option(None, "--alpha", metavar="LEVEL", help=_ALPHA_HELP),
         multivariate: bool = typer.Option(False, "--multivariate", help=_MULTIVARIATE_HELP),
         estimate: bool = typer.Option(False, "--estimate", help=_ESTIMATE_HELP),
+        segment: list[str] = typer.Option([], "--segment", metavar="COLUMN", help=_SEGMENT_HELP),
+        online: list[str] = typer.Option([], "--online", metavar="STREAM", help=_ONLINE_HELP),
     ) -> None:
         """Write a self-contained HTML drift report (opens without network)."""
         try:
@@ -307,6 +322,8 @@ def _register_report(app: typer.Typer) -> None:
                 alpha,
                 multivariate=multivariate,
                 estimate=estimate,
+                segments=segment,
+                online=online,
             )
             report.save_html(output)
         except KeeneyeError as exc:
