@@ -3,6 +3,7 @@ multivariate-drift sections, written by the CLI and read in headless Chromium (o
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -63,6 +64,12 @@ def test_compare_estimates_and_tests_jointly(
     assert accuracy.value < accuracy.baseline_low
     multivariate = report.report.multivariate
     assert multivariate is not None and all(t.drifted for t in multivariate.tests)
+    as_json = json.loads(report.to_json())
+    assert as_json["estimated"]["metrics"]["accuracy"]["value"] == accuracy.value
+    assert {t["method"] for t in as_json["multivariate"]["tests"]} == {
+        "pca_reconstruction",
+        "domain_classifier",
+    }
     # a reference without scores cannot be estimated: exit 2, a message that says what to add
     bare = ref.with_name("bare.parquet")
     pq.write_table(pq.read_table(ref).drop_columns(["score"]), bare)
