@@ -5,15 +5,16 @@ CBPE (:mod:`keeneye.stats.cbpe`) for classifiers, whose baseline carries the mod
 (``score`` for the positive class, or ``score_<class>`` per class: see
 :mod:`keeneye.analysis.scores`), DLE (:mod:`keeneye.stats.dle`) for regressors, whose loss model
 reads the baseline's numeric features and prediction. Every window then gets the estimated
-metrics with a sampling-error band from baseline chunks of the window's size, the baseline's
-range for that size (the alert limit), and — once labels land — the realized value over the
+metrics with a sampling-error band (the larger of the sd over baseline chunks of the window's
+size and the sd the window's own rows imply: accuracy, MAE, RMSE), the baseline's range for that
+size (the alert limit), and — once labels land — the realized value over the
 labelled rows and the estimate's error against it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import NormalDist
 from typing import Any
 
@@ -211,6 +212,7 @@ def estimated_section(
             return _problem(base, rows, "fewer than 2 finite predictions")
         x = estimator.feature_matrix(features)
         estimates = estimator.dle.estimate(x[keep], y_pred[keep])
+        conditional = estimator.dle.conditional_sd(x[keep], y_pred[keep])
         y_true = _floats(labels)
         realized = realized_regression(y_true[keep], y_pred[keep])
         n_labels = int(np.sum(keep & np.isfinite(y_true)))
@@ -236,6 +238,7 @@ def estimated_section(
             scores,
         )
         estimates = estimator.cbpe.estimate(scores, predicted)
+        conditional = estimator.cbpe.conditional_sd(scores, predicted)
         truth_names = perf.class_labels(np.asarray(labels.to_pylist(), dtype=object)[keep])
         lookup = {c: i for i, c in enumerate(estimator.cbpe.classes)}
         known = np.asarray([v in lookup for v in truth_names], dtype=bool)
@@ -248,6 +251,12 @@ def estimated_section(
     out: dict[str, EstimatedMetric] = {}
     for metric, band in bands(estimates, error, z, LOWER_IS_BETTER).items():
         real = realized.get(metric) if n_labels else None
+        # The band: the larger of the baseline chunks' sd and the sd these rows imply.
+        wider = conditional.get(metric)
+        if band.value is not None and wider is not None and (band.sd is None or wider > band.sd):
+            band = replace(
+                band, sd=wider, lower=band.value - z * wider, upper=band.value + z * wider
+            )
         out[metric] = EstimatedMetric(
             value=band.value,
             sd=band.sd,

@@ -256,6 +256,17 @@ class CBPE:
         """The expected metrics of rows with ``scores`` and ``predicted`` class indices."""
         return classifier_metrics(scores, self.calibrated(scores), predicted, expected=True)
 
+    def conditional_sd(self, scores: Floats, predicted: Ints) -> dict[str, float]:
+        """The sampling sd of the accuracy on these very rows: each row is correct with its
+        calibrated probability ``qᵢ`` independently (a Poisson-binomial count), so
+        ``sd = sqrt(Σ qᵢ(1 − qᵢ)) / n`` — wider than baseline chunks give when the inputs
+        moved to where the model is unsure."""
+        n = predicted.size
+        if n == 0:
+            return {}
+        q = self.calibrated(scores)[np.arange(n), predicted]
+        return {"accuracy": float(np.sqrt(np.sum(q * (1.0 - q))) / n)}
+
     def realized(self, scores: Floats, predicted: Ints, truth: Ints) -> dict[str, float | None]:
         """The metrics the same formulas give with the true class indices."""
         onehot = np.zeros_like(scores)

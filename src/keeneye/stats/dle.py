@@ -83,6 +83,38 @@ class DLE:
 
         return cls(model(np.abs(error)), model(error**2))
 
+    def losses(self, features: Floats, y_pred: Floats) -> tuple[Floats, Floats]:
+        """Each row's predicted absolute and squared error (rows with a finite prediction)."""
+        y_pred = np.asarray(y_pred, dtype=np.float64)
+        keep = np.isfinite(y_pred)
+        x = self._inputs(np.asarray(features, dtype=np.float64)[keep], y_pred[keep])
+        absolute = np.clip(self._absolute.predict(x), 0.0, None)
+        squared = np.clip(self._squared.predict(x), 0.0, None)
+        return np.asarray(absolute, dtype=np.float64), np.asarray(squared, dtype=np.float64)
+
+    def conditional_sd(self, features: Floats, y_pred: Floats) -> dict[str, float]:
+        """The sampling sd of MAE and RMSE on these very rows, from their predicted losses.
+
+        Notes
+        -----
+        Given the inputs, rows' errors are independent: ``Var(MAE) = Σ (l̂₂ᵢ − l̂₁ᵢ²) / n²``;
+        for the MSE a Gaussian error gives ``Var(eᵢ²) = 2 l̂₂ᵢ²``, and by the delta method
+        ``sd(RMSE) = sd(MSE) / (2 RMSE)``. A window whose inputs moved to where the model errs
+        more gets a wider band than baseline chunks would give.
+        """
+        absolute, squared = self.losses(features, y_pred)
+        n = absolute.size
+        if n == 0:
+            return {}
+        var_abs = np.clip(squared - absolute**2, 0.0, None)
+        sd_mae = float(np.sqrt(var_abs.sum()) / n)
+        mse = float(squared.mean())
+        sd_mse = float(np.sqrt(2.0 * np.sum(squared**2)) / n)
+        out = {"mae": sd_mae}
+        if mse > 0:
+            out["rmse"] = sd_mse / (2.0 * np.sqrt(mse))
+        return out
+
     def estimate(self, features: Floats, y_pred: Floats) -> dict[str, float | None]:
         """Estimated MAE and RMSE of rows with ``features`` and predictions ``y_pred``."""
         y_pred = np.asarray(y_pred, dtype=np.float64)
