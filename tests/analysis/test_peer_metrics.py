@@ -52,6 +52,11 @@ def test_peer_gauges_show_the_latest_window(store: EventStore, clock: ManualCloc
         client = Client(app)
         assert client.post("/v1/analysis/run").status_code == 200
         text = client.get("/metrics").text
+        served = {}
+        for kind in ("estimated", "multivariate", "segments", "online"):
+            answer = client.get(f"/v1/models/clf/results?kind={kind}")
+            assert answer.status_code == 200, answer.text
+            served[kind] = answer.json()["results"]
     finally:
         app.state.notifier.close()
     families = {f.name: f for f in text_string_to_metric_families(text)}
@@ -99,3 +104,7 @@ def test_peer_gauges_show_the_latest_window(store: EventStore, clock: ManualCloc
         "keeneye_estimated_performance_error" not in families
         or not families["keeneye_estimated_performance_error"].samples
     )
+    # the results API serves the new kinds as typed report payloads
+    for kind, results in served.items():
+        assert len(results) == 2, kind  # two daily windows
+        assert all(r["payload"]["format"] == 2 and kind in r["payload"] for r in results), kind
