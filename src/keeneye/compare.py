@@ -56,6 +56,10 @@ def compare(
     options: DriftOptions | Mapping[str, Any] | None = None,
     summaries: bool = True,
     test_identifiers: bool = False,
+    multivariate: bool = False,
+    estimate: bool = False,
+    segments: Sequence[str] = (),
+    online: Sequence[str] = (),
 ) -> DriftReport:
     """Compare a current dataset with a reference one, feature by feature.
 
@@ -90,6 +94,20 @@ def compare(
         Also summarise every readable column on both sides, check the current data's
         quality against the reference and keep chart data for the HTML report (turn off to
         only test for drift).
+    multivariate
+        Also test the numeric features jointly: PCA reconstruction error and a domain
+        classifier, each at half of ``alpha`` (``report.report.multivariate``).
+    estimate
+        Also estimate the model's performance on the current rows without their labels (CBPE
+        for a classifier, DLE for a regressor) from a reference with ``prediction``, ``label``
+        and scores (``report.report.estimated``); needs ``keeneye[estimate]``.
+    segments
+        Columns to segment by: drift and performance per value (top 5 and ``other``) against
+        the same segment of the reference (``report.report.segments``).
+    online
+        Streams of the current rows (file order) for the online change detectors: ``error``
+        (needs prediction and label), ``score`` or numeric columns (``report.report.online``;
+        needs ``keeneye[online]``).
 
     Raises
     ------
@@ -147,6 +165,26 @@ def compare(
     if identifiers and report.drift is not None:
         rows = tuple(sorted((*report.drift.features, *identifiers), key=sort_key))
         report = replace(report, drift=replace(report.drift, features=rows))
+    if segments or online:
+        from keeneye.report.peers import online_of, segments_of
+
+        if segments:
+            report = replace(
+                report,
+                segments=segments_of(ref.table, cur.table, list(segments), drift_options.alpha),
+            )
+        if online:
+            report = replace(report, online=online_of(ref.table, cur.table, list(online)))
+    if multivariate or estimate:
+        from keeneye.report.peers import estimated_of, multivariate_of
+
+        fitted_kinds = fitted.kinds
+        if multivariate:
+            section = multivariate_of(ref.table, cur.table, fitted_kinds, drift_options.alpha)
+            report = replace(report, multivariate=section)
+        if estimate:
+            estimated = estimated_of(ref.table, cur.table, fitted_kinds, drift_options.alpha)
+            report = replace(report, estimated=estimated)
     if summaries:  # the columns the engine did not test (constant, all missing …)
         rest = {n: c for n, c in prepared.columns.items() if n not in profiles}
         profiles.update(_profiles(rest, fitted))

@@ -193,6 +193,20 @@ class OutlierSettings(Section):
     )
 
 
+MultivariateMethod = Literal["pca_reconstruction", "domain_classifier"]
+
+
+def _multivariate_methods() -> list[MultivariateMethod]:
+    return ["pca_reconstruction", "domain_classifier"]
+
+
+OnlineDetector = Literal["adwin", "page_hinkley", "ddm"]
+
+
+def _online_detectors() -> list[OnlineDetector]:
+    return ["adwin", "page_hinkley", "ddm"]
+
+
 class AnalysisSettings(Section):
     """The statistics and drift jobs (``keeneye.analysis``)."""
 
@@ -266,6 +280,44 @@ class AnalysisSettings(Section):
     weekend_days: list[int] = Field(
         default_factory=lambda: [5, 6],
         description="Weekdays (Monday=0) that form the weekend for seasonal traffic rules.",
+    )
+    estimate_performance: list[str] = Field(
+        default_factory=list,
+        description="Models whose performance is estimated without labels (CBPE for "
+        "classifiers, DLE for regressors) from a baseline with labels (and scores); '*' means "
+        "every model. Needs keeneye[estimate].",
+    )
+    multivariate: list[str] = Field(
+        default_factory=list,
+        description="Models whose windows get multivariate drift tests; '*' means every model.",
+    )
+    segments: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="model -> segment columns (categorical features): drift, summaries and "
+        "performance per segment value; the tests share the window's alert budget.",
+    )
+    segment_top_k: int = Field(
+        5, ge=1, description="Segments per column: the baseline's most frequent values."
+    )
+    segment_min_size: int = Field(
+        50,
+        ge=2,
+        description="Rows a segment needs in the baseline (else it joins 'other') and in a "
+        "window (else it is reported, not tested).",
+    )
+    online: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="model -> streams watched by online change detectors: 'error' (per-"
+        "prediction errors once labels land), 'score', or numeric feature names. Needs "
+        "keeneye[online].",
+    )
+    online_detectors: list[OnlineDetector] = Field(
+        default_factory=_online_detectors,
+        description="Online change detectors run on every stream (DDM on 0/1 errors only).",
+    )
+    multivariate_methods: list[MultivariateMethod] = Field(
+        default_factory=_multivariate_methods,
+        description="Multivariate drift tests run (the domain classifier needs keeneye[estimate]).",
     )
 
 

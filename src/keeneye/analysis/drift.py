@@ -68,11 +68,13 @@ def drift_section(
     settings: AnalysisSettings,
     *,
     length: timedelta = DAY,
+    reserve: int = 0,
 ) -> DriftSection | None:
     """Drift of one version's window rows against ``reference`` (``None`` when the baseline has
     no testable feature). The window's level (alert budget) is shared between the features
     (Holm within them) and the prediction in proportion to their number of tests; baseline
-    features that no row carries are reported as absent."""
+    features that no row carries are reported as absent. ``reserve`` tests of other families
+    (multivariate drift) share the window's level (``keeneye.analysis.multivariate.levels``)."""
     if not reference.tested:
         return None
     absent = absent_features(features, set(reference.tested) - reference.derived)
@@ -84,6 +86,9 @@ def drift_section(
             predicted = pa.chunked_array([class_labels(predicted)], type=pa.string())
         table = table.append_column(PREDICTION_COLUMN, predicted)
     level = window_alpha(settings, length)
+    if reserve:
+        univariate = len(reference.tested) + (reference.prediction is not None)
+        level = share_level(level, [univariate, reserve])[0]
     options = compare_options(settings, length)
     if reference.prediction is not None:
         feature_level, prediction_level = share_level(level, [len(reference.tested), 1])

@@ -13,6 +13,12 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from keeneye.analysis.peer_rules import (
+    estimated_rule,
+    multivariate_rule,
+    online_rule,
+    segment_rule,
+)
 from keeneye.analysis.traffic import min_z_for, traffic_verdict
 from keeneye.config import AlertSettings
 from keeneye.notify.alert import Alert, Severity
@@ -434,6 +440,10 @@ RULES: Mapping[str, tuple[Rule, ...]] = {
     "summary": (nonfinite_prediction_rule, quality_rule, schema_rule),
     "drift": (drift_rule, outlier_rule),
     "performance": (performance_rule,),
+    "estimated": (estimated_rule,),
+    "multivariate": (multivariate_rule,),
+    "segments": (segment_rule,),
+    "online": (online_rule,),
 }
 
 

@@ -31,6 +31,7 @@ from keeneye.analysis.batching import WindowReader, column_micros, earlier_count
 from keeneye.analysis.clock import Clock
 from keeneye.analysis.drift import drift_section, window_alpha
 from keeneye.analysis.expected import expected_ranges, labelled_baseline
+from keeneye.analysis.fitted import SHARED_FITTED, BaselineModels
 from keeneye.analysis.outliers import OutlierModels, outliers_section
 from keeneye.analysis.reference import Reference, ReferenceCache, build_reference
 from keeneye.analysis.rules import evaluate
@@ -72,8 +73,8 @@ _DAWN = datetime(1, 1, 2, tzinfo=timezone.utc)
 ALL_VERSIONS = "*"
 #: The result kinds each job writes; the first one is the job's window marker.
 JOB_KINDS: dict[str, tuple[str, ...]] = {
-    "stats": ("traffic", "summary", "performance"),
-    "drift": ("drift_window", "drift"),
+    "stats": ("traffic", "summary", "performance", "estimated", "segments", "online"),
+    "drift": ("drift_window", "drift", "multivariate"),
 }
 
 Progress = Callable[[int, int, str], None]
@@ -133,6 +134,8 @@ class AnalysisRunner:
         # Fitted references are keyed by the baseline's content digest, so every runner of the
         # process (the stats and the drift runner, workers) shares one cache by default.
         self.cache = cache if cache is not None else _SHARED_REFERENCES
+        # Estimators and multivariate models fitted on baselines (keeneye.analysis.fitted).
+        self.fitted = BaselineModels(store, settings.analysis, SHARED_FITTED)
         self.last_run: datetime | None = None
         # Per-run memo of store look-ups that do not change during a run (baseline choice,
         # first event of a model); cleared at the start and end of every run.
@@ -418,6 +421,17 @@ class AnalysisRunner:
                 )
                 performance = self._with_expected(model, version, window, performance)
                 out.append(result(version, "performance", Report(performance=performance)))
+                choice = self._choice(model, version)
+                level = window_alpha(self.settings.analysis, window.length)
+                estimated = self.fitted.estimated(model, choice, reference, features, events, level)
+                if estimated is not None:
+                    out.append(result(version, "estimated", Report(estimated=estimated)))
+                segments = self.fitted.segments(model, choice, reference, features, events, level)
+                if segments is not None:
+                    out.append(result(version, "segments", Report(segments=segments)))
+                online = self.fitted.online(model, choice, reference, features, events)
+                if online is not None:
+                    out.append(result(version, "online", Report(online=online)))
         if "drift" in jobs:
             references: dict[str, Any] = {}
             for version in versions:
@@ -428,9 +442,21 @@ class AnalysisRunner:
                 references[version] = None if choice is None else choice.reason
                 if reference is None:
                     continue
+                methods = self.fitted.multivariate_methods(model, choice)
                 drift = drift_section(
-                    features, events, reference, self.settings.analysis, length=window.length
+                    features,
+                    events,
+                    reference,
+                    self.settings.analysis,
+                    length=window.length,
+                    reserve=self.fitted.reserve(model, choice, reference),
                 )
+                level = window_alpha(self.settings.analysis, window.length)
+                multivariate = self.fitted.multivariate(
+                    model, choice, reference, features, level, methods
+                )
+                if multivariate is not None:
+                    out.append(result(version, "multivariate", Report(multivariate=multivariate)))
                 if drift is not None:
                     used = ReferenceUsed(
                         kind=choice.kind if choice else None,

@@ -96,6 +96,25 @@ def _nothing_tested(report: Any) -> str:
     )
 
 
+_MULTIVARIATE_HELP = (
+    "Also test the numeric features jointly (PCA reconstruction error, domain classifier): "
+    "drift that only changes how features vary together."
+)
+_ESTIMATE_HELP = (
+    "Also estimate the model's performance on CURRENT without labels (CBPE for classifiers, "
+    "DLE for regressors); REFERENCE needs prediction, label and score columns."
+)
+
+_SEGMENT_HELP = (
+    "A column to segment by (repeatable): drift and performance per value (top 5 and "
+    "'other') against the same segment of REFERENCE."
+)
+_ONLINE_HELP = (
+    "A stream for the online change detectors (repeatable): 'error' (prediction vs label), "
+    "'score' or a numeric column, over CURRENT's rows in file order."
+)
+
+
 def _run_compare(
     reference: str,
     current: str,
@@ -106,6 +125,10 @@ def _run_compare(
     correction: str | None,
     alpha: float | None,
     test_ids: bool = False,
+    multivariate: bool = False,
+    estimate: bool = False,
+    segments: list[str] | None = None,
+    online: list[str] | None = None,
 ) -> Any:
     from keeneye.compare import ALL_FEATURES, compare
 
@@ -132,6 +155,10 @@ def _run_compare(
         kinds=kinds or None,
         options=options,
         test_identifiers=test_ids,
+        multivariate=multivariate,
+        estimate=estimate,
+        segments=segments or (),
+        online=online or (),
     )
 
 
@@ -198,6 +225,8 @@ def register(app: typer.Typer) -> None:
         ),
         alpha: float | None = typer.Option(None, "--alpha", metavar="LEVEL", help=_ALPHA_HELP),
         test_ids: bool = typer.Option(False, "--test-ids", help=_TEST_IDS_HELP),
+        multivariate: bool = typer.Option(False, "--multivariate", help=_MULTIVARIATE_HELP),
+        estimate: bool = typer.Option(False, "--estimate", help=_ESTIMATE_HELP),
     ) -> None:
         """Compare two tables column by column and report which features drifted.
 
@@ -208,7 +237,17 @@ def register(app: typer.Typer) -> None:
         """
         try:
             report = _run_compare(
-                reference, current, method, threshold, features, kind, correction, alpha, test_ids
+                reference,
+                current,
+                method,
+                threshold,
+                features,
+                kind,
+                correction,
+                alpha,
+                test_ids,
+                multivariate,
+                estimate,
             )
         except KeeneyeError as exc:
             raise _fail(str(exc)) from None
@@ -265,11 +304,26 @@ def _register_report(app: typer.Typer) -> None:
             None, "--correction", metavar="NAME", help=_CORRECTION_HELP
         ),
         alpha: float | None = typer.Option(None, "--alpha", metavar="LEVEL", help=_ALPHA_HELP),
+        multivariate: bool = typer.Option(False, "--multivariate", help=_MULTIVARIATE_HELP),
+        estimate: bool = typer.Option(False, "--estimate", help=_ESTIMATE_HELP),
+        segment: list[str] = typer.Option([], "--segment", metavar="COLUMN", help=_SEGMENT_HELP),
+        online: list[str] = typer.Option([], "--online", metavar="STREAM", help=_ONLINE_HELP),
     ) -> None:
         """Write a self-contained HTML drift report (opens without network)."""
         try:
             report = _run_compare(
-                reference, current, method, threshold, features, kind, correction, alpha
+                reference,
+                current,
+                method,
+                threshold,
+                features,
+                kind,
+                correction,
+                alpha,
+                multivariate=multivariate,
+                estimate=estimate,
+                segments=segment,
+                online=online,
             )
             report.save_html(output)
         except KeeneyeError as exc:

@@ -26,6 +26,8 @@ from typing import Any
 
 from keeneye.profile._codec import decode, encode
 from keeneye.stats.budget import WindowBudget
+from keeneye.stats.multivariate import MultivariateDrift
+from keeneye.stats.online import OnlineResult
 from keeneye.stats.options import DriftOptions
 from keeneye.stats.outliers import ClientBurst
 from keeneye.stats.results import FeatureDrift
@@ -41,6 +43,10 @@ SECTION_KINDS: Mapping[str, str] = {
     "summary": "summary",
     "traffic": "traffic",
     "performance": "performance",
+    "estimated": "estimated",
+    "multivariate": "multivariate",
+    "segments": "segments",
+    "online": "online",
 }
 
 
@@ -422,6 +428,133 @@ class OutliersSection:
     bursts: tuple[ClientBurst, ...] = ()
 
 
+# --------------------------------------------------------------------------- estimated performance
+
+
+@dataclass(frozen=True)
+class EstimatedMetric:
+    """One metric estimated without labels (``keeneye.analysis.estimation``).
+
+    ``lower``/``upper`` is the estimate's sampling-error band (``value ± z·sd``, ``sd`` from
+    baseline chunks of the window's size); ``baseline_low``/``baseline_high`` the range the
+    baseline gives for this many rows (the alert limit); ``realized`` the metric over the
+    window's labelled rows once they arrive, ``error`` the estimate minus it.
+    """
+
+    value: float | None = None
+    sd: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    baseline_mean: float | None = None
+    baseline_low: float | None = None
+    baseline_high: float | None = None
+    realized: float | None = None
+    error: float | None = None
+
+
+@dataclass(frozen=True)
+class EstimatedSection:
+    """Performance estimated from the window's inputs and scores: CBPE for classifiers, DLE
+    for regressors; ``rows`` estimated, ``labels`` behind the realized values."""
+
+    method: str | None = None
+    task: str | None = None
+    rows: int = 0
+    labels: int = 0
+    level: float | None = None
+    z: float | None = None
+    metrics: Mapping[str, EstimatedMetric] = field(default_factory=dict)
+    problem: str | None = None
+
+
+# --------------------------------------------------------------------------- multivariate drift
+
+
+@dataclass(frozen=True)
+class MultivariateSection:
+    """Multivariate drift tests of one window (``keeneye.stats.multivariate``) at the share of
+    the window's alert-budget level that they were given (``level``, split between them)."""
+
+    tests: tuple[MultivariateDrift, ...] = ()
+    level: float | None = None
+    events: int = 0
+
+    @property
+    def drifted(self) -> bool:
+        return any(t.drifted for t in self.tests)
+
+
+# --------------------------------------------------------------------------- segments
+
+
+@dataclass(frozen=True)
+class SegmentStats:
+    """One value of a segment column in one window (``keeneye.analysis.segments``).
+
+    ``drifted`` lists the features whose drift against the baseline's rows of the same segment
+    survived the correction at ``level``; ``performance`` is ``metric`` over the segment's
+    labelled rows, ``baseline_performance`` over the baseline's rows of the segment, and
+    ``performance_z`` their difference in standard errors (classification accuracy).
+    """
+
+    value: str = ""
+    rows: int = 0
+    share: float | None = None
+    baseline_rows: int = 0
+    baseline_share: float | None = None
+    labels: int = 0
+    mean_prediction: float | None = None
+    n_tested: int = 0
+    drifted: tuple[str, ...] = ()
+    level: float | None = None
+    metric: str | None = None
+    performance: float | None = None
+    baseline_performance: float | None = None
+    performance_z: float | None = None
+    performance_drop: bool = False
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class SegmentColumn:
+    """The segments of one configured column: the baseline's top values plus ``other``."""
+
+    column: str = ""
+    segments: tuple[SegmentStats, ...] = ()
+
+
+@dataclass(frozen=True)
+class SegmentsSection:
+    """Drift, summaries and performance per segment of one window."""
+
+    columns: tuple[SegmentColumn, ...] = ()
+    tests: int = 0
+
+    def drivers(self) -> list[tuple[str, SegmentStats]]:
+        """``(column, segment)`` pairs that drifted or lost performance."""
+        return [
+            (c.column, s)
+            for c in self.columns
+            for s in c.segments
+            if s.drifted or s.performance_drop
+        ]
+
+
+# --------------------------------------------------------------------------- online detectors
+
+
+@dataclass(frozen=True)
+class OnlineSection:
+    """Online change detectors over the window's streams (``keeneye.analysis.online``):
+    per-prediction errors once labels land, the score, chosen numeric features."""
+
+    results: tuple[OnlineResult, ...] = ()
+
+    @property
+    def detected(self) -> tuple[OnlineResult, ...]:
+        return tuple(r for r in self.results if r.detections)
+
+
 # --------------------------------------------------------------------------- the report
 
 
@@ -437,6 +570,10 @@ class Report:
     performance: PerformanceSection | None = None
     #: Filled by the drift job when ``analysis.outliers.enabled`` (stored with the drift kind).
     outliers: OutliersSection | None = None
+    estimated: EstimatedSection | None = None
+    multivariate: MultivariateSection | None = None
+    segments: SegmentsSection | None = None
+    online: OnlineSection | None = None
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON-safe dict stored for this report (format :data:`REPORT_FORMAT`)."""
@@ -495,11 +632,15 @@ __all__ = [
     "ConfusionMatrix",
     "DriftSection",
     "EmbeddingDrift",
+    "EstimatedMetric",
+    "EstimatedSection",
     "FeatureStats",
     "Fingerprint",
     "LabelDelay",
     "LatencyStats",
     "ModalSection",
+    "MultivariateSection",
+    "OnlineSection",
     "OutliersSection",
     "PerformanceSection",
     "PerformanceStats",
@@ -507,6 +648,9 @@ __all__ = [
     "QualityStats",
     "ReferenceUsed",
     "Report",
+    "SegmentColumn",
+    "SegmentStats",
+    "SegmentsSection",
     "SummarySection",
     "SummaryStats",
     "TextDrift",

@@ -17,7 +17,7 @@ from keeneye.store.base import EventStore
 from keeneye.store.records import StoredResult
 
 #: Result kinds read from the latest complete window of each size.
-LATEST_KINDS = ("summary", "drift", "traffic")
+LATEST_KINDS = ("summary", "drift", "traffic", "estimated", "multivariate", "segments", "online")
 
 
 #: Reports decoded lately, by the identity of their payload (a page reads each result's report

@@ -232,6 +232,12 @@ class DriftReport:
             "profiles": {name: p.to_dict() for name, p in self.profiles.items()},
             "options": self.options.to_dict(),
         }
+        # The optional sections (compare(estimate=..., multivariate=..., segments=...,
+        # online=...)), in the report's typed JSON form, only when computed.
+        payload = self.report.to_payload()
+        for section in ("estimated", "multivariate", "segments", "online"):
+            if payload.get(section) is not None:
+                data[section] = payload[section]
         return dict(json_safe(data))
 
     def to_json(self, *, indent: int | None = 2) -> str:

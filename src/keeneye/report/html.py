@@ -224,4 +224,5 @@ def render_html(report: DriftReport, *, full_page: bool) -> str:
         full_page=full_page,
         plotly_js=_plotly_js() if full_page else "",
         version=__version__,
+        fmt=number,
     )

@@ -44,7 +44,16 @@ from keeneye.store.base import EventStore
 router = APIRouter(prefix="/v1", tags=["analysis"], dependencies=[Depends(require_token)])
 
 #: Result kinds the results endpoint serves.
-RESULT_KINDS = ("traffic", "summary", "performance", "drift")
+RESULT_KINDS = (
+    "traffic",
+    "summary",
+    "performance",
+    "drift",
+    "estimated",
+    "multivariate",
+    "segments",
+    "online",
+)
 #: Window sizes the ``window`` filters accept.
 WINDOW_SIZES: tuple[str, ...] = get_args(WindowName)
 

@@ -22,6 +22,7 @@ from keeneye.analysis.windows import windows_for
 from keeneye.config import Settings
 from keeneye.profile.report import corrected
 from keeneye.profile.stored import latest_results, report_of
+from keeneye.server.peer_metrics import PEER_GAUGES, export_peers
 from keeneye.store.base import EventStore
 from keeneye.store.records import StoredResult
 
@@ -116,6 +117,7 @@ GAUGES: Mapping[str, tuple[str, list[str]]] = {
         "Clients flagged for bursts of outliers or near-duplicate probes in the window.",
         [],
     ),
+    **PEER_GAUGES,
 }
 LAST_RUN = "keeneye_analysis_last_run_timestamp_seconds"
 
@@ -238,3 +240,4 @@ def _export(result: StoredResult, families: dict[str, GaugeMetricFamily]) -> Non
         add("keeneye_label_coverage_ratio", [], section.label_coverage)
         add("keeneye_window_labels", [], section.labels)
         add("keeneye_prediction_bias_z", [], bias_z(section))
+    export_peers(report, add)

@@ -48,6 +48,9 @@ PREDICTION_BIAS_Z = "keeneye_prediction_bias_z"
 #: The outlier share's decision (1/0) and the clients flagged for probe bursts (docs/privacy.md).
 OUTLIER_SHARE_ALERT = "keeneye_outlier_share_alert"
 PROBE_BURST_CLIENTS = "keeneye_probe_burst_clients"
+ESTIMATED_PERFORMANCE = "keeneye_estimated_performance"  # labels: metric, method
+ESTIMATED_PERFORMANCE_LIMIT = "keeneye_estimated_performance_limit"
+MULTIVARIATE_DRIFTED = "keeneye_multivariate_drifted"  # label: method
 ANALYSIS_LAST_RUN = "keeneye_analysis_last_run_timestamp_seconds"
 
 #: Scrape job names in the generated prometheus.yml (the target-down rule selects on them).

@@ -329,6 +329,7 @@ def alerting_rules(options: ExportOptions) -> list[AlertRule]:
                 f"{options.latency_slo_seconds:g}s."
             ),
         ),
+        *_peer_rules(options),
         AlertRule(
             alert="KeeneyeDatasetDrift",
             expr=f"{m.DATASET_DRIFT_SHARE}{drift_windows} >= {_num(t.drift_share)}" + events_guard,
@@ -527,6 +528,48 @@ def alerting_rules(options: ExportOptions) -> list[AlertRule]:
         ),
     ]
     return rules
+
+
+def _peer_rules(options: ExportOptions) -> list[AlertRule]:
+    """Twins of keeneye's ``estimated_performance`` and ``multivariate_drift`` rules (their
+    gauges exist only for the models configured for them)."""
+    t = options.thresholds
+    drift_windows = "{" + _window_selector(list(t.drift_windows)) + "}"
+    events_guard = _enough(m.WINDOW_EVENTS, t.min_events)
+    losses = 'metric=~"mae|rmse"'
+    estimate, limit = m.ESTIMATED_PERFORMANCE, m.ESTIMATED_PERFORMANCE_LIMIT
+    return [
+        AlertRule(
+            alert="KeeneyeEstimatedPerformance",
+            expr=f"(({estimate}{{{losses.replace('=~', '!~')}}} < {limit}) or "
+            f"({estimate}{{{losses}}} > {limit})){events_guard}",
+            for_=options.drift_for,
+            severity="warning",
+            keeneye_rule="estimated_performance",
+            summary="estimated {{ $labels.metric }} of model {{ $labels.model }} "
+            "v{{ $labels.version }} is beyond the baseline's range",
+            description=(
+                "The {{ $labels.method }} estimate of {{ $labels.metric }} of model "
+                "{{ $labels.model }} version {{ $labels.version }} is {{ $value | humanize }} "
+                "in the latest {{ $labels.window }} window, before its labels arrive: beyond "
+                "keeneye_estimated_performance_limit, the baseline's range for that many rows."
+            ),
+        ),
+        AlertRule(
+            alert="KeeneyeMultivariateDrift",
+            expr=f"{m.MULTIVARIATE_DRIFTED}{drift_windows} == 1" + events_guard,
+            for_=options.drift_for,
+            severity="warning",
+            keeneye_rule="multivariate_drift",
+            summary="multivariate drift ({{ $labels.method }}) in model {{ $labels.model }} "
+            "v{{ $labels.version }}",
+            description=(
+                "keeneye's {{ $labels.method }} test found the joint distribution of the "
+                "features of model {{ $labels.model }} version {{ $labels.version }} changed "
+                "in the latest {{ $labels.window }} window (at its share of the alert budget)."
+            ),
+        ),
+    ]
 
 
 def _performance_rule(metric: str, op: str, limit: float, options: ExportOptions) -> AlertRule:

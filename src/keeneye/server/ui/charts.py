@@ -53,6 +53,11 @@ def _layout(title: str | None = None, height: int = 320, **extra: Any) -> dict[s
     return layout
 
 
+def layout(title: str | None = None, height: int = 320, **extra: Any) -> dict[str, Any]:
+    """The pages' common layout (for figures built outside this module)."""
+    return _layout(title, height, **extra)
+
+
 def _iso(values: Sequence[datetime]) -> list[str]:
     return [v.isoformat() for v in values]
 

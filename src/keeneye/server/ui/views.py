@@ -34,7 +34,7 @@ from keeneye.profile.stored import report_of
 from keeneye.report.charts import category_shares
 from keeneye.report.charts import histogram as shared_bins
 from keeneye.schema import FeatureKind
-from keeneye.server.ui import charts, data
+from keeneye.server.ui import charts, data, peer_views
 from keeneye.server.ui.timerange import TimeRange
 from keeneye.stats import summarize
 from keeneye.stats.results import FeatureDrift
@@ -133,7 +133,20 @@ def model_page(store: EventStore, settings: Settings, model: str, tr: TimeRange)
     performance = data.results(store, model, "performance", tr)
     heatmap, drift_rows = _drift(drift_results, tr, _no_drift_reason(chosen, summaries))
     episodes = [e for e in data.model_alerts(store, model) if data.in_range(e, tr)]
+    estimates = peer_views.estimate_rows(data.results(store, model, "estimated", tr))
+    multivariate = peer_views.multivariate_rows(data.results(store, model, "multivariate", tr))
+    live = tr.version or summary.live_version
+    segments = peer_views.segment_rows(data.results(store, model, "segments", tr))
     return {
+        "segments": segments,
+        "online": peer_views.online_rows(data.results(store, model, "online", tr)),
+        "segment_drivers": peer_views.drivers(segments),
+        "estimates": estimates,
+        "multivariate": multivariate,
+        "peer_charts": [
+            chart("estimate-chart", peer_views.estimate_chart(estimates, live)),
+            chart("multivariate-chart", peer_views.multivariate_chart(multivariate, live)),
+        ],
         "summary": summary,
         "tr": tr,
         "note": _data_note(summary, tr),
