@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,7 @@ from keeneye.analysis import performance as perf
 from keeneye.analysis.absent import absent_features
 from keeneye.analysis.columns import column_kinds, to_columns
 from keeneye.analysis.drift import with_reference_columns
-from keeneye.analysis.reference import Reference
+from keeneye.analysis.reference import PREDICTION_COLUMN, Reference
 from keeneye.profile._codec import decode
 from keeneye.profile.reference import with_nulls
 from keeneye.profile.report import (
@@ -27,6 +27,7 @@ from keeneye.profile.report import (
     PerformanceStats,
     SummarySection,
 )
+from keeneye.report.charts import baseline_grid, grid_counts
 from keeneye.schema import FeatureKind
 from keeneye.stats import check_quality, summarize
 from keeneye.stats.results import json_safe
@@ -119,14 +120,16 @@ def summary_section(
         "events": n,
         "absent_features": absent,
         "features": out,
-        "prediction": prediction_summary(events),
+        "prediction": prediction_summary(events, reference),
         "latency": latency_summary(events),
     }
     return decode(SummarySection, json_safe(payload))
 
 
-def prediction_summary(events: pa.Table) -> dict[str, Any]:
-    """Summary of the prediction column; non-finite numeric predictions are counted."""
+def prediction_summary(events: pa.Table, reference: Reference | None = None) -> dict[str, Any]:
+    """Summary of the prediction column; non-finite numeric predictions are counted. Numeric
+    predictions are also counted in the bins shared with the baseline's predictions, so that
+    pages draw a range's predictions from the stored windows (no raw event read)."""
     column = events.column("prediction")
     n = events.num_rows
     missing = column.null_count
@@ -138,6 +141,7 @@ def prediction_summary(events: pa.Table) -> dict[str, Any]:
             "missing": missing,
             "nonfinite": nonfinite,
             "summary": summarize(values, FeatureKind.NUMERIC).to_dict(),
+            "histogram": _prediction_bins(values, reference),
         }
     strings = column.cast(pa.string()) if not pa.types.is_null(column.type) else column
     objects = np.asarray(strings.to_numpy(zero_copy_only=False), dtype=object)
@@ -147,6 +151,17 @@ def prediction_summary(events: pa.Table) -> dict[str, Any]:
         "nonfinite": 0,
         "summary": summarize(objects, FeatureKind.CATEGORICAL).to_dict() if n else None,
     }
+
+
+def _prediction_bins(values: np.ndarray, reference: Reference | None) -> dict[str, Any] | None:
+    """The window's finite predictions counted on the grid of the baseline's (numeric)
+    predictions (:func:`keeneye.report.charts.baseline_grid`); ``None`` without one."""
+    fitted = reference.prediction if reference is not None else None
+    base = fitted.summaries.get(PREDICTION_COLUMN) if fitted is not None else None
+    if base is None or base.kind is not FeatureKind.NUMERIC:
+        return None
+    grid = baseline_grid(base)
+    return None if grid is None else asdict(grid_counts(values, *grid))
 
 
 def latency_summary(events: pa.Table) -> dict[str, Any] | None:

@@ -137,13 +137,32 @@ class FeatureStats:
 
 
 @dataclass(frozen=True)
+class BinCounts:
+    """A window's numeric values counted on the baseline's grid of bins: bin ``k`` is
+    ``[origin + k * width, origin + (k + 1) * width)``, ``counts[i]`` is bin ``first + i``,
+    and ``below`` / ``above`` count the finite values too far out to keep a bin for. Windows
+    counted on the same grid add up exactly, so pages draw a range from the stored windows
+    without reading raw events (:func:`keeneye.report.charts.merge_grid`)."""
+
+    origin: float = 0.0
+    width: float = 1.0
+    first: int = 0
+    counts: tuple[int, ...] = ()
+    below: int = 0
+    above: int = 0
+
+
+@dataclass(frozen=True)
 class PredictionStats:
-    """The prediction column of one window."""
+    """The prediction column of one window; ``histogram`` is its numeric values in the bins
+    shared with the baseline's predictions (``None``: categorical, no numeric baseline
+    prediction, or stored before keeneye kept it)."""
 
     kind: str | None = None
     missing: int = 0
     nonfinite: int = 0
     summary: SummaryStats | None = None
+    histogram: BinCounts | None = None
 
 
 @dataclass(frozen=True)
@@ -405,6 +424,7 @@ __all__ = [
     "PREDICTION_FEATURE",
     "REPORT_FORMAT",
     "BiasStats",
+    "BinCounts",
     "ConfusionMatrix",
     "DriftSection",
     "FeatureStats",
