@@ -27,9 +27,7 @@ def _spec(html: str, chart_id: str) -> dict:  # type: ignore[type-arg]
     return json.loads(found.group(1))  # type: ignore[no-any-return]
 
 
-def test_the_prediction_histogram_adds_up_the_stored_windows_exactly(
-    ui: str, demo: Demo
-) -> None:
+def test_the_prediction_histogram_adds_up_the_stored_windows_exactly(ui: str, demo: Demo) -> None:
     live = demo.store.model_summary(demo.model).live_version
     assert live is not None
     end = demo.result.scenario.end

@@ -21,6 +21,7 @@ from keeneye.analysis.reference import PREDICTION_COLUMN, Reference
 from keeneye.profile._codec import decode
 from keeneye.profile.reference import with_nulls
 from keeneye.profile.report import (
+    NOT_INVALID_MARKERS,
     BiasStats,
     LabelDelay,
     PerformanceSection,
@@ -79,7 +80,7 @@ def summary_section(
     for name in sorted(kinds):
         kind = kinds[name]
         markers = invalid.get(name, {})
-        wrong = int(sum(v for k, v in markers.items() if k not in ("missing", "unknown_feature")))
+        wrong = int(sum(v for k, v in markers.items() if k not in NOT_INVALID_MARKERS))
         nulls = features.column(name).null_count if name in features.column_names else n
         entry: dict[str, Any] = {
             "kind": None if kind is None else kind.value,
@@ -101,13 +102,15 @@ def summary_section(
             values = columns[name]
             base = reference.summaries.get(name) if reference is not None else None
             if base is not None and base.kind is kind:
-                quality = check_quality(base, values)
-                current = with_nulls(quality.current, nulls)
+                # Type markers are stored as missing values; they are counted as invalid (and
+                # wrong-typed in the findings), so that the missing share, the invalid count
+                # and the findings of a quality row agree.
+                quality = check_quality(base, values, wrong_type=wrong)
+                current = with_nulls(quality.current, max(nulls - wrong, 0))
                 quality = replace(quality, current=current)
                 entry["summary"] = current.to_dict()
                 entry["quality"] = {k: v for k, v in quality.to_dict().items() if k != "current"}
-                # Type markers are stored as missing values; they are counted as invalid.
-                entry["missing_ratio"] = max(0.0, quality.missing_share_current - wrong / n)
+                entry["missing_ratio"] = quality.missing_share_current
                 entry["baseline_missing_ratio"] = quality.missing_share_reference
                 entry["out_of_range_ratio"] = quality.out_of_range_share
                 entry["new_categories"] = dict(quality.to_dict()["new_categories"])

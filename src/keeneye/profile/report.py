@@ -34,6 +34,9 @@ REPORT_FORMAT = 2
 #: The name the prediction (the model's score or class) has among drift rows, in alerts,
 #: ``/metrics`` labels and the UI: one pseudo-feature name everywhere.
 PREDICTION_FEATURE = "__prediction__"
+#: Invalid-value markers that are not invalid values: explicit missing values and values of
+#: features outside the model's schema (see :attr:`FeatureStats.invalid_count`).
+NOT_INVALID_MARKERS = frozenset({"missing", "unknown_feature"})
 #: Result kinds that hold a report section, and the section's attribute.
 SECTION_KINDS: Mapping[str, str] = {
     "drift": "drift",
@@ -129,7 +132,9 @@ class FeatureStats:
 
     @property
     def invalid_count(self) -> int:
-        return sum(int(n) for n in self.invalid.values())
+        """Values of the wrong (or an unsupported) type; the markers of missing values and
+        of features the model never declared are counted elsewhere (``missing_ratio``)."""
+        return sum(int(n) for k, n in self.invalid.items() if k not in NOT_INVALID_MARKERS)
 
     @property
     def issues(self) -> tuple[str, ...]:
