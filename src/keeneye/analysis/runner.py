@@ -20,7 +20,7 @@ import logging
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -32,7 +32,7 @@ from keeneye.analysis.clock import Clock
 from keeneye.analysis.drift import drift_section, window_alpha
 from keeneye.analysis.expected import expected_ranges, labelled_baseline
 from keeneye.analysis.reference import Reference, ReferenceCache, build_reference
-from keeneye.analysis.rules import evaluate
+from keeneye.analysis.rules import evaluate, readings
 from keeneye.analysis.scores import score_names, with_scores
 from keeneye.analysis.statistics import (
     performance_section,
@@ -96,6 +96,9 @@ class RunReport:
     active: tuple[Alert, ...]
     windows: int
     ran_at: datetime
+    #: What the rules measure in the latest complete windows, alerting or not, by alert key
+    #: (:func:`keeneye.analysis.rules.readings`): the value now of a resolved alert.
+    readings: Mapping[str, float] = field(default_factory=dict)
 
 
 class AnalysisRunner:
@@ -224,9 +227,14 @@ class AnalysisRunner:
             progress(len(grouped), len(grouped), "done")
         # The alerts active now, whatever range was analysed (a backfill of a past range
         # must not page anyone about last spring).
-        active = [a for m in names for a in self.active_alerts(m, now)]
+        active: list[Alert] = []
+        values: dict[str, float] = {}
+        for model in names:
+            latest = self._latest(model, now)
+            active.extend(evaluate(latest, self.settings.alerts))
+            values.update(readings(latest, self.settings.alerts))
         self.last_run = now
-        return RunReport(tuple(computed), tuple(found), tuple(active), len(due), now)
+        return RunReport(tuple(computed), tuple(found), tuple(active), len(due), now, values)
 
     def _prepare_batches(self, grouped: Mapping[tuple[str, Window], Sequence[str]]) -> None:
         """Plan the run's reads: window rows span by span, and one count query per window size
@@ -555,9 +563,11 @@ class AnalysisRunner:
     def active_alerts(self, model: str, until: datetime | None = None) -> list[Alert]:
         """Alerts of the latest complete window of each size (performance: the latest window
         with enough labels), i.e. the conditions that hold now."""
-        now = until or self.clock.now()
+        return evaluate(self._latest(model, until or self.clock.now()), self.settings.alerts)
+
+    def _latest(self, model: str, now: datetime) -> list[StoredResult]:
         analysis = self.settings.analysis
-        latest = latest_results(
+        return latest_results(
             self.store,
             model,
             windows_for(analysis, model),
@@ -566,7 +576,6 @@ class AnalysisRunner:
             recheck_days=analysis.recheck_days,
             min_labels=self.settings.alerts.min_labels,
         )
-        return evaluate(latest, self.settings.alerts)
 
 
 def fingerprint_of(data: WindowData) -> Fingerprint:

@@ -4,7 +4,7 @@ the app's lifespan (the embedded default of ``keeneye server``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -202,8 +202,8 @@ def setup(app: FastAPI) -> None:
         notifier = Notifier(settings.notify, store=store, public_url=settings.server.public_url)
         app.state.notifier = notifier
 
-    def sink(alerts: Sequence[Alert], now: datetime) -> None:
-        notifier.process(alerts, now)
+    def sink(alerts: Sequence[Alert], now: datetime, values: Mapping[str, float]) -> None:
+        notifier.process(alerts, now, values)
 
     service = AnalysisService(runner, settings.analysis.interval_seconds, sink)
     app.state.analysis = service
