@@ -24,7 +24,9 @@ from keeneye.store.records import PredictionEvent
 DAY = datetime(2026, 3, 2, tzinfo=timezone.utc)
 
 
-def _day(start: datetime, n: int, missing: float, rng: np.random.Generator) -> list[PredictionEvent]:
+def _day(
+    start: datetime, n: int, missing: float, rng: np.random.Generator
+) -> list[PredictionEvent]:
     step = timedelta(days=1) / n
     return [
         PredictionEvent(
