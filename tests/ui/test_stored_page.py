@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import quote
 
 import httpx
 import numpy as np
 import pyarrow as pa
-from tests.ui.conftest import Demo
+from tests.ui.conftest import Demo, Watched
+
+from keeneye.stats.budget import DAY, AlertBudget
 
 
 def _spec(html: str, chart_id: str) -> dict:  # type: ignore[type-arg]
@@ -66,3 +69,34 @@ def test_the_range_counts_are_the_stored_ones(ui: str, demo: Demo) -> None:
     window = demo.store.read_window(demo.model, start, end, features=[])
     labels = window.events.column("label").drop_null()
     assert (int(found.group(1)), int(found.group(2))) == (window.events.num_rows, len(labels))
+
+
+def _latest_budget(ui: str, model: str) -> dict:  # type: ignore[type-arg]
+    response = httpx.get(f"{ui}/v1/models/{quote(model)}/results", params={"kind": "drift"})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    latest = max(results, key=lambda r: r["window_start"])
+    return latest["payload"]["drift"]["alert_budget"]  # type: ignore[no-any-return]
+
+
+def test_the_page_shows_the_expected_false_alerts_per_month(ui: str, demo: Demo) -> None:
+    budget = _latest_budget(ui, demo.model)
+    # The default budget: one false alert per model and quarter at the daily cadence.
+    assert budget["expected_false_alerts_per_month"] == AlertBudget().expected_per_month(DAY)
+    page = httpx.get(f"{ui}/models/{quote(demo.model)}", params={"range": "21d"})
+    assert page.status_code == 200, page.text
+    found = re.search(r'id="expected-false-alerts">([^<]+)</b>', page.text)
+    assert found, "no expected false alerts on the page"
+    assert found.group(1) == f"{budget['expected_false_alerts_per_month']:.3g}" == "0.333"
+    assert "Expected false drift alerts per month at daily windows" in page.text
+
+
+def test_the_browser_renders_the_expected_false_alerts(
+    ui: str, demo: Demo, watched: Callable[[], Watched]
+) -> None:
+    w = watched()
+    w.open(f"{ui}/models/{quote(demo.model)}?range=21d")
+    text = w.page.locator("#alert-budget").inner_text()
+    assert "Expected false drift alerts per month at daily windows: 0.333" in text, text
+    assert "1 per 91.31 days" in text, text
+    assert w.problems == []

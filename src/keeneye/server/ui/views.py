@@ -17,6 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from keeneye.analysis.drift import alert_budget
+from keeneye.analysis.windows import WINDOW_NAMES, window_length
 from keeneye.baseline.fitted import load_reference
 from keeneye.baseline.resolve import choose_baseline
 from keeneye.config import Settings
@@ -36,6 +38,7 @@ from keeneye.schema import FeatureKind
 from keeneye.server.ui import charts, data
 from keeneye.server.ui.timerange import TimeRange
 from keeneye.stats import summarize
+from keeneye.stats.budget import DAY, WindowBudget, expected_false_alerts_per_month
 from keeneye.stats.results import FeatureDrift
 from keeneye.store.base import EventStore
 from keeneye.store.records import ModelSummary, StoredResult, VersionChange
@@ -154,12 +157,42 @@ def model_page(store: EventStore, settings: Settings, model: str, tr: TimeRange)
         ],
         "drift_rows": drift_rows,
         "drifted": [r["feature"] for r in drift_rows if r["drifted_windows"]],
+        "budget": _budget(drift_results, settings, tr),
         "quality_rows": _quality(summaries, settings),
         "versions": _versions(store, summary, history),
         "alerts": episodes,
         "open_alerts": [e for e in episodes if e.open],
         "health": data.health([e for e in episodes if e.open]),
         "windows": len({(r.window_start, r.window_end) for r in summaries}),
+    }
+
+
+def _budget(
+    results: Sequence[StoredResult], settings: Settings, tr: TimeRange
+) -> dict[str, Any] | None:
+    """The expected false drift alerts per month at the range's window size: from the alert
+    budget the latest drift report in the range was decided with (as stored), else from the
+    settings; ``alerting`` says whether drift of this window size raises alerts."""
+    stored = next(
+        (b for r in reversed(results) if (d := report_of(r).drift) and (b := d.alert_budget)),
+        None,
+    )
+    if stored is None:
+        if tr.window not in WINDOW_NAMES:
+            return None
+        stored = WindowBudget.of(
+            alert_budget(settings.analysis), window_length(tr.window), settings.analysis.alpha
+        )
+    length = window_length(tr.window) if tr.window in WINDOW_NAMES else DAY
+    return {
+        "window": tr.window,
+        "alerting": tr.window in settings.alerts.drift_windows,
+        "alert_windows": ", ".join(settings.alerts.drift_windows),
+        "window_level": stored.window_level,
+        "expected_per_month": stored.expected_false_alerts_per_month,
+        "false_alerts": stored.false_alerts,
+        "period_days": stored.period_days,
+        "fixed_per_month": expected_false_alerts_per_month(length, stored.window_level),
     }
 
 
