@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, PositiveInt, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from keeneye.errors import ConfigError
@@ -128,6 +128,11 @@ class AnalysisSettings(BaseModel):
     model_windows: dict[str, list[WindowName]] = Field(
         default_factory=dict,
         description="model -> window sizes computed for that model instead of `windows`.",
+    )
+    count_windows: dict[str, PositiveInt] = Field(
+        default_factory=dict,
+        description="model -> N: also compute windows of every N predictions for that model "
+        "(in event-time order, all versions together), next to its time windows.",
     )
     interval_seconds: float = Field(
         60.0, gt=0, description="How often the embedded analysis runs inside `keeneye server`."

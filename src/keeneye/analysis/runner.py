@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 
 from keeneye.analysis.batching import WindowReader, column_micros, earlier_counts, micros
 from keeneye.analysis.clock import Clock
+from keeneye.analysis.count_windows import COUNT, cut_windows
 from keeneye.analysis.drift import drift_section, window_alpha
 from keeneye.analysis.expected import expected_ranges, labelled_baseline
 from keeneye.analysis.reference import Reference, ReferenceCache, build_reference
@@ -148,6 +149,9 @@ class AnalysisRunner:
         # by this runner), by model and job: results are never deleted, so a window once
         # marked stays marked; a marker another process rewrote only costs a recomputation.
         self._marked: dict[tuple[str, str], dict[tuple[str, float], Fingerprint | None]] = {}
+        # The count windows of each model cut so far (results are never deleted, so a cut
+        # stays; see keeneye.analysis.count_windows).
+        self._counted: dict[str, list[Window]] = {}
 
     def _choice(self, model: str, version: str) -> ReferenceChoice | None:
         key = ("choice", model, version)
@@ -288,11 +292,17 @@ class AnalysisRunner:
             windows = [w for w in complete_windows(name, start, now, grace=grace) if w.end <= until]
             if windows:
                 sizes[name] = windows
-        if not sizes:
+        counted, fresh = self._count_windows(model, first, min(until, now - grace))
+        if counted:
+            sizes[COUNT] = [w for w in counted if w.end > start]
+            model_windows = [*model_windows, COUNT]
+        if not any(sizes.values()):
             return []
         # One aggregate query gives the current fingerprints of every window of every size;
         # the stored ones are read from the store only for windows this runner has not seen.
-        current = self._fingerprints(model, sizes)
+        current = self._fingerprints(model, {n: w for n, w in sizes.items() if n != COUNT})
+        stored = [w for w in sizes.get(COUNT, []) if w not in fresh]
+        current.update(self._count_fingerprints(model, stored))
         due: list[tuple[Window, str]] = []
         for job in self.jobs:
             marked = self._marked.setdefault((model, job), {})
@@ -319,6 +329,50 @@ class AnalysisRunner:
                         due.append((window, job))
         due.sort(key=lambda item: (item[0].end, item[0].start, item[1]))
         return due
+
+    def _count_windows(
+        self, model: str, first: datetime, until: datetime
+    ) -> tuple[list[Window], set[Window]]:
+        """The model's count windows (``analysis.count_windows``) that end by ``until``: those
+        cut before (loaded from the store once per runner) and, second, those cut now from the
+        events after the last one."""
+        size = self.settings.analysis.count_windows.get(model)
+        if size is None:
+            return [], set()
+        known = self._counted.get(model)
+        if known is None:
+            known = sorted(
+                Window(_utc(r.window_start), _utc(r.window_end), COUNT)
+                for r in self.store.load_results(model, kind="traffic", version=ALL_VERSIONS)
+                if r.payload.get("window") == COUNT
+            )
+            self._counted[model] = known
+        cursor = known[-1].end if known else first
+        fresh = list(cut_windows(self.store, model, size, cursor, until)) if cursor < until else []
+        known.extend(fresh)
+        return list(known), set(fresh)
+
+    def _count_fingerprints(
+        self, model: str, windows: Sequence[Window]
+    ) -> dict[tuple[str, float], Fingerprint]:
+        """Current fingerprints of count windows cut in earlier runs (one count per window:
+        their lengths share no bucket size)."""
+        out: dict[tuple[str, float], Fingerprint] = {}
+        for window in windows:
+            key = (COUNT, _key(window.start))
+            seconds = max(1, math.ceil(window.length.total_seconds()))
+            counts = self.store.count_labelled(
+                model, window.start, window.end, bucket_seconds=seconds
+            )
+            events = int(sum(counts.column("events").to_pylist()))
+            labels = int(sum(counts.column("labels").to_pylist()))
+            newest = None
+            lasts = [v for v in pc.cast(counts.column("last_label_at"), pa.int64()).to_pylist()]
+            lasts = [v for v in lasts if v is not None]
+            if labels and lasts:
+                newest = (_EPOCH + timedelta(microseconds=max(lasts))).isoformat()
+            out[key] = Fingerprint(events, labels, newest)
+        return out
 
     def _remember(self, model: str, results: Sequence[StoredResult]) -> None:
         """Keep the fingerprints of the markers just computed (saved with this run)."""
