@@ -5,6 +5,7 @@ app over ASGI)."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import httpx
@@ -17,6 +18,8 @@ from keeneye.baseline import register_baseline
 from keeneye.config import ConfigError, Settings, load_settings
 from keeneye.profile.stored import report_of, window_of
 from keeneye.server.app import create_app
+from keeneye.server.ui import views
+from keeneye.server.ui.timerange import QueryError, TimeRange, parse_range
 from keeneye.store import EventStore
 from keeneye.store.records import PredictionEvent
 
@@ -73,6 +76,15 @@ def test_count_windows_hold_every_n_predictions(store: EventStore, clock: Manual
     assert summaries[2].window_end == times[3 * N - 1] + timedelta(microseconds=1)
     # A new runner (e.g. after a restart) finds the same windows and nothing to do.
     assert AnalysisRunner(store, _settings(), clock).run_once().windows == 0
+
+    # The model page shows them (window=count): one heatmap column per count window.
+    tr = TimeRange(MONDAY, MONDAY + timedelta(days=5), None, "count")
+    page = views.model_page(store, _settings(), "churn", tr)
+    assert page["windows"] == 3
+    assert len(json.loads(page["charts"][3].spec)["data"][0]["x"]) == 3
+    with pytest.raises(QueryError, match="window"):
+        parse_range({"window": "count"}, clock.now(), ["daily"])
+    assert parse_range({"window": "count"}, clock.now(), ["daily", "count"]).window == "count"
 
     # The results API lists them with their window name and span.
     app = create_app(_settings(), store, clock=clock.now)

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from keeneye.analysis.count_windows import COUNT
 from keeneye.analysis.drift import alert_budget
 from keeneye.analysis.windows import WINDOW_NAMES, window_length
 from keeneye.baseline.fitted import load_reference
@@ -85,7 +86,7 @@ def _check_version(summary: ModelSummary, tr: TimeRange) -> None:
 
 
 def _column_label(r: StoredResult, many_versions: bool, window: str) -> str:
-    fmt = "%m-%d %H:%M" if window == "hourly" else "%Y-%m-%d"
+    fmt = "%m-%d %H:%M" if window in ("hourly", COUNT) else "%Y-%m-%d"
     label = r.window_start.strftime(fmt)
     return f"{label} v{r.version}" if many_versions else label
 
