@@ -28,7 +28,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from keeneye.analysis.batching import WindowReader, column_micros, earlier_counts, micros
-from keeneye.analysis.clock import Clock
 from keeneye.analysis.count_windows import COUNT, cut_windows
 from keeneye.analysis.drift import drift_section, window_alpha
 from keeneye.analysis.expected import expected_ranges, labelled_baseline
@@ -53,6 +52,7 @@ from keeneye.analysis.windows import (
 from keeneye.baseline.fitted import load_reference
 from keeneye.baseline.register import baseline_info, table_digest
 from keeneye.baseline.resolve import ReferenceChoice, choose_baseline
+from keeneye.clock import Clock
 from keeneye.config import Settings
 from keeneye.errors import NotFoundError
 from keeneye.notify.alert import Alert
@@ -105,7 +105,7 @@ class RunReport:
 class AnalysisRunner:
     """Compute every complete, not-yet-computed (or re-opened) window of every model.
 
-    >>> from keeneye.analysis.clock import ManualClock
+    >>> from keeneye.clock import ManualClock
     >>> from keeneye.config import Settings
     >>> from keeneye.store.duckdb import DuckDBStore
     >>> clock = ManualClock(datetime(2026, 1, 5, tzinfo=timezone.utc))

@@ -26,8 +26,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from prometheus_client import CollectorRegistry
 
-from keeneye.analysis.clock import ManualClock
 from keeneye.analysis.runner import AnalysisRunner, RunReport
+from keeneye.clock import ManualClock
 from keeneye.config import Settings, load_settings
 from keeneye.demo.scenario import (
     DAY,

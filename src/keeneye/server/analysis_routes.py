@@ -4,7 +4,7 @@ the app's lifespan (the embedded default of ``keeneye server``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,16 +30,6 @@ router = APIRouter(prefix="/v1", tags=["analysis"], dependencies=[Depends(requir
 
 #: Result kinds the results endpoint serves.
 RESULT_KINDS = ("traffic", "summary", "performance", "drift")
-
-
-class CallableClock:
-    """Adapts the app's ``clock()`` callable to the analysis ``Clock`` protocol."""
-
-    def __init__(self, fn: Callable[[], datetime]) -> None:
-        self._fn = fn
-
-    def now(self) -> datetime:
-        return self._fn()
 
 
 def _time(name: str, value: str | None) -> datetime | None:
@@ -112,7 +102,7 @@ async def _baseline(model: str, version: str, request: Request) -> dict[str, Any
         model,
         version,
         table,
-        now=request.app.state.clock(),
+        now=request.app.state.clock.now(),
     )
     return info.to_dict()
 
@@ -192,7 +182,7 @@ def setup(app: FastAPI) -> None:
     ``analysis.enabled``), the notifier hand-off, and the result gauges on the registry."""
     settings = app.state.settings
     store: EventStore = app.state.store
-    clock = CallableClock(app.state.clock)
+    clock = app.state.clock
     runner = AnalysisRunner(store, settings, clock)
     notifier = getattr(app.state, "notifier", None)
     owns_notifier = notifier is None

@@ -44,7 +44,7 @@ def _feature_names(store: EventStore, model: str) -> list[str]:
 def _store_predictions(request: Request, model: str, body: bytes) -> WriteReport:
     state = request.app.state
     settings = state.settings.server
-    now = state.clock()
+    now = state.clock.now()
     document = parse_body(body, request.headers.get("content-type"))
     events = parse_predictions(document, now, max_events=settings.max_batch_events)
     limits = limits_of(state)
@@ -61,7 +61,7 @@ def _store_predictions(request: Request, model: str, body: bytes) -> WriteReport
 def _store_labels(request: Request, model: str, body: bytes) -> WriteReport:
     state = request.app.state
     settings = state.settings.server
-    now = state.clock()
+    now = state.clock.now()
     document = parse_body(body, request.headers.get("content-type"))
     labels = parse_labels(document, now, max_labels=settings.max_batch_events)
     limits = limits_of(state)

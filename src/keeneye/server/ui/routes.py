@@ -100,7 +100,7 @@ def _range(request: Request) -> TimeRange:
     try:
         return parse_range(
             dict(request.query_params),
-            request.app.state.clock(),
+            request.app.state.clock.now(),
             [*settings.analysis.windows, *([COUNT] if settings.analysis.count_windows else [])],
         )
     except QueryError as exc:

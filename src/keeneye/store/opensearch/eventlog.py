@@ -38,6 +38,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError as OSNotFound
 from opensearchpy.exceptions import OpenSearchException, TransportError
 
+from keeneye.clock import ClockLike, as_clock
 from keeneye.errors import InputError, StoreError
 from keeneye.store._batch import (
     ARROW_TYPES,
@@ -73,10 +74,6 @@ _SUFFIX = {NUMERIC: "num", CATEGORICAL: "str", BOOLEAN: "bool"}
 _PAGE = 5000
 _TERMS = 10000
 _RETRYABLE = {429, 500, 502, 503, 504}
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _check_model(model: str) -> None:
@@ -154,7 +151,7 @@ class OpenSearchEventLog:
         client: OpenSearch,
         *,
         namespace: str = "keeneye",
-        clock: Callable[[], datetime] = _now,
+        clock: ClockLike | None = None,
         type_change_after: int = 50,
         schema_of: Callable[[str, str], frozenset[str] | None] | None = None,
         shards: int = 1,
@@ -165,7 +162,7 @@ class OpenSearchEventLog:
     ) -> None:
         self.client = client
         self.namespace = namespace
-        self._clock = clock
+        self._clock = as_clock(clock)
         self._type_change_after = type_change_after
         self._schema_of = schema_of or (lambda model, version: None)
         self._retention_days = retention_days
@@ -242,7 +239,7 @@ class OpenSearchEventLog:
             raise StoreError("the OpenSearch event log is closed")
 
     def _received(self) -> int:
-        return micros(utc(self._clock(), "clock"), "clock")
+        return micros(utc(self._clock.now(), "clock"), "clock")
 
     def _bulk(
         self, ops: list[tuple[dict[str, Any], dict[str, Any] | None]], *, refresh: bool = False
@@ -1296,7 +1293,7 @@ class OpenSearchEventLog:
         days = self._retention_days if days is None else days
         if days is None:
             return []
-        cutoff = (utc(now or self._clock(), "now") - timedelta(days=days)).strftime("%Y.%m.%d")
+        cutoff = (utc(now or self._clock.now(), "now") - timedelta(days=days)).strftime("%Y.%m.%d")
         pattern = f"{self.namespace}-*-*-*"
         try:
             found = self.client.indices.get_alias(index=pattern, allow_no_indices=True)
