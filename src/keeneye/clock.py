@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 import threading
+import typing
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Protocol, runtime_checkable
@@ -102,9 +103,11 @@ def as_clock(clock: ClockLike | None) -> Clock:
     clock."""
     if clock is None:
         return SYSTEM_CLOCK
-    if isinstance(clock, Clock):
-        return clock
-    return FunctionClock(clock)
+    if callable(getattr(clock, "now", None)):
+        return typing.cast(Clock, clock)
+    if callable(clock):  # (a callable whose ``now`` is a value, not a method, is a function)
+        return FunctionClock(clock)
+    raise TypeError(f"a clock needs a now() method or to be callable, got {clock!r}")
 
 
 def utc_now() -> datetime:

@@ -18,6 +18,7 @@ from keeneye.analysis.absent import absent_features
 from keeneye.analysis.columns import column_kinds, to_columns
 from keeneye.analysis.drift import with_reference_columns
 from keeneye.analysis.reference import PREDICTION_COLUMN, Reference
+from keeneye.kinds import numeric, numeric_family
 from keeneye.profile._codec import decode
 from keeneye.profile.reference import with_nulls
 from keeneye.profile.report import (
@@ -32,6 +33,7 @@ from keeneye.report.charts import baseline_grid, grid_counts
 from keeneye.schema import FeatureKind
 from keeneye.stats import check_quality, summarize
 from keeneye.stats.results import json_safe
+from keeneye.tables import type_family
 
 
 def rows_of_version(table: pa.Table, events: pa.Table, version: str) -> tuple[pa.Table, pa.Table]:
@@ -136,7 +138,8 @@ def prediction_summary(events: pa.Table, reference: Reference | None = None) -> 
     column = events.column("prediction")
     n = events.num_rows
     missing = column.null_count
-    if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
+    family = type_family(column.type)
+    if family != "null" and numeric_family(family):  # the kinds table's numeric types
         values = np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), np.float64)
         nonfinite = int(np.sum(~np.isfinite(values))) - missing
         return {
@@ -161,7 +164,7 @@ def _prediction_bins(values: np.ndarray, reference: Reference | None) -> dict[st
     predictions (:func:`keeneye.report.charts.baseline_grid`); ``None`` without one."""
     fitted = reference.prediction if reference is not None else None
     base = fitted.summaries.get(PREDICTION_COLUMN) if fitted is not None else None
-    if base is None or base.kind is not FeatureKind.NUMERIC:
+    if base is None or not numeric(base.kind):
         return None
     grid = baseline_grid(base)
     return None if grid is None else asdict(grid_counts(values, *grid))

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from keeneye.kinds import numeric
 from keeneye.schema import FeatureKind
 from keeneye.stats._clean import ColumnValues, NumericCounts, numeric_values
 from keeneye.stats.results import json_safe
@@ -86,7 +87,7 @@ def check_quality(
     """
     summary = _retyped(summarize(current, reference.kind), wrong_type)
     out_count: int | None = None
-    if reference.kind is FeatureKind.NUMERIC:
+    if numeric(reference.kind):
         finite, _ = numeric_values(current, "current")
         if finite.size and reference.min is not None and reference.max is not None:
             out_count = int(np.count_nonzero((finite < reference.min) | (finite > reference.max)))
@@ -136,7 +137,7 @@ def _report(
     issues: list[str] = []
     out_share: float | None = None
     new: dict[Any, int] = {}
-    if reference.kind is FeatureKind.NUMERIC:
+    if numeric(reference.kind):
         if out_count is not None:
             n_finite = summary.valid
             out_share = out_count / n_finite

@@ -24,6 +24,7 @@ from keeneye.baseline.fitted import load_reference
 from keeneye.baseline.resolve import choose_baseline
 from keeneye.config import Settings
 from keeneye.errors import NotFoundError
+from keeneye.kinds import numeric, numeric_family
 from keeneye.profile.reference import PREDICTION_COLUMN, Reference
 from keeneye.profile.report import (
     FeatureStats,
@@ -35,7 +36,6 @@ from keeneye.profile.report import (
 from keeneye.profile.stored import report_of
 from keeneye.report.charts import baseline_grid, category_shares, merge_grid
 from keeneye.report.charts import histogram as shared_bins
-from keeneye.schema import FeatureKind
 from keeneye.server.ui import charts, data
 from keeneye.server.ui.timerange import TimeRange
 from keeneye.stats import summarize
@@ -43,6 +43,7 @@ from keeneye.stats.budget import DAY, WindowBudget, expected_false_alerts_per_mo
 from keeneye.stats.results import FeatureDrift
 from keeneye.store.base import EventStore
 from keeneye.store.records import ModelSummary, StoredResult, VersionChange
+from keeneye.tables import type_family
 
 PREDICTION_ROW = "prediction"
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
@@ -303,7 +304,7 @@ def _prediction(
             title, f"version {reference_version}'s baseline has no 'prediction' column"
         )
     ref_name = f"baseline (v{reference_version})"
-    if ref_summary.kind is FeatureKind.NUMERIC:
+    if numeric(ref_summary.kind):
         parts = [p.histogram for p in stats if p.histogram is not None]
         grid = baseline_grid(ref_summary)
         hist = None
@@ -352,8 +353,8 @@ def distribution(
     ref_summary = reference.summaries.get(feature)
     if ref_summary is None:
         return charts.empty(title, f"the baseline's {feature} column has no summary to draw")
-    numeric = pa.types.is_floating(current.type) or pa.types.is_integer(current.type)
-    if ref_summary.kind is FeatureKind.NUMERIC and (numeric or pa.types.is_null(current.type)):
+    # The kinds table says which kinds are drawn as numbers and which column types are numbers.
+    if numeric(ref_summary.kind) and numeric_family(type_family(current.type)):
         ref = reference.sorted_values(feature)
         cur_values = current.cast(pa.float64()).to_numpy(zero_copy_only=False)
         cur = np.sort(np.asarray(cur_values, float))
