@@ -27,12 +27,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from keeneye.analysis import rules
 from keeneye.analysis.batching import WindowReader, column_micros, earlier_counts, micros
 from keeneye.analysis.count_windows import COUNT, cut_windows
 from keeneye.analysis.drift import drift_section, window_alpha
 from keeneye.analysis.expected import expected_ranges, labelled_baseline
 from keeneye.analysis.reference import Reference, ReferenceCache, build_reference
-from keeneye.analysis.rules import evaluate, readings
 from keeneye.analysis.scores import score_names, with_scores
 from keeneye.analysis.statistics import (
     performance_section,
@@ -217,7 +217,7 @@ class AnalysisRunner:
             pending.extend(results)
             computed.extend(results)
             self._remember(model, results)
-            found.extend(evaluate(results, self.settings.alerts))
+            found.extend(rules.evaluate(results, self.settings.alerts))
             # Saving in groups: one commit per window costs more than the window's statistics,
             # and a crash loses at most one group (recomputed on the next run).
             if len(pending) >= _SAVE_EVERY:
@@ -235,8 +235,8 @@ class AnalysisRunner:
         values: dict[str, float] = {}
         for model in names:
             latest = self._latest(model, now)
-            active.extend(evaluate(latest, self.settings.alerts))
-            values.update(readings(latest, self.settings.alerts))
+            active.extend(rules.evaluate(latest, self.settings.alerts))
+            values.update(rules.readings(latest, self.settings.alerts))
         self.last_run = now
         return RunReport(tuple(computed), tuple(found), tuple(active), len(due), now, values)
 
@@ -617,7 +617,13 @@ class AnalysisRunner:
     def active_alerts(self, model: str, until: datetime | None = None) -> list[Alert]:
         """Alerts of the latest complete window of each size (performance: the latest window
         with enough labels), i.e. the conditions that hold now."""
-        return evaluate(self._latest(model, until or self.clock.now()), self.settings.alerts)
+        return rules.evaluate(self._latest(model, until or self.clock.now()), self.settings.alerts)
+
+    def readings(self, model: str, until: datetime | None = None) -> dict[str, float]:
+        """What the rules measure in the latest complete windows, by alert key (the value now
+        that a "resolved" notification shows)."""
+        latest = self._latest(model, until or self.clock.now())
+        return rules.readings(latest, self.settings.alerts)
 
     def _latest(self, model: str, now: datetime) -> list[StoredResult]:
         analysis = self.settings.analysis

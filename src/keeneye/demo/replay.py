@@ -275,7 +275,7 @@ def run_demo(
                     m.flush(timeout=120)
                 seen.add_report(stats.run_once(models=[MODEL]), now)
                 seen.add_report(drift.run_once(models=[MODEL]), now)
-                notifier.process(stats.active_alerts(MODEL), now)
+                notifier.process(stats.active_alerts(MODEL), now, stats.readings(MODEL))
             if options.progress is not None:
                 options.progress(h + 1, hours, hour_start + HOUR)
         notifier.flush(timeout=60)
