@@ -177,3 +177,22 @@ def test_the_docs_hold_the_table() -> None:
     assert markdown_table() in DOCS.read_text(encoding="utf-8"), (
         "regenerate the kinds table with keeneye.kinds.markdown_table()"
     )
+
+
+def test_numeric_is_the_tables_answer() -> None:
+    from keeneye.kinds import numeric, numeric_family
+
+    for kind, entry in KINDS.items():
+        assert numeric(kind) is (entry.summary == "numeric")
+        assert numeric(kind.value) is numeric(kind)
+    assert numeric(None) is False
+    for dtype, expected in [
+        (pa.float32(), True),
+        (pa.int8(), True),
+        (pa.decimal128(5, 2), True),
+        (pa.null(), True),
+        (pa.bool_(), False),
+        (pa.string(), False),
+        (pa.timestamp("us"), False),
+    ]:
+        assert numeric_family(type_family(dtype)) is expected, dtype

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -218,6 +218,11 @@ class AnalysisSettings(Section):
     model_windows: dict[str, list[WindowName]] = Field(
         default_factory=dict,
         description="model -> window sizes computed for that model instead of `windows`.",
+    )
+    count_windows: dict[str, PositiveInt] = Field(
+        default_factory=dict,
+        description="model -> N: also compute windows of every N predictions for that model "
+        "(in event-time order, all versions together), next to its time windows.",
     )
     interval_seconds: float = Field(
         60.0, gt=0, description="How often the embedded analysis runs inside `keeneye server`."

@@ -205,6 +205,26 @@ def spec(kind: FeatureKind | str) -> KindSpec:
         raise InputError(f"unknown feature kind {kind!r}: use one of {valid}") from None
 
 
+def numeric(kind: FeatureKind | str | None) -> bool:
+    """Whether values of ``kind`` are summarised as numbers (quantiles, a range, histograms);
+    the others as categories. ``None`` (no kind known) is neither.
+
+    >>> numeric(FeatureKind.NUMERIC), numeric("boolean"), numeric(None)
+    (True, False, False)
+    """
+    return kind is not None and spec(kind).summary == "numeric"
+
+
+def numeric_family(family: str) -> bool:
+    """Whether columns of an Arrow type family (:func:`keeneye.tables.type_family`) are read
+    as a numeric kind without a cast from text (``null``: no values, any kind).
+
+    >>> numeric_family("numeric"), numeric_family("string"), numeric_family("null")
+    (True, False, True)
+    """
+    return family == "null" or numeric(kind_of_family(family))
+
+
 def untested_reason(kind: FeatureKind) -> str:
     """Why columns of ``kind`` are left untested (for testable kinds: that they are not)."""
     return KINDS[kind].untested or f"{kind.value} columns are not tested for drift"
@@ -324,6 +344,8 @@ __all__ = [
     "ingest_types",
     "kind_of_family",
     "markdown_table",
+    "numeric",
+    "numeric_family",
     "spec",
     "untested_reason",
     "with_descriptors",

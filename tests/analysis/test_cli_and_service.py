@@ -89,7 +89,9 @@ def test_service_runs_in_the_background_and_hands_alerts_over(
     clock.set(MONDAY + timedelta(days=1, hours=1))
     handed: list[tuple[list[Alert], datetime]] = []
     runner = AnalysisRunner(store, Settings(analysis={"windows": ["daily"]}), clock)
-    service = AnalysisService(runner, 0.01, lambda alerts, now: handed.append((list(alerts), now)))
+    service = AnalysisService(
+        runner, 0.01, lambda alerts, now, _readings: handed.append((list(alerts), now))
+    )
     service.start()
     try:
         deadline = time.monotonic() + 20

@@ -139,13 +139,15 @@ def secured_ui(demo: Demo) -> Iterator[str]:
     served.stop()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API runs, its event loop is the main
+# thread's running loop, and a later test's asyncio.run() would fail.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=ensure_chromium(), args=CHROMIUM_ARGS)
     yield browser

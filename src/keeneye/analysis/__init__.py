@@ -5,11 +5,11 @@ not computed yet (or that late events or labels re-opened) for every model, save
 through the store and returns what the alert rules found.
 """
 
-from keeneye.analysis.clock import Clock, ManualClock, SystemClock
 from keeneye.analysis.rules import evaluate
 from keeneye.analysis.runner import ALL_VERSIONS, AnalysisRunner, RunReport
 from keeneye.analysis.service import AnalysisService
 from keeneye.analysis.windows import Window, complete_windows, window_at
+from keeneye.clock import Clock, ManualClock, SystemClock
 
 __all__ = [
     "ALL_VERSIONS",

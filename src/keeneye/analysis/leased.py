@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from keeneye.analysis.clock import Clock
 from keeneye.analysis.reference import ReferenceCache
 from keeneye.analysis.runner import ALL_VERSIONS, JOB_KINDS, AnalysisRunner, fingerprint_of
 from keeneye.analysis.windows import Fingerprint, Window
+from keeneye.clock import Clock
 from keeneye.config import Settings
 from keeneye.store.base import EventStore
 from keeneye.store.records import StoredResult

@@ -21,7 +21,7 @@ from keeneye.analysis.peer_rules import (
 )
 from keeneye.analysis.traffic import min_z_for, traffic_verdict
 from keeneye.config import AlertSettings
-from keeneye.notify.alert import Alert, Severity
+from keeneye.notify.alert import Alert, Severity, condition_key
 from keeneye.profile.report import PREDICTION_FEATURE, PerformanceSection, Report, corrected
 from keeneye.profile.stored import report_of
 from keeneye.stats.results import FeatureDrift
@@ -458,6 +458,88 @@ def evaluate(results: Iterable[StoredResult], settings: AlertSettings) -> list[A
         for rule in rules:
             alerts.extend(rule(result, report, settings))
     return alerts
+
+
+Reading = Callable[[Report, AlertSettings], dict[tuple[str, str], float]]
+
+
+def _traffic_reading(report: Report, settings: AlertSettings) -> dict[tuple[str, str], float]:
+    traffic = report.traffic
+    if traffic is None:
+        return {}
+    verdict = traffic_verdict(
+        traffic,
+        settings.traffic_change,
+        settings.traffic_min_events,
+        min_z=settings.traffic_min_z,
+        window=report.window,
+    )
+    change = verdict.change_ratio
+    return {} if change is None else {("traffic", report.window or "window"): change}
+
+
+def _summary_reading(report: Report, settings: AlertSettings) -> dict[tuple[str, str], float]:
+    summary = report.summary
+    if summary is None:
+        return {}
+    out: dict[tuple[str, str], float] = {("schema_change", "schema"): len(summary.absent_features)}
+    if summary.prediction is not None:
+        out[("nonfinite_prediction", PREDICTION_FEATURE)] = float(summary.prediction.nonfinite)
+    for feature, info in summary.features.items():
+        if info.missing_ratio is not None:
+            out[("missing_values", feature)] = info.missing_ratio
+        if info.out_of_range_ratio is not None:
+            out[("out_of_range", feature)] = info.out_of_range_ratio
+    return out
+
+
+def _drift_reading(report: Report, settings: AlertSettings) -> dict[tuple[str, str], float]:
+    drift = report.drift
+    if drift is None:
+        return {}
+    out = {("dataset_drift", "dataset"): float(drift.drift_share)}
+    for info in drift.rows():
+        value = drift_decision(info)[0]
+        if value is not None:
+            out[("feature_drift", info.feature)] = value
+    return out
+
+
+def _performance_reading(report: Report, settings: AlertSettings) -> dict[tuple[str, str], float]:
+    section = report.performance
+    if section is None or section.labels < settings.min_labels:
+        return {}
+    out: dict[tuple[str, str], float] = {}
+    for metric, value in section.metrics.items():
+        if (number := _finite(value)) is not None:
+            out[("performance", metric)] = number
+    bias = section.bias
+    if bias is not None and (normalized := _finite(bias.normalized)) is not None:
+        out[("prediction_bias", PREDICTION_FEATURE)] = normalized
+    return out
+
+
+#: What each result kind's rules measure, alerting or not: ``(rule, subject) -> value``.
+READINGS: Mapping[str, Reading] = {
+    "traffic": _traffic_reading,
+    "summary": _summary_reading,
+    "drift": _drift_reading,
+    "performance": _performance_reading,
+}
+
+
+def readings(results: Iterable[StoredResult], settings: AlertSettings) -> dict[str, float]:
+    """The value every rule measures in ``results``, whether it alerts or not, by the key of
+    the alert it would raise (:attr:`Alert.key`): a "resolved" message shows the value now
+    next to the one that fired."""
+    out: dict[str, float] = {}
+    for result in results:
+        read = READINGS.get(result.kind)
+        if read is None:
+            continue
+        for (rule, subject), value in read(report_of(result), settings).items():
+            out[condition_key(result.model, result.version, rule, subject)] = value
+    return out
 
 
 def drift_decision(info: FeatureDrift) -> tuple[float | None, float | None, str]:

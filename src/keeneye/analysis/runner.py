@@ -20,21 +20,21 @@ import logging
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from keeneye.analysis import rules
 from keeneye.analysis.batching import WindowReader, column_micros, earlier_counts, micros
-from keeneye.analysis.clock import Clock
+from keeneye.analysis.count_windows import COUNT, cut_windows
 from keeneye.analysis.drift import drift_section, window_alpha
 from keeneye.analysis.expected import expected_ranges, labelled_baseline
 from keeneye.analysis.fitted import SHARED_FITTED, BaselineModels
 from keeneye.analysis.outliers import OutlierModels, outliers_section
 from keeneye.analysis.reference import Reference, ReferenceCache, build_reference
-from keeneye.analysis.rules import evaluate
 from keeneye.analysis.scores import score_names, with_scores
 from keeneye.analysis.statistics import (
     performance_section,
@@ -54,6 +54,7 @@ from keeneye.analysis.windows import (
 from keeneye.baseline.fitted import load_reference
 from keeneye.baseline.register import baseline_info, table_digest
 from keeneye.baseline.resolve import ReferenceChoice, choose_baseline
+from keeneye.clock import Clock
 from keeneye.config import Settings
 from keeneye.errors import NotFoundError
 from keeneye.notify.alert import Alert
@@ -101,12 +102,15 @@ class RunReport:
     active: tuple[Alert, ...]
     windows: int
     ran_at: datetime
+    #: What the rules measure in the latest complete windows, alerting or not, by alert key
+    #: (:func:`keeneye.analysis.rules.readings`): the value now of a resolved alert.
+    readings: Mapping[str, float] = field(default_factory=dict)
 
 
 class AnalysisRunner:
     """Compute every complete, not-yet-computed (or re-opened) window of every model.
 
-    >>> from keeneye.analysis.clock import ManualClock
+    >>> from keeneye.clock import ManualClock
     >>> from keeneye.config import Settings
     >>> from keeneye.store.duckdb import DuckDBStore
     >>> clock = ManualClock(datetime(2026, 1, 5, tzinfo=timezone.utc))
@@ -152,6 +156,9 @@ class AnalysisRunner:
         # by this runner), by model and job: results are never deleted, so a window once
         # marked stays marked; a marker another process rewrote only costs a recomputation.
         self._marked: dict[tuple[str, str], dict[tuple[str, float], Fingerprint | None]] = {}
+        # The count windows of each model cut so far (results are never deleted, so a cut
+        # stays; see keeneye.analysis.count_windows).
+        self._counted: dict[str, list[Window]] = {}
 
     def _choice(self, model: str, version: str) -> ReferenceChoice | None:
         key = ("choice", model, version)
@@ -217,7 +224,7 @@ class AnalysisRunner:
             pending.extend(results)
             computed.extend(results)
             self._remember(model, results)
-            found.extend(evaluate(results, self.settings.alerts))
+            found.extend(rules.evaluate(results, self.settings.alerts))
             # Saving in groups: one commit per window costs more than the window's statistics,
             # and a crash loses at most one group (recomputed on the next run).
             if len(pending) >= _SAVE_EVERY:
@@ -231,9 +238,14 @@ class AnalysisRunner:
             progress(len(grouped), len(grouped), "done")
         # The alerts active now, whatever range was analysed (a backfill of a past range
         # must not page anyone about last spring).
-        active = [a for m in names for a in self.active_alerts(m, now)]
+        active: list[Alert] = []
+        values: dict[str, float] = {}
+        for model in names:
+            latest = self._latest(model, now)
+            active.extend(rules.evaluate(latest, self.settings.alerts))
+            values.update(rules.readings(latest, self.settings.alerts))
         self.last_run = now
-        return RunReport(tuple(computed), tuple(found), tuple(active), len(due), now)
+        return RunReport(tuple(computed), tuple(found), tuple(active), len(due), now, values)
 
     def _prepare_batches(self, grouped: Mapping[tuple[str, Window], Sequence[str]]) -> None:
         """Plan the run's reads: window rows span by span, and one count query per window size
@@ -287,11 +299,17 @@ class AnalysisRunner:
             windows = [w for w in complete_windows(name, start, now, grace=grace) if w.end <= until]
             if windows:
                 sizes[name] = windows
-        if not sizes:
+        counted, fresh = self._count_windows(model, first, min(until, now - grace))
+        if counted:
+            sizes[COUNT] = [w for w in counted if w.end > start]
+            model_windows = [*model_windows, COUNT]
+        if not any(sizes.values()):
             return []
         # One aggregate query gives the current fingerprints of every window of every size;
         # the stored ones are read from the store only for windows this runner has not seen.
-        current = self._fingerprints(model, sizes)
+        current = self._fingerprints(model, {n: w for n, w in sizes.items() if n != COUNT})
+        stored = [w for w in sizes.get(COUNT, []) if w not in fresh]
+        current.update(self._count_fingerprints(model, stored))
         due: list[tuple[Window, str]] = []
         for job in self.jobs:
             marked = self._marked.setdefault((model, job), {})
@@ -318,6 +336,50 @@ class AnalysisRunner:
                         due.append((window, job))
         due.sort(key=lambda item: (item[0].end, item[0].start, item[1]))
         return due
+
+    def _count_windows(
+        self, model: str, first: datetime, until: datetime
+    ) -> tuple[list[Window], set[Window]]:
+        """The model's count windows (``analysis.count_windows``) that end by ``until``: those
+        cut before (loaded from the store once per runner) and, second, those cut now from the
+        events after the last one."""
+        size = self.settings.analysis.count_windows.get(model)
+        if size is None:
+            return [], set()
+        known = self._counted.get(model)
+        if known is None:
+            known = sorted(
+                Window(_utc(r.window_start), _utc(r.window_end), COUNT)
+                for r in self.store.load_results(model, kind="traffic", version=ALL_VERSIONS)
+                if r.payload.get("window") == COUNT
+            )
+            self._counted[model] = known
+        cursor = known[-1].end if known else first
+        fresh = list(cut_windows(self.store, model, size, cursor, until)) if cursor < until else []
+        known.extend(fresh)
+        return list(known), set(fresh)
+
+    def _count_fingerprints(
+        self, model: str, windows: Sequence[Window]
+    ) -> dict[tuple[str, float], Fingerprint]:
+        """Current fingerprints of count windows cut in earlier runs (one count per window:
+        their lengths share no bucket size)."""
+        out: dict[tuple[str, float], Fingerprint] = {}
+        for window in windows:
+            key = (COUNT, _key(window.start))
+            seconds = max(1, math.ceil(window.length.total_seconds()))
+            counts = self.store.count_labelled(
+                model, window.start, window.end, bucket_seconds=seconds
+            )
+            events = int(sum(counts.column("events").to_pylist()))
+            labels = int(sum(counts.column("labels").to_pylist()))
+            newest = None
+            lasts = [v for v in pc.cast(counts.column("last_label_at"), pa.int64()).to_pylist()]
+            lasts = [v for v in lasts if v is not None]
+            if labels and lasts:
+                newest = (_EPOCH + timedelta(microseconds=max(lasts))).isoformat()
+            out[key] = Fingerprint(events, labels, newest)
+        return out
 
     def _remember(self, model: str, results: Sequence[StoredResult]) -> None:
         """Keep the fingerprints of the markers just computed (saved with this run)."""
@@ -628,9 +690,17 @@ class AnalysisRunner:
     def active_alerts(self, model: str, until: datetime | None = None) -> list[Alert]:
         """Alerts of the latest complete window of each size (performance: the latest window
         with enough labels), i.e. the conditions that hold now."""
-        now = until or self.clock.now()
+        return rules.evaluate(self._latest(model, until or self.clock.now()), self.settings.alerts)
+
+    def readings(self, model: str, until: datetime | None = None) -> dict[str, float]:
+        """What the rules measure in the latest complete windows, by alert key (the value now
+        that a "resolved" notification shows)."""
+        latest = self._latest(model, until or self.clock.now())
+        return rules.readings(latest, self.settings.alerts)
+
+    def _latest(self, model: str, now: datetime) -> list[StoredResult]:
         analysis = self.settings.analysis
-        latest = latest_results(
+        return latest_results(
             self.store,
             model,
             windows_for(analysis, model),
@@ -639,7 +709,6 @@ class AnalysisRunner:
             recheck_days=analysis.recheck_days,
             min_labels=self.settings.alerts.min_labels,
         )
-        return evaluate(latest, self.settings.alerts)
 
 
 def fingerprint_of(data: WindowData) -> Fingerprint:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from keeneye.analysis.history import record_history
@@ -15,7 +15,9 @@ from keeneye.notify.alert import Alert
 log = logging.getLogger("keeneye.analysis")
 
 #: Receives the alerts active after a run and the clock time (e.g. ``Notifier.process``).
-AlertSink = Callable[[Sequence[Alert], datetime], object]
+#: Receives the alerts active after a run, the run's time and what the rules measure now (by
+#: alert key; see :attr:`RunReport.readings`).
+AlertSink = Callable[[Sequence[Alert], datetime, Mapping[str, float]], object]
 
 
 class AnalysisService:
@@ -62,7 +64,7 @@ class AnalysisService:
             except Exception:  # the history is best effort: it must not stop notifications
                 log.exception("could not record the alert history of a run")
             if self.sink is not None:
-                self.sink(list(report.active), report.ran_at)
+                self.sink(list(report.active), report.ran_at, report.readings)
             return report
 
     def start(self) -> None:

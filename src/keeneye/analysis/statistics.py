@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
@@ -17,19 +17,23 @@ from keeneye.analysis import performance as perf
 from keeneye.analysis.absent import absent_features
 from keeneye.analysis.columns import column_kinds, to_columns
 from keeneye.analysis.drift import with_reference_columns
-from keeneye.analysis.reference import Reference
+from keeneye.analysis.reference import PREDICTION_COLUMN, Reference
+from keeneye.kinds import numeric, numeric_family
 from keeneye.profile._codec import decode
 from keeneye.profile.reference import with_nulls
 from keeneye.profile.report import (
+    NOT_INVALID_MARKERS,
     BiasStats,
     LabelDelay,
     PerformanceSection,
     PerformanceStats,
     SummarySection,
 )
+from keeneye.report.charts import baseline_grid, grid_counts
 from keeneye.schema import FeatureKind
 from keeneye.stats import check_quality, summarize
 from keeneye.stats.results import json_safe
+from keeneye.tables import type_family
 
 
 def rows_of_version(table: pa.Table, events: pa.Table, version: str) -> tuple[pa.Table, pa.Table]:
@@ -87,7 +91,7 @@ def summary_section(
     for name in sorted(kinds):
         kind = kinds[name]
         markers = invalid.get(name, {})
-        wrong = int(sum(v for k, v in markers.items() if k not in ("missing", "unknown_feature")))
+        wrong = int(sum(v for k, v in markers.items() if k not in NOT_INVALID_MARKERS))
         nulls = features.column(name).null_count if name in features.column_names else n
         entry: dict[str, Any] = {
             "kind": None if kind is None else kind.value,
@@ -109,13 +113,15 @@ def summary_section(
             values = columns[name]
             base = reference.summaries.get(name) if reference is not None else None
             if base is not None and base.kind is kind:
-                quality = check_quality(base, values)
-                current = with_nulls(quality.current, nulls)
+                # Type markers are stored as missing values; they are counted as invalid (and
+                # wrong-typed in the findings), so that the missing share, the invalid count
+                # and the findings of a quality row agree.
+                quality = check_quality(base, values, wrong_type=wrong)
+                current = with_nulls(quality.current, max(nulls - wrong, 0))
                 quality = replace(quality, current=current)
                 entry["summary"] = current.to_dict()
                 entry["quality"] = {k: v for k, v in quality.to_dict().items() if k != "current"}
-                # Type markers are stored as missing values; they are counted as invalid.
-                entry["missing_ratio"] = max(0.0, quality.missing_share_current - wrong / n)
+                entry["missing_ratio"] = quality.missing_share_current
                 entry["baseline_missing_ratio"] = quality.missing_share_reference
                 entry["out_of_range_ratio"] = quality.out_of_range_share
                 entry["new_categories"] = dict(quality.to_dict()["new_categories"])
@@ -128,18 +134,21 @@ def summary_section(
         "events": n,
         "absent_features": absent,
         "features": out,
-        "prediction": prediction_summary(events),
+        "prediction": prediction_summary(events, reference),
         "latency": latency_summary(events),
     }
     return decode(SummarySection, json_safe(payload))
 
 
-def prediction_summary(events: pa.Table) -> dict[str, Any]:
-    """Summary of the prediction column; non-finite numeric predictions are counted."""
+def prediction_summary(events: pa.Table, reference: Reference | None = None) -> dict[str, Any]:
+    """Summary of the prediction column; non-finite numeric predictions are counted. Numeric
+    predictions are also counted in the bins shared with the baseline's predictions, so that
+    pages draw a range's predictions from the stored windows (no raw event read)."""
     column = events.column("prediction")
     n = events.num_rows
     missing = column.null_count
-    if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
+    family = type_family(column.type)
+    if family != "null" and numeric_family(family):  # the kinds table's numeric types
         values = np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), np.float64)
         nonfinite = int(np.sum(~np.isfinite(values))) - missing
         return {
@@ -147,6 +156,7 @@ def prediction_summary(events: pa.Table) -> dict[str, Any]:
             "missing": missing,
             "nonfinite": nonfinite,
             "summary": summarize(values, FeatureKind.NUMERIC).to_dict(),
+            "histogram": _prediction_bins(values, reference),
         }
     strings = column.cast(pa.string()) if not pa.types.is_null(column.type) else column
     objects = np.asarray(strings.to_numpy(zero_copy_only=False), dtype=object)
@@ -156,6 +166,17 @@ def prediction_summary(events: pa.Table) -> dict[str, Any]:
         "nonfinite": 0,
         "summary": summarize(objects, FeatureKind.CATEGORICAL).to_dict() if n else None,
     }
+
+
+def _prediction_bins(values: np.ndarray, reference: Reference | None) -> dict[str, Any] | None:
+    """The window's finite predictions counted on the grid of the baseline's (numeric)
+    predictions (:func:`keeneye.report.charts.baseline_grid`); ``None`` without one."""
+    fitted = reference.prediction if reference is not None else None
+    base = fitted.summaries.get(PREDICTION_COLUMN) if fitted is not None else None
+    if base is None or not numeric(base.kind):
+        return None
+    grid = baseline_grid(base)
+    return None if grid is None else asdict(grid_counts(values, *grid))
 
 
 def latency_summary(events: pa.Table) -> dict[str, Any] | None:

@@ -38,7 +38,7 @@ def comparisons_for(window: Window) -> tuple[tuple[str, int], ...]:
     >>> comparisons_for(window_at("weekly", datetime(2026, 3, 4, tzinfo=timezone.utc)))
     (('week', 7),)
     """
-    if window.name == "monthly":
+    if window.name in ("monthly", "count"):  # count windows hold the same count every time
         return ()
     return tuple((n, d) for n, d in COMPARISONS if timedelta(days=d) >= window.length)
 

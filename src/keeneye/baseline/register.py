@@ -17,6 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from keeneye.clock import utc_now
 from keeneye.errors import ColumnError, DataSourceError, InputError
 from keeneye.store.base import EventStore
 from keeneye.store.records import StoredResult
@@ -82,7 +83,7 @@ def register_baseline(
         rows=table.num_rows,
         columns=tuple(table.column_names),
         digest=table_digest(table),
-        registered_at=now or datetime.now(timezone.utc),
+        registered_at=now or utc_now(),
     )
     # Fitted once here and stored: no process re-fits it, no page re-reads the raw baseline.
     from keeneye.baseline.fitted import fit_and_save

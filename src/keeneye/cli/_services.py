@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from keeneye.clock import utc_now
 
 #: A process counts as alive when its heartbeat is at most this old.
 ALIVE_SECONDS = 60.0
@@ -56,7 +58,7 @@ def print_services(console: Console, services: list[dict[str, Any]]) -> None:
     table = Table(title="services alive")
     for column in ("service", "process", "last beat", "details"):
         table.add_column(column)
-    now = datetime.now(UTC)
+    now = utc_now()
     for s in services:
         age = (now - datetime.fromisoformat(str(s["beat_at"]))).total_seconds()
         details = ", ".join(f"{k}={v}" for k, v in sorted(dict(s.get("info") or {}).items()))

@@ -11,13 +11,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from keeneye.analysis.clock import SystemClock
 from keeneye.analysis.history import record_history
 from keeneye.analysis.runner import AnalysisRunner, RunReport
 from keeneye.analysis.service import AnalysisService
 from keeneye.baseline.register import register_baseline
 from keeneye.cli._exit import fail
 from keeneye.cli.remote import check_store, run_analysis, upload_baseline
+from keeneye.clock import SystemClock
 from keeneye.config import Settings, load_settings
 from keeneye.errors import KeeneyeError
 from keeneye.notify.alert import Alert

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import typer
 
 from keeneye.cli._exit import fail
+from keeneye.clock import utc_now
 from keeneye.config import load_settings
 from keeneye.errors import KeeneyeError
 
@@ -44,7 +45,7 @@ def retention(
             err=True,
         )
         raise typer.Exit(2)
-    before = datetime.now(UTC) - timedelta(days=age)
+    before = utc_now() - timedelta(days=age)
     try:
         the_store = open_store(store or settings.server.store)
         try:

@@ -26,8 +26,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from prometheus_client import CollectorRegistry
 
-from keeneye.analysis.clock import ManualClock
 from keeneye.analysis.runner import AnalysisRunner, RunReport
+from keeneye.clock import ManualClock
 from keeneye.config import Settings, load_settings
 from keeneye.demo.scenario import (
     DAY,
@@ -275,7 +275,7 @@ def run_demo(
                     m.flush(timeout=120)
                 seen.add_report(stats.run_once(models=[MODEL]), now)
                 seen.add_report(drift.run_once(models=[MODEL]), now)
-                notifier.process(stats.active_alerts(MODEL), now)
+                notifier.process(stats.active_alerts(MODEL), now, stats.readings(MODEL))
             if options.progress is not None:
                 options.progress(h + 1, hours, hour_start + HOUR)
         notifier.flush(timeout=60)

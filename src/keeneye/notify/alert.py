@@ -48,4 +48,10 @@ class Alert:
 
     @property
     def key(self) -> str:
-        return f"{self.model}/{self.version}/{self.rule}/{self.subject}"
+        return condition_key(self.model, self.version, self.rule, self.subject)
+
+
+def condition_key(model: str, version: str, rule: str, subject: str) -> str:
+    """The key of a condition (and of the alerts raised for it), e.g.
+    ``'churn/3/feature_drift/age'``."""
+    return f"{model}/{version}/{rule}/{subject}"

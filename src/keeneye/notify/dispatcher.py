@@ -108,11 +108,19 @@ class Notifier:
         self._worker.start()
 
     # -- deciding -------------------------------------------------------------------------------
-    def process(self, alerts: Sequence[Alert], now: datetime) -> list[Message]:
+    def process(
+        self,
+        alerts: Sequence[Alert],
+        now: datetime,
+        readings: Mapping[str, float] | None = None,
+    ) -> list[Message]:
         """Take the alerts active after an evaluation; return the messages queued for sending.
 
         ``alerts`` is the complete set of active alerts: a key that was firing and is missing
         from it is resolved. Several alerts with the same key count once (the last one wins).
+        ``readings`` are what the rules measure now, by alert key
+        (:func:`keeneye.analysis.rules.readings`): a resolved message shows the value now next
+        to the one the alert fired with.
         """
         if self._closed:
             raise InputError("this Notifier is closed; create a new one to send notifications")
@@ -141,7 +149,16 @@ class Notifier:
             gone = self._active.pop(key).alert
             self._record(gone, "resolved", now)
             if self.settings.send_resolved:
-                messages.append(format_message(gone, MessageKind.RESOLVED, self.public_url, at=now))
+                messages.append(
+                    format_message(
+                        gone,
+                        MessageKind.RESOLVED,
+                        self.public_url,
+                        at=now,
+                        current=None if readings is None else readings.get(key),
+                        measured=readings is not None,
+                    )
+                )
         # One message per model and evaluation: eight alerts of a bad day arrive as one.
         for message in group_messages(messages) if self.settings.group else messages:
             self._enqueue(message, now)

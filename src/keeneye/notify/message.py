@@ -69,8 +69,12 @@ def format_message(
     public_url: str | None = None,
     *,
     at: datetime | None = None,
+    current: float | None = None,
+    measured: bool = False,
 ) -> Message:
-    """Build the title and plain-text body of a notification.
+    """Build the title and plain-text body of a notification. With ``measured`` (the caller
+    passed what the rules measure now), a resolved message shows the value the alert fired
+    with next to ``current``, the value now (``None``: not measured in the latest window).
 
     >>> from keeneye.notify.alert import Severity
     >>> a = Alert(model="churn", version="3", rule="feature_drift", subject="age",
@@ -103,7 +107,10 @@ def format_message(
         f"rule: {alert.rule}  subject: {alert.subject}  severity: {alert.severity.value}",
         f"window: {_window(alert.window_start, alert.window_end)}",
     ]
-    change = describe_change(alert.value, alert.threshold)
+    if kind is MessageKind.RESOLVED and measured:
+        change = describe_resolution(alert.value, current, alert.threshold)
+    else:
+        change = describe_change(alert.value, alert.threshold)
     if change:
         lines.append(change)
     link = alert_link(alert, public_url)
@@ -142,6 +149,24 @@ def describe_change(value: float | None, threshold: float | None) -> str | None:
         # accuracy under its minimum) "0.0001× the threshold" would read as harmless.
         text += f"  ({abs(value) / abs(threshold):.2g}× the threshold)"
     return text
+
+
+def describe_resolution(
+    fired: float | None, current: float | None, threshold: float | None
+) -> str | None:
+    """The value an alert fired with, the value now, and the threshold.
+
+    >>> describe_resolution(0.31, 0.04, 0.1)
+    'value now: 0.04  (was 0.31 when it fired)  threshold: 0.1'
+    >>> describe_resolution(0.31, None, 0.1)
+    'value now: n/a (not measured in the latest window)  (was 0.31 when it fired)  threshold: 0.1'
+    >>> describe_resolution(None, None, None) is None
+    True
+    """
+    if fired is None and current is None and threshold is None:
+        return None
+    now = _num(current) if current is not None else "n/a (not measured in the latest window)"
+    return f"value now: {now}  (was {_num(fired)} when it fired)  threshold: {_num(threshold)}"
 
 
 def _num(x: float | None) -> str:

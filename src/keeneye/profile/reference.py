@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from keeneye.errors import InputError
-from keeneye.kinds import KINDS, descriptor_name, untested_reason
+from keeneye.kinds import KINDS, descriptor_name, numeric, untested_reason
 from keeneye.profile import modal as _modal
 from keeneye.profile._codec import decode, encode
 from keeneye.profile.classes import class_labels, is_class_column
@@ -587,7 +587,7 @@ def with_nulls(summary: ColumnSummary, nulls: int) -> ColumnSummary:
     Numeric columns reach the engine as float64 with nulls written as NaN (the fast path);
     Arrow knows how many of those NaN were nulls.
     """
-    if summary.kind is not FeatureKind.NUMERIC or not nulls:
+    if not numeric(summary.kind) or not nulls:
         return summary
     return replace(summary, missing=summary.missing + nulls, nan=summary.nan - nulls)
 

@@ -37,6 +37,9 @@ REPORT_FORMAT = 2
 #: The name the prediction (the model's score or class) has among drift rows, in alerts,
 #: ``/metrics`` labels and the UI: one pseudo-feature name everywhere.
 PREDICTION_FEATURE = "__prediction__"
+#: Invalid-value markers that are not invalid values: explicit missing values and values of
+#: features outside the model's schema (see :attr:`FeatureStats.invalid_count`).
+NOT_INVALID_MARKERS = frozenset({"missing", "unknown_feature"})
 #: Result kinds that hold a report section, and the section's attribute.
 SECTION_KINDS: Mapping[str, str] = {
     "drift": "drift",
@@ -136,7 +139,9 @@ class FeatureStats:
 
     @property
     def invalid_count(self) -> int:
-        return sum(int(n) for n in self.invalid.values())
+        """Values of the wrong (or an unsupported) type; the markers of missing values and
+        of features the model never declared are counted elsewhere (``missing_ratio``)."""
+        return sum(int(n) for k, n in self.invalid.items() if k not in NOT_INVALID_MARKERS)
 
     @property
     def issues(self) -> tuple[str, ...]:
@@ -144,13 +149,32 @@ class FeatureStats:
 
 
 @dataclass(frozen=True)
+class BinCounts:
+    """A window's numeric values counted on the baseline's grid of bins: bin ``k`` is
+    ``[origin + k * width, origin + (k + 1) * width)``, ``counts[i]`` is bin ``first + i``,
+    and ``below`` / ``above`` count the finite values too far out to keep a bin for. Windows
+    counted on the same grid add up exactly, so pages draw a range from the stored windows
+    without reading raw events (:func:`keeneye.report.charts.merge_grid`)."""
+
+    origin: float = 0.0
+    width: float = 1.0
+    first: int = 0
+    counts: tuple[int, ...] = ()
+    below: int = 0
+    above: int = 0
+
+
+@dataclass(frozen=True)
 class PredictionStats:
-    """The prediction column of one window."""
+    """The prediction column of one window; ``histogram`` is its numeric values in the bins
+    shared with the baseline's predictions (``None``: categorical, no numeric baseline
+    prediction, or stored before keeneye kept it)."""
 
     kind: str | None = None
     missing: int = 0
     nonfinite: int = 0
     summary: SummaryStats | None = None
+    histogram: BinCounts | None = None
 
 
 @dataclass(frozen=True)
@@ -629,6 +653,7 @@ __all__ = [
     "PREDICTION_FEATURE",
     "REPORT_FORMAT",
     "BiasStats",
+    "BinCounts",
     "ConfusionMatrix",
     "DriftSection",
     "EmbeddingDrift",

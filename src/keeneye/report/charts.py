@@ -9,17 +9,20 @@ the integers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from keeneye.profile.report import BinCounts
 from keeneye.stats import ColumnSummary
 from keeneye.stats.results import json_safe
 
 #: Bars in a numeric histogram.
 HISTOGRAM_BINS = 40
+#: Bins kept on either side of a baseline's grid (beyond: counted as outside).
+GRID_REACH = 2000
 #: Categories drawn (by combined frequency); the rest is one "other" bar.
 MAX_CATEGORIES = 20
 OTHER = "(other)"
@@ -152,6 +155,141 @@ def histogram(
         current=sides[1][0],
         outside_reference=sides[0][1],
         outside_current=sides[1][1],
+    )
+
+
+def baseline_grid(summary: ColumnSummary, bins: int = HISTOGRAM_BINS) -> tuple[float, float] | None:
+    """``(origin, width)`` of the grid a numeric column's windows are counted on: ``bins``
+    bins over the baseline's 1st–99th percentiles padded by 5 % (bins centred on the integers
+    for an integer-valued baseline), as :func:`histogram` draws the baseline alone; ``None``
+    without finite baseline values.
+
+    >>> from keeneye.stats import summarize
+    >>> baseline_grid(summarize(np.arange(101.0), "numeric"), bins=4)
+    (0.5, 25.0)
+    >>> baseline_grid(summarize(np.linspace(0, 1, 101), "numeric"), bins=4)
+    (-0.039, 0.2695)
+    """
+    q = summary.quantiles
+    if not q or summary.min is None or summary.max is None:
+        return None
+    lo, hi = float(q[0.01]), float(q[0.99])
+    scale = max(abs(lo), abs(hi), 1.0)
+    if not (np.isfinite(lo) and np.isfinite(hi)) or scale >= 2.0**50:
+        return None
+    if hi - lo <= scale * 1e-9:
+        lo, hi = lo - max(0.5, scale * 1e-6), hi + max(0.5, scale * 1e-6)
+    if summary.min == round(summary.min) and all(v == round(v) for v in q.values()):
+        step = max(1.0, float(np.ceil((hi - lo + 1) / bins)))
+        return float(np.floor(lo) - 0.5), step
+    pad = 0.05 * (hi - lo)
+    return round(lo - pad, 12), round((hi - lo + 2 * pad) / bins, 12)
+
+
+def grid_counts(
+    values: np.ndarray, origin: float, width: float, reach: int = GRID_REACH
+) -> BinCounts:
+    """Finite ``values`` counted on the grid ``(origin, width)``; bins further than ``reach``
+    bins from the grid's origin are counted as ``below``/``above``.
+
+    >>> grid_counts(np.array([0.5, 0.7, 2.2, -9.0, np.nan]), 0.0, 1.0, reach=5)
+    BinCounts(origin=0.0, width=1.0, first=0, counts=(2, 0, 1), below=1, above=0)
+    """
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    index = np.floor((finite - origin) / width)
+    below = int(np.count_nonzero(index < -reach))
+    above = int(np.count_nonzero(index > reach))
+    kept = index[(index >= -reach) & (index <= reach)].astype(np.int64)
+    if kept.size == 0:
+        return BinCounts(origin, width, 0, (), below, above)
+    first = int(kept.min())
+    counts = np.bincount(kept - first)
+    return BinCounts(origin, width, first, tuple(int(c) for c in counts), below, above)
+
+
+def _on_grid(part: BinCounts, origin: float, width: float) -> tuple[int, np.ndarray, int, int]:
+    """``(first, counts, below, above)`` of ``part`` on the grid ``(origin, width)``: the same
+    counts when it is on that grid, else spread over its bins in proportion to their overlap
+    (values taken as uniform within a bin)."""
+    if part.origin == origin and part.width == width:
+        return part.first, np.asarray(part.counts, dtype=np.float64), part.below, part.above
+    edges = part.origin + part.width * np.arange(part.first, part.first + len(part.counts) + 1)
+    lo = int(np.floor((edges[0] - origin) / width))
+    hi = int(np.ceil((edges[-1] - origin) / width))
+    below, above = part.below, part.above
+    if lo < -GRID_REACH or hi > GRID_REACH + 1:  # another scale altogether: counted outside
+        n = int(sum(part.counts))
+        return (
+            0,
+            np.zeros(0),
+            below + (n if lo < -GRID_REACH else 0),
+            above + (n if lo >= -GRID_REACH else 0),
+        )
+    cumulative = np.concatenate(([0.0], np.cumsum(part.counts, dtype=np.float64)))
+    mine = origin + width * np.arange(lo, hi + 1, dtype=np.float64)
+    return lo, np.diff(np.interp(mine, edges, cumulative)), below, above
+
+
+def merge_grid(
+    parts: Sequence[BinCounts],
+    reference: np.ndarray,
+    origin: float,
+    width: float,
+    bins: int = HISTOGRAM_BINS,
+) -> Histogram | None:
+    """Add up windows' stored grid counts into one histogram of a range, with the sorted
+    finite ``reference`` values counted in the same bins (``None`` without any count).
+
+    Windows counted on the grid ``(origin, width)`` (the baseline's) add up exactly; a window
+    counted on another baseline's grid is spread over this one in proportion to the overlap.
+    The bins drawn are the baseline's ``bins`` bins, widened to the range's 1st–99th
+    percentiles when its values lie further out; values beyond are counted outside. Wide
+    spans merge neighbouring bins (at most ``4 * bins`` bars).
+
+    >>> a = grid_counts(np.array([0.5, 1.5, 1.6, 9.0]), 0.0, 1.0, reach=5)
+    >>> h = merge_grid([a, a], np.array([0.2, 1.2, 1.8]), 0.0, 1.0, bins=2)
+    >>> h.edges, h.reference, h.current, h.outside_current
+    ((0.0, 1.0, 2.0), (1, 2), (2, 4), (0, 2))
+    >>> h = merge_grid([BinCounts(0.0, 2.0, 0, (4,))], np.array([0.5]), 0.0, 1.0, bins=2)
+    >>> h.current
+    (2, 2)
+    """
+    placed = [_on_grid(p, origin, width) for p in parts if p.counts]
+    placed = [p for p in placed if p[1].size]
+    if not placed:
+        return None
+    first = min(p[0] for p in placed)
+    last = max(p[0] + p[1].size for p in placed)
+    total = np.zeros(last - first, dtype=np.float64)
+    for start_k, counts, _, _ in placed:
+        total[start_k - first : start_k - first + counts.size] += counts
+    below = sum(p[2] for p in placed)
+    above = sum(p[3] for p in placed)
+    cumulative = np.cumsum(total)
+    n = float(cumulative[-1])
+    # The drawn bins: the baseline's, widened to the range's 1st–99th percentiles.
+    k01 = first + int(np.searchsorted(cumulative, 0.01 * n, side="left"))
+    k99 = first + int(np.searchsorted(cumulative, 0.99 * n, side="left"))
+    lo_k, hi_k = min(0, k01), max(bins - 1, k99)
+    group = max(1, -(-(hi_k - lo_k + 1) // (4 * bins)))
+    hi_k = lo_k + group * (-(-(hi_k - lo_k + 1) // group)) - 1
+    shown = np.zeros(hi_k - lo_k + 1, dtype=np.float64)
+    inside = total[max(lo_k, first) - first : max(min(hi_k + 1, last) - first, 0)]
+    offset = max(lo_k, first) - lo_k
+    shown[offset : offset + inside.size] = inside
+    below += round(float(total[: max(0, lo_k - first)].sum()))
+    above += round(float(total[max(0, hi_k + 1 - first) :].sum()))
+    current = shown.reshape(-1, group).sum(axis=1)
+    edges = origin + width * np.arange(lo_k, hi_k + 2, group, dtype=np.float64)
+    ordered = np.asarray(reference, dtype=np.float64)
+    before = np.searchsorted(ordered, edges, side="left")
+    return Histogram(
+        edges=tuple(float(e) for e in edges),
+        reference=tuple(int(c) for c in np.diff(before)),
+        current=tuple(round(float(c)) for c in current),
+        outside_reference=(int(before[0]), int(ordered.size - before[-1])),
+        outside_current=(below, above),
     )
 
 

@@ -4,7 +4,7 @@ the app's lifespan (the embedded default of ``keeneye server``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, get_args
 
@@ -56,16 +56,6 @@ RESULT_KINDS = (
 )
 #: Window sizes the ``window`` filters accept.
 WINDOW_SIZES: tuple[str, ...] = get_args(WindowName)
-
-
-class CallableClock:
-    """Adapts the app's ``clock()`` callable to the analysis ``Clock`` protocol."""
-
-    def __init__(self, fn: Callable[[], datetime]) -> None:
-        self._fn = fn
-
-    def now(self) -> datetime:
-        return self._fn()
 
 
 def _time(name: str, value: str | None) -> datetime | None:
@@ -188,7 +178,7 @@ async def _baseline(model: str, version: str, request: Request) -> dict[str, Any
         model,
         version,
         table,
-        now=request.app.state.clock(),
+        now=request.app.state.clock.now(),
     )
     return info.to_dict()
 
@@ -340,7 +330,7 @@ def setup(app: FastAPI) -> None:
     ``analysis.enabled``), the notifier hand-off, and the result gauges on the registry."""
     settings = app.state.settings
     store: EventStore = app.state.store
-    clock = CallableClock(app.state.clock)
+    clock = app.state.clock
     runner = AnalysisRunner(store, settings, clock)
     notifier = getattr(app.state, "notifier", None)
     owns_notifier = notifier is None
@@ -350,8 +340,8 @@ def setup(app: FastAPI) -> None:
         notifier = Notifier(settings.notify, store=store, public_url=settings.server.public_url)
         app.state.notifier = notifier
 
-    def sink(alerts: Sequence[Alert], now: datetime) -> None:
-        notifier.process(alerts, now)
+    def sink(alerts: Sequence[Alert], now: datetime, values: Mapping[str, float]) -> None:
+        notifier.process(alerts, now, values)
 
     service = AnalysisService(runner, settings.analysis.interval_seconds, sink)
     app.state.analysis = service

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import copy
 import importlib
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -27,6 +26,7 @@ from fastapi.openapi.utils import get_openapi
 from prometheus_client import CollectorRegistry
 
 from keeneye import __version__
+from keeneye.clock import ClockLike, as_clock
 from keeneye.config import Settings
 from keeneye.privacy.policy import policies
 from keeneye.server.contract import refine
@@ -38,8 +38,6 @@ from keeneye.server.metrics import ServerMetrics
 from keeneye.server.schemas import DOCUMENTED_BODIES
 from keeneye.store import open_store
 from keeneye.store.base import EventStore
-
-Clock = Callable[[], datetime]
 
 #: Modules whose ``router``/``routers`` (and optional ``setup(app)``) make up the app.
 ROUTER_MODULES: list[str] = [
@@ -54,15 +52,11 @@ ROUTER_MODULES: list[str] = [
 ]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def create_app(
     settings: Settings,
     store: EventStore | None = None,
     *,
-    clock: Clock | None = None,
+    clock: ClockLike | None = None,
     router_modules: Iterable[str] | None = None,
 ) -> FastAPI:
     """Build the collector app.
@@ -100,7 +94,7 @@ def create_app(
     app.state.settings = settings
     app.state.privacy = privacy
     app.state.store = the_store
-    app.state.clock = clock or _utcnow
+    app.state.clock = as_clock(clock)
     app.state.registry = CollectorRegistry()
     app.state.metrics = ServerMetrics(app.state.registry)
     app.state.on_startup = []

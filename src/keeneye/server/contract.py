@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from keeneye.clock import utc_now
 from keeneye.config import Settings
 from keeneye.server.analysis_routes import RESULT_KINDS, WINDOW_SIZES
 from keeneye.server.ingest import MAX_ID_LENGTH, MAX_VERSION_LENGTH, MODEL_NAME
@@ -196,7 +197,7 @@ def _baseline_body(operation: dict[str, Any], settings: Settings) -> None:
 
 def refine(schema: dict[str, Any], settings: Settings, now: datetime | None = None) -> None:
     """Write the enforced rules into ``schema`` (FastAPI's document), in place."""
-    moment = now or datetime.now(UTC)
+    moment = now or utc_now()
     components = schema.setdefault("components", {})
     components.setdefault("securitySchemes", {})["bearer"] = {
         "type": "http",

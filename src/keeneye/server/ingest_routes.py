@@ -45,7 +45,7 @@ def _feature_names(store: EventStore, model: str) -> list[str]:
 def _store_predictions(request: Request, model: str, body: bytes) -> WriteReport:
     state = request.app.state
     settings = state.settings.server
-    now = state.clock()
+    now = state.clock.now()
     document = parse_body(body, request.headers.get("content-type"))
     events = parse_predictions(document, now, max_events=settings.max_batch_events)
     events = enforce_on_predictions(state.privacy.get(model), events)
@@ -63,7 +63,7 @@ def _store_predictions(request: Request, model: str, body: bytes) -> WriteReport
 def _store_labels(request: Request, model: str, body: bytes) -> WriteReport:
     state = request.app.state
     settings = state.settings.server
-    now = state.clock()
+    now = state.clock.now()
     document = parse_body(body, request.headers.get("content-type"))
     labels = parse_labels(document, now, max_labels=settings.max_batch_events)
     labels = enforce_on_labels(state.privacy.get(model), labels)

@@ -71,7 +71,7 @@ def _register(request: Request, model: str, body: bytes) -> dict[str, Any]:
         ModelVersion(
             model=model,
             version=spec.version,
-            registered_at=request.app.state.clock(),
+            registered_at=request.app.state.clock.now(),
             model_uri=spec.model_uri,
             mlflow_run_id=spec.mlflow_run_id,
             training_data=spec.training_data,

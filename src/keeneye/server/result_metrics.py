@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from keeneye.analysis.clock import Clock
 from keeneye.analysis.rules import bias_z
 from keeneye.analysis.windows import windows_for
+from keeneye.clock import Clock
 from keeneye.config import Settings
 from keeneye.profile.report import corrected
 from keeneye.profile.stored import latest_results, report_of

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from keeneye.kinds import numeric
 from keeneye.schema import FeatureKind
 from keeneye.stats._clean import ColumnValues, NumericCounts, numeric_values
 from keeneye.stats.results import json_safe
@@ -68,8 +69,14 @@ def _count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
-def check_quality(reference: ColumnSummary, current: ColumnValues) -> QualityReport:
+def check_quality(
+    reference: ColumnSummary, current: ColumnValues, *, wrong_type: int = 0
+) -> QualityReport:
     """Check the current values of a column against the reference's :class:`ColumnSummary`.
+
+    ``wrong_type`` counts values among ``current``'s missing ones that arrived with the wrong
+    type (a store keeps them as missing and marks them): they are reported as wrong-typed, not
+    as missing, so that the missing share and the findings agree with the invalid count.
 
     >>> ref = summarize([0.0, 5.0, 10.0], "numeric")
     >>> report = check_quality(ref, [1.0, 11.0, float("nan"), None])
@@ -78,13 +85,28 @@ def check_quality(reference: ColumnSummary, current: ColumnValues) -> QualityRep
     >>> report.issues[0]
     '1 of 2 values (50.0%) outside the reference range [0, 10]'
     """
-    summary = summarize(current, reference.kind)
+    summary = _retyped(summarize(current, reference.kind), wrong_type)
     out_count: int | None = None
-    if reference.kind is FeatureKind.NUMERIC:
+    if numeric(reference.kind):
         finite, _ = numeric_values(current, "current")
         if finite.size and reference.min is not None and reference.max is not None:
             out_count = int(np.count_nonzero((finite < reference.min) | (finite > reference.max)))
     return _report(reference, summary, out_count)
+
+
+def _retyped(summary: ColumnSummary, wrong_type: int) -> ColumnSummary:
+    """``summary`` with ``wrong_type`` of its missing values (Arrow nulls, or the NaN numeric
+    columns turn them into) counted as wrong-typed instead."""
+    if wrong_type <= 0:
+        return summary
+    from_missing = min(wrong_type, summary.missing)
+    from_nan = min(wrong_type - from_missing, summary.nan)
+    return replace(
+        summary,
+        missing=summary.missing - from_missing,
+        nan=summary.nan - from_nan,
+        wrong_type=summary.wrong_type + from_missing + from_nan,
+    )
 
 
 def check_quality_sorted(
@@ -115,7 +137,7 @@ def _report(
     issues: list[str] = []
     out_share: float | None = None
     new: dict[Any, int] = {}
-    if reference.kind is FeatureKind.NUMERIC:
+    if numeric(reference.kind):
         if out_count is not None:
             n_finite = summary.valid
             out_share = out_count / n_finite
@@ -134,12 +156,9 @@ def _report(
             issues.append(
                 f"{_count(len(new), 'category', 'categories')} not in the reference: {shown}{more}"
             )
-    change = summary.missing_share - reference.missing_share
-    if abs(change) > 0:
-        issues.append(
-            f"missing share changed from {reference.missing_share:.1%} "
-            f"to {summary.missing_share:.1%}"
-        )
+    before, after = f"{reference.missing_share:.1%}", f"{summary.missing_share:.1%}"
+    if before != after:  # a change too small to print would read "from 0.0% to 0.0%"
+        issues.append(f"missing share changed from {before} to {after}")
     if summary.constant:
         issues.append("column is constant")
     if summary.wrong_type:

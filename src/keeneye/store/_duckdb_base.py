@@ -4,16 +4,17 @@ and the writer's in-memory view of each model."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from keeneye.clock import ClockLike, as_clock
 from keeneye.errors import InputError, NotFoundError, StoreError
 from keeneye.store._batch import FeatureState, utc
 from keeneye.store._duckdb_schema import (
@@ -22,12 +23,6 @@ from keeneye.store._duckdb_schema import (
     SCHEMA_VERSION,
     events_table_ddl,
 )
-
-Clock = Callable[[], datetime]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -47,12 +42,12 @@ class _DuckDBBase:
     """Connection, locks, transactions and the catalog cache (see :class:`DuckDBStore`)."""
 
     def __init__(
-        self, path: str | Path, *, clock: Clock | None = None, type_change_after: int = 100
+        self, path: str | Path, *, clock: ClockLike | None = None, type_change_after: int = 100
     ) -> None:
         if type_change_after < 1:
             raise InputError(f"type_change_after must be >= 1, got {type_change_after}")
         self.path = str(path)
-        self._clock = clock or _utcnow
+        self._clock = as_clock(clock)
         self._type_change_after = type_change_after
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +94,7 @@ class _DuckDBBase:
 
     # -- plumbing -----------------------------------------------------------------------------
     def _now(self) -> datetime:
-        return utc(self._clock(), "the store clock's time")
+        return utc(self._clock.now(), "the store clock's time")
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         try:

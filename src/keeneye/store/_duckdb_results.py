@@ -13,6 +13,7 @@ import pyarrow as pa
 from keeneye.errors import InputError
 from keeneye.store._batch import TIMESTAMP, utc
 from keeneye.store._duckdb_base import _check_model, _DuckDBBase, _registered
+from keeneye.store._payloads import PayloadMemo
 from keeneye.store._values import dumps
 from keeneye.store.records import REPORTS_TABLE, RESULT_TABLES, StoredResult, result_table
 
@@ -137,6 +138,14 @@ class _ResultsMixin(_DuckDBBase):
                         f"{target} USING ({', '.join(_RESULT_KEY)})"
                     )
 
+    def _parsed(self, key: tuple[Any, ...], text: str) -> dict[str, Any]:
+        """A stored payload, parsed once while its text stays the same (see
+        :mod:`keeneye.store._payloads`)."""
+        memo: PayloadMemo | None = getattr(self, "_payload_memo", None)
+        if memo is None:
+            memo = self._payload_memo = PayloadMemo()
+        return memo.parse(key, text)
+
     def load_results(
         self,
         model: str,
@@ -190,7 +199,7 @@ class _ResultsMixin(_DuckDBBase):
                 window_start=at(ws),
                 window_end=at(we),
                 computed_at=at(ca),
-                payload=json.loads(p),
+                payload=self._parsed((m, v, k, ws, we), p),
             )
             for m, v, k, ws, we, ca, p in self._read(
                 sql + " ORDER BY window_start, window_end, kind, version", params

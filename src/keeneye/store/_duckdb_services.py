@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from keeneye.clock import SYSTEM_CLOCK
 from keeneye.errors import InputError
 from keeneye.store._batch import utc
 from keeneye.store._duckdb_base import _check_model, _DuckDBBase
@@ -20,7 +21,8 @@ from keeneye.store.records import ServiceBeat
 
 
 def _wall() -> datetime:
-    return datetime.now(UTC)
+    """Leases and heartbeats are shared between processes: the wall clock, not the store's."""
+    return SYSTEM_CLOCK.now()
 
 
 class _ServicesMixin(_DuckDBBase):

@@ -4,13 +4,14 @@ writer loads under the model's advisory lock."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from keeneye.clock import ClockLike, as_clock
 from keeneye.errors import ConfigError, InputError, NotFoundError, StoreError
 from keeneye.store._batch import FeatureState, utc
 from keeneye.store._pg_schema import MIGRATION_LOCK, MIGRATIONS
@@ -23,12 +24,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
         "the PostgreSQL store needs psycopg 3: pip install 'keeneye[postgres]'"
     ) from exc
 
-Clock = Callable[[], datetime]
 Connection = psycopg.Connection[tuple[Any, ...]]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def redact(url: str) -> str:
@@ -60,7 +56,7 @@ class _PostgresBase:
         self,
         url: str,
         *,
-        clock: Clock | None = None,
+        clock: ClockLike | None = None,
         type_change_after: int = 100,
         pool_size: int = 4,
         connect_timeout: float = 10.0,
@@ -69,7 +65,7 @@ class _PostgresBase:
             raise InputError(f"type_change_after must be >= 1, got {type_change_after}")
         self.url = redact(url)
         self._dsn = url  # with its password: for connections only, never for messages
-        self._clock = clock or _utcnow
+        self._clock = as_clock(clock)
         self._type_change_after = type_change_after
         self._closed = False
         self._pool: ConnectionPool[Connection] = ConnectionPool(
@@ -92,7 +88,7 @@ class _PostgresBase:
 
     # -- plumbing -----------------------------------------------------------------------------
     def _now(self) -> datetime:
-        return utc(self._clock(), "the store clock's time")
+        return utc(self._clock.now(), "the store clock's time")
 
     def _check_open(self) -> None:
         if self._closed:

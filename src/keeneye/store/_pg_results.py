@@ -13,6 +13,7 @@ from typing import Any
 
 from keeneye.errors import InputError
 from keeneye.store._batch import utc
+from keeneye.store._payloads import PayloadMemo
 from keeneye.store._pg_base import _PostgresBase
 from keeneye.store._values import dumps
 from keeneye.store.records import (
@@ -66,6 +67,14 @@ class _ResultsMixin(_PostgresBase):
                     [list(c) for c in columns],
                 )
 
+    def _parsed(self, key: tuple[Any, ...], text: str) -> dict[str, Any]:
+        """A stored payload, parsed once while its text stays the same (see
+        :mod:`keeneye.store._payloads`)."""
+        memo: PayloadMemo | None = getattr(self, "_payload_memo", None)
+        if memo is None:
+            memo = self._payload_memo = PayloadMemo()
+        return memo.parse(key, text)
+
     def load_results(
         self,
         model: str,
@@ -106,7 +115,7 @@ class _ResultsMixin(_PostgresBase):
                 window_start=ws,
                 window_end=we,
                 computed_at=ca,
-                payload=json.loads(p),
+                payload=self._parsed((m, v, k, ws, we), p),
             )
             for m, v, k, ws, we, ca, p in self._read(
                 sql + " ORDER BY window_start, window_end, kind, version", params

@@ -66,7 +66,7 @@ class CompositeStore:
     def write_predictions(self, model: str, events: Sequence[PredictionEvent]) -> WriteReport:
         report = self.events.write_predictions(model, events)
         if events:
-            self._note_versions(model, {e.version for e in events}, self.events._clock())
+            self._note_versions(model, {e.version for e in events}, self.events._clock.now())
         return report
 
     def write_labels(self, model: str, labels: Sequence[LabelEvent]) -> WriteReport:

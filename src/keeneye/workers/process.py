@@ -90,7 +90,7 @@ class WorkerProcess:
         try:
             report = self.runner.run_once()
             if self.sink is not None:
-                self.sink(list(report.active), report.ran_at)
+                self.sink(list(report.active), report.ran_at, report.readings)
         except Exception:
             self.failures += 1
             self.metrics.failures.inc()

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from keeneye.analysis.windows import WINDOW_NAMES, window_at
 from keeneye.profile.stored import window_of
-from keeneye.server.ui.timerange import WINDOW_LENGTHS, TimeRange
+from keeneye.server.ui.timerange import TimeRange
 from keeneye.store.base import EventStore
 from keeneye.store.records import StoredResult
 
@@ -139,10 +140,34 @@ def in_range(episode: AlertEpisode, tr: TimeRange) -> bool:
     return begin is not None and finish is not None and begin < tr.end and finish > tr.start
 
 
+def window_spans(name: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """``(start, end)`` of every window of size ``name`` that overlaps ``[start, end)``.
+
+    >>> from datetime import timezone
+    >>> t = datetime(2026, 3, 2, 10, 30, tzinfo=timezone.utc)
+    >>> [s.hour for s, _ in window_spans("hourly", t, t + timedelta(hours=2))]
+    [10, 11, 12]
+    """
+    spans = []
+    window = window_at(name, start)
+    while window.start < end:
+        spans.append((window.start, window.end))
+        window = window.following()
+    return spans
+
+
 def results(store: EventStore, model: str, kind: str, tr: TimeRange) -> list[StoredResult]:
-    """Stored results of ``kind`` whose window (of the range's size) overlaps the range."""
-    length = WINDOW_LENGTHS.get(tr.window, timedelta(days=1))
-    found = store.load_results(model, kind=kind, start=tr.start - length)
+    """Stored results of ``kind`` whose window (of the range's size) overlaps the range.
+
+    Time windows are loaded by their exact spans, so that a daily page does not read (and
+    parse) the hourly results of the same days."""
+    if tr.window in WINDOW_NAMES:
+        spans = window_spans(tr.window, tr.start, tr.end)
+        found = store.load_results(
+            model, kind=kind, start=spans[0][0], end=spans[-1][1], windows=spans
+        )
+    else:
+        found = store.load_results(model, kind=kind, end=tr.end + timedelta(days=1))
     return [
         r
         for r in found
@@ -195,6 +220,45 @@ def traffic(
         xs.append(at)
         at += step
     return Series(x=xs, y=[counts.get(x.timestamp(), 0) for x in xs])
+
+
+def traffic_overlays(
+    store: EventStore,
+    model: str,
+    start: datetime,
+    end: datetime,
+    bucket_seconds: int,
+    shifts: Sequence[timedelta],
+    *,
+    version: str | None = None,
+) -> list[Series]:
+    """:func:`traffic` of ``[start, end)`` for every shift (the same span that much earlier,
+    moved onto this one), from one count over the whole span."""
+    first = datetime.fromtimestamp(
+        (start.timestamp() // bucket_seconds) * bucket_seconds, tz=start.tzinfo
+    )
+    # Shifts are whole buckets (a day, a week) for hourly and daily buckets alike.
+    earliest = first - max(shifts, default=timedelta(0))
+    table = store.count_events(model, earliest, end, version=version, bucket_seconds=bucket_seconds)
+    counts: dict[float, int] = {}
+    for row in table.to_pylist():
+        at = row["bucket_start"].timestamp()
+        counts[at] = counts.get(at, 0) + int(row["events"])
+    step = timedelta(seconds=bucket_seconds)
+    xs: list[datetime] = []
+    at = first
+    while at < end:
+        xs.append(at)
+        at += step
+    out = [Series(x=xs, y=[counts.get((x - shift).timestamp(), 0) for x in xs]) for shift in shifts]
+    if xs and xs[-1] + step > end:
+        # The last bucket is partial: an earlier span counts only as far into it.
+        for shift, series in zip(shifts, out, strict=True):
+            if shift:
+                series.y[-1] = events_between(
+                    store, model, xs[-1] - shift, end - shift, version=version
+                )
+    return out
 
 
 def events_between(

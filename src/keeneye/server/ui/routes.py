@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from keeneye import __version__
+from keeneye.analysis.count_windows import COUNT
 from keeneye.server.ui import assets, views
 from keeneye.server.ui.auth import (
     COOKIE,
@@ -98,7 +99,9 @@ def _range(request: Request) -> TimeRange:
     settings = request.app.state.settings
     try:
         return parse_range(
-            dict(request.query_params), request.app.state.clock(), settings.analysis.windows
+            dict(request.query_params),
+            request.app.state.clock.now(),
+            [*settings.analysis.windows, *([COUNT] if settings.analysis.count_windows else [])],
         )
     except QueryError as exc:
         raise PageError(400, "Bad link", str(exc)) from exc

@@ -2,7 +2,8 @@
 
 The state lives in the URL so that a link can be shared: ``?range=7d`` (a preset ending now),
 or ``?start=…&end=…`` (a custom range; the links in alert notifications use it), plus the
-optional ``window`` (``hourly``/``daily``: which analysis windows to show) and ``version``.
+optional ``window`` (``hourly``/``daily``/…, or ``count`` for the count-based windows of
+``analysis.count_windows``: which analysis windows to show) and ``version``.
 
 >>> from datetime import datetime, timezone
 >>> now = datetime(2026, 11, 23, 0, 1, tzinfo=timezone.utc)
@@ -25,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
+from keeneye.analysis.count_windows import COUNT
 from keeneye.analysis.windows import WINDOW_SIZES
 
 #: Presets of the picker: name → length (each ends at the server clock's now).
@@ -144,7 +146,7 @@ def parse_range(query: Mapping[str, str], now: datetime, windows: Sequence[str])
             )
         end = now.astimezone(UTC)
         start = end - PRESETS[preset]
-    available = [w for w in windows if w in WINDOW_LENGTHS] or ["daily"]
+    available = [w for w in windows if w in WINDOW_LENGTHS or w == COUNT] or ["daily"]
     window = query.get("window") or None
     if window is None:
         window = _default_window(end - start, available)

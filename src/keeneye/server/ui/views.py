@@ -17,11 +17,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from keeneye.analysis.count_windows import COUNT
+from keeneye.analysis.drift import alert_budget
+from keeneye.analysis.windows import WINDOW_NAMES, window_length
 from keeneye.baseline.fitted import load_reference
 from keeneye.baseline.resolve import choose_baseline
 from keeneye.config import Settings
 from keeneye.errors import NotFoundError
-from keeneye.profile.reference import Reference
+from keeneye.kinds import numeric, numeric_family
+from keeneye.profile.reference import PREDICTION_COLUMN, Reference
 from keeneye.profile.report import (
     FeatureStats,
     LatencyStats,
@@ -31,15 +35,16 @@ from keeneye.profile.report import (
     corrected,
 )
 from keeneye.profile.stored import report_of
-from keeneye.report.charts import category_shares
+from keeneye.report.charts import baseline_grid, category_shares, merge_grid
 from keeneye.report.charts import histogram as shared_bins
-from keeneye.schema import FeatureKind
 from keeneye.server.ui import charts, data, peer_views
 from keeneye.server.ui.timerange import TimeRange
 from keeneye.stats import summarize
+from keeneye.stats.budget import DAY, WindowBudget, expected_false_alerts_per_month
 from keeneye.stats.results import FeatureDrift
 from keeneye.store.base import EventStore
-from keeneye.store.records import ModelSummary, StoredResult
+from keeneye.store.records import ModelSummary, StoredResult, VersionChange
+from keeneye.tables import type_family
 
 PREDICTION_ROW = "prediction"
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
@@ -83,7 +88,7 @@ def _check_version(summary: ModelSummary, tr: TimeRange) -> None:
 
 
 def _column_label(r: StoredResult, many_versions: bool, window: str) -> str:
-    fmt = "%m-%d %H:%M" if window == "hourly" else "%Y-%m-%d"
+    fmt = "%m-%d %H:%M" if window in ("hourly", COUNT) else "%Y-%m-%d"
     label = r.window_start.strftime(fmt)
     return f"{label} v{r.version}" if many_versions else label
 
@@ -125,7 +130,10 @@ def fleet(store: EventStore, settings: Settings, tr: TimeRange) -> dict[str, Any
 
 # -- model --------------------------------------------------------------------------------------
 def model_page(store: EventStore, settings: Settings, model: str, tr: TimeRange) -> dict[str, Any]:
-    summary = _summary(store, model)
+    """The model page: everything drawn from stored reports, the stored fitted reference, the
+    alert history and one bucketed event count (no raw event is read)."""
+    history = store.version_history(model)
+    summary = _facts(store, model, history)
     _check_version(summary, tr)
     chosen = reference_for(store, settings, summary, tr)
     drift_results = data.results(store, model, "drift", tr)
@@ -137,6 +145,10 @@ def model_page(store: EventStore, settings: Settings, model: str, tr: TimeRange)
     multivariate = peer_views.multivariate_rows(data.results(store, model, "multivariate", tr))
     live = tr.version or summary.live_version
     segments = peer_views.segment_rows(data.results(store, model, "segments", tr))
+    traffic, events_in_range = _traffic(store, model, history, tr)
+    labels_in_range = sum(
+        p.labels for r in performance if (p := report_of(r).performance) is not None
+    )
     return {
         "segments": segments,
         "online": peer_views.online_rows(data.results(store, model, "online", tr)),
@@ -149,19 +161,22 @@ def model_page(store: EventStore, settings: Settings, model: str, tr: TimeRange)
         ],
         "summary": summary,
         "tr": tr,
-        "note": _data_note(summary, tr),
+        "note": None if events_in_range else _data_note(_summary(store, model), tr),
+        "events_in_range": events_in_range,
+        "labels_in_range": labels_in_range,
         "charts": [
-            chart("traffic-chart", _traffic(store, summary, tr)),
+            chart("traffic-chart", traffic),
             chart("latency-chart", _latency(summaries, tr)),
-            chart("prediction-chart", _prediction(store, summary, tr, chosen)),
+            chart("prediction-chart", _prediction(summaries, chosen)),
             chart("drift-heatmap", heatmap),
             chart("performance-chart", _performance(performance)),
         ],
         "drift_rows": drift_rows,
         "drifted": [r["feature"] for r in drift_rows if r["drifted_windows"]],
         "modal": _modal(drift_results),
+        "budget": _budget(drift_results, settings, tr),
         "quality_rows": _quality(summaries, settings),
-        "versions": _versions(store, summary),
+        "versions": _versions(store, summary, history),
         "alerts": episodes,
         "open_alerts": [e for e in episodes if e.open],
         "health": data.health([e for e in episodes if e.open]),
@@ -169,17 +184,72 @@ def model_page(store: EventStore, settings: Settings, model: str, tr: TimeRange)
     }
 
 
-def _traffic(store: EventStore, summary: ModelSummary, tr: TimeRange) -> charts.Figure:
-    args = (store, summary.model, tr.start, tr.end, tr.bucket_seconds)
-    now = data.traffic(*args, version=tr.version)
-    day = data.traffic(*args, version=tr.version, shift=timedelta(days=1))
-    week = data.traffic(*args, version=tr.version, shift=timedelta(days=7))
-    changes = [
-        (c.live_since, c.version)
-        for c in store.version_history(summary.model)
-        if tr.start <= c.live_since < tr.end
-    ]
-    return charts.traffic(now.x, now.y, day.y, week.y, changes)
+def _budget(
+    results: Sequence[StoredResult], settings: Settings, tr: TimeRange
+) -> dict[str, Any] | None:
+    """The expected false drift alerts per month at the range's window size: from the alert
+    budget the latest drift report in the range was decided with (as stored), else from the
+    settings; ``alerting`` says whether drift of this window size raises alerts."""
+    stored = next(
+        (b for r in reversed(results) if (d := report_of(r).drift) and (b := d.alert_budget)),
+        None,
+    )
+    if stored is None:
+        if tr.window not in WINDOW_NAMES:
+            return None
+        stored = WindowBudget.of(
+            alert_budget(settings.analysis), window_length(tr.window), settings.analysis.alpha
+        )
+    length = window_length(tr.window) if tr.window in WINDOW_NAMES else DAY
+    return {
+        "window": tr.window,
+        "alerting": tr.window in settings.alerts.drift_windows,
+        "alert_windows": ", ".join(settings.alerts.drift_windows),
+        "window_level": stored.window_level,
+        "expected_per_month": stored.expected_false_alerts_per_month,
+        "false_alerts": stored.false_alerts,
+        "period_days": stored.period_days,
+        "fixed_per_month": expected_false_alerts_per_month(length, stored.window_level),
+    }
+
+
+def _facts(store: EventStore, model: str, history: Sequence[VersionChange]) -> ModelSummary:
+    """The model's versions and live version, without the counts of
+    :meth:`~keeneye.store.base.Registry.model_summary` (which joins every label to its
+    prediction); the page counts its range instead. A model whose live version was never set
+    gets the full summary (its live version is that of the latest event)."""
+    versions = tuple(v.version for v in store.versions(model))
+    if not versions or not history:
+        return _summary(store, model)
+    return ModelSummary(
+        model=model,
+        versions=versions,
+        live_version=history[-1].version,
+        events=0,
+        labels=0,
+        first_event=None,
+        last_event=None,
+        label_coverage=None,
+        median_label_delay_seconds=None,
+    )
+
+
+def _traffic(
+    store: EventStore, model: str, history: Sequence[VersionChange], tr: TimeRange
+) -> tuple[charts.Figure, int]:
+    """Traffic of the range with the same span a day and a week earlier (from one count), and
+    the events in the range."""
+    now, day, week = data.traffic_overlays(
+        store,
+        model,
+        tr.start,
+        tr.end,
+        tr.bucket_seconds,
+        (timedelta(0), timedelta(days=1), timedelta(days=7)),
+        version=tr.version,
+    )
+    changes = [(c.live_since, c.version) for c in history if tr.start <= c.live_since < tr.end]
+    return charts.traffic(now.x, now.y, day.y, week.y, changes), sum(now.y)
 
 
 def _by_version(results: Sequence[StoredResult]) -> dict[str, list[StoredResult]]:
@@ -249,22 +319,57 @@ def reference_for(
 
 
 def _prediction(
-    store: EventStore,
-    summary: ModelSummary,
-    tr: TimeRange,
-    chosen: tuple[str | None, Reference | None],
+    summaries: Sequence[StoredResult], chosen: tuple[str | None, Reference | None]
 ) -> charts.Figure:
+    """The range's predictions against the baseline's, added up from the windows' stored
+    summaries (bin counts of numeric predictions, class shares of categorical ones) and the
+    stored fitted reference: no raw event is read."""
     title = "Predictions: selected range against the baseline"
     reference_version, reference = chosen
-    window = store.read_window(summary.model, tr.start, tr.end, version=tr.version, features=[])
-    current = window.events.column("prediction")
-    if window.events.num_rows == 0:
+    stats = [p for r in summaries if (s := _summary_of(r)) and (p := s.prediction) is not None]
+    if not any(p.summary is not None and p.summary.count for p in stats):
         return charts.empty(title, "no predictions in this range")
-    if reference is None or reference.prediction is None:
+    fitted = reference.prediction if reference is not None else None
+    ref_summary = fitted.summaries.get(PREDICTION_COLUMN) if fitted is not None else None
+    if fitted is None or ref_summary is None:
         return charts.empty(
             title, f"version {reference_version}'s baseline has no 'prediction' column"
         )
-    return distribution(title, reference.prediction, PREDICTION_ROW, current, reference_version)
+    ref_name = f"baseline (v{reference_version})"
+    if numeric(ref_summary.kind):
+        parts = [p.histogram for p in stats if p.histogram is not None]
+        grid = baseline_grid(ref_summary)
+        hist = None
+        if grid is not None:
+            hist = merge_grid(parts, fitted.sorted_values(PREDICTION_COLUMN), *grid)
+        if hist is None:
+            return charts.empty(
+                title,
+                "the stored reports of this range hold no prediction histogram on this "
+                "baseline's bins (analysed by an older keeneye or against another baseline): "
+                "run `keeneye analyze --since` over the range to draw it",
+            )
+        ref_total, cur_total = max(sum(hist.reference), 1), max(sum(hist.current), 1)
+        return charts.histogram(
+            title,
+            hist.edges,
+            [c / ref_total for c in hist.reference],
+            [c / cur_total for c in hist.current],
+            reference_name=ref_name,
+        )
+    ref_counts = Counter({str(k): int(v) for k, v in ref_summary.categories.items()})
+    cur_counts: Counter[str] = Counter()
+    for p in stats:
+        if p.summary is not None:
+            present = p.summary.count - p.summary.missing  # top shares are of these
+            for value, share in p.summary.top:
+                cur_counts[str(value)] += round(float(share) * present)
+    shares = category_shares(ref_counts, cur_counts)
+    if shares is None:
+        return charts.empty(title, "no values to draw")
+    return charts.category_bars(
+        title, shares.categories, shares.reference, shares.current, reference_name=ref_name
+    )
 
 
 def distribution(
@@ -280,8 +385,8 @@ def distribution(
     ref_summary = reference.summaries.get(feature)
     if ref_summary is None:
         return charts.empty(title, f"the baseline's {feature} column has no summary to draw")
-    numeric = pa.types.is_floating(current.type) or pa.types.is_integer(current.type)
-    if ref_summary.kind is FeatureKind.NUMERIC and (numeric or pa.types.is_null(current.type)):
+    # The kinds table says which kinds are drawn as numbers and which column types are numbers.
+    if numeric(ref_summary.kind) and numeric_family(type_family(current.type)):
         ref = reference.sorted_values(feature)
         cur_values = current.cast(pa.float64()).to_numpy(zero_copy_only=False)
         cur = np.sort(np.asarray(cur_values, float))
@@ -490,9 +595,12 @@ def _performance(results: Sequence[StoredResult]) -> charts.Figure:
     return charts.lines(title, x, series, y2=coverage, y2_title="label coverage")
 
 
-def _versions(store: EventStore, summary: ModelSummary) -> list[dict[str, Any]]:
+def _versions(
+    store: EventStore, summary: ModelSummary, history: Sequence[VersionChange] | None = None
+) -> list[dict[str, Any]]:
     meta = {v.version: v for v in store.versions(summary.model)}
-    history = store.version_history(summary.model)
+    if history is None:
+        history = store.version_history(summary.model)
     rows = []
     for i, change in enumerate(history):
         until = history[i + 1].live_since if i + 1 < len(history) else None

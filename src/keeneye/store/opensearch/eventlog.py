@@ -27,7 +27,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError as OSNotFound
 from opensearchpy.exceptions import OpenSearchException, TransportError
 
+from keeneye.clock import ClockLike, as_clock
 from keeneye.errors import InputError, StoreError
 from keeneye.store._batch import (
     TIMESTAMP,
@@ -83,10 +84,6 @@ _TERMS = 10000
 _LABEL_IDS = 50_000  # event ids per terms query when a window's labels are looked up by id
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _check_model(model: str) -> None:
     if not isinstance(model, str) or not model:
         raise InputError(f"model name must be a non-empty string, got {model!r}")
@@ -113,7 +110,7 @@ class OpenSearchEventLog:
         client: OpenSearch,
         *,
         namespace: str = "keeneye",
-        clock: Callable[[], datetime] = _now,
+        clock: ClockLike | None = None,
         type_change_after: int = 50,
         schema_of: Callable[[str, str], frozenset[str] | None] | None = None,
         shards: int = 1,
@@ -124,7 +121,7 @@ class OpenSearchEventLog:
     ) -> None:
         self.client = client
         self.namespace = namespace
-        self._clock = clock
+        self._clock = as_clock(clock)
         self._type_change_after = type_change_after
         self._schema_of = schema_of or (lambda model, version: None)
         self._retention_days = retention_days
@@ -198,7 +195,7 @@ class OpenSearchEventLog:
             raise StoreError("the OpenSearch event log is closed")
 
     def _received(self) -> int:
-        return micros(utc(self._clock(), "clock"), "clock")
+        return micros(utc(self._clock.now(), "clock"), "clock")
 
     def _send(self, ops: list[Op], *, refresh: bool = False) -> list[BulkItem]:
         return bulk(
@@ -938,7 +935,7 @@ class OpenSearchEventLog:
         days = self._retention_days if days is None else days
         if days is None:
             return []
-        cutoff = (utc(now or self._clock(), "now") - timedelta(days=days)).strftime("%Y.%m.%d")
+        cutoff = (utc(now or self._clock.now(), "now") - timedelta(days=days)).strftime("%Y.%m.%d")
         pattern = f"{self.namespace}-*-*-*"
         try:
             found = self.client.indices.get_alias(index=pattern, allow_no_indices=True)
