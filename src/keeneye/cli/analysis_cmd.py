@@ -16,7 +16,8 @@ from keeneye.analysis.history import record_history
 from keeneye.analysis.runner import AnalysisRunner, RunReport
 from keeneye.analysis.service import AnalysisService
 from keeneye.baseline.register import register_baseline
-from keeneye.cli.remote import check_store, run_analysis, upload_baseline
+from keeneye.baseline.sources import source_scheme
+from keeneye.cli.remote import check_store, register_source, run_analysis, upload_baseline
 from keeneye.config import Settings, load_settings
 from keeneye.errors import KeeneyeError
 from keeneye.notify.alert import Alert
@@ -275,7 +276,11 @@ def worker(
 def baseline_register(
     model: str = typer.Argument(..., help="Model name."),
     version: str = typer.Argument(..., help="Model version the training data belongs to."),
-    path: Path = typer.Argument(..., help="Training data: .parquet, .pq, .csv or .csv.gz."),
+    source: str = typer.Argument(
+        ...,
+        help="Training data: a .parquet, .pq, .csv or .csv.gz file, or "
+        "dvc://REPO_PATH/path/to/data.parquet@REV (read through DVC; with --url, by the server).",
+    ),
     store: str | None = typer.Option(
         None, "--store", help="DuckDB file or postgresql:// URL (default server.store)."
     ),
@@ -291,19 +296,23 @@ def baseline_register(
     ),
 ) -> None:
     """Register the training data of MODEL VERSION as its baseline (it may carry the model's
-    score/probability columns, which the score drift test compares with)."""
+    score/probability columns, which the score drift test compares with). Where it came from
+    (file hash, DVC revision and md5) is kept in the version's lineage."""
     if url is not None and store is not None:
         raise typer.BadParameter("give --url or --store, not both")
     try:
-        if url is not None:
-            answer = upload_baseline(url, model, version, path, token)
+        if url is not None and source_scheme(source) is not None:
+            answer = register_source(url, model, version, source, token)
+            rows, columns = int(answer["rows"]), [str(c) for c in answer["columns"]]
+        elif url is not None:
+            answer = upload_baseline(url, model, version, Path(source), token)
             rows, columns = int(answer["rows"]), [str(c) for c in answer["columns"]]
         else:
             settings = _settings(config, store)
             check_store(settings.server.store, create=create)
             the_store = open_store(settings.server.store)
             try:
-                info = register_baseline(the_store, model, version, path)
+                info = register_baseline(the_store, model, version, source)
             finally:
                 the_store.close()
             rows, columns = info.rows, list(info.columns)

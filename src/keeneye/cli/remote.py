@@ -102,6 +102,17 @@ def upload_baseline(
     )
 
 
+def register_source(
+    url: str, model: str, version: str, source: str, token: str | None
+) -> dict[str, Any]:
+    """Have the server read a source URI (``dvc://…``) and register it as the baseline."""
+    target = (
+        f"{url.rstrip('/')}/v1/models/{quote(model, safe='')}/versions/"
+        f"{quote(version, safe='')}/baseline/source"
+    )
+    return _call("PUT", target, token, json={"source": source}, timeout=300)
+
+
 def run_analysis(
     url: str,
     token: str | None,

@@ -379,7 +379,19 @@ class Monitor:
     def register_baseline(self, table: Any, *, version: str | None = None) -> dict[str, Any]:
         """Register the training data (a pyarrow Table, pandas/polars DataFrame or a list of
         records; it may carry the model's score or probability columns) as the baseline of
-        this monitor's version (or ``version``); blocking. Returns the collector's answer."""
+        this monitor's version (or ``version``); blocking. Returns the collector's answer.
+
+        A source URI (``"dvc:///srv/repo/data/train.parquet@v1"``) is read by the collector,
+        which records the DVC revision, commit and md5 in the version's lineage."""
+        if isinstance(table, str) and "://" in table:
+            return backfill.register_source(
+                self.url,
+                self.model,
+                version or self.version,
+                table,
+                self._token,
+                timeout=self._timeout,
+            )
         return backfill.upload_baseline(
             self.url,
             self.model,
