@@ -39,7 +39,7 @@ def test_baselines_from_two_dvc_revisions_in_the_lineage(
         [str(BIN / "keeneye"), "server", "--store", str(tmp_path / "k.duckdb"), "--port", "0"],
         cwd=tmp_path,
     )
-    request.addfinalizer(lambda: stop(server))
+    request.addfinalizer(lambda: halt(server))
     url = url_of(server, log)
 
     first = cli("baseline", "register", MODEL, "1", repo.uri("v1"), "--url", url)
@@ -96,3 +96,9 @@ def test_baselines_from_two_dvc_revisions_in_the_lineage(
     assert "no DVC repository" in outside.json()["error"]["message"]
     again = httpx.get(f"{url}/v1/models/{MODEL}/versions/1/lineage", timeout=30).json()
     assert len(again["data_sources"]) == 2
+
+
+def halt(proc: subprocess.Popen[str]) -> None:
+    stop(proc)
+    if proc.stdout is not None:
+        proc.stdout.close()
