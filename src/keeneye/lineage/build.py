@@ -131,8 +131,9 @@ def live_periods(history: Sequence[VersionChange], version: str) -> tuple[LivePe
 def alerts_while_live(
     records: Sequence[Mapping[str, Any]], version: str, live: Sequence[LivePeriod]
 ) -> tuple[AlertRaised, ...]:
-    """Alerts that fired for windows starting while the version was live, or for the version
-    itself; one per condition and window, oldest first."""
+    """Alerts that fired for the version itself, and model-level ones (version ``*``) for
+    windows starting while it was live; another version's alerts are that version's. One per
+    condition and window, oldest first."""
 
     def during(at: datetime) -> bool:
         return any(p.since <= at and (p.until is None or at < p.until) for p in live)
@@ -142,7 +143,8 @@ def alerts_while_live(
         if r.get("status") != "firing" or r.get("window_start") is None or r.get("at") is None:
             continue
         start = datetime.fromisoformat(str(r["window_start"]))
-        if str(r.get("version")) != version and not during(start):
+        own = str(r.get("version")) == version
+        if not own and (r.get("version") not in (None, "", "*") or not during(start)):
             continue
         alert = AlertRaised(
             at=datetime.fromisoformat(str(r["at"])),
