@@ -102,3 +102,21 @@ def halt(proc: subprocess.Popen[str]) -> None:
     stop(proc)
     if proc.stdout is not None:
         proc.stdout.close()
+
+
+@pytest.mark.e2e
+def test_the_cli_reads_a_dvc_revision_into_a_stopped_store(repo: DvcRepo, tmp_path: Path) -> None:
+    from keeneye.store.duckdb import DuckDBStore
+
+    path = tmp_path / "k.duckdb"
+    done = cli("baseline", "register", MODEL, "7", repo.uri("v2"), "--store", str(path), "--create")
+    assert done.returncode == 0, done.stderr
+    with DuckDBStore(path) as store:
+        [source] = store.data_sources(MODEL, "7")
+        baseline = store.load_baseline(MODEL, "7")
+    assert (source.revision, source.commit, source.file_hash) == (
+        "v2",
+        repo.commit("v2"),
+        repo.md5("v2"),
+    )
+    assert baseline is not None and baseline.equals(repo.tables["v2"])

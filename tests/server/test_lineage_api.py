@@ -11,6 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from tests.server.conftest import NOW, Api
 
 from keeneye.baseline.register import register_baseline, table_digest
@@ -121,3 +122,17 @@ def test_lineage_is_typed_in_openapi(api: Api) -> None:
     assert schema == {"$ref": "#/components/schemas/LineageOut"}
     fields = doc["components"]["schemas"]["LineageOut"]["properties"]
     assert {"mlflow_run", "data_sources", "baseline", "live", "alerts"} <= set(fields)
+
+
+def test_without_a_tracking_server_the_run_is_explained_not_guessed(
+    api: Api, store: EventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    store.register_version(ModelVersion("churn", "1", NOW, mlflow_run_id="0123abcd"))
+    body = api.get("/v1/models/churn/versions/1/lineage").json()
+    assert body["mlflow_run_id"] == "0123abcd" and body["mlflow_run"] is None
+    assert "MLFLOW_TRACKING_URI is not set" in body["mlflow_problem"]
+    assert list(cwd.iterdir()) == []  # no local MLflow store was created

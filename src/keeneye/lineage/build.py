@@ -4,13 +4,14 @@ history, data sources, baseline, fitted reference, alert history) and MLflow (th
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from keeneye.baseline.fitted import stored_reference
 from keeneye.baseline.register import baseline_info
-from keeneye.errors import KeeneyeError, NotFoundError
+from keeneye.errors import InputError, KeeneyeError, NotFoundError
 from keeneye.lineage.model import AlertRaised, BaselineSummary, Lineage, LivePeriod
 from keeneye.store.base import EventStore
 from keeneye.store.records import VersionChange
@@ -27,7 +28,13 @@ RunLookup = Callable[[str], "RunDetails"]
 
 
 def mlflow_run(run_id: str) -> RunDetails:
-    """The run from the tracking server that ``MLFLOW_TRACKING_URI`` names."""
+    """The run from the tracking server that ``MLFLOW_TRACKING_URI`` names (never MLflow's
+    default, a local file store that a page view would create in the working directory)."""
+    if not os.environ.get("MLFLOW_TRACKING_URI"):
+        raise InputError(
+            "MLFLOW_TRACKING_URI is not set for this keeneye server: set it to the tracking "
+            "server's URL to show the run's parameters, metrics and git commit"
+        )
     from keeneye.integrations.mlflow import run_details
 
     return run_details(run_id)

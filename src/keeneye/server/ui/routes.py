@@ -143,12 +143,13 @@ async def feature_page(model: str, feature: str, request: Request) -> HTMLRespon
 @pages.get("/models/{model}/versions/{version}/lineage", response_class=HTMLResponse)
 async def lineage_page(model: str, version: str, request: Request) -> HTMLResponse:
     from keeneye.errors import NotFoundError
-    from keeneye.lineage.build import build_lineage
+    from keeneye.lineage.build import build_lineage, mlflow_run
 
     state = request.app.state
+    runs = getattr(state, "mlflow_runs", None) or mlflow_run  # the API's cache when it is there
     try:
         lineage = await run_in_threadpool(
-            build_lineage, state.store, model, version, run_lookup=state.mlflow_runs
+            build_lineage, state.store, model, version, run_lookup=runs
         )
     except NotFoundError as exc:
         raise PageError(404, "Not found", str(exc)) from exc
