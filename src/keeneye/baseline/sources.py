@@ -1,6 +1,6 @@
-"""Baselines named by a URI (``dvc://…``): the table of resolvers, one module each, and
-:class:`Origin`, what a resolver learnt about where the table came from (kept as the version's
-lineage by :func:`keeneye.baseline.register.register_baseline`).
+"""Baselines named by a URI (``dvc://…``, ``feast://…``): the table of resolvers, one module
+each, and :class:`Origin`, what a resolver learnt about where the table came from (kept as the
+version's lineage by :func:`keeneye.baseline.register.register_baseline`).
 
 >>> source_scheme("dvc:///srv/repo/data/train.parquet@v1")
 'dvc'
@@ -25,7 +25,7 @@ from keeneye.errors import InputError
 class Origin:
     """Where a baseline table came from, as far as its reader knows."""
 
-    kind: str  # "file" | "upload" | "table" | "dvc" | "mlflow"
+    kind: str  # "file" | "upload" | "table" | "dvc" | "feast" | "mlflow"
     uri: str
     file_hash: str | None = None
     revision: str | None = None
@@ -50,8 +50,14 @@ def _read_dvc(uri: str) -> Resolved:
     return read_dvc(uri)
 
 
+def _read_feast(uri: str) -> Resolved:
+    from keeneye.baseline.feast import read_feast
+
+    return read_feast(uri)
+
+
 #: Scheme → resolver. A scheme is recognised only with ``://``.
-RESOLVERS: dict[str, Callable[[str], Resolved]] = {"dvc": _read_dvc}
+RESOLVERS: dict[str, Callable[[str], Resolved]] = {"dvc": _read_dvc, "feast": _read_feast}
 
 
 def source_scheme(source: object) -> str | None:

@@ -162,3 +162,14 @@ def run_analysis(
 
 
 __all__ = ["check_store", "run_analysis", "upload_baseline"]
+
+
+def fetch_skew(
+    url: str, model: str, version: str, sample: int, token: str | None
+) -> dict[str, Any]:
+    """Have the server compare the version's Feast features online and offline."""
+    target = (
+        f"{url.rstrip('/')}/v1/models/{quote(model, safe='')}/versions/"
+        f"{quote(version, safe='')}/skew"
+    )
+    return _call("GET", target, token, params={"sample": sample}, timeout=300)

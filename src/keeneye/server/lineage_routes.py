@@ -1,5 +1,6 @@
-"""Lineage API: register a baseline from a source URI (``dvc://…``), resolved by this server,
-and ``GET …/lineage``, everything known about where a version came from (typed in OpenAPI)."""
+"""Lineage API: register a baseline from a source URI (``dvc://…``, ``feast://…``), resolved
+by this server, ``GET …/lineage``, everything known about where a version came from, and
+``GET …/skew``, the training-serving skew of a Feast baseline (typed in OpenAPI)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from keeneye.baseline.register import register_baseline
+from keeneye.baseline.skew import DEFAULT_SAMPLE, check_skew, report_payload
 from keeneye.baseline.sources import RESOLVERS, source_scheme
 from keeneye.errors import MissingExtraError
 from keeneye.lineage import Lineage, build_lineage
@@ -37,15 +39,19 @@ class BaselineSourceIn(BaseModel):
     """Body of ``PUT …/baseline/source``."""
 
     source: str = Field(
-        description="A source URI this server reads: dvc://REPO_PATH/path/to/data.parquet@REV",
-        examples=["dvc:///srv/repo/data/train.parquet@v1.2"],
+        description="A source URI this server reads: dvc://REPO_PATH/path/to/data.parquet@REV "
+        "or feast://REPO_PATH?feature_service=NAME&start=ISO&end=ISO",
+        examples=[
+            "dvc:///srv/repo/data/train.parquet@v1.2",
+            "feast:///srv/features?feature_service=churn_v3&start=2026-01-01&end=2026-02-01",
+        ],
     )
 
 
 class DataSourceOut(BaseModel):
     """One registration of a baseline: where its table came from."""
 
-    kind: str = Field(description="file, upload, table, dvc or mlflow")
+    kind: str = Field(description="file, upload, table, dvc, feast or mlflow")
     uri: str
     recorded_at: datetime
     rows: int
@@ -54,10 +60,10 @@ class DataSourceOut(BaseModel):
     file_hash: str | None = Field(None, description="sha256 of a file; DVC's md5 for dvc://")
     revision: str | None = Field(None, description="DVC revision asked for (tag, branch…)")
     commit: str | None = Field(None, description="git commit the DVC revision resolved to")
-    feature_service: str | None = None
-    features: list[str] = []
-    start: datetime | None = None
-    end: datetime | None = None
+    feature_service: str | None = Field(None, description="Feast feature service read")
+    features: list[str] = Field([], description="Its features (the baseline's columns)")
+    start: datetime | None = Field(None, description="Feast: start of the range read")
+    end: datetime | None = Field(None, description="Feast: end of the range read (exclusive)")
     current: bool = Field(description="Whether the stored baseline is this registration's")
 
 
@@ -298,6 +304,59 @@ async def get_lineage(model: str, version: str, request: Request) -> LineageOut:
     check_version(version, "version")
     lineage = await run_in_threadpool(lineage_of, request, model, version)
     return lineage_out(lineage)
+
+
+class FeatureSkewOut(BaseModel):
+    """One feature served online against the offline store."""
+
+    feature: str
+    compared: int = Field(description="Entity keys compared")
+    mismatches: int = Field(description="Keys whose online value differs from the offline one")
+    mismatch_share: float
+    missing_online: int = Field(description="Keys with an offline value but none online")
+    mean_difference: float | None = Field(description="Mean of online − offline (numeric)")
+    mean_abs_difference: float | None
+    max_abs_difference: float | None
+
+
+class SkewOut(BaseModel):
+    """Body of ``GET …/skew``."""
+
+    model: str
+    version: str
+    uri: str = Field(description="The feast:// source the baseline came from")
+    feature_service: str
+    checked_at: datetime
+    entity_keys: list[str] = Field(description="Join keys of the service's feature views")
+    sampled: int = Field(description="Entity keys compared")
+    features: list[FeatureSkewOut]
+
+
+@router.get(
+    "/models/{model}/versions/{version}/skew",
+    response_model=SkewOut,
+    responses=ERROR_RESPONSES,
+    summary="Training-serving skew of a version's Feast features",
+)
+async def get_skew(
+    model: str,
+    version: str,
+    request: Request,
+    sample: int = Query(DEFAULT_SAMPLE, ge=1, le=100_000, description="Entity keys compared"),
+) -> SkewOut:
+    """For ``sample`` entity keys of the version's Feast baseline, the features Feast serves
+    online against the offline store's latest values for the same keys: per feature the share
+    of mismatches and the online − offline difference. 422 when the baseline did not come from
+    Feast; 501 when this server lacks the ``feast`` extra."""
+    check_model_name(model)
+    check_version(version, "version")
+    try:
+        report = await run_in_threadpool(
+            check_skew, request.app.state.store, model, version, sample=sample
+        )
+    except MissingExtraError as exc:
+        raise ApiError(501, "extra_missing", f"this server cannot read Feast: {exc}") from exc
+    return SkewOut.model_validate(report_payload(report))
 
 
 def setup(app: FastAPI) -> None:

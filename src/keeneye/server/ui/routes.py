@@ -153,7 +153,17 @@ async def lineage_page(model: str, version: str, request: Request) -> HTMLRespon
         )
     except NotFoundError as exc:
         raise PageError(404, "Not found", str(exc)) from exc
-    return render(request, "lineage.html.j2", lineage=lineage)
+    skew, skew_problem = None, None
+    current = lineage.current_source
+    if current is not None and current.kind == "feast":
+        from keeneye.baseline.skew import check_skew
+        from keeneye.errors import KeeneyeError
+
+        try:
+            skew = await run_in_threadpool(check_skew, state.store, model, version)
+        except KeeneyeError as exc:
+            skew_problem = str(exc)
+    return render(request, "lineage.html.j2", lineage=lineage, skew=skew, skew_problem=skew_problem)
 
 
 @public.get("/login", response_class=HTMLResponse)
