@@ -103,13 +103,13 @@ def feast_errors() -> tuple[type[BaseException], ...]:
 
 def open_store(repo: str) -> Any:
     """Feast's ``FeatureStore`` for the repository folder ``repo``."""
-    feast: Any = require("feast", "feast")
     folder = Path(repo)
     if not (folder / "feature_store.yaml").is_file():
         raise InputError(
             f"{repo!r} is not a Feast repository: it has no feature_store.yaml "
             "(give the folder `feast apply` was run in)"
         )
+    feast: Any = require("feast", "feast")
     try:
         return feast.FeatureStore(repo_path=str(folder))
     except feast_errors() as exc:

@@ -354,9 +354,10 @@ def baseline_skew(
         None, "--token", envvar="KEENEYE_TOKEN", help="Bearer token of the server (with --url)."
     ),
 ) -> None:
-    """Training-serving skew: for sampled entity keys of the version's Feast baseline, compare
-    the features Feast serves online with the offline store's latest values, per feature (share
-    of mismatches, online − offline difference)."""
+    """Training-serving skew of a version whose baseline came from Feast.
+
+    For sampled entity keys of the baseline, the features Feast serves online against the
+    offline store's latest values, per feature: share of mismatches, online − offline."""
     from keeneye.baseline.skew import check_skew, report_from_payload
 
     if url is not None and store is not None:
