@@ -381,8 +381,10 @@ class Monitor:
         records; it may carry the model's score or probability columns) as the baseline of
         this monitor's version (or ``version``); blocking. Returns the collector's answer.
 
-        A source URI (``"dvc:///srv/repo/data/train.parquet@v1"``) is read by the collector,
-        which records the DVC revision, commit and md5 in the version's lineage."""
+        A source URI (``"dvc:///srv/repo/data/train.parquet@v1"``,
+        ``"feast:///srv/features?feature_service=churn&start=2026-01-01&end=2026-02-01"``) is
+        read by the collector, which records the DVC revision, commit and md5, or the Feast
+        feature service, its features and the range, in the version's lineage."""
         if isinstance(table, str) and "://" in table:
             return backfill.register_source(
                 self.url,

@@ -297,9 +297,9 @@ async def put_baseline_source(
 )
 async def get_lineage(model: str, version: str, request: Request) -> LineageOut:
     """Where the version came from (model URI, MLflow run with params, metrics and git commit),
-    what it was trained on (every baseline registration: file digest, DVC revision and md5,
-    MLflow datasets), its baseline and fitted reference, when it was live and replaced, and the
-    alerts raised while it was live."""
+    what it was trained on (every baseline registration: file digest, DVC revision and md5, Feast
+    feature service, features and range, MLflow datasets), its baseline and fitted reference,
+    when it was live and replaced, and the alerts raised while it was live."""
     check_model_name(model)
     check_version(version, "version")
     lineage = await run_in_threadpool(lineage_of, request, model, version)
