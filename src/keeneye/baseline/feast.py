@@ -141,7 +141,14 @@ def feature_service(store: Any, repo: str, name: str) -> Service:
     views: list[Any] = []
     keys: set[tuple[str, ...]] = set()
     for projection in service.feature_view_projections:
-        view = store.get_feature_view(projection.name)
+        try:
+            view = store.get_feature_view(projection.name)
+        except feast_errors() as exc:
+            raise InputError(
+                f"feature service {name!r} includes {projection.name!r}, which is not a batch "
+                "feature view (on-demand and stream feature views are not read by keeneye): "
+                "give a service of batch feature views"
+            ) from exc
         views.append(view)
         features.extend(field.name for field in projection.features)
         names = [e for e in view.entities if e != "__dummy"]
