@@ -78,7 +78,7 @@ def test_a_version_1_file_is_migrated_and_reads_everything(tmp_path: Path) -> No
     path = tmp_path / "old.duckdb"
     _write_v1_file(path)
     with DuckDBStore(path) as store:
-        assert store.schema_version == 3
+        assert store.schema_version == 4
         data = store.read_window("churn", T0, T0 + timedelta(hours=1))
         assert data.events.column("event_id").to_pylist() == ["e0", "e1", "e2"]
         assert data.events.column("prediction").to_pylist() == [0.0, 0.25, 0.5]
@@ -103,6 +103,7 @@ def test_a_version_1_file_is_migrated_and_reads_everything(tmp_path: Path) -> No
         ]
         # What the migration added works on the old file, and new writes join old rows.
         store.save_reference("churn", "1", b"fitted")
+        assert store.data_sources("churn", "1") == []
         assert store.claim("k", "me", 30)
         store.write_predictions(
             "churn",
@@ -113,7 +114,7 @@ def test_a_version_1_file_is_migrated_and_reads_everything(tmp_path: Path) -> No
             ],
         )
     with DuckDBStore(path) as again:  # migrations run once: reopening changes nothing
-        assert again.schema_version == 3
+        assert again.schema_version == 4
         assert again.load_reference("churn", "1") == b"fitted"
         window = again.read_window("churn", T0, T0 + timedelta(hours=1))
         assert window.features.column("age").to_pylist() == [30.0, 31.0, 32.0, 33.0]

@@ -19,7 +19,7 @@ def test_two_collectors_share_one_store(postgres_server: PostgresServer) -> None
     with ThreadPoolExecutor(4) as pool:
         stores = list(pool.map(lambda _: PostgresStore(url), range(4)))
     try:
-        assert {s.schema_version() for s in stores} == {2}
+        assert {s.schema_version() for s in stores} == {3}
 
         def send(index: int) -> int:
             store = stores[index]

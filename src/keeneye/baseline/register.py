@@ -3,7 +3,9 @@
 The table is stored as sent (through :meth:`EventStore.save_baseline`) so that exact tests and
 summaries can be recomputed from it; a small ``baseline`` result records when it was registered
 and a digest of its content, so every process that caches a fitted reference profile (the
-embedded analysis, ``keeneye worker drift``) notices a re-registration.
+embedded analysis, ``keeneye worker drift``) notices a re-registration. Where the table came
+from (a file and its sha256, a DVC revision and md5 …) is appended to the version's lineage
+(:meth:`Registry.record_data_source`).
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from keeneye.baseline.sources import Origin, file_origin, resolve_source, source_scheme
 from keeneye.clock import utc_now
 from keeneye.errors import ColumnError, DataSourceError, InputError
 from keeneye.store.base import EventStore
-from keeneye.store.records import StoredResult
+from keeneye.store.records import DataSource, StoredResult
 from keeneye.tables import load_table
 
 #: Baseline records are stored as results of this kind on a zero-length window at the epoch.
@@ -57,14 +61,22 @@ def register_baseline(
     source: object,
     *,
     now: datetime | None = None,
+    origin: Origin | None = None,
 ) -> BaselineInfo:
-    """Store ``source`` (a Parquet/CSV path, a pandas/polars DataFrame, an Arrow table, a dict
-    of columns) as the baseline of ``model`` version ``version``; replaces an earlier one.
+    """Store ``source`` (a Parquet/CSV path, a ``dvc://`` URI, a pandas/polars DataFrame, an
+    Arrow table, a dict of columns) as the baseline of ``model`` version ``version``; replaces
+    an earlier one. ``origin`` says where a table handed over came from (an upload); a path or
+    URI is described by itself.
 
     Raises :class:`keeneye.errors.InputError` for an empty table or a column that mixes types.
     """
     if not model or not version:
         raise InputError("a baseline needs a model name and a version, e.g. ('churn', '3')")
+    if source_scheme(source) is not None:
+        resolved = resolve_source(str(source))
+        source, origin = resolved.table, resolved.origin
+    elif origin is None and isinstance(source, (str, Path)) and Path(source).is_file():
+        origin = file_origin(Path(source))
     loaded = load_table(source, role="baseline")
     if loaded.unconvertible:
         column, problem = next(iter(sorted(loaded.unconvertible.items())))
@@ -89,6 +101,26 @@ def register_baseline(
     from keeneye.baseline.fitted import fit_and_save
 
     fit_and_save(store, model, version, table, info.digest)
+    origin = origin or Origin(kind="table", uri=loaded.source)
+    store.record_data_source(
+        DataSource(
+            model=model,
+            version=version,
+            kind=origin.kind,
+            uri=origin.uri,
+            recorded_at=info.registered_at,
+            rows=info.rows,
+            columns=info.columns,
+            digest=info.digest,
+            file_hash=origin.file_hash,
+            revision=origin.revision,
+            commit=origin.commit,
+            feature_service=origin.feature_service,
+            features=origin.features,
+            start=origin.start,
+            end=origin.end,
+        )
+    )
     store.save_results(
         [
             StoredResult(

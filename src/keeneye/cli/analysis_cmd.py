@@ -6,6 +6,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -15,13 +16,23 @@ from keeneye.analysis.history import record_history
 from keeneye.analysis.runner import AnalysisRunner, RunReport
 from keeneye.analysis.service import AnalysisService
 from keeneye.baseline.register import register_baseline
+from keeneye.baseline.sources import source_scheme
 from keeneye.cli._exit import fail
-from keeneye.cli.remote import check_store, run_analysis, upload_baseline
+from keeneye.cli.remote import (
+    check_store,
+    fetch_skew,
+    register_source,
+    run_analysis,
+    upload_baseline,
+)
 from keeneye.clock import SystemClock
 from keeneye.config import Settings, load_settings
 from keeneye.errors import KeeneyeError
 from keeneye.notify.alert import Alert
 from keeneye.store import open_store
+
+if TYPE_CHECKING:
+    from keeneye.baseline.skew import SkewReport
 
 baseline_app = typer.Typer(help="Register the training data of model versions.")
 JOBS = ("stats", "drift")
@@ -274,7 +285,13 @@ def worker(
 def baseline_register(
     model: str = typer.Argument(..., help="Model name."),
     version: str = typer.Argument(..., help="Model version the training data belongs to."),
-    path: Path = typer.Argument(..., help="Training data: .parquet, .pq, .csv or .csv.gz."),
+    source: str = typer.Argument(
+        ...,
+        help="Training data: a .parquet, .pq, .csv or .csv.gz file, or "
+        "dvc://REPO_PATH/path/to/data.parquet@REV (read through DVC), or "
+        "'feast://REPO_PATH?feature_service=NAME&start=ISO&end=ISO' (a Feast feature service's "
+        "offline features over [start, end)); with --url, the server reads them.",
+    ),
     store: str | None = typer.Option(
         None, "--store", help="DuckDB file or postgresql:// URL (default server.store)."
     ),
@@ -290,19 +307,24 @@ def baseline_register(
     ),
 ) -> None:
     """Register the training data of MODEL VERSION as its baseline (it may carry the model's
-    score/probability columns, which the score drift test compares with)."""
+    score/probability columns, which the score drift test compares with). Where it came from
+    (file hash, DVC revision and md5, Feast service, features and range) is kept in the version's
+    lineage."""
     if url is not None and store is not None:
         raise typer.BadParameter("give --url or --store, not both")
     try:
-        if url is not None:
-            answer = upload_baseline(url, model, version, path, token)
+        if url is not None and source_scheme(source) is not None:
+            answer = register_source(url, model, version, source, token)
+            rows, columns = int(answer["rows"]), [str(c) for c in answer["columns"]]
+        elif url is not None:
+            answer = upload_baseline(url, model, version, Path(source), token)
             rows, columns = int(answer["rows"]), [str(c) for c in answer["columns"]]
         else:
             settings = _settings(config, store)
             check_store(settings.server.store, create=create)
             the_store = open_store(settings.server.store)
             try:
-                info = register_baseline(the_store, model, version, path)
+                info = register_baseline(the_store, model, version, source)
             finally:
                 the_store.close()
             rows, columns = info.rows, list(info.columns)
@@ -311,4 +333,71 @@ def baseline_register(
     typer.echo(
         f"baseline of {model} v{version}: {rows} rows, {len(columns)} columns "
         f"({', '.join(columns[:8])}{' …' if len(columns) > 8 else ''})"
+    )
+
+
+@baseline_app.command("skew")
+def baseline_skew(
+    model: str = typer.Argument(..., help="Model name."),
+    version: str = typer.Argument(..., help="Version whose baseline came from Feast."),
+    sample: int = typer.Option(200, "--sample", min=1, help="Entity keys to compare."),
+    store: str | None = typer.Option(
+        None, "--store", help="DuckDB file or postgresql:// URL (default server.store)."
+    ),
+    config: Path | None = typer.Option(None, "--config", help="keeneye.yaml to read."),
+    url: str | None = typer.Option(
+        None, "--url", help="Ask this running keeneye server (GET …/skew)."
+    ),
+    token: str | None = typer.Option(
+        None, "--token", envvar="KEENEYE_TOKEN", help="Bearer token of the server (with --url)."
+    ),
+) -> None:
+    """Training-serving skew of a version whose baseline came from Feast.
+
+    For sampled entity keys of the baseline, the features Feast serves online against the
+    offline store's latest values, per feature: share of mismatches, online − offline."""
+    from keeneye.baseline.skew import check_skew, report_from_payload
+
+    if url is not None and store is not None:
+        raise typer.BadParameter("give --url or --store, not both")
+    try:
+        if url is not None:
+            report = report_from_payload(fetch_skew(url, model, version, sample, token))
+        else:
+            settings = _settings(config, store)
+            check_store(settings.server.store, create=False)
+            the_store = open_store(settings.server.store)
+            try:
+                report = check_skew(the_store, model, version, sample=sample)
+            finally:
+                the_store.close()
+    except KeeneyeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    print_skew(report)
+
+
+def print_skew(report: SkewReport) -> None:
+    """One line per feature, skewed ones marked."""
+
+    def num(value: float | None) -> str:
+        return "-" if value is None else f"{value:.6g}"
+
+    typer.echo(
+        f"skew of {report.model} v{report.version} (feature service {report.feature_service}): "
+        f"{report.sampled} entity keys ({', '.join(report.entity_keys)}) online vs offline"
+    )
+    typer.echo(
+        f"{'feature':<24} {'mismatch':>9} {'missing':>8} {'mean diff':>11} {'max |diff|':>11}"
+    )
+    for f in report.features:
+        mark = "  SKEW" if f.mismatches else ""
+        typer.echo(
+            f"{f.feature:<24} {f.mismatch_share:>9.1%} {f.missing_online:>8} "
+            f"{num(f.mean_difference):>11} {num(f.max_abs_difference):>11}{mark}"
+        )
+    skewed = report.skewed()
+    typer.echo(
+        f"{len(skewed)} of {len(report.features)} features skewed"
+        + (f": {', '.join(f.feature for f in skewed)}" if skewed else "")
     )

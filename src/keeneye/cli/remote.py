@@ -106,6 +106,17 @@ def upload_baseline(
     )
 
 
+def register_source(
+    url: str, model: str, version: str, source: str, token: str | None
+) -> dict[str, Any]:
+    """Have the server read a source URI (``dvc://…``) and register it as the baseline."""
+    target = (
+        f"{url.rstrip('/')}/v1/models/{quote(model, safe='')}/versions/"
+        f"{quote(version, safe='')}/baseline/source"
+    )
+    return _call("PUT", target, token, json={"source": source}, timeout=300)
+
+
 def run_analysis(
     url: str,
     token: str | None,
@@ -155,3 +166,14 @@ def run_analysis(
 
 
 __all__ = ["check_store", "run_analysis", "upload_baseline"]
+
+
+def fetch_skew(
+    url: str, model: str, version: str, sample: int, token: str | None
+) -> dict[str, Any]:
+    """Have the server compare the version's Feast features online and offline."""
+    target = (
+        f"{url.rstrip('/')}/v1/models/{quote(model, safe='')}/versions/"
+        f"{quote(version, safe='')}/skew"
+    )
+    return _call("GET", target, token, params={"sample": sample}, timeout=300)

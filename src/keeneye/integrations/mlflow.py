@@ -20,6 +20,7 @@ import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -142,6 +143,55 @@ def training_dataset(run_id: str, client: Any = None) -> tuple[TrainingDataset, 
         source = str(ds.source)
     found = TrainingDataset(ds.name, ds.digest, ds.source_type, str(source), context(chosen))
     return found, chosen
+
+
+@dataclass(frozen=True)
+class RunDetails:
+    """What a version's lineage shows of its MLflow run."""
+
+    run_id: str
+    experiment_id: str
+    status: str
+    start_time: datetime | None
+    params: dict[str, str]
+    metrics: dict[str, float]
+    git_commit: str | None
+    source: str | None
+    datasets: tuple[TrainingDataset, ...]
+
+
+def run_details(run_id: str, client: Any = None) -> RunDetails:
+    """The run's parameters, latest metrics, git commit (``mlflow.source.git.commit``),
+    source and logged datasets; raises :class:`~keeneye.errors.InputError` when MLflow does
+    not know the run."""
+    client = client or _client()
+    mlflow = _mlflow()
+    try:
+        run = client.get_run(run_id)
+    except mlflow.exceptions.MlflowException as exc:
+        raise InputError(f"MLflow has no run {run_id!r}: {exc.message}") from exc
+    tags = dict(run.data.tags)
+    datasets = []
+    for di in getattr(run.inputs, "dataset_inputs", None) or []:
+        ds = di.dataset
+        context = next((t.value for t in di.tags if t.key == "mlflow.data.context"), None)
+        try:
+            where = json.loads(ds.source).get("uri", ds.source)
+        except (ValueError, AttributeError):
+            where = str(ds.source)
+        datasets.append(TrainingDataset(ds.name, ds.digest, ds.source_type, str(where), context))
+    started = run.info.start_time
+    return RunDetails(
+        run_id=run_id,
+        experiment_id=str(run.info.experiment_id),
+        status=str(run.info.status),
+        start_time=None if started is None else datetime.fromtimestamp(started / 1000, UTC),
+        params={str(k): str(v) for k, v in run.data.params.items()},
+        metrics={str(k): float(v) for k, v in run.data.metrics.items()},
+        git_commit=tags.get("mlflow.source.git.commit"),
+        source=tags.get("mlflow.source.name"),
+        datasets=tuple(datasets),
+    )
 
 
 def load_training_table(dataset_input: Any, dataset: TrainingDataset) -> pa.Table | None:

@@ -268,6 +268,40 @@ def upload_baseline(
     return answer
 
 
+def register_source(
+    url: str,
+    model: str,
+    version: str,
+    source: str,
+    token: str | None,
+    *,
+    timeout: float,
+) -> dict[str, Any]:
+    """Have the collector read a source URI (``dvc://…``) and register it as the baseline."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    target = (
+        f"{url.rstrip('/')}/v1/models/{quote(model, safe='')}/versions/"
+        f"{quote(version, safe='')}/baseline/source"
+    )
+    try:
+        response = httpx.put(
+            target, json={"source": source}, headers=headers, timeout=max(timeout, 300.0)
+        )
+    except httpx.HTTPError as exc:
+        raise CollectorError(
+            f"could not reach the collector at {url} to register {source} for {model!r} "
+            f"v{version}: {type(exc).__name__}; is `keeneye server` running?"
+        ) from exc
+    if response.status_code >= 300:
+        raise CollectorError(
+            f"collector refused the baseline {source} of {model!r} v{version} "
+            f"(HTTP {response.status_code}): {_message(response)}",
+            status=response.status_code,
+        )
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
 def as_table(data: Any) -> pa.Table:
     """An Arrow table from a table, a pandas/polars DataFrame or a list of records."""
     if isinstance(data, pa.Table):

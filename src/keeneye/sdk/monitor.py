@@ -421,7 +421,22 @@ class Monitor:
         The privacy policy applies first. With ``modalities``, text and image columns then go
         out as the descriptors and token sketches production sends (and embeddings encoded), so
         the raw training data stays here too and the server's reference knows these columns'
-        kinds."""
+        kinds.
+
+        A source URI (``"dvc:///srv/repo/data/train.parquet@v1"``,
+        ``"feast:///srv/features?feature_service=churn&start=2026-01-01&end=2026-02-01"``) is
+        read by the collector, which records the DVC revision, commit and md5, or the Feast
+        feature service, its features and the range, in the version's lineage (the collector
+        applies its privacy policy to what it reads)."""
+        if isinstance(table, str) and "://" in table:
+            return backfill.register_source(
+                self.url,
+                self.model,
+                version or self.version,
+                table,
+                self._token,
+                timeout=self._timeout,
+            )
         if self.privacy is not None:
             from keeneye.privacy.policy import apply_to_table
 

@@ -45,6 +45,7 @@ ROUTER_MODULES: list[str] = [
     "keeneye.server.ingest_routes",
     "keeneye.server.metrics",
     "keeneye.server.analysis_routes",
+    "keeneye.server.lineage_routes",
     "keeneye.server.analysis_jobs",
     "keeneye.server.ui.routes",
     "keeneye.server.service_routes",

@@ -18,6 +18,7 @@ from typing import Any
 from keeneye.errors import ConfigError
 from keeneye.store.base import EventStore
 from keeneye.store.records import (
+    DataSource,
     LabelEvent,
     ModelSummary,
     ModelVersion,
@@ -97,6 +98,7 @@ def open_store(url_or_path: str | Path, **options: Any) -> EventStore:
 
 __all__ = [
     "BACKENDS",
+    "DataSource",
     "EventStore",
     "LabelEvent",
     "ModelSummary",

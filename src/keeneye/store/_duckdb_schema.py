@@ -128,5 +128,13 @@ MIGRATIONS[3] = _own_table("drift_window", "window_markers") + _own_table(
     "baseline", "baseline_records"
 )
 
+# Where each registered baseline came from (file, DVC revision, Feast service): lineage.
+MIGRATIONS[4] = (
+    """CREATE SEQUENCE IF NOT EXISTS data_source_seq""",
+    """CREATE TABLE IF NOT EXISTS data_sources (
+        seq BIGINT PRIMARY KEY DEFAULT nextval('data_source_seq'), model VARCHAR NOT NULL,
+        version VARCHAR NOT NULL, recorded_at TIMESTAMPTZ NOT NULL, payload VARCHAR NOT NULL)""",
+)
+
 #: The schema version of a file this code creates or migrates.
 SCHEMA_VERSION = max(MIGRATIONS)

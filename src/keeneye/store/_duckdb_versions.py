@@ -1,4 +1,5 @@
-"""The DuckDB store's model versions, live-version history and model summaries."""
+"""The DuckDB store's model versions, live-version history, model summaries and the data
+sources (lineage) of registered baselines."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from keeneye.errors import InputError
 from keeneye.store._batch import utc
 from keeneye.store._duckdb_base import _check_model, _DuckDBBase
 from keeneye.store._values import dumps
-from keeneye.store.records import ModelSummary, ModelVersion, VersionChange
+from keeneye.store.records import DataSource, ModelSummary, ModelVersion, VersionChange
 
 
 class _VersionsMixin(_DuckDBBase):
@@ -146,5 +147,27 @@ class _VersionsMixin(_DuckDBBase):
                 "SELECT version, live_since, previous_version FROM live_history WHERE model = ? "
                 "ORDER BY live_since, seq",
                 [model],
+            )
+        ]
+
+    # -- lineage ------------------------------------------------------------------------------
+    def record_data_source(self, source: DataSource) -> None:
+        """Append where a registered baseline came from."""
+        _check_model(source.model)
+        recorded = utc(source.recorded_at, "recorded_at")
+        with self._transaction() as con:
+            con.execute(
+                "INSERT INTO data_sources (model, version, recorded_at, payload) "
+                "VALUES (?, ?, ?, ?)",
+                [source.model, source.version, recorded, dumps(source.to_payload())],
+            )
+
+    def data_sources(self, model: str, version: str) -> list[DataSource]:
+        """The data sources recorded for a version, oldest first."""
+        return [
+            DataSource.from_payload(model, version, json.loads(payload))
+            for (payload,) in self._read(
+                "SELECT payload FROM data_sources WHERE model = ? AND version = ? ORDER BY seq",
+                [model, version],
             )
         ]

@@ -1,5 +1,6 @@
 """The PostgreSQL store's registry: versions, live-version history, model summaries, baselines
-(Arrow IPC bytes) and fitted references (opaque bytes)."""
+(Arrow IPC bytes), fitted references (opaque bytes) and the data sources of baselines
+(lineage)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from keeneye.errors import InputError, NotFoundError
 from keeneye.store._batch import utc
 from keeneye.store._pg_base import Connection, _check_model, _PostgresBase
 from keeneye.store._values import dumps
-from keeneye.store.records import ModelSummary, ModelVersion, VersionChange
+from keeneye.store.records import DataSource, ModelSummary, ModelVersion, VersionChange
 
 
 def _ipc(table: pa.Table) -> bytes:
@@ -209,3 +210,25 @@ class _RegistryMixin(_PostgresBase):
             [model, version],
         )
         return bytes(rows[0][0]) if rows else None
+
+    # -- lineage ------------------------------------------------------------------------------
+    def record_data_source(self, source: DataSource) -> None:
+        """Append where a registered baseline came from."""
+        _check_model(source.model)
+        recorded = utc(source.recorded_at, "recorded_at")
+        with self._transaction() as con:
+            con.execute(
+                "INSERT INTO data_sources (model, version, recorded_at, payload) "
+                "VALUES (%s, %s, %s, %s)",
+                [source.model, source.version, recorded, dumps(source.to_payload())],
+            )
+
+    def data_sources(self, model: str, version: str) -> list[DataSource]:
+        """The data sources recorded for a version, oldest first."""
+        return [
+            DataSource.from_payload(model, version, json.loads(payload))
+            for (payload,) in self._read(
+                "SELECT payload FROM data_sources WHERE model = %s AND version = %s ORDER BY seq",
+                [model, version],
+            )
+        ]

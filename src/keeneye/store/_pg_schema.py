@@ -86,6 +86,14 @@ MIGRATIONS[2] = tuple(
     )
 )
 
+# Where each registered baseline came from (file, DVC revision, Feast service): lineage.
+MIGRATIONS[3] = (
+    f"""CREATE TABLE data_sources (
+        seq bigserial PRIMARY KEY, model {_T} NOT NULL, version {_T} NOT NULL,
+        recorded_at timestamptz NOT NULL, payload text NOT NULL)""",
+    """CREATE INDEX data_sources_version ON data_sources (model, version, seq)""",
+)
+
 #: The newest migration: what a store opened by this code has.
 SCHEMA_VERSION = max(MIGRATIONS)
 

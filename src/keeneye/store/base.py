@@ -5,7 +5,8 @@ through these protocols, the analysis jobs read through them, and one conformanc
 protocol (``tests/store/``) runs against every backend.
 
 * :class:`EventLog` — predictions, labels, their windows and counts (the high-volume part);
-* :class:`Registry` — models, versions, live-version history, baselines, fitted references;
+* :class:`Registry` — models, versions, live-version history, baselines, fitted references
+  and where each baseline came from (lineage);
 * :class:`ResultStore` — analysis reports, window markers and the alert history;
 * :class:`Leases` — claims on work with an expiry, so several workers share the windows;
 * :class:`EventStore` — all of the above but leases, what one backend (DuckDB, PostgreSQL)
@@ -21,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 import pyarrow as pa
 
 from keeneye.store.records import (
+    DataSource,
     LabelEvent,
     ModelSummary,
     ModelVersion,
@@ -148,6 +150,15 @@ class Registry(Protocol):
 
     def load_reference(self, model: str, version: str) -> bytes | None:
         """The stored fitted reference of a version, or ``None``."""
+        ...
+
+    # -- lineage ------------------------------------------------------------------------------
+    def record_data_source(self, source: DataSource) -> None:
+        """Append where a registered baseline came from (kept for every registration)."""
+        ...
+
+    def data_sources(self, model: str, version: str) -> list[DataSource]:
+        """The data sources recorded for a version, oldest first."""
         ...
 
 

@@ -136,3 +136,76 @@ REPORTS_TABLE = "results"
 def result_table(kind: str) -> str:
     """The table a result of ``kind`` is stored in."""
     return RESULT_TABLES.get(kind, REPORTS_TABLE)
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where one registered baseline of a model version came from: its lineage record.
+
+    One is kept per registration (a version registered from two DVC revisions has two);
+    ``digest`` is the digest of the table keeneye stored, so the record of the current
+    baseline is the newest one whose digest matches it.
+    """
+
+    model: str
+    version: str
+    kind: str  # "file" | "upload" | "dvc" | "feast" | "mlflow"
+    uri: str
+    recorded_at: datetime
+    rows: int
+    columns: tuple[str, ...]
+    digest: str
+    #: sha256 of the file read (a file), or DVC's md5 of the output (from the .dvc file or
+    #: dvc.lock at ``revision``).
+    file_hash: str | None = None
+    #: DVC: the revision asked for and the git commit it resolved to.
+    revision: str | None = None
+    commit: str | None = None
+    #: Feast: the feature service, its features and the time range read.
+    feature_service: str | None = None
+    features: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        """JSON-serialisable form (what the stores keep)."""
+        return {
+            "kind": self.kind,
+            "uri": self.uri,
+            "recorded_at": self.recorded_at.isoformat(),
+            "rows": self.rows,
+            "columns": list(self.columns),
+            "digest": self.digest,
+            "file_hash": self.file_hash,
+            "revision": self.revision,
+            "commit": self.commit,
+            "feature_service": self.feature_service,
+            "features": list(self.features),
+            "start": None if self.start is None else self.start.isoformat(),
+            "end": None if self.end is None else self.end.isoformat(),
+        }
+
+    @classmethod
+    def from_payload(cls, model: str, version: str, payload: Mapping[str, Any]) -> DataSource:
+        """The record back from :meth:`to_payload`'s output."""
+
+        def when(value: Any) -> datetime | None:
+            return None if value is None else datetime.fromisoformat(str(value))
+
+        return cls(
+            model=model,
+            version=version,
+            kind=str(payload["kind"]),
+            uri=str(payload["uri"]),
+            recorded_at=datetime.fromisoformat(str(payload["recorded_at"])),
+            rows=int(payload["rows"]),
+            columns=tuple(str(c) for c in payload.get("columns") or ()),
+            digest=str(payload["digest"]),
+            file_hash=payload.get("file_hash"),
+            revision=payload.get("revision"),
+            commit=payload.get("commit"),
+            feature_service=payload.get("feature_service"),
+            features=tuple(str(f) for f in payload.get("features") or ()),
+            start=when(payload.get("start")),
+            end=when(payload.get("end")),
+        )

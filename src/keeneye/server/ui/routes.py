@@ -1,4 +1,5 @@
-"""The web UI's routes: fleet, model and feature pages, the login form and static files.
+"""The web UI's routes: fleet, model, feature and lineage pages, the login form and static
+files.
 
 Pages are server-rendered (jinja2) and read the store's stored results; charts are drawn in the
 browser by plotly's JavaScript, served from the installed package. Errors on pages are HTML
@@ -140,6 +141,32 @@ async def feature_page(model: str, feature: str, request: Request) -> HTMLRespon
     state = request.app.state
     context = await _build(views.feature_page, state.store, state.settings, model, feature, tr)
     return render(request, "feature.html.j2", **context)
+
+
+@pages.get("/models/{model}/versions/{version}/lineage", response_class=HTMLResponse)
+async def lineage_page(model: str, version: str, request: Request) -> HTMLResponse:
+    from keeneye.errors import NotFoundError
+    from keeneye.lineage.build import build_lineage, mlflow_run
+
+    state = request.app.state
+    runs = getattr(state, "mlflow_runs", None) or mlflow_run  # the API's cache when it is there
+    try:
+        lineage = await run_in_threadpool(
+            build_lineage, state.store, model, version, run_lookup=runs
+        )
+    except NotFoundError as exc:
+        raise PageError(404, "Not found", str(exc)) from exc
+    skew, skew_problem = None, None
+    current = lineage.current_source
+    if current is not None and current.kind == "feast":
+        from keeneye.baseline.skew import check_skew
+        from keeneye.errors import KeeneyeError
+
+        try:
+            skew = await run_in_threadpool(check_skew, state.store, model, version)
+        except KeeneyeError as exc:
+            skew_problem = str(exc)
+    return render(request, "lineage.html.j2", lineage=lineage, skew=skew, skew_problem=skew_problem)
 
 
 @public.get("/login", response_class=HTMLResponse)
