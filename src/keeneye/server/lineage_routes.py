@@ -14,9 +14,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from keeneye.baseline.register import BaselineInfo, register_baseline
-from keeneye.baseline.skew import DEFAULT_SAMPLE, check_skew, report_payload
+from keeneye.baseline.skew import DEFAULT_SAMPLE, check_skew, feast_source, report_payload
 from keeneye.baseline.sources import RESOLVERS, resolve_source, source_scheme
-from keeneye.errors import MissingExtraError
+from keeneye.errors import InputError, MissingExtraError
 from keeneye.lineage import Lineage, build_lineage
 from keeneye.lineage.build import mlflow_run
 from keeneye.server.auth import require_token
@@ -24,7 +24,7 @@ from keeneye.server.errors import ApiError
 from keeneye.server.ingest import check_model_name
 from keeneye.server.limits import check_version
 from keeneye.server.privacy import enforce_on_baseline
-from keeneye.server.schemas import ERROR_RESPONSES
+from keeneye.server.schemas import ERROR_RESPONSES, ErrorEnvelope
 from keeneye.store.records import DataSource
 
 if TYPE_CHECKING:
@@ -275,7 +275,7 @@ async def put_baseline_source(
             "PUT …/baseline instead)",
         )
     policy = request.app.state.privacy.get(model)
-    store, now = request.app.state.store, request.app.state.clock()
+    store, now = request.app.state.store, request.app.state.clock.now()
 
     def register() -> BaselineInfo:
         # The source is read here and the model's privacy policy applied before anything is
@@ -339,7 +339,10 @@ class SkewOut(BaseModel):
 @router.get(
     "/models/{model}/versions/{version}/skew",
     response_model=SkewOut,
-    responses=ERROR_RESPONSES,
+    responses={
+        **ERROR_RESPONSES,
+        409: {"model": ErrorEnvelope, "description": "conflict: the baseline is not from Feast"},
+    },
     summary="Training-serving skew of a version's Feast features",
 )
 async def get_skew(
@@ -350,10 +353,15 @@ async def get_skew(
 ) -> SkewOut:
     """For ``sample`` entity keys of the version's Feast baseline, the features Feast serves
     online against the offline store's latest values for the same keys: per feature the share
-    of mismatches and the online − offline difference. 422 when the baseline did not come from
-    Feast; 501 when this server lacks the ``feast`` extra."""
+    of mismatches and the online − offline difference. 409 when the version's baseline did not
+    come from Feast (the request is right, the version's state does not allow it); 501 when
+    this server lacks the ``feast`` extra."""
     check_model_name(model)
     check_version(version, "version")
+    try:
+        await run_in_threadpool(feast_source, request.app.state.store, model, version)
+    except InputError as exc:
+        raise ApiError(409, "conflict", str(exc)) from exc
     try:
         report = await run_in_threadpool(
             check_skew, request.app.state.store, model, version, sample=sample
