@@ -3,41 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from keeneye.analysis.window_alert import window_alert as _alert
 from keeneye.config import AlertSettings
-from keeneye.notify.alert import Alert, Severity
+from keeneye.notify.alert import Alert
 from keeneye.profile.report import Report
 from keeneye.store.records import StoredResult
-
-
-def _alert(
-    result: StoredResult,
-    report: Report,
-    rule: str,
-    subject: str,
-    summary: str,
-    *,
-    value: float | None,
-    threshold: float | None,
-    severity: Severity = Severity.WARNING,
-    **details: Any,
-) -> Alert:
-    window = report.window or ""
-    return Alert(
-        model=result.model,
-        version=result.version,
-        rule=rule,
-        subject=subject,
-        severity=severity,
-        summary=f"{result.model} v{result.version} ({window} window "
-        f"{result.window_start.isoformat()}): {summary}",
-        window_start=result.window_start,
-        window_end=result.window_end,
-        value=value,
-        threshold=threshold,
-        details={"window": window, **details},
-    )
 
 
 def estimated_rule(result: StoredResult, report: Report, settings: AlertSettings) -> list[Alert]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
 from keeneye.analysis.peer_rules import (
     estimated_rule,
@@ -20,6 +19,7 @@ from keeneye.analysis.peer_rules import (
     segment_rule,
 )
 from keeneye.analysis.traffic import min_z_for, traffic_verdict
+from keeneye.analysis.window_alert import window_alert as _alert
 from keeneye.config import AlertSettings
 from keeneye.notify.alert import Alert, Severity, condition_key
 from keeneye.profile.report import PREDICTION_FEATURE, PerformanceSection, Report, corrected
@@ -28,35 +28,6 @@ from keeneye.stats.results import FeatureDrift
 from keeneye.store.records import StoredResult
 
 Rule = Callable[[StoredResult, Report, AlertSettings], list[Alert]]
-
-
-def _alert(
-    result: StoredResult,
-    report: Report,
-    rule: str,
-    subject: str,
-    summary: str,
-    *,
-    severity: Severity = Severity.WARNING,
-    value: float | None = None,
-    threshold: float | None = None,
-    **details: Any,
-) -> Alert:
-    window = report.window or ""
-    return Alert(
-        model=result.model,
-        version=result.version,
-        rule=rule,
-        subject=subject,
-        severity=severity,
-        summary=f"{result.model} v{result.version} ({window} window "
-        f"{result.window_start.isoformat()}): {summary}",
-        window_start=result.window_start,
-        window_end=result.window_end,
-        value=value,
-        threshold=threshold,
-        details={"window": window, **details},
-    )
 
 
 def traffic_rule(result: StoredResult, report: Report, settings: AlertSettings) -> list[Alert]:
