@@ -1,9 +1,10 @@
 """Ship queued events to the collector from one background thread.
 
-The caller's thread only appends a tuple to a bounded queue (a lock, an append, no I/O, no
-JSON). A daemon thread takes batches — when ``batch_size`` events are waiting, when the oldest
-waiting event is ``flush_interval`` seconds old, or when someone flushes — encodes them as the
-wire contract's JSON and POSTs them with a keep-alive ``httpx.Client``.
+The caller's thread only appends a tuple to a bounded queue (a length check and a deque
+append, no lock unless the queue was empty, is full or a batch is complete; no I/O, no
+encoding). A daemon thread takes batches — when ``batch_size`` events are waiting, when the
+oldest waiting event is ``flush_interval`` seconds old, or when someone flushes — encodes them
+and POSTs them with a keep-alive ``httpx.Client``.
 
 Encoding is negotiated: a collector that reads MessagePack says so in the
 ``Keeneye-Accept-Formats`` header of its answers, and from then on batches are sent as
@@ -120,7 +121,13 @@ def _json_default(value: Any) -> Any:
 _encoder = json.JSONEncoder(allow_nan=True, default=_json_default, separators=(",", ":"))
 
 _SCALAR_TYPES = (str, int, float, bool, type(None))
-_YIELD_EVERY = 16  # events encoded between two GIL hand-overs (~100 µs of encoding)
+_YIELD_EVERY = 16  # events JSON-encoded between two GIL hand-overs (~100 µs of encoding)
+
+
+def _pause() -> None:
+    # Hand the GIL back to the predicting threads now and then while encoding: otherwise a
+    # caller waking up mid-batch waits for the 5 ms switch interval (a latency spike).
+    time.sleep(0)
 
 
 #: The collector's response header naming the body formats it reads.
@@ -180,9 +187,8 @@ def encode_label(item: Item) -> bytes:
 @dataclass
 class _Request:
     kind: str  # "predictions" | "labels"
-    parts: list[bytes]
-    ids: list[str]
-    items: list[Item]  # the queued events, to re-encode in another format
+    items: list[Item]  # the queued events, to split or re-encode in another format
+    body: bytes
     format: str = JSON
 
 
@@ -242,7 +248,6 @@ class Transport:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._client: httpx.Client | None = None
-        self._offered = 0
         self._sampled_out = 0
         self._sent = 0
         self._dropped = dict.fromkeys(DROP_REASONS, 0)
@@ -252,30 +257,30 @@ class Transport:
     # ---- caller side -------------------------------------------------------------------
 
     def put(self, item: Item) -> bool:
-        """Queue one event without blocking; False (and counted) when it was dropped."""
-        with self._lock:
-            self._offered += 1
-            if self._closed:
-                self._drop_locked("shutdown", 1)
-                return False
-            n = len(self._queue)
-            if n >= self._maxsize:
-                self._drop_locked("queue_full", 1)
-                return False
-            self._queue.append(item)
-            if n == 0:
-                self._oldest = time.monotonic()
+        """Queue one event without blocking; False (and counted) when it was dropped.
+
+        No lock on the common path: ``deque.append`` is atomic, and the sender is woken (under
+        the lock, so the wake-up cannot be missed) only when the queue was empty or a batch is
+        complete. Concurrent callers may overfill the queue by at most one event each.
+        """
+        queue = self._queue
+        n = len(queue)
+        if n >= self._maxsize or self._closed:
+            self.drop("shutdown" if self._closed else "queue_full", 1)
+            return False
+        queue.append(item)
+        if n == 0 or n + 1 == self._batch_size or self._thread is None:
+            with self._cond:
+                if n == 0:
+                    self._oldest = time.monotonic()
+                if self._thread is None:
+                    self._start_locked()
                 self._cond.notify()
-            elif n + 1 == self._batch_size:
-                self._cond.notify()
-            if self._thread is None:
-                self._start_locked()
         return True
 
     def drop(self, reason: str, count: int) -> None:
         """Account for ``count`` events that never reached the queue."""
         with self._lock:
-            self._offered += count
             self._drop_locked(reason, count)
 
     def note_sampled_out(self, count: int) -> None:
@@ -288,13 +293,19 @@ class Transport:
         return len(self._queue) + self._inflight
 
     def stats(self) -> dict[str, Any]:
-        """A consistent snapshot: ``offered == sent + sum(dropped) + pending``."""
+        """A snapshot: ``offered == sent + sum(dropped) + pending``.
+
+        Every event offered is in exactly one of those states, so ``offered`` is their sum
+        (counting it on the predicting thread would need a lock there).
+        """
         with self._lock:
+            dropped = dict(self._dropped)
+            pending = len(self._queue) + self._inflight
             return {
-                "offered": self._offered,
+                "offered": self._sent + sum(dropped.values()) + pending,
                 "sent": self._sent,
-                "dropped": dict(self._dropped),
-                "pending": len(self._queue) + self._inflight,
+                "dropped": dropped,
+                "pending": pending,
                 "sampled_out": self._sampled_out,
             }
 
@@ -336,6 +347,10 @@ class Transport:
             spent = time.monotonic() - start
             wait = None if timeout is None else max(1.0, timeout - spent)
             thread.join(wait)
+        with self._cond:  # a put that raced with closing (it saw the transport open)
+            late = len(self._queue)
+            self._queue.clear()
+            self._drop_locked("shutdown", late)
         _live.discard(self)
 
     # ---- sender side -------------------------------------------------------------------
@@ -365,13 +380,15 @@ class Transport:
                     forced=forced,
                 ):
                     take = min(n, self._batch_size)
-                    batch = [self._queue.popleft() for _ in range(take)]
+                    pop = self._queue.popleft
+                    batch = [pop() for _ in range(take)]
                     self._inflight = take
                     self._backlog = bool(self._queue)
                     if self._queue:
                         self._oldest = time.monotonic()
                     return batch
-                self._cond.wait(None if n == 0 else self._flush_interval - age)
+                # Never an unbounded wait: a put racing with the last take may not notify.
+                self._cond.wait(self._flush_interval - age if n else self._flush_interval)
             return None
 
     def _run(self) -> None:
@@ -380,6 +397,7 @@ class Transport:
             if batch is None:
                 break
             try:
+                self._metrics.apply_pending()  # count the predictions off the callers' threads
                 for request in self._encode(batch):
                     self._deliver(request)
             except Exception:  # a bug here must not kill the sender: count and go on
@@ -395,74 +413,57 @@ class Transport:
             client.close()
 
     def _encode(self, batch: list[Item]) -> list[_Request]:
-        if self._format == MSGPACK:
-            packed = self._encode_msgpack(batch)
-            if packed is not None:
-                return packed
-        return self._encode_json(batch)
+        labels = [item for item in batch if item[0] != "p"]
+        predictions = [item for item in batch if item[0] == "p"] if labels else batch
+        requests: list[_Request] = []
+        for kind, items in (("predictions", predictions), ("labels", labels)):
+            if items:
+                requests += self._requests(kind, items, self._format)
+        return requests
 
-    def _encode_msgpack(self, batch: list[Item]) -> list[_Request] | None:
-        """The batch as MessagePack; None when an event cannot be (JSON then decides)."""
-        pack = wire.packer()
-        preds = _Request("predictions", [], [], [], MSGPACK)
-        labels = _Request("labels", [], [], [], MSGPACK)
-        try:
-            for n, item in enumerate(batch, 1):
-                if n % _YIELD_EVERY == 0:
-                    time.sleep(0)  # hand the GIL to the predicting threads (see below)
-                if item[0] == "p":
-                    preds.parts.append(pack(prediction_document(item)))
-                    target = preds
-                else:
-                    _, event_id, timestamp, label = item
-                    labels.parts.append(
-                        pack({"event_id": event_id, "label": label, "timestamp": timestamp})
-                    )
-                    target = labels
-                target.ids.append(item[1])
-                target.items.append(item)
-        except (TypeError, ValueError, OverflowError, RecursionError):
-            return None  # e.g. an int beyond 64 bits: the JSON path sends or drops it
-        return [r for r in (preds, labels) if r.parts]
-
-    def _encode_json(self, batch: list[Item]) -> list[_Request]:
-        preds = _Request("predictions", [], [], [])
-        labels = _Request("labels", [], [], [])
-        bad = 0
-        for n, item in enumerate(batch, 1):
-            if n % _YIELD_EVERY == 0:
-                # Hand the GIL back to the predicting threads now and then: otherwise a caller
-                # waking up mid-batch waits for the 5 ms switch interval (a latency spike).
-                time.sleep(0)
+    def _requests(self, kind: str, items: list[Item], fmt: str) -> list[_Request]:
+        """``items`` encoded as one request (none if no event could be encoded)."""
+        if fmt == MSGPACK:
             try:
-                if item[0] == "p":
-                    preds.parts.append(encode_prediction(item, self.version))
-                    target = preds
+                if kind == "predictions":
+                    body = wire.prediction_body(self.version, items, _pause)
                 else:
-                    labels.parts.append(encode_label(item))
-                    target = labels
-                target.ids.append(item[1])
-                target.items.append(item)
+                    body = wire.label_body(items)
+                return [_Request(kind, items, body, MSGPACK)]
+            except (TypeError, ValueError, OverflowError, RecursionError):
+                pass  # e.g. an int beyond 64 bits: JSON sends it or drops that event alone
+        return self._encode_json(kind, items)
+
+    def _encode_json(self, kind: str, items: list[Item]) -> list[_Request]:
+        parts: list[bytes] = []
+        good: list[Item] = []
+        bad = 0
+        for n, item in enumerate(items, 1):
+            if n % _YIELD_EVERY == 0:
+                _pause()
+            try:
+                if kind == "predictions":
+                    parts.append(encode_prediction(item, self.version))
+                else:
+                    parts.append(encode_label(item))
+                good.append(item)
             except (TypeError, ValueError, RecursionError) as exc:
                 bad += 1
                 self._log_once(f"keeneye: event {item[1]} dropped, cannot encode it: {exc}")
         if bad:
             self._resolve("serialization", [], bad)
-        return [r for r in (preds, labels) if r.parts]
-
-    def _body(self, request: _Request) -> bytes:
-        if request.format == MSGPACK:
-            if request.kind == "predictions":
-                return wire.prediction_body(self.version, request.parts)
-            return wire.label_body(request.parts)
-        joined = b",".join(request.parts)
-        if request.kind == "predictions":
+        if not parts:
+            return []
+        joined = b",".join(parts)
+        if kind == "predictions":
             head = _encoder.encode({"version": self.version}).encode()[:-1]
-            return head + b',"events":[' + joined + b"]}"
-        return b'{"labels":[' + joined + b"]}"
+            body = head + b',"events":[' + joined + b"]}"
+        else:
+            body = b'{"labels":[' + joined + b"]}"
+        return [_Request(kind, good, body, JSON)]
 
-    def _resolve(self, outcome: str, ids: Sequence[str], count: int | None = None) -> None:
-        n = len(ids) if count is None else count
+    def _resolve(self, outcome: str, items: Sequence[Item], count: int | None = None) -> None:
+        n = len(items) if count is None else count
         with self._lock:
             self._inflight -= n
             if outcome == "sent":
@@ -470,9 +471,9 @@ class Transport:
                 self._metrics.sent.inc(n)
             else:
                 self._drop_locked(outcome, n)
-        if self._on_delivery is not None and ids:
+        if self._on_delivery is not None and items:
             try:
-                self._on_delivery(outcome, ids)
+                self._on_delivery(outcome, [item[1] for item in items])
             except Exception:
                 log.exception("keeneye: on_delivery callback failed")
 
@@ -482,16 +483,16 @@ class Transport:
             req = pending.pop(0)
             outcome = self._attempt(req)
             if outcome == "split":
-                half = len(req.parts) // 2
+                half = len(req.items) // 2
                 pending[:0] = [
-                    _Request(req.kind, req.parts[cut], req.ids[cut], req.items[cut], req.format)
-                    for cut in (slice(None, half), slice(half, None))
+                    *self._requests(req.kind, req.items[:half], req.format),
+                    *self._requests(req.kind, req.items[half:], req.format),
                 ]
             elif outcome == "reencode":
                 # The collector could not read MessagePack: JSON from now on, this batch too.
-                pending[:0] = self._encode_json(req.items)
+                pending[:0] = self._encode_json(req.kind, req.items)
             else:
-                self._resolve(outcome, req.ids)
+                self._resolve(outcome, req.items)
 
     def _attempt(self, req: _Request) -> str:
         """Post with retries; the outcome is "sent", "split" or a drop reason.
@@ -499,7 +500,6 @@ class Transport:
         tenacity runs the loop; the wait is ours (full jitter from the transport's own rng, at
         least the collector's ``Retry-After``) and so is the sleep: the stop event, so that
         closing the monitor ends a backoff at once."""
-        body = self._body(req)
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_result(lambda outcome: isinstance(outcome, _Retry)),
             stop=self._give_up,
@@ -510,7 +510,7 @@ class Transport:
             ),
             reraise=True,
         )
-        outcome = retrying(self._post_once, req, body)
+        outcome = retrying(self._post_once, req, req.body)
         return outcome if isinstance(outcome, str) else "retries_exhausted"
 
     def _give_up(self, state: tenacity.RetryCallState) -> bool:
@@ -552,11 +552,11 @@ class Transport:
         if req.format == MSGPACK and status in (400, 415) and _unreadable(response):
             self._format = JSON
             return "reencode"
-        if status == 413 and len(req.parts) > 1:
+        if status == 413 and len(req.items) > 1:
             return "split"
         if not retryable(status):
             self._log_once(
-                f"keeneye: collector rejected {len(req.parts)} {req.kind} "
+                f"keeneye: collector rejected {len(req.items)} {req.kind} "
                 f"(HTTP {status}): {_error_message(response)}"
             )
             return "rejected"
