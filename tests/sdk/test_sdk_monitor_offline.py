@@ -264,7 +264,8 @@ def test_fork_child_starts_with_a_fresh_queue(registry: CollectorRegistry, dead_
     if pid == 0:  # child: must not resend the parent's 3, must work on its own
         code = 1
         try:
-            m.log({"x": 9}, 0.5)
+            child_id = m.log({"x": 9}, 0.5)
+            os.write(write, bytes.fromhex(child_id))
             s = m.stats()
             ok = s["offered"] == 1 and s["pending"] == 1 and m._transport._thread is not None
             code = 0 if ok and m._transport._thread.is_alive() else 2
@@ -272,11 +273,15 @@ def test_fork_child_starts_with_a_fresh_queue(registry: CollectorRegistry, dead_
             os.write(write, bytes([code]))
             os._exit(0)
     os.close(write)
+    child_id = os.read(read, 16).hex()
     status = os.read(read, 1)
     os.close(read)
     os.waitpid(pid, 0)
     assert status == bytes([0])
     assert m.stats()["pending"] == 3
+    # the child draws its own random prefix: its ids never repeat the parent's
+    parent_id = m.log({"x": 9}, 0.5)
+    assert len(child_id) == 32 and child_id[:16] != parent_id[:16]
     m.close(timeout=0)
 
 
@@ -309,6 +314,7 @@ def test_injected_clock_stamps_events(registry: CollectorRegistry, dead_url: str
     [
         ({"sample_rate": 0}, "sample_rate=0 must be in"),
         ({"queue_size": 0}, "queue_size=0 must be"),
+        ({"max_batch_size": 0}, "max_batch_size=0 must be an integer > 0"),
         ({"task": "ranking"}, "task='ranking' must be one of"),
         ({"url": "127.0.0.1"}, "must start with"),
         ({"max_retries": -1}, "max_retries=-1"),

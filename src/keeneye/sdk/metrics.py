@@ -125,11 +125,10 @@ def observe_all(histogram: Histogram, values: Sequence[float]) -> None:
             histogram.observe(value)
         return
     counts = [0] * len(bounds)
-    last = len(bounds) - 1
     for value in values:
         # le semantics: the first bound >= value; NaN lands in no bucket, as with observe()
         if value == value:  # false for NaN only
-            counts[min(bisect_left(bounds, value), last)] += 1
+            counts[bisect_left(bounds, value)] += 1  # the last bound is +Inf
     total.inc(sum(values))
     for i, count in enumerate(counts):
         if count:

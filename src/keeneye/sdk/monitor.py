@@ -158,6 +158,11 @@ class Monitor:
     queue_size, batch_size, flush_interval:
         Events waiting at most (more are dropped and counted), events per request, and the
         longest an event waits before its batch is sent (seconds).
+    max_batch_size:
+        Events per request at most when more than ``batch_size`` are waiting (the collector is
+        slower than the predictions): each request has a fixed cost at the collector, so
+        fewer, larger ones let it catch up. The collector accepts 10,000 by default
+        (``server.max_batch_events``); a 413 halves a batch.
     sample_rate:
         Fraction of raw events shipped (metrics always count every prediction). The decision
         is a hash of the event id, so a label is shipped exactly when its prediction was.
@@ -221,6 +226,7 @@ class Monitor:
         registry: CollectorRegistry | None = None,
         queue_size: int = 50_000,
         batch_size: int = 2_000,
+        max_batch_size: int = 10_000,
         flush_interval: float = 1.0,
         sample_rate: float = 1.0,
         timeout: float = 5.0,
@@ -243,6 +249,7 @@ class Monitor:
             raise InputError(f"url {url!r} must start with http:// or https://")
         _check_positive("queue_size", queue_size, integer=True)
         _check_positive("batch_size", batch_size, integer=True)
+        _check_positive("max_batch_size", max_batch_size, integer=True)
         _check_positive("flush_interval", flush_interval)
         _check_positive("timeout", timeout)
         _check_positive("backoff_base", backoff_base)
@@ -282,6 +289,7 @@ class Monitor:
             metrics=self._m,
             queue_size=queue_size,
             batch_size=batch_size,
+            max_batch_size=max_batch_size,
             flush_interval=flush_interval,
             timeout=timeout,
             max_retries=max_retries,

@@ -4,7 +4,9 @@ The caller's thread only appends a tuple to a bounded queue (a length check and 
 append, no lock unless the queue was empty, is full or a batch is complete; no I/O, no
 encoding). A daemon thread takes batches — when ``batch_size`` events are waiting, when the
 oldest waiting event is ``flush_interval`` seconds old, or when someone flushes — encodes them
-and POSTs them with a keep-alive ``httpx.Client``.
+and POSTs them with a keep-alive ``httpx.Client``. When more than ``batch_size`` events wait
+(the collector is slower than the predictions), a request takes up to ``max_batch_size``:
+each request has a fixed cost at the collector, so fewer, larger ones let it catch up.
 
 Encoding is negotiated: a collector that reads MessagePack says so in the
 ``Keeneye-Accept-Formats`` header of its answers, and from then on batches are sent as
@@ -206,6 +208,7 @@ class Transport:
         queue_size: int,
         batch_size: int,
         flush_interval: float,
+        max_batch_size: int = 10_000,
         timeout: float,
         max_retries: int | None,
         backoff_base: float,
@@ -224,6 +227,7 @@ class Transport:
         self._metrics = metrics
         self._maxsize = queue_size
         self._batch_size = batch_size
+        self._max_take = max(batch_size, max_batch_size)
         self._flush_interval = flush_interval
         self._timeout = timeout
         self._max_retries = max_retries
@@ -379,7 +383,7 @@ class Transport:
                     flush_interval=self._flush_interval,
                     forced=forced,
                 ):
-                    take = min(n, self._batch_size)
+                    take = min(n, self._max_take)  # batch_size unless events piled up
                     pop = self._queue.popleft
                     batch = [pop() for _ in range(take)]
                     self._inflight = take
@@ -556,7 +560,7 @@ class Transport:
             return "split"
         if not retryable(status):
             self._log_once(
-                f"keeneye: collector rejected {len(req.items)} {req.kind} "
+                f"keeneye: collector rejected a batch of {req.kind} "
                 f"(HTTP {status}): {_error_message(response)}"
             )
             return "rejected"
