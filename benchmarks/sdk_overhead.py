@@ -242,6 +242,7 @@ class Sustained:
     seconds: float
     calls_per_s: float
     shipped_per_s: float  # acknowledged by the end of the loop, per second of loop
+    shipped_with_drain_per_s: float  # acknowledged after the final flush, per second of both
     sent: int  # acknowledged after the final flush
     dropped: dict[str, int]
     backlog_at_end: int  # queued or in flight when the loop ended
@@ -312,6 +313,7 @@ def sustained(
         seconds=seconds,
         calls_per_s=calls / seconds,
         shipped_per_s=(at_end["sent"] - before["sent"]) / seconds,
+        shipped_with_drain_per_s=sent / (seconds + drain),
         sent=sent,
         dropped={k: n for k, v in after["dropped"].items() if (n := v - before["dropped"][k])},
         backlog_at_end=at_end["pending"],
@@ -446,7 +448,7 @@ def main() -> None:
         summary: dict[str, Any] = {
             "rate": args.rate,
             "calls": n,
-            "shipped_per_s": unpaced.shipped_per_s,
+            "shipped_per_s": unpaced.shipped_with_drain_per_s,
             "load_average_start": load_at_start,
             "load_average_end": load_average(),
         }

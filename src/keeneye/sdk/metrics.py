@@ -76,6 +76,8 @@ _LABELS = ("model", "version")
 #: normally does it long before; this bounds the memory when nothing is shipped, e.g. sampling).
 MAX_PENDING = 8192
 
+_PAUSE_EVERY = 256  # predictions counted between two calls of apply_pending's pause
+
 #: A prediction waiting to be counted: (latency seconds or None, prediction, probabilities).
 Pending = tuple[float | None, Any, Any]
 
@@ -314,8 +316,10 @@ class ModelMetrics:
         self._applying = threading.Lock()
         inst.add_pending_source(self)
 
-    def apply_pending(self, *, wait: bool = True) -> None:
+    def apply_pending(self, *, wait: bool = True, pause: Callable[[], None] | None = None) -> None:
         """Count the pending predictions in bulk (``wait=False``: skip if another thread is).
+
+        ``pause`` is called every few hundred predictions (the sender hands the GIL over).
 
         A prediction is counted in ``keeneye_predictions_total``; its latency (when given) in
         the latency histogram; its probabilities' largest value in the confidence histogram; a
@@ -337,7 +341,9 @@ class ModelMetrics:
             task = self.task
             classify_floats = task == "classification"
             values_of_ints = task == "regression"
-            for _ in range(n):
+            for i in range(n):
+                if pause is not None and i % _PAUSE_EVERY == _PAUSE_EVERY - 1:
+                    pause()
                 latency, prediction, probabilities = pop()
                 if latency is not None:
                     latencies.append(latency)

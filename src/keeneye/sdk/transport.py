@@ -124,12 +124,31 @@ _encoder = json.JSONEncoder(allow_nan=True, default=_json_default, separators=("
 
 _SCALAR_TYPES = (str, int, float, bool, type(None))
 _YIELD_EVERY = 16  # events JSON-encoded between two GIL hand-overs (~100 µs of encoding)
+_COUNT_EVERY = 0.25  # seconds between two countings of the metrics during a backoff
+_SLOW_HANDOVER = 0.001  # seconds: a hand-over this long means a caller runs flat out
 
 
-def _pause() -> None:
-    # Hand the GIL back to the predicting threads now and then while encoding: otherwise a
-    # caller waking up mid-batch waits for the 5 ms switch interval (a latency spike).
-    time.sleep(0)
+class _Yielder:
+    """Hands the GIL to the predicting threads now and then while a batch is encoded.
+
+    Otherwise a caller waking up mid-batch waits for the 5 ms switch interval (a latency
+    spike). But when a caller runs flat out (never waiting for I/O), each hand-over costs the
+    sender a whole switch interval and the queue overflows; the interpreter's own switching
+    already shares the time then. So once a hand-over took longer than ``_SLOW_HANDOVER``, the
+    rest of the batch is encoded without yielding.
+    """
+
+    __slots__ = ("active",)
+
+    def __init__(self) -> None:
+        self.active = True
+
+    def __call__(self) -> None:
+        if self.active:
+            started = time.perf_counter()
+            time.sleep(0)
+            if time.perf_counter() - started > _SLOW_HANDOVER:
+                self.active = False
 
 
 #: The collector's response header naming the body formats it reads.
@@ -401,7 +420,8 @@ class Transport:
             if batch is None:
                 break
             try:
-                self._metrics.apply_pending()  # count the predictions off the callers' threads
+                # count the predictions off the callers' threads
+                self._metrics.apply_pending(pause=_Yielder())
                 for request in self._encode(batch):
                     self._deliver(request)
             except Exception:  # a bug here must not kill the sender: count and go on
@@ -430,7 +450,7 @@ class Transport:
         if fmt == MSGPACK:
             try:
                 if kind == "predictions":
-                    body = wire.prediction_body(self.version, items, _pause)
+                    body = wire.prediction_body(self.version, items, _Yielder())
                 else:
                     body = wire.label_body(items)
                 return [_Request(kind, items, body, MSGPACK)]
@@ -442,9 +462,10 @@ class Transport:
         parts: list[bytes] = []
         good: list[Item] = []
         bad = 0
+        pause = _Yielder()
         for n, item in enumerate(items, 1):
             if n % _YIELD_EVERY == 0:
-                _pause()
+                pause()
             try:
                 if kind == "predictions":
                     parts.append(encode_prediction(item, self.version))
@@ -529,7 +550,15 @@ class Transport:
         return min(delay, self._backoff[1])
 
     def _sleep(self, seconds: float) -> None:
-        self._stop.wait(seconds)  # set by close(): the next attempt returns "shutdown"
+        # The stop event is set by close(): the next attempt returns "shutdown". A backoff can
+        # last seconds: the predictions logged meanwhile are counted as it goes.
+        deadline = time.monotonic() + seconds
+        while not self._stop.is_set():
+            self._metrics.apply_pending(pause=_Yielder())
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._stop.wait(min(left, _COUNT_EVERY))
 
     def _post_once(self, req: _Request, body: bytes) -> str | _Retry:
         """One POST: an outcome, or :class:`_Retry` when the same request may work later."""
