@@ -18,11 +18,11 @@ The model is a trivial 20-feature predict function; every run logs through a rea
    body and answers 200 — which shows what the SDK alone ships when the collector keeps up.
    Reported: the call rate achieved, events acknowledged by the end of the loop per second of
    loop, drops by reason, the backlog left and how long it took to drain; CPU per event of the
-   predicting thread (added over the bare function in the same paced loop), of the SDK's sender
-   thread, and of the receiving process. Target: the SDK sustains the rate with the collector
-   up and no ``queue_full`` drops.
+   predicting thread (added over the bare function in the same paced loop), of the SDK's two
+   sender threads (encoding, HTTP), and of the receiving process. Target: the SDK sustains the
+   rate with the collector up and no ``queue_full`` drops.
 3. **Unpaced**: a tight loop of ``--unpaced-calls`` calls (the enqueue cost with no pauses:
-   the predicting thread and the sender share one GIL, the collector shares the cores).
+   the predicting thread and the sender threads share one GIL, the collector the cores).
 4. **Where the SDK's time goes**: the predicting thread's CPU per call, and the sender's two
    per-event costs measured alone — packing a batch of 2,000 queued events as MessagePack and
    counting 2,000 predictions in the Prometheus metrics.
@@ -57,7 +57,7 @@ from keeneye.sdk.metrics import ModelMetrics
 
 FEATURES = [f"f{i:02d}" for i in range(20)]
 WEIGHTS = [0.01 * (i + 1) for i in range(20)]
-SENDER_THREAD = "keeneye-sender"
+SENDER_THREADS = "keeneye-sender"  # the encoding thread and keeneye-sender-http
 
 # A receiver that keeps up with anything: reads each body, answers 200 and says it reads
 # MessagePack (so the SDK sends what it sends to the real collector). Not a collector.
@@ -157,17 +157,20 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def thread_cpu(thread: threading.Thread | None) -> float:
-    """CPU seconds a live thread has used (0 when there is none)."""
-    if thread is None or thread.ident is None or not thread.is_alive():
-        return 0.0
-    return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+def threads_cpu(threads: list[threading.Thread]) -> float:
+    """CPU seconds the live ones of ``threads`` have used."""
+    return sum(
+        time.clock_gettime(time.pthread_getcpuclockid(t.ident))
+        for t in threads
+        if t.ident is not None and t.is_alive()
+    )
 
 
-def sender_thread(known: set[threading.Thread]) -> threading.Thread | None:
-    """The SDK sender thread started since ``known`` was taken."""
-    new = [t for t in threading.enumerate() if t.name == SENDER_THREAD and t not in known]
-    return new[-1] if new else None
+def sender_threads(known: set[threading.Thread]) -> list[threading.Thread]:
+    """The SDK's sender threads started since ``known`` was taken."""
+    return [
+        t for t in threading.enumerate() if t.name.startswith(SENDER_THREADS) and t not in known
+    ]
 
 
 def load_average() -> list[float]:
@@ -287,9 +290,9 @@ def sustained(
     watched = monitor.watch(bare_predict)
     loop(watched, warm, rate)  # warm up: sender thread, connection, MessagePack negotiated
     monitor.flush(timeout=30)
-    sender = sender_thread(known)
+    sender = sender_threads(known)
     before = monitor.stats()
-    sender_before = thread_cpu(sender)
+    sender_before = threads_cpu(sender)
     receiver_before = cpu_seconds(receiver_pid)
     cpu_started = time.thread_time()
     wall_started = time.perf_counter()
@@ -301,7 +304,7 @@ def sustained(
     monitor.flush(timeout=60)
     drain = time.perf_counter() - drain_started
     after = monitor.stats()
-    sender_cpu = thread_cpu(sender) - sender_before
+    sender_cpu = threads_cpu(sender) - sender_before
     receiver_cpu = cpu_seconds(receiver_pid) - receiver_before
     monitor.close(timeout=1)
     calls = len(data)

@@ -99,7 +99,7 @@ def test_events_that_piled_up_go_in_larger_requests(
         assert outcome == "sent"
         delivered.append(len(ids))
         first_sent.set()
-        release.wait(30)  # the sender is busy until the test has logged the backlog
+        release.wait(30)  # no request is sent until the test has logged the backlog
 
     with monitor(
         collector.url,
@@ -115,7 +115,10 @@ def test_events_that_piled_up_go_in_larger_requests(
         release.set()
         assert m.flush(timeout=30)
         s = m.stats()
-    assert delivered == [100, 400, 400, 200]
+    # the first request had batch_size; the backlog went in larger ones, never above the max
+    # (the encoding thread may take one or two batches while the first request is in flight)
+    assert delivered[0] == 100 and sum(delivered) == 1100
+    assert max(delivered) > 100 and all(n <= 400 for n in delivered)
     assert s["sent"] == 1100 and sum(s["dropped"].values()) == 0
     assert {r["event_id"] for r in stored(collector)} == set(ids)
 

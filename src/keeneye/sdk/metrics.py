@@ -76,7 +76,7 @@ _LABELS = ("model", "version")
 #: normally does it long before; this bounds the memory when nothing is shipped, e.g. sampling).
 MAX_PENDING = 8192
 
-_PAUSE_EVERY = 256  # predictions counted between two calls of apply_pending's pause
+_PAUSE_EVERY = 64  # predictions counted between two calls of apply_pending's pause
 
 #: A prediction waiting to be counted: (latency seconds or None, prediction, probabilities).
 Pending = tuple[float | None, Any, Any]

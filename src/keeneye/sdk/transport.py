@@ -3,8 +3,10 @@
 The caller's thread only appends a tuple to a bounded queue (a length check and a deque
 append, no lock unless the queue was empty, is full or a batch is complete; no I/O, no
 encoding). A daemon thread takes batches — when ``batch_size`` events are waiting, when the
-oldest waiting event is ``flush_interval`` seconds old, or when someone flushes — encodes them
-and POSTs them with a keep-alive ``httpx.Client``. When more than ``batch_size`` events wait
+oldest waiting event is ``flush_interval`` seconds old, or when someone flushes — and encodes
+them; a second one POSTs them with a keep-alive ``httpx.Client``. The next batch is encoded
+while the previous request is in flight (one encoded batch waits at most), so the collector's
+time and the SDK's own do not add up. When more than ``batch_size`` events wait
 (the collector is slower than the predictions), a request takes up to ``max_batch_size``:
 each request has a fixed cost at the collector, so fewer, larger ones let it catch up.
 
@@ -36,6 +38,7 @@ import atexit
 import json
 import logging
 import os
+import queue
 import random
 import threading
 import time
@@ -269,7 +272,11 @@ class Transport:
         self._inflight = 0
         self._flushers = 0
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread: threading.Thread | None = None  # takes and encodes batches
+        self._poster: threading.Thread | None = None  # sends them
+        # encoded requests and how many events they still account for; None: no more
+        self._handoff: queue.Queue[tuple[list[_Request], int] | None] = queue.Queue(maxsize=1)
+        self._local = threading.local()  # events each sender thread resolved (accounting)
         self._client: httpx.Client | None = None
         self._sampled_out = 0
         self._sent = 0
@@ -283,19 +290,21 @@ class Transport:
         """Queue one event without blocking; False (and counted) when it was dropped.
 
         No lock on the common path: ``deque.append`` is atomic, and the sender is woken (under
-        the lock, so the wake-up cannot be missed) only when the queue was empty or a batch is
-        complete. Concurrent callers may overfill the queue by at most one event each.
+        the lock, so the wake-up cannot be missed) only when a batch is complete. It never
+        waits longer than ``flush_interval``, so an event in an otherwise empty queue leaves
+        when it is that old without a wake-up. Concurrent callers may overfill the queue by at
+        most one event each.
         """
         queue = self._queue
         n = len(queue)
         if n >= self._maxsize or self._closed:
             self.drop("shutdown" if self._closed else "queue_full", 1)
             return False
+        if n == 0:
+            self._oldest = time.monotonic()  # before the append: the sender never sees it old
         queue.append(item)
-        if n == 0 or n + 1 == self._batch_size or self._thread is None:
+        if n + 1 == self._batch_size or self._thread is None:
             with self._cond:
-                if n == 0:
-                    self._oldest = time.monotonic()
                 if self._thread is None:
                     self._start_locked()
                 self._cond.notify()
@@ -334,7 +343,7 @@ class Transport:
 
     def flush(self, timeout: float | None = None) -> bool:
         """Send everything queued now; True when all of it was delivered or dropped in time."""
-        if self._thread is threading.current_thread():
+        if threading.current_thread() in (self._thread, self._poster):
             return False  # called from on_delivery: waiting for ourselves would never end
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
@@ -365,11 +374,12 @@ class Transport:
             self._drop_locked("shutdown", left)
             self._stop.set()
             self._cond.notify_all()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            spent = time.monotonic() - start
-            wait = None if timeout is None else max(1.0, timeout - spent)
-            thread.join(wait)
+            threads = (self._thread, self._poster)
+        for thread in threads:
+            if thread is not None and thread is not threading.current_thread():
+                spent = time.monotonic() - start
+                wait = None if timeout is None else max(1.0, timeout - spent)
+                thread.join(wait)
         with self._cond:  # a put that raced with closing (it saw the transport open)
             late = len(self._queue)
             self._queue.clear()
@@ -379,9 +389,19 @@ class Transport:
     # ---- sender side -------------------------------------------------------------------
 
     def _start_locked(self) -> None:
+        self._poster = threading.Thread(target=self._post_all, name="keeneye-sender-http")
+        self._poster.daemon = True
+        self._poster.start()
         thread = threading.Thread(target=self._run, name="keeneye-sender", daemon=True)
         self._thread = thread
         thread.start()
+
+    def _abandon(self, count: int) -> None:
+        """Account for in-flight events lost to an unexpected error (a bug, logged)."""
+        with self._cond:
+            self._inflight -= count
+            self._drop_locked("internal_error", count)
+            self._cond.notify_all()
 
     def _drop_locked(self, reason: str, count: int) -> None:
         if count:
@@ -405,7 +425,7 @@ class Transport:
                     take = min(n, self._max_take)  # batch_size unless events piled up
                     pop = self._queue.popleft
                     batch = [pop() for _ in range(take)]
-                    self._inflight = take
+                    self._inflight += take
                     self._backlog = bool(self._queue)
                     if self._queue:
                         self._oldest = time.monotonic()
@@ -415,23 +435,40 @@ class Transport:
             return None
 
     def _run(self) -> None:
+        """Take, count and encode batches; hand them to the poster (blocks while it is busy)."""
+        try:
+            while True:
+                batch = self._take_batch()
+                if batch is None:
+                    break
+                self._local.resolved = 0
+                try:
+                    # count the predictions off the callers' threads
+                    self._metrics.apply_pending(pause=_Yielder())
+                    requests = self._encode(batch)
+                except Exception:  # a bug here must not kill the sender: count and go on
+                    log.exception("keeneye: unexpected error while encoding events")
+                    self._abandon(len(batch) - self._local.resolved)
+                    continue
+                self._handoff.put((requests, len(batch) - self._local.resolved))
+        finally:
+            self._handoff.put(None)
+
+    def _post_all(self) -> None:
+        """Deliver what the encoding thread hands over, one request at a time."""
         while True:
-            batch = self._take_batch()
-            if batch is None:
+            handed = self._handoff.get()
+            if handed is None:
                 break
+            requests, count = handed
+            self._local.resolved = 0
             try:
-                # count the predictions off the callers' threads
-                self._metrics.apply_pending(pause=_Yielder())
-                for request in self._encode(batch):
+                for request in requests:
                     self._deliver(request)
             except Exception:  # a bug here must not kill the sender: count and go on
                 log.exception("keeneye: unexpected error while sending events")
             finally:
-                with self._cond:
-                    leftover = self._inflight  # only non-zero after an unexpected error
-                    self._inflight = 0
-                    self._drop_locked("internal_error", leftover)
-                    self._cond.notify_all()
+                self._abandon(count - self._local.resolved)  # only non-zero after an error
         client, self._client = self._client, None
         if client is not None:
             client.close()
@@ -489,6 +526,7 @@ class Transport:
 
     def _resolve(self, outcome: str, items: Sequence[Item], count: int | None = None) -> None:
         n = len(items) if count is None else count
+        self._local.resolved = getattr(self._local, "resolved", 0) + n
         with self._lock:
             self._inflight -= n
             if outcome == "sent":

@@ -25,8 +25,8 @@ from typing import Any
 
 MEDIA_TYPE = "application/msgpack"
 
-#: Events packed between two pauses (~40 µs of packing at 20 features).
-PAUSE_EVERY = 32
+#: Events packed between two pauses (~20 µs of packing at 20 features).
+PAUSE_EVERY = 16
 
 _SCALARS = frozenset((str, int, float, bool, type(None)))
 
