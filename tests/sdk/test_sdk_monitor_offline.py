@@ -109,6 +109,33 @@ def test_watch_returns_normally_while_collector_is_down(
     assert dropped(registry, "queue_full") + dropped(registry, "retries_exhausted") == 500  # type: ignore[operator]
 
 
+def test_queue_size_bounds_events_queued_and_in_flight(
+    registry: CollectorRegistry, dead_url: str
+) -> None:
+    # the collector is down and retried slowly: batches stay in flight, the rest queues
+    m = Monitor(
+        "churn",
+        "3",
+        url=dead_url,
+        registry=registry,
+        queue_size=50,
+        batch_size=10,
+        max_batch_size=20,
+        flush_interval=0.01,
+        backoff_base=30,
+        backoff_cap=30,
+        max_retries=None,
+    )
+    for i in range(500):
+        m.log({"a": float(i)}, 0.5)
+        assert m.stats()["pending"] <= 50
+    s = m.stats()
+    m.close(timeout=0)
+    assert s["sent"] == 0 and s["offered"] == 500
+    assert s["dropped"]["queue_full"] == 500 - s["pending"]
+    assert m.stats()["dropped"]["shutdown"] == s["pending"]
+
+
 def test_watch_batches_and_ids(registry: CollectorRegistry, dead_url: str) -> None:
     with idle_monitor(registry, dead_url) as m:
 

@@ -156,8 +156,8 @@ class Monitor:
         The Prometheus registry of the metrics (default: prometheus_client's ``REGISTRY``).
         Monitors sharing a registry share the metric families.
     queue_size, batch_size, flush_interval:
-        Events waiting at most (more are dropped and counted), events per request, and the
-        longest an event waits before its batch is sent (seconds).
+        Events queued or being sent at most (more are dropped and counted), events per
+        request, and the longest an event waits before its batch is sent (seconds).
     max_batch_size:
         Events per request at most when more than ``batch_size`` are waiting (the collector is
         slower than the predictions): each request has a fixed cost at the collector, so

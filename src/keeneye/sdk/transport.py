@@ -289,15 +289,16 @@ class Transport:
     def put(self, item: Item) -> bool:
         """Queue one event without blocking; False (and counted) when it was dropped.
 
-        No lock on the common path: ``deque.append`` is atomic, and the sender is woken (under
-        the lock, so the wake-up cannot be missed) only when a batch is complete. It never
-        waits longer than ``flush_interval``, so an event in an otherwise empty queue leaves
-        when it is that old without a wake-up. Concurrent callers may overfill the queue by at
-        most one event each.
+        ``queue_size`` bounds the events queued and in flight (up to three batches: one being
+        encoded, one encoded, one being sent). No lock on the common path: ``deque.append`` is
+        atomic, and the sender is woken (under the lock, so the wake-up cannot be missed) only
+        when a batch is complete. It never waits longer than ``flush_interval``, so an event in
+        an otherwise empty queue leaves when it is that old without a wake-up. Concurrent
+        callers may overfill the queue by at most one event each.
         """
         queue = self._queue
         n = len(queue)
-        if n >= self._maxsize or self._closed:
+        if n + self._inflight >= self._maxsize or self._closed:  # queue_size bounds both
             self.drop("shutdown" if self._closed else "queue_full", 1)
             return False
         if n == 0:
@@ -423,9 +424,9 @@ class Transport:
                     forced=forced,
                 ):
                     take = min(n, self._max_take)  # batch_size unless events piled up
+                    self._inflight += take  # first: put() never sees these events nowhere
                     pop = self._queue.popleft
                     batch = [pop() for _ in range(take)]
-                    self._inflight += take
                     self._backlog = bool(self._queue)
                     if self._queue:
                         self._oldest = time.monotonic()
