@@ -295,6 +295,9 @@ def test_fork_child_starts_with_a_fresh_queue(registry: CollectorRegistry, dead_
             os.write(write, bytes.fromhex(child_id))
             s = m.stats()
             ok = s["offered"] == 1 and s["pending"] == 1 and m._transport._thread is not None
+            # the parent's uncounted predictions are the parent's; the child counts its own
+            labels = {"model": "churn", "version": "3"}
+            ok = ok and registry.get_sample_value("keeneye_predictions_total", labels) == 1.0
             code = 0 if ok and m._transport._thread.is_alive() else 2
         finally:
             os.write(write, bytes([code]))

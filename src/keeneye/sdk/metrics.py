@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import threading
 import weakref
 from bisect import bisect_left
@@ -315,6 +316,13 @@ class ModelMetrics:
         self.pending: deque[Pending] = deque()
         self._applying = threading.Lock()
         inst.add_pending_source(self)
+        _live.add(self)
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's sender may have been counting at the fork (its lock would stay held),
+        # and what the parent logged is the parent's to count.
+        self._applying = threading.Lock()
+        self.pending.clear()
 
     def apply_pending(self, *, wait: bool = True, pause: Callable[[], None] | None = None) -> None:
         """Count the pending predictions in bulk (``wait=False``: skip if another thread is).
@@ -403,3 +411,15 @@ class ModelMetrics:
     def count_dropped(self, reason: str, amount: int) -> None:
         """Count ``amount`` undeliverable events under ``reason`` (one of ``DROP_REASONS``)."""
         self.dropped[reason].inc(amount)
+
+
+_live: weakref.WeakSet[ModelMetrics] = weakref.WeakSet()
+
+
+def _reinit_after_fork() -> None:
+    for metrics in list(_live):
+        metrics._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reinit_after_fork)
