@@ -25,9 +25,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
-import itertools
 import logging
-import os
 import random
 import time
 import zlib
@@ -43,6 +41,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from keeneye.errors import CollectorError, InputError
 from keeneye.sdk import backfill, descriptors, records
+from keeneye.sdk.ids import new_event_id
 from keeneye.sdk.metrics import MAX_PENDING, ModelMetrics
 from keeneye.sdk.transport import DeliveryCallback, Transport
 
@@ -57,33 +56,6 @@ TASKS = ("auto", "classification", "regression")
 _SCALARS = frozenset((float, int, str, bool, type(None)))
 _MISSING = object()
 _VERSION_FIELDS = ("model_uri", "mlflow_run_id", "training_data", "git_sha")
-
-
-def _reseed_ids() -> None:
-    global _id_prefix, _id_counter
-    _id_prefix = os.urandom(8).hex()
-    _id_counter = itertools.count()
-
-
-_id_prefix = ""
-_id_counter = itertools.count()
-_reseed_ids()
-if hasattr(os, "register_at_fork"):  # a forked child must not repeat its parent's ids
-    os.register_at_fork(after_in_child=_reseed_ids)
-
-
-def new_event_id() -> str:
-    """A unique id as 32 hex characters (the format of ``uuid4().hex``).
-
-    64 random bits drawn once per process (again in a forked child) and a 64-bit counter:
-    unique across processes like a random id, and a fifth of the cost of ``os.urandom``
-    per call — it is on the predicting thread.
-
-    >>> a, b = new_event_id(), new_event_id()
-    >>> len(a), a[:16] == b[:16], int(b[16:], 16) - int(a[16:], 16)
-    (32, True, 1)
-    """
-    return _id_prefix + "%016x" % next(_id_counter)  # noqa: UP031 - the fastest spelling
 
 
 class _WatchSpec:
