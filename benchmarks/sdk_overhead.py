@@ -30,6 +30,18 @@ The model is a trivial 20-feature predict function; every run logs through a rea
 CPU figures are CPU time (per thread: ``pthread_getcpuclockid``; per process: ``/proc``), so
 other load on the machine slows the wall figures more than these. The load average is printed
 with the figures; on a shared machine, compare CPU per event.
+
+``--json FILE`` writes: ``"bare, 5000/s"``, ``"watch, collector up, 5000/s"``, ``"watch,
+collector down, 5000/s"``, ``"bare, unpaced"`` (each ``p50_us``, ``p99_us``, ``added_p50_us``,
+``added_p99_us``, ``sent``, ``dropped``); ``"sustained_collector"``,
+``"sustained_null_receiver"`` and ``"unpaced_collector"`` (each ``calls_per_s``,
+``shipped_per_s``, ``shipped_with_drain_per_s``, ``sent``, ``dropped`` by reason,
+``backlog_at_end``, ``drain_s``, ``added_p50_us``, ``added_p99_us``,
+``caller_cpu_us_per_call``, ``caller_added_cpu_us_per_call``, ``sender_cpu_us_per_event``,
+``receiver_cpu_us_per_event``, ``load_average``, ``meets_target``, …); ``"sender_costs"``
+(``pack_us_per_event``, ``count_us_per_event``); ``load_average_start``/``_end``; and, as
+before, ``"shipped_per_s"`` (the unpaced run, drain included) and ``"watch, collector up,
+unpaced"``.
 """
 
 from __future__ import annotations
