@@ -8,8 +8,9 @@ import logging
 import math
 import os
 import socket
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -52,6 +53,7 @@ def test_events_arrive_exactly_as_logged(collector: Any, registry: CollectorRegi
         collector.url,
         registry,
         batch_size=500,
+        max_batch_size=500,
         on_delivery=lambda outcome, ids: delivered.append((outcome, len(ids))),
     ) as m:
 
@@ -83,6 +85,42 @@ def test_events_arrive_exactly_as_logged(collector: Any, registry: CollectorRegi
         assert r["inputs"]["age"] == i and r["inputs"]["plan"] == ["basic", "pro"][i % 2]
         assert r["timestamp"].timestamp() == pytest.approx(START + i / 1000, abs=1e-6)
     assert math.isnan(rows[ids[7]]["inputs"]["score"])  # NaN travels as NaN, not null
+
+
+def test_events_that_piled_up_go_in_larger_requests(
+    collector: Any, registry: CollectorRegistry
+) -> None:
+    """While the collector is busy, events pile up; then requests take up to max_batch_size."""
+    delivered: list[int] = []
+    first_sent = threading.Event()
+    release = threading.Event()
+
+    def on_delivery(outcome: str, ids: Sequence[str]) -> None:
+        assert outcome == "sent"
+        delivered.append(len(ids))
+        first_sent.set()
+        release.wait(30)  # no request is sent until the test has logged the backlog
+
+    with monitor(
+        collector.url,
+        registry,
+        batch_size=100,
+        max_batch_size=400,
+        flush_interval=60,
+        on_delivery=on_delivery,
+    ) as m:
+        ids = [m.log({"x": float(i)}, 0.5) for i in range(100)]
+        assert first_sent.wait(30)
+        ids += [m.log({"x": float(i)}, 0.5) for i in range(100, 1100)]
+        release.set()
+        assert m.flush(timeout=30)
+        s = m.stats()
+    # the first request had batch_size; the backlog went in larger ones, never above the max
+    # (the encoding thread may take one or two batches while the first request is in flight)
+    assert delivered[0] == 100 and sum(delivered) == 1100
+    assert max(delivered) > 100 and all(n <= 400 for n in delivered)
+    assert s["sent"] == 1100 and sum(s["dropped"].values()) == 0
+    assert {r["event_id"] for r in stored(collector)} == set(ids)
 
 
 def test_labels_join_even_before_their_prediction(

@@ -8,11 +8,20 @@ import zlib
 
 import numpy as np
 import pytest
-from prometheus_client import CollectorRegistry
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.process_collector import ProcessCollector
 
 from keeneye.sdk import DROP_REASONS, Monitor
-from keeneye.sdk.metrics import MAX_CLASSES, OTHER_CLASS, ModelMetrics
+from keeneye.sdk.metrics import (
+    MAX_CLASSES,
+    MAX_PENDING,
+    OTHER_CLASS,
+    VALUE_BUCKETS,
+    ModelMetrics,
+    observe_all,
+)
 
 
 def value(registry: CollectorRegistry, name: str, **labels: str) -> float | None:
@@ -147,3 +156,60 @@ def test_metrics_exact_under_sampling(registry: CollectorRegistry, dead_url: str
     assert 800 < shipped < 1200  # and it behaves like Binomial(4000, 0.25): mean 1000, sd 27
     assert after["offered"] == 2 * shipped
     assert after["sampled_out"] == 2 * (4000 - shipped)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+            st.sampled_from([0.0, 0.1, 0.25, 1.0, 10000.0, math.inf]),  # on the bucket bounds
+        ),
+        max_size=200,
+    )
+)
+def test_bulk_counting_equals_one_observe_per_value(values: list[float]) -> None:
+    one, bulk = CollectorRegistry(), CollectorRegistry()
+    by_one = Histogram("h", "doc", buckets=VALUE_BUCKETS, registry=one)
+    by_bulk = Histogram("h", "doc", buckets=VALUE_BUCKETS, registry=bulk)
+    for v in values:
+        by_one.observe(v)
+    observe_all(by_bulk, values)
+    expected = {
+        (s.name, tuple(s.labels.items())): s.value for s in next(iter(one.collect())).samples
+    }
+    got = {(s.name, tuple(s.labels.items())): s.value for s in next(iter(bulk.collect())).samples}
+    assert got.keys() == expected.keys()
+    for key, v in expected.items():
+        assert got[key] == pytest.approx(v, rel=1e-9, abs=1e-6), key
+
+
+def test_a_scrape_sees_every_prediction_logged_before_it(
+    registry: CollectorRegistry, dead_url: str
+) -> None:
+    # the sender never takes a batch here: counting happens on the scrape itself
+    with make(registry, dead_url, batch_size=10**6, queue_size=10**6, max_retries=0) as m:
+
+        @m.watch
+        def predict(record: dict) -> float:
+            return record["x"] * 2.0
+
+        for i in range(100):
+            predict({"x": float(i)})
+        assert len(m._m.pending) == 100  # not counted yet: nothing read the metrics
+        assert value(registry, "keeneye_predictions_total") == 100
+        assert not m._m.pending
+        assert value(registry, "keeneye_prediction_latency_seconds_count") == 100
+        assert value(registry, "keeneye_prediction_value_sum") == sum(2.0 * i for i in range(100))
+        m.close(timeout=0)
+
+
+def test_pending_predictions_stay_bounded_without_a_scrape(
+    registry: CollectorRegistry, dead_url: str
+) -> None:
+    # everything is sampled out: the sender never wakes, the predicting thread counts itself
+    with make(registry, dead_url, sample_rate=1e-9, max_retries=0) as m:
+        for i in range(3 * MAX_PENDING):
+            m.log({"x": i}, 0.5)
+            assert len(m._m.pending) <= MAX_PENDING
+        assert value(registry, "keeneye_predictions_total") == 3 * MAX_PENDING

@@ -109,6 +109,33 @@ def test_watch_returns_normally_while_collector_is_down(
     assert dropped(registry, "queue_full") + dropped(registry, "retries_exhausted") == 500  # type: ignore[operator]
 
 
+def test_queue_size_bounds_events_queued_and_in_flight(
+    registry: CollectorRegistry, dead_url: str
+) -> None:
+    # the collector is down and retried slowly: batches stay in flight, the rest queues
+    m = Monitor(
+        "churn",
+        "3",
+        url=dead_url,
+        registry=registry,
+        queue_size=50,
+        batch_size=10,
+        max_batch_size=20,
+        flush_interval=0.01,
+        backoff_base=30,
+        backoff_cap=30,
+        max_retries=None,
+    )
+    for i in range(500):
+        m.log({"a": float(i)}, 0.5)
+        assert m.stats()["pending"] <= 50
+    s = m.stats()
+    m.close(timeout=0)
+    assert s["sent"] == 0 and s["offered"] == 500
+    assert s["dropped"]["queue_full"] == 500 - s["pending"]
+    assert m.stats()["dropped"]["shutdown"] == s["pending"]
+
+
 def test_watch_batches_and_ids(registry: CollectorRegistry, dead_url: str) -> None:
     with idle_monitor(registry, dead_url) as m:
 
@@ -264,19 +291,27 @@ def test_fork_child_starts_with_a_fresh_queue(registry: CollectorRegistry, dead_
     if pid == 0:  # child: must not resend the parent's 3, must work on its own
         code = 1
         try:
-            m.log({"x": 9}, 0.5)
+            child_id = m.log({"x": 9}, 0.5)
+            os.write(write, bytes.fromhex(child_id))
             s = m.stats()
             ok = s["offered"] == 1 and s["pending"] == 1 and m._transport._thread is not None
+            # the parent's uncounted predictions are the parent's; the child counts its own
+            labels = {"model": "churn", "version": "3"}
+            ok = ok and registry.get_sample_value("keeneye_predictions_total", labels) == 1.0
             code = 0 if ok and m._transport._thread.is_alive() else 2
         finally:
             os.write(write, bytes([code]))
             os._exit(0)
     os.close(write)
+    child_id = os.read(read, 16).hex()
     status = os.read(read, 1)
     os.close(read)
     os.waitpid(pid, 0)
     assert status == bytes([0])
     assert m.stats()["pending"] == 3
+    # the child draws its own random prefix: its ids never repeat the parent's
+    parent_id = m.log({"x": 9}, 0.5)
+    assert len(child_id) == 32 and child_id[:16] != parent_id[:16]
     m.close(timeout=0)
 
 
@@ -309,6 +344,7 @@ def test_injected_clock_stamps_events(registry: CollectorRegistry, dead_url: str
     [
         ({"sample_rate": 0}, "sample_rate=0 must be in"),
         ({"queue_size": 0}, "queue_size=0 must be"),
+        ({"max_batch_size": 0}, "max_batch_size=0 must be an integer > 0"),
         ({"task": "ranking"}, "task='ranking' must be one of"),
         ({"url": "127.0.0.1"}, "must start with"),
         ({"max_retries": -1}, "max_retries=-1"),

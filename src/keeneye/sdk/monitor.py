@@ -26,8 +26,6 @@ import contextvars
 import functools
 import inspect
 import logging
-import math
-import os
 import random
 import time
 import zlib
@@ -43,7 +41,8 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from keeneye.errors import CollectorError, InputError
 from keeneye.sdk import backfill, descriptors, records
-from keeneye.sdk.metrics import ModelMetrics
+from keeneye.sdk.ids import new_event_id
+from keeneye.sdk.metrics import MAX_PENDING, ModelMetrics
 from keeneye.sdk.transport import DeliveryCallback, Transport
 
 if TYPE_CHECKING:
@@ -54,18 +53,9 @@ log = logging.getLogger("keeneye.sdk")
 F = TypeVar("F", bound=Callable[..., Any])
 
 TASKS = ("auto", "classification", "regression")
-_SCALARS = (float, int, str, bool, type(None))
+_SCALARS = frozenset((float, int, str, bool, type(None)))
 _MISSING = object()
 _VERSION_FIELDS = ("model_uri", "mlflow_run_id", "training_data", "git_sha")
-
-
-def new_event_id() -> str:
-    """A random 128-bit id as 32 hex characters (the format of ``uuid4().hex``, ~5x cheaper).
-
-    >>> len(new_event_id())
-    32
-    """
-    return os.urandom(16).hex()
 
 
 class _WatchSpec:
@@ -138,8 +128,13 @@ class Monitor:
         The Prometheus registry of the metrics (default: prometheus_client's ``REGISTRY``).
         Monitors sharing a registry share the metric families.
     queue_size, batch_size, flush_interval:
-        Events waiting at most (more are dropped and counted), events per request, and the
-        longest an event waits before its batch is sent (seconds).
+        Events queued or being sent at most (more are dropped and counted), events per
+        request, and the longest an event waits before its batch is sent (seconds).
+    max_batch_size:
+        Events per request at most when more than ``batch_size`` are waiting (the collector is
+        slower than the predictions): each request has a fixed cost at the collector, so
+        fewer, larger ones let it catch up. The collector accepts 10,000 by default
+        (``server.max_batch_events``); a 413 halves a batch.
     sample_rate:
         Fraction of raw events shipped (metrics always count every prediction). The decision
         is a hash of the event id, so a label is shipped exactly when its prediction was.
@@ -203,6 +198,7 @@ class Monitor:
         registry: CollectorRegistry | None = None,
         queue_size: int = 50_000,
         batch_size: int = 2_000,
+        max_batch_size: int = 10_000,
         flush_interval: float = 1.0,
         sample_rate: float = 1.0,
         timeout: float = 5.0,
@@ -225,6 +221,7 @@ class Monitor:
             raise InputError(f"url {url!r} must start with http:// or https://")
         _check_positive("queue_size", queue_size, integer=True)
         _check_positive("batch_size", batch_size, integer=True)
+        _check_positive("max_batch_size", max_batch_size, integer=True)
         _check_positive("flush_interval", flush_interval)
         _check_positive("timeout", timeout)
         _check_positive("backoff_base", backoff_base)
@@ -252,7 +249,10 @@ class Monitor:
         self._sample_below = int(sample_rate * 2**32)  # crc32(event id) below this: shipped
         self._clock = clock or time.time
         self.registry = registry if registry is not None else REGISTRY
-        self._m = ModelMetrics(self.registry, model, version, value_buckets)
+        self._m = ModelMetrics(self.registry, model, version, value_buckets, task)
+        # predictions are counted in bulk off the predicting thread (keeneye.sdk.metrics)
+        self._pending = self._m.pending
+        self._count = self._pending.append
         self._transport = Transport(
             url=self.url,
             model=model,
@@ -261,6 +261,7 @@ class Monitor:
             metrics=self._m,
             queue_size=queue_size,
             batch_size=batch_size,
+            max_batch_size=max_batch_size,
             flush_interval=flush_interval,
             timeout=timeout,
             max_retries=max_retries,
@@ -273,6 +274,9 @@ class Monitor:
             f"keeneye_last_ids_{id(self)}", default=()
         )
         self._warned: set[str] = set()
+        # no sampling, privacy or descriptors: a watched call queues its event as it is
+        self._plain = sample_rate == 1.0 and self.privacy is None and not self._modalities
+        self._put = self._transport.put
 
     # ---- logging -------------------------------------------------------------------------
 
@@ -307,10 +311,7 @@ class Monitor:
         if probabilities is not None:
             proba = records.split_probabilities(probabilities, 1)[0]
         prediction = records.scalar(prediction)
-        self._m.predictions.inc()
-        if latency_seconds is not None:
-            self._m.latency.observe(latency_seconds)
-        self._observe_prediction(prediction, proba)
+        self._counted(latency_seconds, prediction, proba)
         self._ship(eid, ts, dict(inputs), prediction, proba, latency_seconds)
         return eid
 
@@ -553,15 +554,24 @@ class Monitor:
         elapsed: float,
     ) -> None:
         try:
-            inputs = spec.inputs_of(args, kwargs)
+            pos = spec.position  # spec.inputs_of, inlined
+            if pos is not None and len(args) > pos:
+                inputs = args[pos]
+            else:
+                inputs = kwargs.get(spec.name, _MISSING)
             if type(inputs) is dict and type(result) in _SCALARS and spec.simple:
-                # the common single-record call, kept short: it is the per-prediction overhead
-                features = dict(inputs)
+                # The common single-record call, kept short: it is the per-prediction overhead.
+                # Counting, validation and encoding happen off this thread; the inputs are
+                # copied because the caller may reuse its dict once the call returned.
                 eid = new_event_id()
-                self._m.predictions.inc()
-                self._m.latency.observe(elapsed)
-                self._observe_prediction(result, None)
-                self._ship(eid, self._clock(), features, result, None, elapsed)
+                pending = self._pending
+                pending.append((elapsed, result, None))
+                if len(pending) >= MAX_PENDING:
+                    self._m.apply_pending(wait=False)
+                if self._plain:
+                    self._put(("p", eid, self._clock(), dict(inputs), result, None, elapsed))
+                else:
+                    self._ship(eid, self._clock(), dict(inputs), result, None, elapsed)
                 self._last_ids.set((eid,))
             else:
                 self._after_call_general(spec, args, kwargs, result, elapsed, inputs)
@@ -577,14 +587,14 @@ class Monitor:
         elapsed: float,
         inputs: Any,
     ) -> None:
-        self._m.latency.observe(elapsed)
         n = 1
+        counted = False
         try:
             if inputs is _MISSING:
                 raise InputError(f"the watched call had no {spec.name!r} argument")
             rows, single = records.rows_from_inputs(inputs, spec.feature_names)
             n = len(rows)
-            self._m.predictions.inc(n)
+            counted = True
             pred_src, proba_src = result, None
             if isinstance(result, Mapping) and ("prediction" in result or "predictions" in result):
                 pred_src = result.get("predictions", result.get("prediction"))
@@ -602,36 +612,29 @@ class Monitor:
             else:
                 ids = [_pop_id(row, spec.id_key) for row in rows]
         except Exception as exc:
+            # the call's latency counts; its rows count as predictions once they were read
+            self._m.latency.observe(elapsed)
+            if counted:
+                self._m.predictions.inc(n)
             self._transport.drop("invalid_input", n)
             self._last_ids.set(())
             self._warn_once(f"watched call not logged ({n} rows dropped): {exc}")
             return
+        if not rows:
+            self._m.latency.observe(elapsed)
         now = self._clock()
+        latency: float | None = elapsed  # observed once per call, with its first row
         for eid, row, pred, proba in zip(ids, rows, preds, probas, strict=True):
-            self._observe_prediction(pred, proba)
+            self._counted(latency, pred, proba)
+            latency = None
             self._ship(eid, now, row, pred, proba, elapsed)
         self._last_ids.set(tuple(ids))
 
-    def _observe_prediction(self, prediction: Any, probabilities: Any) -> None:
-        m = self._m
-        if probabilities is not None:
-            conf = records.confidence(probabilities)
-            if conf is not None:
-                m.confidence.observe(conf)
-        kind = type(prediction)
-        if kind is float:
-            if not math.isfinite(prediction):
-                m.nonfinite.inc()
-            elif self.task == "classification" or (
-                self.task == "auto" and probabilities is not None
-            ):
-                m.count_class(prediction)
-            else:
-                m.value.observe(prediction)
-        elif kind is int and self.task == "regression":
-            m.value.observe(prediction)
-        elif kind in (str, bool, int):
-            m.count_class(prediction)
+    def _counted(self, latency: float | None, prediction: Any, probabilities: Any) -> None:
+        """Count one prediction in the metrics (in bulk, later: ``ModelMetrics.pending``)."""
+        self._count((latency, prediction, probabilities))
+        if len(self._pending) >= MAX_PENDING:
+            self._m.apply_pending(wait=False)
 
     def _sampled(self, event_id: str) -> bool:
         return zlib.crc32(event_id.encode()) < self._sample_below

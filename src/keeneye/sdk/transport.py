@@ -1,9 +1,14 @@
 """Ship queued events to the collector from one background thread.
 
-The caller's thread only appends a tuple to a bounded queue (a lock, an append, no I/O, no
-JSON). A daemon thread takes batches — when ``batch_size`` events are waiting, when the oldest
-waiting event is ``flush_interval`` seconds old, or when someone flushes — encodes them as the
-wire contract's JSON and POSTs them with a keep-alive ``httpx.Client``.
+The caller's thread only appends a tuple to a bounded queue (a length check and a deque
+append, no lock unless the queue was empty, is full or a batch is complete; no I/O, no
+encoding). A daemon thread takes batches — when ``batch_size`` events are waiting, when the
+oldest waiting event is ``flush_interval`` seconds old, or when someone flushes — and encodes
+them; a second one POSTs them with a keep-alive ``httpx.Client``. The next batch is encoded
+while the previous request is in flight (one encoded batch waits at most), so the collector's
+time and the SDK's own do not add up. When more than ``batch_size`` events wait
+(the collector is slower than the predictions), a request takes up to ``max_batch_size``:
+each request has a fixed cost at the collector, so fewer, larger ones let it catch up.
 
 Encoding is negotiated: a collector that reads MessagePack says so in the
 ``Keeneye-Accept-Formats`` header of its answers, and from then on batches are sent as
@@ -33,6 +38,7 @@ import atexit
 import json
 import logging
 import os
+import queue
 import random
 import threading
 import time
@@ -120,7 +126,32 @@ def _json_default(value: Any) -> Any:
 _encoder = json.JSONEncoder(allow_nan=True, default=_json_default, separators=(",", ":"))
 
 _SCALAR_TYPES = (str, int, float, bool, type(None))
-_YIELD_EVERY = 16  # events encoded between two GIL hand-overs (~100 µs of encoding)
+_YIELD_EVERY = 16  # events JSON-encoded between two GIL hand-overs (~100 µs of encoding)
+_COUNT_EVERY = 0.25  # seconds between two countings of the metrics during a backoff
+_SLOW_HANDOVER = 0.001  # seconds: a hand-over this long means a caller runs flat out
+
+
+class _Yielder:
+    """Hands the GIL to the predicting threads now and then while a batch is encoded.
+
+    Otherwise a caller waking up mid-batch waits for the 5 ms switch interval (a latency
+    spike). But when a caller runs flat out (never waiting for I/O), each hand-over costs the
+    sender a whole switch interval and the queue overflows; the interpreter's own switching
+    already shares the time then. So once a hand-over took longer than ``_SLOW_HANDOVER``, the
+    rest of the batch is encoded without yielding.
+    """
+
+    __slots__ = ("active",)
+
+    def __init__(self) -> None:
+        self.active = True
+
+    def __call__(self) -> None:
+        if self.active:
+            started = time.perf_counter()
+            time.sleep(0)
+            if time.perf_counter() - started > _SLOW_HANDOVER:
+                self.active = False
 
 
 #: The collector's response header naming the body formats it reads.
@@ -180,9 +211,8 @@ def encode_label(item: Item) -> bytes:
 @dataclass
 class _Request:
     kind: str  # "predictions" | "labels"
-    parts: list[bytes]
-    ids: list[str]
-    items: list[Item]  # the queued events, to re-encode in another format
+    items: list[Item]  # the queued events, to split or re-encode in another format
+    body: bytes
     format: str = JSON
 
 
@@ -200,6 +230,7 @@ class Transport:
         queue_size: int,
         batch_size: int,
         flush_interval: float,
+        max_batch_size: int = 10_000,
         timeout: float,
         max_retries: int | None,
         backoff_base: float,
@@ -218,6 +249,7 @@ class Transport:
         self._metrics = metrics
         self._maxsize = queue_size
         self._batch_size = batch_size
+        self._max_take = max(batch_size, max_batch_size)
         self._flush_interval = flush_interval
         self._timeout = timeout
         self._max_retries = max_retries
@@ -240,9 +272,12 @@ class Transport:
         self._inflight = 0
         self._flushers = 0
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread: threading.Thread | None = None  # takes and encodes batches
+        self._poster: threading.Thread | None = None  # sends them
+        # encoded requests and how many events they still account for; None: no more
+        self._handoff: queue.Queue[tuple[list[_Request], int] | None] = queue.Queue(maxsize=1)
+        self._local = threading.local()  # events each sender thread resolved (accounting)
         self._client: httpx.Client | None = None
-        self._offered = 0
         self._sampled_out = 0
         self._sent = 0
         self._dropped = dict.fromkeys(DROP_REASONS, 0)
@@ -252,30 +287,33 @@ class Transport:
     # ---- caller side -------------------------------------------------------------------
 
     def put(self, item: Item) -> bool:
-        """Queue one event without blocking; False (and counted) when it was dropped."""
-        with self._lock:
-            self._offered += 1
-            if self._closed:
-                self._drop_locked("shutdown", 1)
-                return False
-            n = len(self._queue)
-            if n >= self._maxsize:
-                self._drop_locked("queue_full", 1)
-                return False
-            self._queue.append(item)
-            if n == 0:
-                self._oldest = time.monotonic()
+        """Queue one event without blocking; False (and counted) when it was dropped.
+
+        ``queue_size`` bounds the events queued and in flight (up to three batches: one being
+        encoded, one encoded, one being sent). No lock on the common path: ``deque.append`` is
+        atomic, and the sender is woken (under the lock, so the wake-up cannot be missed) only
+        when a batch is complete. It never waits longer than ``flush_interval``, so an event in
+        an otherwise empty queue leaves when it is that old without a wake-up. Concurrent
+        callers may overfill the queue by at most one event each.
+        """
+        queue = self._queue
+        n = len(queue)
+        if n + self._inflight >= self._maxsize or self._closed:  # queue_size bounds both
+            self.drop("shutdown" if self._closed else "queue_full", 1)
+            return False
+        if n == 0:
+            self._oldest = time.monotonic()  # before the append: the sender never sees it old
+        queue.append(item)
+        if n + 1 == self._batch_size or self._thread is None:
+            with self._cond:
+                if self._thread is None:
+                    self._start_locked()
                 self._cond.notify()
-            elif n + 1 == self._batch_size:
-                self._cond.notify()
-            if self._thread is None:
-                self._start_locked()
         return True
 
     def drop(self, reason: str, count: int) -> None:
         """Account for ``count`` events that never reached the queue."""
         with self._lock:
-            self._offered += count
             self._drop_locked(reason, count)
 
     def note_sampled_out(self, count: int) -> None:
@@ -288,19 +326,25 @@ class Transport:
         return len(self._queue) + self._inflight
 
     def stats(self) -> dict[str, Any]:
-        """A consistent snapshot: ``offered == sent + sum(dropped) + pending``."""
+        """A snapshot: ``offered == sent + sum(dropped) + pending``.
+
+        Every event offered is in exactly one of those states, so ``offered`` is their sum
+        (counting it on the predicting thread would need a lock there).
+        """
         with self._lock:
+            dropped = dict(self._dropped)
+            pending = len(self._queue) + self._inflight
             return {
-                "offered": self._offered,
+                "offered": self._sent + sum(dropped.values()) + pending,
                 "sent": self._sent,
-                "dropped": dict(self._dropped),
-                "pending": len(self._queue) + self._inflight,
+                "dropped": dropped,
+                "pending": pending,
                 "sampled_out": self._sampled_out,
             }
 
     def flush(self, timeout: float | None = None) -> bool:
         """Send everything queued now; True when all of it was delivered or dropped in time."""
-        if self._thread is threading.current_thread():
+        if threading.current_thread() in (self._thread, self._poster):
             return False  # called from on_delivery: waiting for ourselves would never end
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
@@ -331,19 +375,34 @@ class Transport:
             self._drop_locked("shutdown", left)
             self._stop.set()
             self._cond.notify_all()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            spent = time.monotonic() - start
-            wait = None if timeout is None else max(1.0, timeout - spent)
-            thread.join(wait)
+            threads = (self._thread, self._poster)
+        for thread in threads:
+            if thread is not None and thread is not threading.current_thread():
+                spent = time.monotonic() - start
+                wait = None if timeout is None else max(1.0, timeout - spent)
+                thread.join(wait)
+        with self._cond:  # a put that raced with closing (it saw the transport open)
+            late = len(self._queue)
+            self._queue.clear()
+            self._drop_locked("shutdown", late)
         _live.discard(self)
 
     # ---- sender side -------------------------------------------------------------------
 
     def _start_locked(self) -> None:
+        self._poster = threading.Thread(target=self._post_all, name="keeneye-sender-http")
+        self._poster.daemon = True
+        self._poster.start()
         thread = threading.Thread(target=self._run, name="keeneye-sender", daemon=True)
         self._thread = thread
         thread.start()
+
+    def _abandon(self, count: int) -> None:
+        """Account for in-flight events lost to an unexpected error (a bug, logged)."""
+        with self._cond:
+            self._inflight -= count
+            self._drop_locked("internal_error", count)
+            self._cond.notify_all()
 
     def _drop_locked(self, reason: str, count: int) -> None:
         if count:
@@ -364,105 +423,111 @@ class Transport:
                     flush_interval=self._flush_interval,
                     forced=forced,
                 ):
-                    take = min(n, self._batch_size)
-                    batch = [self._queue.popleft() for _ in range(take)]
-                    self._inflight = take
+                    take = min(n, self._max_take)  # batch_size unless events piled up
+                    self._inflight += take  # first: put() never sees these events nowhere
+                    pop = self._queue.popleft
+                    batch = [pop() for _ in range(take)]
                     self._backlog = bool(self._queue)
                     if self._queue:
                         self._oldest = time.monotonic()
                     return batch
-                self._cond.wait(None if n == 0 else self._flush_interval - age)
+                # Never an unbounded wait: a put racing with the last take may not notify.
+                self._cond.wait(self._flush_interval - age if n else self._flush_interval)
             return None
 
     def _run(self) -> None:
+        """Take, count and encode batches; hand them to the poster (blocks while it is busy)."""
+        try:
+            while True:
+                batch = self._take_batch()
+                if batch is None:
+                    break
+                self._local.resolved = 0
+                try:
+                    # count the predictions off the callers' threads
+                    self._metrics.apply_pending(pause=_Yielder())
+                    requests = self._encode(batch)
+                except Exception:  # a bug here must not kill the sender: count and go on
+                    log.exception("keeneye: unexpected error while encoding events")
+                    self._abandon(len(batch) - self._local.resolved)
+                    continue
+                self._handoff.put((requests, len(batch) - self._local.resolved))
+        finally:
+            self._handoff.put(None)
+
+    def _post_all(self) -> None:
+        """Deliver what the encoding thread hands over, one request at a time."""
         while True:
-            batch = self._take_batch()
-            if batch is None:
+            handed = self._handoff.get()
+            if handed is None:
                 break
+            requests, count = handed
+            self._local.resolved = 0
             try:
-                for request in self._encode(batch):
+                for request in requests:
                     self._deliver(request)
             except Exception:  # a bug here must not kill the sender: count and go on
                 log.exception("keeneye: unexpected error while sending events")
             finally:
-                with self._cond:
-                    leftover = self._inflight  # only non-zero after an unexpected error
-                    self._inflight = 0
-                    self._drop_locked("internal_error", leftover)
-                    self._cond.notify_all()
+                self._abandon(count - self._local.resolved)  # only non-zero after an error
         client, self._client = self._client, None
         if client is not None:
             client.close()
 
     def _encode(self, batch: list[Item]) -> list[_Request]:
-        if self._format == MSGPACK:
-            packed = self._encode_msgpack(batch)
-            if packed is not None:
-                return packed
-        return self._encode_json(batch)
+        labels = [item for item in batch if item[0] != "p"]
+        predictions = [item for item in batch if item[0] == "p"] if labels else batch
+        requests: list[_Request] = []
+        for kind, items in (("predictions", predictions), ("labels", labels)):
+            if items:
+                requests += self._requests(kind, items, self._format)
+        return requests
 
-    def _encode_msgpack(self, batch: list[Item]) -> list[_Request] | None:
-        """The batch as MessagePack; None when an event cannot be (JSON then decides)."""
-        pack = wire.packer()
-        preds = _Request("predictions", [], [], [], MSGPACK)
-        labels = _Request("labels", [], [], [], MSGPACK)
-        try:
-            for n, item in enumerate(batch, 1):
-                if n % _YIELD_EVERY == 0:
-                    time.sleep(0)  # hand the GIL to the predicting threads (see below)
-                if item[0] == "p":
-                    preds.parts.append(pack(prediction_document(item)))
-                    target = preds
-                else:
-                    _, event_id, timestamp, label = item
-                    labels.parts.append(
-                        pack({"event_id": event_id, "label": label, "timestamp": timestamp})
-                    )
-                    target = labels
-                target.ids.append(item[1])
-                target.items.append(item)
-        except (TypeError, ValueError, OverflowError, RecursionError):
-            return None  # e.g. an int beyond 64 bits: the JSON path sends or drops it
-        return [r for r in (preds, labels) if r.parts]
-
-    def _encode_json(self, batch: list[Item]) -> list[_Request]:
-        preds = _Request("predictions", [], [], [])
-        labels = _Request("labels", [], [], [])
-        bad = 0
-        for n, item in enumerate(batch, 1):
-            if n % _YIELD_EVERY == 0:
-                # Hand the GIL back to the predicting threads now and then: otherwise a caller
-                # waking up mid-batch waits for the 5 ms switch interval (a latency spike).
-                time.sleep(0)
+    def _requests(self, kind: str, items: list[Item], fmt: str) -> list[_Request]:
+        """``items`` encoded as one request (none if no event could be encoded)."""
+        if fmt == MSGPACK:
             try:
-                if item[0] == "p":
-                    preds.parts.append(encode_prediction(item, self.version))
-                    target = preds
+                if kind == "predictions":
+                    body = wire.prediction_body(self.version, items, _Yielder())
                 else:
-                    labels.parts.append(encode_label(item))
-                    target = labels
-                target.ids.append(item[1])
-                target.items.append(item)
+                    body = wire.label_body(items)
+                return [_Request(kind, items, body, MSGPACK)]
+            except (TypeError, ValueError, OverflowError, RecursionError):
+                pass  # e.g. an int beyond 64 bits: JSON sends it or drops that event alone
+        return self._encode_json(kind, items)
+
+    def _encode_json(self, kind: str, items: list[Item]) -> list[_Request]:
+        parts: list[bytes] = []
+        good: list[Item] = []
+        bad = 0
+        pause = _Yielder()
+        for n, item in enumerate(items, 1):
+            if n % _YIELD_EVERY == 0:
+                pause()
+            try:
+                if kind == "predictions":
+                    parts.append(encode_prediction(item, self.version))
+                else:
+                    parts.append(encode_label(item))
+                good.append(item)
             except (TypeError, ValueError, RecursionError) as exc:
                 bad += 1
                 self._log_once(f"keeneye: event {item[1]} dropped, cannot encode it: {exc}")
         if bad:
             self._resolve("serialization", [], bad)
-        return [r for r in (preds, labels) if r.parts]
-
-    def _body(self, request: _Request) -> bytes:
-        if request.format == MSGPACK:
-            if request.kind == "predictions":
-                return wire.prediction_body(self.version, request.parts)
-            return wire.label_body(request.parts)
-        joined = b",".join(request.parts)
-        if request.kind == "predictions":
+        if not parts:
+            return []
+        joined = b",".join(parts)
+        if kind == "predictions":
             head = _encoder.encode({"version": self.version}).encode()[:-1]
-            return head + b',"events":[' + joined + b"]}"
-        return b'{"labels":[' + joined + b"]}"
+            body = head + b',"events":[' + joined + b"]}"
+        else:
+            body = b'{"labels":[' + joined + b"]}"
+        return [_Request(kind, good, body, JSON)]
 
-    def _resolve(self, outcome: str, ids: Sequence[str], count: int | None = None) -> None:
-        n = len(ids) if count is None else count
+    def _resolve(self, outcome: str, items: Sequence[Item], count: int | None = None) -> None:
+        n = len(items) if count is None else count
+        self._local.resolved = getattr(self._local, "resolved", 0) + n
         with self._lock:
             self._inflight -= n
             if outcome == "sent":
@@ -470,9 +535,9 @@ class Transport:
                 self._metrics.sent.inc(n)
             else:
                 self._drop_locked(outcome, n)
-        if self._on_delivery is not None and ids:
+        if self._on_delivery is not None and items:
             try:
-                self._on_delivery(outcome, ids)
+                self._on_delivery(outcome, [item[1] for item in items])
             except Exception:
                 log.exception("keeneye: on_delivery callback failed")
 
@@ -482,16 +547,16 @@ class Transport:
             req = pending.pop(0)
             outcome = self._attempt(req)
             if outcome == "split":
-                half = len(req.parts) // 2
+                half = len(req.items) // 2
                 pending[:0] = [
-                    _Request(req.kind, req.parts[cut], req.ids[cut], req.items[cut], req.format)
-                    for cut in (slice(None, half), slice(half, None))
+                    *self._requests(req.kind, req.items[:half], req.format),
+                    *self._requests(req.kind, req.items[half:], req.format),
                 ]
             elif outcome == "reencode":
                 # The collector could not read MessagePack: JSON from now on, this batch too.
-                pending[:0] = self._encode_json(req.items)
+                pending[:0] = self._encode_json(req.kind, req.items)
             else:
-                self._resolve(outcome, req.ids)
+                self._resolve(outcome, req.items)
 
     def _attempt(self, req: _Request) -> str:
         """Post with retries; the outcome is "sent", "split" or a drop reason.
@@ -499,7 +564,6 @@ class Transport:
         tenacity runs the loop; the wait is ours (full jitter from the transport's own rng, at
         least the collector's ``Retry-After``) and so is the sleep: the stop event, so that
         closing the monitor ends a backoff at once."""
-        body = self._body(req)
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_result(lambda outcome: isinstance(outcome, _Retry)),
             stop=self._give_up,
@@ -510,7 +574,7 @@ class Transport:
             ),
             reraise=True,
         )
-        outcome = retrying(self._post_once, req, body)
+        outcome = retrying(self._post_once, req, req.body)
         return outcome if isinstance(outcome, str) else "retries_exhausted"
 
     def _give_up(self, state: tenacity.RetryCallState) -> bool:
@@ -525,7 +589,15 @@ class Transport:
         return min(delay, self._backoff[1])
 
     def _sleep(self, seconds: float) -> None:
-        self._stop.wait(seconds)  # set by close(): the next attempt returns "shutdown"
+        # The stop event is set by close(): the next attempt returns "shutdown". A backoff can
+        # last seconds: the predictions logged meanwhile are counted as it goes.
+        deadline = time.monotonic() + seconds
+        while not self._stop.is_set():
+            self._metrics.apply_pending(pause=_Yielder())
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._stop.wait(min(left, _COUNT_EVERY))
 
     def _post_once(self, req: _Request, body: bytes) -> str | _Retry:
         """One POST: an outcome, or :class:`_Retry` when the same request may work later."""
@@ -552,11 +624,11 @@ class Transport:
         if req.format == MSGPACK and status in (400, 415) and _unreadable(response):
             self._format = JSON
             return "reencode"
-        if status == 413 and len(req.parts) > 1:
+        if status == 413 and len(req.items) > 1:
             return "split"
         if not retryable(status):
             self._log_once(
-                f"keeneye: collector rejected {len(req.parts)} {req.kind} "
+                f"keeneye: collector rejected a batch of {req.kind} "
                 f"(HTTP {status}): {_error_message(response)}"
             )
             return "rejected"
