@@ -23,6 +23,7 @@ from keeneye.store._duckdb_schema import (
     SCHEMA_VERSION,
     events_table_ddl,
 )
+from keeneye.store._group_commit import GroupCommit
 
 
 @dataclass
@@ -53,6 +54,8 @@ class _DuckDBBase:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._con = self._connect()
         self._write_lock = threading.RLock()
+        #: Batches of concurrent requests that share one transaction (``write_predictions``).
+        self._group: GroupCommit[Any, Any] = GroupCommit()
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()

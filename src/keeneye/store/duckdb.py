@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from keeneye.errors import InputError
+from keeneye.errors import InputError, StoreError
 from keeneye.store._batch import (
     TIMESTAMP,
     FeatureState,
@@ -68,6 +68,10 @@ class _AlreadyStored(Exception):
     """A plain INSERT met an event id that is already stored."""
 
 
+#: A batch typed outside the lock: the catalog it was typed against, its generation, the result.
+_Early = tuple[_Model, int, PreparedBatch]
+
+
 class DuckDBStore(_VersionsMixin, _ResultsMixin, _ServicesMixin):
     """An :class:`~keeneye.store.base.EventStore` in one DuckDB file (or ``":memory:"``).
 
@@ -96,6 +100,19 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin, _ServicesMixin):
         early = self._prepare_unlocked(model, events)
         if self._grow_schema(model, events, early):
             early = self._prepare_unlocked(model, events)
+        if early is not None and self._mergeable(model, early):
+            # The usual batch changes nothing in the catalog: it may share a transaction
+            # with the batches of other requests (group commit, ``_write_group``).
+            return self._group.submit((model, events, early), self._write_group)
+        return self._write_alone(model, events, early)
+
+    def _write_alone(
+        self,
+        model: str,
+        events: Sequence[PredictionEvent],
+        early: tuple[_Model, int, PreparedBatch] | None,
+    ) -> WriteReport:
+        """One batch in its own transaction (new features, state changes, retried ids)."""
         with self._write_lock:
             try:
                 # Optimistic plain INSERT: much cheaper than INSERT OR IGNORE … RETURNING.
@@ -103,6 +120,96 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin, _ServicesMixin):
             except _AlreadyStored:
                 # A retried batch: redo it (same lock, nothing committed) skipping stored ids.
                 return self._write_predictions(model, events, early, skip_stored=True)
+
+    def _mergeable(self, model: str, early: tuple[_Model, int, PreparedBatch]) -> bool:
+        """Whether a prepared batch is current and leaves the catalog as it is."""
+        info, generation, batch = early
+        return (
+            self._models.get(model) is info
+            and info.generation == generation
+            and not batch.new_features
+            and not batch.type_changes
+            and batch.version_features <= info.version_features
+            and all(info.states.get(name) == state for name, state in batch.states.items())
+            and info.versions.issuperset(event.version for event in batch.events)
+        )
+
+    def _write_group(
+        self, items: Sequence[tuple[str, Sequence[PredictionEvent], _Early]]
+    ) -> list[WriteReport | BaseException]:
+        """Concurrent requests' batches, in as few transactions as possible.
+
+        The batches of one model that are still :meth:`_mergeable` under the lock go in one
+        INSERT and one COMMIT; any other batch — or all of them when the shared INSERT fails,
+        e.g. on an event id already stored — is written alone, exactly as without grouping.
+        """
+        outcomes: list[WriteReport | BaseException | None] = [None] * len(items)
+        with self._write_lock:
+            by_model: dict[str, list[int]] = {}
+            alone: list[int] = []
+            for index, (model, _, early) in enumerate(items):
+                if self._mergeable(model, early):
+                    by_model.setdefault(model, []).append(index)
+                else:
+                    alone.append(index)
+            for model, indices in by_model.items():
+                try:
+                    reports = self._write_merged(model, [items[i] for i in indices])
+                except (_AlreadyStored, StoreError):
+                    alone.extend(indices)  # each alone: its own duplicates, its own error
+                else:
+                    for index, report in zip(indices, reports, strict=True):
+                        outcomes[index] = report
+            for index in sorted(alone):
+                model, events, early = items[index]
+                try:
+                    outcomes[index] = self._write_alone(model, events, early)
+                except Exception as exc:
+                    outcomes[index] = exc
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _write_merged(
+        self, model: str, items: Sequence[tuple[str, Sequence[PredictionEvent], _Early]]
+    ) -> list[WriteReport]:
+        """Mergeable batches of one model in one transaction; raises ``_AlreadyStored``."""
+        with self._transaction() as con:
+            info = self._writer_model(con, model)
+            received = self._now()
+            tables = []
+            for _, _, (_, _, batch) in items:
+                data = dict(batch.system)
+                for name, array in batch.features.items():
+                    data[info.columns[name]] = array
+                tables.append(pa.table(data))
+            table = (
+                pa.concat_tables(tables, promote_options="default")
+                if len(tables) > 1
+                else tables[0]
+            )
+            names = ", ".join(table.column_names)
+            with _registered(con, "_keeneye_batch", table):
+                try:
+                    con.execute(
+                        f"INSERT INTO {info.table} ({names}, received_at) "
+                        f"SELECT {names}, ?::TIMESTAMPTZ FROM _keeneye_batch",
+                        [received],
+                    )
+                except duckdb.ConstraintException as exc:
+                    raise _AlreadyStored from exc
+            self._insert_invalid(con, model, [row for item in items for row in item[2][2].invalid])
+        reports = []
+        for _, events, (_, _, batch) in items:
+            counts: dict[str, int] = {}
+            for row in batch.invalid:
+                counts[row.feature] = counts.get(row.feature, 0) + 1
+            reports.append(
+                WriteReport(
+                    stored=len(batch.events),
+                    duplicates=len(events) - len(batch.events),
+                    invalid_values=counts,
+                )
+            )
+        return reports
 
     def _grow_schema(
         self,
