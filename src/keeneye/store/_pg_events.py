@@ -122,7 +122,13 @@ class _EventsMixin(_PostgresBase):
                     [[model, v, f] for v, f in sorted(new_pairs)],
                 )
             # only versions of events actually stored (a batch of duplicates adds none)
-            new_versions = {e.version for e in batch.events if e.event_id in inserted}
+            new_versions = {
+                version
+                for version, event_id in zip(
+                    batch.events.versions, batch.events.event_ids, strict=True
+                )
+                if event_id in inserted
+            }
             new_versions -= info.versions
             if new_versions:
                 con.cursor().executemany(

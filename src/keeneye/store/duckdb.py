@@ -131,7 +131,7 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin, _ServicesMixin):
             and not batch.type_changes
             and batch.version_features <= info.version_features
             and all(info.states.get(name) == state for name, state in batch.states.items())
-            and info.versions.issuperset(event.version for event in batch.events)
+            and info.versions.issuperset(batch.events.versions)
         )
 
     def _write_group(
@@ -365,7 +365,7 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin, _ServicesMixin):
                         con.execute(f"INSERT {insert}", [received])
                     except duckdb.ConstraintException as exc:
                         raise _AlreadyStored from exc
-                    inserted = {event.event_id for event in batch.events}
+                    inserted = set(batch.events.event_ids)
                     invalid = batch.invalid
             self._insert_invalid(con, model, invalid)
             new_pairs = batch.version_features - info.version_features
@@ -385,7 +385,13 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin, _ServicesMixin):
                         "INSERT OR IGNORE INTO version_features SELECT * FROM _keeneye_pairs"
                     )
             # only versions of events actually stored (a batch of duplicates adds none)
-            new_versions = {e.version for e in batch.events if e.event_id in inserted}
+            new_versions = {
+                version
+                for version, event_id in zip(
+                    batch.events.versions, batch.events.event_ids, strict=True
+                )
+                if event_id in inserted
+            }
             new_versions -= info.versions
             if new_versions:
                 con.executemany(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 import pyarrow as pa
 
@@ -25,6 +25,102 @@ class PredictionEvent:
     prediction: Any
     probabilities: Mapping[str, float] | Sequence[float] | None = None
     latency_seconds: float | None = None
+
+
+class PredictionColumns(Sequence[PredictionEvent]):
+    """Prediction events held column by column: what the collector parses a batch into.
+
+    A sequence of :class:`PredictionEvent` (an item is built on access), so every store
+    accepts it; the store's typing of a batch reads the columns directly instead, which spares
+    one object per event on the ingest path.
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    >>> batch = PredictionColumns.of([PredictionEvent("a", "1", at, {"x": 1}, 0.5)])
+    >>> len(batch), batch.event_ids, batch[0].inputs
+    (1, ['a'], {'x': 1})
+    """
+
+    __slots__ = (
+        "event_ids",
+        "inputs",
+        "latencies",
+        "predictions",
+        "probabilities",
+        "timestamps",
+        "versions",
+    )
+
+    def __init__(
+        self,
+        *,
+        event_ids: list[str],
+        versions: list[str],
+        timestamps: list[datetime],
+        inputs: list[Mapping[str, Any]],
+        predictions: list[Any],
+        probabilities: list[Mapping[str, float] | Sequence[float] | None],
+        latencies: list[float | None],
+    ) -> None:
+        self.event_ids = event_ids
+        self.versions = versions
+        self.timestamps = timestamps
+        self.inputs = inputs
+        self.predictions = predictions
+        self.probabilities = probabilities
+        self.latencies = latencies
+
+    @classmethod
+    def of(cls, events: Sequence[PredictionEvent]) -> PredictionColumns:
+        """``events`` as columns (the same object when it already is)."""
+        if isinstance(events, PredictionColumns):
+            return events
+        return cls(
+            event_ids=[e.event_id for e in events],
+            versions=[e.version for e in events],
+            timestamps=[e.timestamp for e in events],
+            inputs=[e.inputs for e in events],
+            predictions=[e.prediction for e in events],
+            probabilities=[e.probabilities for e in events],
+            latencies=[e.latency_seconds for e in events],
+        )
+
+    def take(self, rows: Sequence[int]) -> PredictionColumns:
+        """The events at ``rows``, in that order."""
+        return PredictionColumns(
+            event_ids=[self.event_ids[i] for i in rows],
+            versions=[self.versions[i] for i in rows],
+            timestamps=[self.timestamps[i] for i in rows],
+            inputs=[self.inputs[i] for i in rows],
+            predictions=[self.predictions[i] for i in rows],
+            probabilities=[self.probabilities[i] for i in rows],
+            latencies=[self.latencies[i] for i in rows],
+        )
+
+    def __len__(self) -> int:
+        return len(self.event_ids)
+
+    @overload
+    def __getitem__(self, index: int) -> PredictionEvent: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> PredictionColumns: ...
+
+    def __getitem__(self, index: int | slice) -> PredictionEvent | PredictionColumns:
+        if isinstance(index, slice):
+            return self.take(range(len(self))[index])
+        return PredictionEvent(
+            self.event_ids[index],
+            self.versions[index],
+            self.timestamps[index],
+            self.inputs[index],
+            self.predictions[index],
+            self.probabilities[index],
+            self.latencies[index],
+        )
+
+    def __repr__(self) -> str:
+        return f"PredictionColumns({len(self)} events)"
 
 
 @dataclass(frozen=True)
