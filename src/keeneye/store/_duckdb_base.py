@@ -37,6 +37,8 @@ class _Model:
     versions: set[str] = field(default_factory=set)
     #: Bumped whenever ``states``/``columns``/``version_features`` are replaced.
     generation: int = 0
+    #: The events table's columns in their order (read back after a column is added).
+    layout: tuple[str, ...] | None = None
 
 
 class _DuckDBBase:
