@@ -109,7 +109,7 @@ def check_predictions(
             f"{len(inputs[index])} features, more than server.max_features_per_event="
             f"{limits.max_features_per_event}; send fewer features per event",
         )
-    names: set[str] = set().union(*inputs)
+    names: set[str] = set(columns.feature_names())
     for name in names:
         check_name(name, "inputs", limits)
     for version in set(columns.versions):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from typing import Any, overload
 
 import pyarrow as pa
@@ -42,6 +43,7 @@ class PredictionColumns(Sequence[PredictionEvent]):
     """
 
     __slots__ = (
+        "_names",
         "event_ids",
         "inputs",
         "latencies",
@@ -69,6 +71,14 @@ class PredictionColumns(Sequence[PredictionEvent]):
         self.predictions = predictions
         self.probabilities = probabilities
         self.latencies = latencies
+        self._names: dict[Any, None] | None = None
+
+    def feature_names(self) -> dict[Any, None]:
+        """Every key of every event's ``inputs``, in order of first appearance (computed once:
+        the columns are not meant to change after they are built)."""
+        if self._names is None:
+            self._names = dict.fromkeys(chain.from_iterable(self.inputs))
+        return self._names
 
     @classmethod
     def of(cls, events: Sequence[PredictionEvent]) -> PredictionColumns:
