@@ -24,6 +24,9 @@ from datetime import UTC, datetime
 from itertools import repeat
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+
 from keeneye.server.errors import ApiError
 from keeneye.store.records import LabelEvent, PredictionColumns, PredictionEvent
 
@@ -38,6 +41,7 @@ _SCALAR_TYPES = frozenset(_SCALARS)
 _PROBABILITY_TYPES = frozenset({type(None), dict, list})
 _LATENCY_TYPES = frozenset({type(None), int, float})
 _EPOCH_TYPES = frozenset({type(None), int, float})
+_NUMBER_TYPES = frozenset({int, float})
 _ISO_TYPES = frozenset({type(None), str})
 #: The keys each object of the contract may carry; any other is a 422 naming it (a typo such
 #: as ``"predicton"`` would otherwise drop the prediction in silence).
@@ -233,11 +237,13 @@ def _columns(items: list[Any], default_version: Any, now: datetime) -> Predictio
     )
 
 
-def _times(values: list[Any], now: datetime) -> list[datetime] | None:
+def _times(values: list[Any], now: datetime) -> list[datetime] | pa.TimestampArray | None:
     """Event times from epoch seconds, ISO 8601 with an offset or nothing (``now``);
     ``None`` when any value needs :func:`parse_timestamp`'s error."""
     kinds = set(map(type, values))
     try:
+        if kinds <= _NUMBER_TYPES:
+            return _epoch_stamps(values)
         if kinds <= _EPOCH_TYPES:
             # fromtimestamp refuses NaN, ±inf and out-of-range values by raising
             return [now if v is None else datetime.fromtimestamp(v, UTC) for v in values]
@@ -249,6 +255,28 @@ def _times(values: list[Any], now: datetime) -> list[datetime] | None:
     except (OverflowError, OSError, ValueError):
         return None
     return None
+
+
+#: Epoch seconds of 0001-01-01 and 9999-12-31 (the range of ``datetime``), one second inside.
+_FIRST_SECOND, _LAST_SECOND = -62135596800 + 1, 253402300800 - 1
+
+
+def _epoch_stamps(values: list[Any]) -> pa.TimestampArray | None:
+    """Epoch seconds as UTC microseconds, rounded as ``datetime.fromtimestamp`` rounds them
+    (the fraction of a second, half to even); ``None`` for a value it would refuse.
+
+    >>> seconds = [1.0000005, -1.5, 1764201600.0005, 1764201600.0000005]
+    >>> _epoch_stamps(seconds).to_pylist() == [datetime.fromtimestamp(s, UTC) for s in seconds]
+    True
+    """
+    seconds = np.array(values, dtype=np.float64)
+    if not (np.isfinite(seconds).all() and (seconds >= _FIRST_SECOND).all()):
+        return None
+    if not (seconds <= _LAST_SECOND).all():
+        return None
+    fraction, whole = np.modf(seconds)
+    micros = whole.astype(np.int64) * 1_000_000 + np.rint(fraction * 1e6).astype(np.int64)
+    return pa.array(micros, type=pa.timestamp("us", tz="UTC"))
 
 
 def _parse_one_by_one(

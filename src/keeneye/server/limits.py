@@ -114,11 +114,11 @@ def check_predictions(
         check_name(name, "inputs", limits)
     for version in set(columns.versions):
         check_version(version, f"events[{columns.versions.index(version)}].version")
-    times = columns.timestamps
-    if times:
+    if len(columns):
         earliest, latest = plausible_range(now, limits)
-        if min(times) < earliest or max(times) > latest:
-            check_time_range(enumerate(times), "events", now, limits)
+        first, last = columns.time_range()
+        if first < earliest or last > latest:
+            check_time_range(enumerate(columns.timestamps), "events", now, limits)
     return names
 
 

@@ -25,7 +25,7 @@ def enforce_on_predictions(
     return PredictionColumns(
         event_ids=[policy.event_id(event_id) for event_id in events.event_ids],
         versions=events.versions,
-        timestamps=events.timestamps,
+        timestamps=events.utc_stamps if events.utc_stamps is not None else events.timestamps,
         inputs=[policy.inputs(inputs) for inputs in events.inputs],
         predictions=events.predictions,
         probabilities=events.probabilities,

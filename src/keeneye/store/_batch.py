@@ -126,6 +126,8 @@ def micros(moment: datetime, what: str) -> int:
 
 def _timestamps(events: PredictionColumns) -> pa.Array:
     """The events' timestamps as an Arrow array (naive datetimes refused by ``micros``)."""
+    if events.utc_stamps is not None:
+        return events.utc_stamps  # the collector's: already UTC microseconds
     times = events.timestamps
     if set(map(type, times)) == {datetime} and set(map(attrgetter("tzinfo"), times)) == {UTC}:
         # Fast path (the collector's events): plain UTC datetimes, converted by Arrow in C.

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from itertools import chain
 from typing import Any, overload
 
 import pyarrow as pa
+import pyarrow.compute as pc
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -44,12 +47,13 @@ class PredictionColumns(Sequence[PredictionEvent]):
 
     __slots__ = (
         "_names",
+        "_stamps",
+        "_times",
         "event_ids",
         "inputs",
         "latencies",
         "predictions",
         "probabilities",
-        "timestamps",
         "versions",
     )
 
@@ -58,7 +62,7 @@ class PredictionColumns(Sequence[PredictionEvent]):
         *,
         event_ids: list[str],
         versions: list[str],
-        timestamps: list[datetime],
+        timestamps: list[datetime] | pa.TimestampArray,
         inputs: list[Mapping[str, Any]],
         predictions: list[Any],
         probabilities: list[Mapping[str, float] | Sequence[float] | None],
@@ -66,12 +70,41 @@ class PredictionColumns(Sequence[PredictionEvent]):
     ) -> None:
         self.event_ids = event_ids
         self.versions = versions
-        self.timestamps = timestamps
+        # Aware datetimes, or (from the collector) an Arrow array of UTC microseconds that is
+        # turned into datetimes only if something asks for them.
+        self._times: list[datetime] | None = None
+        self._stamps: pa.TimestampArray | None = None
+        if isinstance(timestamps, pa.Array):
+            self._stamps = timestamps
+        else:
+            self._times = timestamps
         self.inputs = inputs
         self.predictions = predictions
         self.probabilities = probabilities
         self.latencies = latencies
         self._names: dict[Any, None] | None = None
+
+    @property
+    def timestamps(self) -> list[datetime]:
+        """The events' times (aware datetimes)."""
+        if self._times is None:
+            assert self._stamps is not None
+            micros = self._stamps.cast(pa.int64()).to_pylist()
+            self._times = [_EPOCH + timedelta(microseconds=us) for us in micros]
+        return self._times
+
+    @property
+    def utc_stamps(self) -> pa.TimestampArray | None:
+        """The events' times as an Arrow ``timestamp[us, UTC]`` array, when built that way."""
+        return self._stamps
+
+    def time_range(self) -> tuple[datetime, datetime]:
+        """The earliest and the latest time (of a non-empty batch)."""
+        if self._times is None and self._stamps is not None:
+            bounds = pc.min_max(self._stamps.cast(pa.int64()))
+            first, last = bounds["min"].as_py(), bounds["max"].as_py()
+            return _EPOCH + timedelta(microseconds=first), _EPOCH + timedelta(microseconds=last)
+        return min(self.timestamps), max(self.timestamps)
 
     def feature_names(self) -> dict[Any, None]:
         """Every key of every event's ``inputs``, in order of first appearance (computed once:
@@ -100,7 +133,11 @@ class PredictionColumns(Sequence[PredictionEvent]):
         return PredictionColumns(
             event_ids=[self.event_ids[i] for i in rows],
             versions=[self.versions[i] for i in rows],
-            timestamps=[self.timestamps[i] for i in rows],
+            timestamps=(
+                self._stamps.take(pa.array(rows, type=pa.int64()))
+                if self._stamps is not None
+                else [self.timestamps[i] for i in rows]
+            ),
             inputs=[self.inputs[i] for i in rows],
             predictions=[self.predictions[i] for i in rows],
             probabilities=[self.probabilities[i] for i in rows],
