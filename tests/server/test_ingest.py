@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.server.conftest import NOW, Api, Clock, event
 
+from keeneye.server.ingest import _epoch_stamps
 from keeneye.store import EventStore
 
 
@@ -121,3 +124,52 @@ def test_health_and_metrics(api: Api) -> None:
     assert 'keeneye_requests_rejected_total{code="invalid_json"} 1.0' in text
     assert 'keeneye_ingest_request_duration_seconds_count{endpoint="predictions"} 2.0' in text
     assert 'keeneye_store_write_duration_seconds_count{operation="predictions"} 2.0' in text
+
+
+def test_epoch_seconds_are_stored_as_datetime_fromtimestamp_reads_them(
+    api: Api, store: EventStore
+) -> None:
+    """The SDK's batch (every time in epoch seconds) is converted in one vectorised step: the
+    stored microseconds equal Python's own rounding of each value."""
+    base = NOW.timestamp()
+    seconds = [base + k * 1e-7 for k in range(40)] + [base + 0.5e-6, base - 3600.25, base + 7]
+    batch = {
+        "version": "1",
+        "events": [
+            {"event_id": f"t{i}", "timestamp": s, "inputs": {"x": 1.0}, "prediction": 0}
+            for i, s in enumerate(seconds)
+        ],
+    }
+    response = api.post("/v1/models/m/predictions", json=batch)
+    assert response.status_code == 200, response.text
+    events = store.read_window("m", NOW - timedelta(days=1), NOW + timedelta(days=1)).events
+    ids, times = events.column("event_id").to_pylist(), events.column("timestamp").to_pylist()
+    stored = dict(zip(ids, times, strict=True))
+    assert stored == {f"t{i}": datetime.fromtimestamp(s, UTC) for i, s in enumerate(seconds)}
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.floats(min_value=-62135596799, max_value=253402300799), min_size=1))
+def test_vectorised_epoch_conversion_rounds_as_python(seconds: list[float]) -> None:
+    stamps = _epoch_stamps(seconds)
+    assert stamps is not None
+    assert stamps.to_pylist() == [datetime.fromtimestamp(s, UTC) for s in seconds]
+
+
+def test_epoch_seconds_out_of_range_get_the_same_errors(api: Api) -> None:
+    base = NOW.timestamp()
+    for bad, message in [
+        (1e300, "events[1].timestamp: 1e+300 is out of range as epoch seconds"),
+        (math.nan, "events[1].timestamp: nan is not a time; send epoch seconds or ISO 8601"),
+        (base - 86_400 * 365 * 20, "events[1].timestamp: 20"),  # outside the plausible range
+    ]:
+        batch = {
+            "version": "1",
+            "events": [
+                {"event_id": f"o{i}", "timestamp": t, "inputs": {}, "prediction": 0}
+                for i, t in enumerate([base, bad])
+            ],
+        }
+        response = api.post("/v1/models/m/predictions", content=json.dumps(batch))
+        assert response.status_code == 400
+        assert response.json()["error"]["message"].startswith(message)

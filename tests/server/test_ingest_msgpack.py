@@ -99,3 +99,57 @@ def test_openapi_documents_both_formats(api: Api) -> None:
     spec = api.get("/openapi.json").json()
     body = spec["paths"]["/v1/models/{model}/predictions"]["post"]["requestBody"]["content"]
     assert set(body) == {"application/json", "application/msgpack"}
+
+
+def _decoded(body: bytes) -> tuple[str, Any]:
+    """What the collector's decoder gives (``parse_body``): a value, or the error message."""
+    from keeneye.server.codecs import parse_body
+    from keeneye.server.errors import ApiError
+
+    try:
+        return "value", parse_body(body, "application/msgpack")
+    except ApiError as exc:
+        return "error", exc.message
+
+
+def _reference(body: bytes) -> tuple[str, Any]:
+    """What msgpack alone gives, in the collector's words."""
+    try:
+        return "value", msgpack.unpackb(body, raw=False, strict_map_key=True, use_list=True)
+    except (ValueError, TypeError, msgpack.UnpackException) as exc:
+        return "error", (
+            f"request body is not valid MessagePack: {exc}; check the Content-Type header"
+        )
+
+
+def test_the_fast_decoder_answers_exactly_as_msgpack() -> None:
+    """The collector decodes with ormsgpack when it can and with msgpack otherwise: every body
+    gets msgpack's document (same values, same types) or msgpack's error."""
+    batch = msgpack.packb({"version": "1", "events": EVENTS})
+    deep: Any = 1
+    for _ in range(300):
+        deep = [deep]
+    bodies = [
+        batch,
+        batch + b"\x00",  # trailing bytes: ormsgpack ignores them, msgpack refuses
+        batch[:-3],  # truncated
+        msgpack.packb({"x": msgpack.ExtType(5, b"raw")}),
+        msgpack.packb({"t": msgpack.Timestamp(1, 5)}),
+        msgpack.packb({b"bytes-key": 1}, use_bin_type=True),
+        msgpack.packb({1: 2}),
+        b"\x81\xa1a\xa2\xff\xfe",  # a string that is not UTF-8
+        b"\x82\xa1a\x01\xa1a\x02",  # a repeated key: the last wins
+        msgpack.packb({"f": 1.5, "u": 2**64 - 1, "n": -(2**63), "b": b"\x00\xff", "z": None}),
+        msgpack.packb({"f32": 0.1}, use_single_float=True),
+        msgpack.packb({"deep": deep}),
+        msgpack.packb(None),
+        msgpack.packb([]),
+        b"\xc1",  # a reserved byte
+    ]
+    from keeneye.server.codecs import _unpack_fast
+
+    assert _unpack_fast(msgpack, batch) is not None  # the fast decoder is the one compared
+    assert _unpack_fast(msgpack, batch + b"\x00") is None
+    for body in bodies:
+        # repr: the same values and types (bytes, int, float), NaN included, in the same order
+        assert repr(_decoded(body)) == repr(_reference(body)), body[:40]

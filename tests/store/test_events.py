@@ -262,3 +262,26 @@ def test_reserved_and_bad_inputs_are_refused(store: EventStore) -> None:
     with pytest.raises(InputError, match="latency_seconds"):
         store.write_predictions("m", [ev(0, {}, latency_seconds="slow")])  # type: ignore[arg-type]
     assert store.write_predictions("m", []).stored == 0
+
+
+def test_a_known_column_types_each_value_as_the_first_batch_did(store: EventStore) -> None:
+    """Once a feature's type is known, values of that type go straight into the column; the
+    others (booleans among numbers, bytes among strings, ints beyond a double) still get
+    the per-value rules."""
+    store.write_predictions("m", [ev(0, {"x": 1.5, "c": "a", "b": True, "n": 2})])
+    report = store.write_predictions(
+        "m",
+        [
+            ev(1, {"x": 2, "c": "b", "b": False, "n": None}),
+            ev(2, {"x": True, "c": b"raw", "b": 1, "n": None}),
+            ev(3, {"x": 2**53 + 1, "c": None, "b": None, "n": None}),
+            ev(4, {"x": 2**70, "c": "d", "b": True, "n": None}),
+        ],
+    )
+    assert report.stored == 4
+    assert report.invalid_values == {"x": 1, "c": 1, "b": 1}
+    data = window(store)
+    assert data.features.column("x").to_pylist() == [1.5, 2.0, None, float(2**53 + 1), 2.0**70]
+    assert data.features.column("c").to_pylist() == ["a", "b", None, None, "d"]
+    assert data.features.column("b").to_pylist() == [True, False, None, None, True]
+    assert data.features.column("n").to_pylist() == [2.0, None, None, None, None]

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from keeneye.config import ServerSettings
 from keeneye.server.errors import ApiError
 from keeneye.server.ingest import bad, check_version
-from keeneye.store.records import LabelEvent, PredictionEvent
+from keeneye.store.records import LabelEvent, PredictionColumns, PredictionEvent
 
 _CONTROL = frozenset(chr(c) for c in (*range(32), 127))
 
@@ -100,26 +100,25 @@ def check_predictions(
     events: Sequence[PredictionEvent], now: datetime, limits: IngestLimits
 ) -> set[str]:
     """Refuse a batch beyond the bounds; returns the batch's feature names."""
-    names: set[str] = set()
-    for index, event in enumerate(events):
-        if len(event.inputs) > limits.max_features_per_event:
-            raise bad(
-                f"events[{index}].inputs",
-                f"{len(event.inputs)} features, more than server.max_features_per_event="
-                f"{limits.max_features_per_event}; send fewer features per event",
-            )
-        names.update(event.inputs)
+    columns = PredictionColumns.of(events)
+    inputs = columns.inputs
+    if inputs and max(map(len, inputs)) > limits.max_features_per_event:
+        index = next(i for i, d in enumerate(inputs) if len(d) > limits.max_features_per_event)
+        raise bad(
+            f"events[{index}].inputs",
+            f"{len(inputs[index])} features, more than server.max_features_per_event="
+            f"{limits.max_features_per_event}; send fewer features per event",
+        )
+    names: set[str] = set(columns.feature_names())
     for name in names:
         check_name(name, "inputs", limits)
-    versions = {event.version for event in events}
-    for version in versions:
-        index = next(i for i, e in enumerate(events) if e.version == version)
-        check_version(version, f"events[{index}].version")
-    times = [event.timestamp for event in events]
-    if times:
+    for version in set(columns.versions):
+        check_version(version, f"events[{columns.versions.index(version)}].version")
+    if len(columns):
         earliest, latest = plausible_range(now, limits)
-        if min(times) < earliest or max(times) > latest:
-            check_time_range(enumerate(times), "events", now, limits)
+        first, last = columns.time_range()
+        if first < earliest or last > latest:
+            check_time_range(enumerate(columns.timestamps), "events", now, limits)
     return names
 
 

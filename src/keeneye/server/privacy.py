@@ -13,19 +13,24 @@ from dataclasses import replace
 import pyarrow as pa
 
 from keeneye.privacy.policy import PrivacyPolicy, apply_to_table
-from keeneye.store.records import LabelEvent, PredictionEvent
+from keeneye.store.records import LabelEvent, PredictionColumns
 
 
 def enforce_on_predictions(
-    policy: PrivacyPolicy | None, events: list[PredictionEvent]
-) -> list[PredictionEvent]:
+    policy: PrivacyPolicy | None, events: PredictionColumns
+) -> PredictionColumns:
     """The events as they may be stored (unchanged when the model has no policy)."""
     if policy is None:
         return events
-    return [
-        replace(e, event_id=policy.event_id(e.event_id), inputs=policy.inputs(e.inputs))
-        for e in events
-    ]
+    return PredictionColumns(
+        event_ids=[policy.event_id(event_id) for event_id in events.event_ids],
+        versions=events.versions,
+        timestamps=events.utc_stamps if events.utc_stamps is not None else events.timestamps,
+        inputs=[policy.inputs(inputs) for inputs in events.inputs],
+        predictions=events.predictions,
+        probabilities=events.probabilities,
+        latencies=events.latencies,
+    )
 
 
 def enforce_on_labels(policy: PrivacyPolicy | None, labels: list[LabelEvent]) -> list[LabelEvent]:

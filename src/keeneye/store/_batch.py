@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from itertools import chain, repeat
+from itertools import repeat
 from operator import attrgetter
 from typing import Any
 
@@ -44,7 +44,7 @@ from keeneye.store._values import (
     raw_text,
     value_type,
 )
-from keeneye.store.records import PredictionEvent
+from keeneye.store.records import PredictionColumns, PredictionEvent
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     NUMERIC: pa.float64(),
@@ -85,7 +85,7 @@ class InvalidValue:
 class PreparedBatch:
     """Everything one write needs, computed before the transaction starts."""
 
-    events: list[PredictionEvent]
+    events: PredictionColumns
     in_batch_duplicates: int
     system: dict[str, pa.Array]
     features: dict[str, pa.Array]
@@ -124,14 +124,20 @@ def micros(moment: datetime, what: str) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
-def _timestamps(events: Sequence[PredictionEvent]) -> pa.Array:
+def _timestamps(events: PredictionColumns) -> pa.Array:
     """The events' timestamps as an Arrow array (naive datetimes refused by ``micros``)."""
-    times = [event.timestamp for event in events]
+    if events.utc_stamps is not None:
+        return events.utc_stamps  # the collector's: already UTC microseconds
+    times = events.timestamps
     if set(map(type, times)) == {datetime} and set(map(attrgetter("tzinfo"), times)) == {UTC}:
         # Fast path (the collector's events): plain UTC datetimes, converted by Arrow in C.
         return pa.array(times, type=TIMESTAMP)
     return pa.array(
-        [micros(e.timestamp, f"event {e.event_id!r} timestamp") for e in events], type=TIMESTAMP
+        [
+            micros(moment, f"event {event_id!r} timestamp")
+            for moment, event_id in zip(times, events.event_ids, strict=True)
+        ],
+        type=TIMESTAMP,
     )
 
 
@@ -160,16 +166,16 @@ def _float_array(values: list[Any]) -> pa.Array:
         return pa.array([None if v is None else as_float(v) for v in values], type=pa.float64())
 
 
-def dedupe(events: Sequence[PredictionEvent]) -> tuple[list[PredictionEvent], int]:
+def dedupe(events: Sequence[PredictionEvent]) -> tuple[PredictionColumns, int]:
     """First occurrence of each ``event_id``, and how many repeats were dropped."""
-    seen: set[str] = set()
-    kept: list[PredictionEvent] = []
-    for event in events:
-        if event.event_id in seen:
-            continue
-        seen.add(event.event_id)
-        kept.append(event)
-    return kept, len(events) - len(kept)
+    columns = PredictionColumns.of(events)
+    ids = columns.event_ids
+    if len(set(ids)) == len(ids):
+        return columns, 0  # the usual batch
+    first: dict[str, int] = {}
+    for row, event_id in enumerate(ids):
+        first.setdefault(event_id, row)
+    return columns.take(list(first.values())), len(ids) - len(first)
 
 
 class _Typer:
@@ -196,6 +202,31 @@ class _Typer:
         return False
 
 
+def _clean_array(values: list[Any], kind: str) -> pa.Array | None:
+    """``values`` as the Arrow array of a column of ``kind`` when each one already has that
+    type (ints count as numbers, not booleans); ``None`` when any needs looking at.
+
+    Arrow infers the values' common type in C: cheaper than checking each Python type first.
+    Booleans among numbers, bytes among strings or an int beyond int64 make the inference
+    fail or give another type.
+    """
+    try:
+        array = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return None
+    target = ARROW_TYPES[kind]
+    if array.type == target:
+        return array
+    if array.type == pa.null():
+        return pa.nulls(len(values), type=target)
+    if kind == NUMERIC and array.type == pa.int64():
+        try:  # a safe cast: an int that a double cannot hold exactly goes the slow way
+            return array.cast(target)
+        except pa.ArrowInvalid:
+            return None
+    return None
+
+
 def _first_type(values: Sequence[Any]) -> str | None:
     for value in values:
         kind = value_type(value)
@@ -220,21 +251,22 @@ def prepare_predictions(
     kept, in_batch_duplicates = dedupe(events)
     # Column by column (list comprehensions and set-of-types checks are several times faster
     # than one Python loop with appends); a failed check finds the culprit on the slow path.
-    ids = [event.event_id for event in kept]
-    versions = [event.version for event in kept]
-    latencies = [event.latency_seconds for event in kept]
+    ids = kept.event_ids
+    versions = kept.versions
+    latencies = kept.latencies
+    inputs = kept.inputs
     if not (
         set(map(type, ids)) == {str}
         and set(map(type, versions)) == {str}
         and "" not in ids
         and "" not in versions
         and set(map(type, latencies)) <= _CLEAN_TYPES[NUMERIC]
-        and all(isinstance(event.inputs, Mapping) for event in kept)
+        and all(isinstance(d, Mapping) for d in inputs)
     ):
         _check_events(kept)
     stamps = _timestamps(kept)
-    probabilities = [None if e.probabilities is None else dumps(e.probabilities) for e in kept]
-    names = dict.fromkeys(chain.from_iterable(event.inputs for event in kept))
+    probabilities = [None if p is None else dumps(p) for p in kept.probabilities]
+    names = kept.feature_names()
     for name in names:
         if name in RESERVED_NAMES or not isinstance(name, str) or not name:
             raise InputError(f"feature name {name!r} is reserved or empty; rename the feature")
@@ -247,7 +279,6 @@ def prepare_predictions(
     version_features: set[tuple[str, str]] = set()
 
     batch_versions = set(versions)
-    inputs = [event.inputs for event in kept]
     # map(dict.get, …) runs in C: the per-value cost that dominates a batch.
     plain = all(type(d) is dict for d in inputs)
     for name in names:
@@ -256,19 +287,18 @@ def prepare_predictions(
         else:
             values = [d.get(name) for d in inputs]
         if any((v, name) not in known_pairs for v in batch_versions):
-            version_features.update((e.version, name) for e in kept if name in e.inputs)
+            version_features.update(
+                (version, name) for version, d in zip(versions, inputs, strict=True) if name in d
+            )
         state = known.get(name)
-        if state is not None and set(map(type, values)) <= _CLEAN_TYPES[state.type]:
+        clean = None if state is None else _clean_array(values, state.type)
+        if state is not None and clean is not None:
             # Fast path (the usual batch): every value already has the column's type.
-            try:
-                arrays[name] = pa.array(values, type=ARROW_TYPES[state.type])
-            except (pa.ArrowInvalid, OverflowError):  # e.g. an int too large for a double
-                pass
-            else:
-                if state.streak and arrays[name].null_count < len(values):
-                    state = replace(state, streak_type=None, streak=0, reported_type=None)
-                states[name] = state
-                continue
+            arrays[name] = clean
+            if state.streak and clean.null_count < len(values):
+                state = replace(state, streak_type=None, streak=0, reported_type=None)
+            states[name] = state
+            continue
         if state is None:
             first = _first_type(values)
             if first is not None:
@@ -276,20 +306,20 @@ def prepare_predictions(
                 new_features.append(name)
         typer = _Typer(state, type_change_after) if state is not None else None
         typed: list[Any] = []
-        for event, value in zip(kept, values, strict=True):
+        for row, value in enumerate(values):
             kind = value_type(value)
             if kind is None:
                 typed.append(None)
                 continue
             if kind == UNSUPPORTED or typer is None:
                 typed.append(None)
-                invalid.append(_invalid(event, name, value, REASON_UNSUPPORTED))
+                invalid.append(_invalid(kept, row, name, value, REASON_UNSUPPORTED))
                 continue
             if typer.accept(kind):
                 typed.append(as_float(value) if kind == NUMERIC else value)
             else:
                 typed.append(None)
-                invalid.append(_invalid(event, name, value, REASON_TYPE))
+                invalid.append(_invalid(kept, row, name, value, REASON_TYPE))
         if typer is None or state is None:
             continue
         states[name] = typer.state
@@ -298,22 +328,21 @@ def prepare_predictions(
 
     # Unknown features: only for versions whose schema is registered (e.g. by a baseline).
     schemas: dict[str, frozenset[str] | None] = {}
-    for event in kept:
-        if event.version not in schemas:
-            schema = schema_of(event.version)
-            # A text or image column's descriptors (``review.chars`` …) belong to it.
-            schemas[event.version] = None if schema is None else with_descriptors(schema, names)
+    for version in batch_versions:
+        schema = schema_of(version)
+        # A text or image column's descriptors (``review.chars`` …) belong to it.
+        schemas[version] = None if schema is None else with_descriptors(schema, names)
     # The usual batch sends only known features: then no event needs looking at.
     if any(schema is not None and not schema.issuperset(names) for schema in schemas.values()):
-        for event in kept:
-            schema = schemas[event.version]
+        for row, version in enumerate(versions):
+            schema = schemas[version]
             if schema is None:
                 continue
-            for name, value in event.inputs.items():
+            for name, value in inputs[row].items():
                 if name not in schema:
-                    invalid.append(_invalid(event, name, value, REASON_UNKNOWN_FEATURE))
+                    invalid.append(_invalid(kept, row, name, value, REASON_UNKNOWN_FEATURE))
 
-    pred_values = [event.prediction for event in kept]
+    pred_values = kept.predictions
     pred_arrays: dict[str, pa.Array] = {
         kind: pa.nulls(len(kept), type=ARROW_TYPES[kind]) for kind in ARROW_TYPES
     }
@@ -332,16 +361,16 @@ def prepare_predictions(
                 pred_state = FeatureState(PREDICTION_KEY, first)
                 new_features.append(PREDICTION_KEY)
         pred_typer = _Typer(pred_state, type_change_after) if pred_state is not None else None
-        for row, (event, value) in enumerate(zip(kept, pred_values, strict=True)):
+        for row, value in enumerate(pred_values):
             kind = value_type(value)
             if kind is None:
                 continue
             if kind in pred_cols:  # every value is kept, in the column of its own type
                 pred_cols[kind][row] = as_float(value) if kind == NUMERIC else value
             if kind == UNSUPPORTED or pred_typer is None:
-                invalid.append(_invalid(event, PREDICTION_KEY, value, REASON_UNSUPPORTED))
+                invalid.append(_invalid(kept, row, PREDICTION_KEY, value, REASON_UNSUPPORTED))
             elif not pred_typer.accept(kind):
-                invalid.append(_invalid(event, PREDICTION_KEY, value, REASON_TYPE))
+                invalid.append(_invalid(kept, row, PREDICTION_KEY, value, REASON_TYPE))
         if pred_typer is not None:
             states[PREDICTION_KEY] = pred_typer.state
             changes.extend(pred_typer.changes)
@@ -372,14 +401,16 @@ def prepare_predictions(
     )
 
 
-def _invalid(event: PredictionEvent, feature: str, value: Any, reason: str) -> InvalidValue:
+def _invalid(
+    events: PredictionColumns, row: int, feature: str, value: Any, reason: str
+) -> InvalidValue:
     return InvalidValue(
-        event.event_id,
+        events.event_ids[row],
         feature,
         raw_text(value),
         reason,
-        event.timestamp.astimezone(UTC),
-        event.version,
+        events.timestamps[row].astimezone(UTC),
+        events.versions[row],
     )
 
 

@@ -23,6 +23,7 @@ from keeneye.store._duckdb_schema import (
     SCHEMA_VERSION,
     events_table_ddl,
 )
+from keeneye.store._group_commit import GroupCommit
 
 
 @dataclass
@@ -36,6 +37,8 @@ class _Model:
     versions: set[str] = field(default_factory=set)
     #: Bumped whenever ``states``/``columns``/``version_features`` are replaced.
     generation: int = 0
+    #: The events table's columns in their order (read back after a column is added).
+    layout: tuple[str, ...] | None = None
 
 
 class _DuckDBBase:
@@ -53,6 +56,8 @@ class _DuckDBBase:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._con = self._connect()
         self._write_lock = threading.RLock()
+        #: Batches of concurrent requests that share one transaction (``write_predictions``).
+        self._group: GroupCommit[Any, Any] = GroupCommit()
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()

@@ -49,6 +49,14 @@ _EVENT_COLUMNS = (
     "prediction_bool, probabilities, latency_seconds, nums, strs, bools"
 )
 _KINDS = (NUMERIC, CATEGORICAL, BOOLEAN)
+#: The types of ``_EVENT_COLUMNS`` for a binary COPY: psycopg's binary dumpers are several
+#: times cheaper than its text ones, above all for the feature arrays (6 against 34 µs of
+#: client CPU per event of 20 features).
+_EVENT_TYPES = (
+    "text", "text", "text", "timestamptz", "timestamptz", "float8", "text", "bool", "text",
+    "float8", "float8[]", "text[]", "bool[]",
+)  # fmt: skip
+_COPY_OPTIONS = "(FORMAT BINARY)"
 
 
 def _micros(moment: datetime) -> int:
@@ -122,7 +130,13 @@ class _EventsMixin(_PostgresBase):
                     [[model, v, f] for v, f in sorted(new_pairs)],
                 )
             # only versions of events actually stored (a batch of duplicates adds none)
-            new_versions = {e.version for e in batch.events if e.event_id in inserted}
+            new_versions = {
+                version
+                for version, event_id in zip(
+                    batch.events.versions, batch.events.event_ids, strict=True
+                )
+                if event_id in inserted
+            }
             new_versions -= info.versions
             if new_versions:
                 con.cursor().executemany(
@@ -184,8 +198,11 @@ class _EventsMixin(_PostgresBase):
         try:
             with (
                 con.transaction(),
-                con.cursor().copy(f"COPY events ({_EVENT_COLUMNS}) FROM STDIN") as copy,
+                con.cursor().copy(
+                    f"COPY events ({_EVENT_COLUMNS}) FROM STDIN {_COPY_OPTIONS}"
+                ) as copy,
             ):
+                copy.set_types(_EVENT_TYPES)
                 for row in rows:
                     copy.write_row(row)
             return {str(row[1]) for row in rows}
@@ -194,7 +211,10 @@ class _EventsMixin(_PostgresBase):
         con.execute(
             "CREATE TEMP TABLE IF NOT EXISTS keeneye_batch (LIKE events) ON COMMIT DELETE ROWS"
         )
-        with con.cursor().copy(f"COPY keeneye_batch ({_EVENT_COLUMNS}) FROM STDIN") as copy:
+        with con.cursor().copy(
+            f"COPY keeneye_batch ({_EVENT_COLUMNS}) FROM STDIN {_COPY_OPTIONS}"
+        ) as copy:
+            copy.set_types(_EVENT_TYPES)
             for row in rows:
                 copy.write_row(row)
         inserted = con.execute(

@@ -24,6 +24,7 @@ from keeneye.store.records import (
     LabelEvent,
     ModelSummary,
     ModelVersion,
+    PredictionColumns,
     PredictionEvent,
     WindowData,
     WriteReport,
@@ -66,7 +67,9 @@ class CompositeStore:
     def write_predictions(self, model: str, events: Sequence[PredictionEvent]) -> WriteReport:
         report = self.events.write_predictions(model, events)
         if events:
-            self._note_versions(model, {e.version for e in events}, self.events._clock.now())
+            self._note_versions(
+                model, set(PredictionColumns.of(events).versions), self.events._clock.now()
+            )
         return report
 
     def write_labels(self, model: str, labels: Sequence[LabelEvent]) -> WriteReport:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from itertools import chain
+from typing import Any, overload
 
 import pyarrow as pa
+import pyarrow.compute as pc
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,145 @@ class PredictionEvent:
     prediction: Any
     probabilities: Mapping[str, float] | Sequence[float] | None = None
     latency_seconds: float | None = None
+
+
+class PredictionColumns(Sequence[PredictionEvent]):
+    """Prediction events held column by column: what the collector parses a batch into.
+
+    A sequence of :class:`PredictionEvent` (an item is built on access), so every store
+    accepts it; the store's typing of a batch reads the columns directly instead, which spares
+    one object per event on the ingest path.
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    >>> batch = PredictionColumns.of([PredictionEvent("a", "1", at, {"x": 1}, 0.5)])
+    >>> len(batch), batch.event_ids, batch[0].inputs
+    (1, ['a'], {'x': 1})
+    """
+
+    __slots__ = (
+        "_names",
+        "_stamps",
+        "_times",
+        "event_ids",
+        "inputs",
+        "latencies",
+        "predictions",
+        "probabilities",
+        "versions",
+    )
+
+    def __init__(
+        self,
+        *,
+        event_ids: list[str],
+        versions: list[str],
+        timestamps: list[datetime] | pa.TimestampArray,
+        inputs: list[Mapping[str, Any]],
+        predictions: list[Any],
+        probabilities: list[Mapping[str, float] | Sequence[float] | None],
+        latencies: list[float | None],
+    ) -> None:
+        self.event_ids = event_ids
+        self.versions = versions
+        # Aware datetimes, or (from the collector) an Arrow array of UTC microseconds that is
+        # turned into datetimes only if something asks for them.
+        self._times: list[datetime] | None = None
+        self._stamps: pa.TimestampArray | None = None
+        if isinstance(timestamps, pa.Array):
+            self._stamps = timestamps
+        else:
+            self._times = timestamps
+        self.inputs = inputs
+        self.predictions = predictions
+        self.probabilities = probabilities
+        self.latencies = latencies
+        self._names: dict[Any, None] | None = None
+
+    @property
+    def timestamps(self) -> list[datetime]:
+        """The events' times (aware datetimes)."""
+        if self._times is None:
+            assert self._stamps is not None
+            micros = self._stamps.cast(pa.int64()).to_pylist()
+            self._times = [_EPOCH + timedelta(microseconds=us) for us in micros]
+        return self._times
+
+    @property
+    def utc_stamps(self) -> pa.TimestampArray | None:
+        """The events' times as an Arrow ``timestamp[us, UTC]`` array, when built that way."""
+        return self._stamps
+
+    def time_range(self) -> tuple[datetime, datetime]:
+        """The earliest and the latest time (of a non-empty batch)."""
+        if self._times is None and self._stamps is not None:
+            bounds = pc.min_max(self._stamps.cast(pa.int64()))
+            first, last = bounds["min"].as_py(), bounds["max"].as_py()
+            return _EPOCH + timedelta(microseconds=first), _EPOCH + timedelta(microseconds=last)
+        return min(self.timestamps), max(self.timestamps)
+
+    def feature_names(self) -> dict[Any, None]:
+        """Every key of every event's ``inputs``, in order of first appearance (computed once:
+        the columns are not meant to change after they are built)."""
+        if self._names is None:
+            self._names = dict.fromkeys(chain.from_iterable(self.inputs))
+        return self._names
+
+    @classmethod
+    def of(cls, events: Sequence[PredictionEvent]) -> PredictionColumns:
+        """``events`` as columns (the same object when it already is)."""
+        if isinstance(events, PredictionColumns):
+            return events
+        return cls(
+            event_ids=[e.event_id for e in events],
+            versions=[e.version for e in events],
+            timestamps=[e.timestamp for e in events],
+            inputs=[e.inputs for e in events],
+            predictions=[e.prediction for e in events],
+            probabilities=[e.probabilities for e in events],
+            latencies=[e.latency_seconds for e in events],
+        )
+
+    def take(self, rows: Sequence[int]) -> PredictionColumns:
+        """The events at ``rows``, in that order."""
+        return PredictionColumns(
+            event_ids=[self.event_ids[i] for i in rows],
+            versions=[self.versions[i] for i in rows],
+            timestamps=(
+                self._stamps.take(pa.array(rows, type=pa.int64()))
+                if self._stamps is not None
+                else [self.timestamps[i] for i in rows]
+            ),
+            inputs=[self.inputs[i] for i in rows],
+            predictions=[self.predictions[i] for i in rows],
+            probabilities=[self.probabilities[i] for i in rows],
+            latencies=[self.latencies[i] for i in rows],
+        )
+
+    def __len__(self) -> int:
+        return len(self.event_ids)
+
+    @overload
+    def __getitem__(self, index: int) -> PredictionEvent: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> PredictionColumns: ...
+
+    def __getitem__(self, index: int | slice) -> PredictionEvent | PredictionColumns:
+        if isinstance(index, slice):
+            return self.take(range(len(self))[index])
+        return PredictionEvent(
+            self.event_ids[index],
+            self.versions[index],
+            self.timestamps[index],
+            self.inputs[index],
+            self.predictions[index],
+            self.probabilities[index],
+            self.latencies[index],
+        )
+
+    def __repr__(self) -> str:
+        return f"PredictionColumns({len(self)} events)"
 
 
 @dataclass(frozen=True)

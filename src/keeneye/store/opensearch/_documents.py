@@ -17,7 +17,7 @@ from keeneye.store._batch import FeatureState, InvalidValue, PreparedBatch, micr
 from keeneye.store.opensearch import indices as ix
 from keeneye.store.opensearch._client import Op
 from keeneye.store.opensearch._codec import doc_id, encode_num, flat_value
-from keeneye.store.records import PredictionEvent
+from keeneye.store.records import PredictionColumns
 
 
 @dataclass
@@ -134,7 +134,7 @@ def catalog_ops(
 def event_ops(
     namespace: str,
     model: str,
-    events: list[PredictionEvent],
+    events: PredictionColumns,
     features: Mapping[str, pa.Array],
     system: Mapping[str, pa.Array],
     received: int,
@@ -148,7 +148,7 @@ def event_ops(
     latency = system["latency_seconds"].to_pylist()
     ops: list[Op] = []
     index_of: dict[int, str] = {}
-    for row, event in enumerate(events):
+    for row, (event_id, version) in enumerate(zip(events.event_ids, events.versions, strict=True)):
         ts_us = int(ts[row])
         day = ts_us // 86_400_000_000  # the UTC day, without a datetime per event
         index = index_of.get(day)
@@ -164,8 +164,8 @@ def event_ops(
                 present.append(name)
         doc: dict[str, Any] = {
             "model": model,
-            "event_id": event.event_id,
-            "version": event.version,
+            "event_id": event_id,
+            "version": version,
             "ts_us": ts_us,
             "timestamp": ts_us // 1000,
             "received_us": received,
@@ -182,7 +182,7 @@ def event_ops(
         encode_num(latency[row], "latency_seconds", doc, nonfinite)
         if nonfinite:
             doc["nonfinite"] = nonfinite
-        ops.append(({"create": {"_index": index, "_id": event.event_id}}, doc))
+        ops.append(({"create": {"_index": index, "_id": event_id}}, doc))
     return ops
 
 

@@ -320,7 +320,7 @@ class OpenSearchEventLog:
         items = self._send(ops)
         self._dirty.set()
         created = {
-            batch.events[i].event_id
+            batch.events.event_ids[i]
             for i, item in enumerate(items[:n_events])
             if item.status == 201
         }
