@@ -46,6 +46,15 @@ def labelled_baseline(table: pa.Table) -> pa.Table | None:
     )
 
 
+def _score_order(events: pa.Table) -> np.ndarray | None:
+    """The rows of ``events`` in the order of a numeric prediction (``None`` otherwise)."""
+    column = events.column("prediction")
+    if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
+        return None
+    scores = column.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
+    return np.argsort(np.asarray(scores, dtype=np.float64), kind="stable")
+
+
 def expected_ranges(
     events: pa.Table,
     n: int,
@@ -64,9 +73,19 @@ def expected_ranges(
     if n < 2 or rows < 2 * n:
         return {}
     rng = np.random.default_rng(seed)
+    order = _score_order(events)
+    chosen = np.zeros(rows, dtype=bool)
     values: dict[str, list[float]] = {}
     for _ in range(chunks):
         take = np.sort(rng.choice(rows, size=n, replace=False))
+        if order is not None:
+            # The same rows, in the order of their scores: ranking a chunk (ROC AUC) then
+            # sorts an already sorted array, a tenth of the time of the chunk's own sort.
+            # Counts and ranks do not depend on the row order; means (log loss) may differ
+            # in the last digit.
+            chosen[:] = False
+            chosen[take] = True
+            take = order[chosen[order]]
         section = performance_section(
             events.take(pa.array(take)), task=task, positive_class=positive_class
         )

@@ -465,7 +465,7 @@ class AnalysisRunner:
                 body = {"window": window.name, "fingerprint": fingerprint.to_dict(), **payload}
             return StoredResult(model, version, kind, window.start, window.end, computed_at, body)
 
-        versions = sorted(set(data.events.column("version").to_pylist()))
+        versions = sorted(pc.unique(data.events.column("version")).to_pylist())
         out: list[StoredResult] = []
         if "stats" in jobs:
             out.append(result(ALL_VERSIONS, "traffic", self._traffic(model, window, data)))
@@ -622,10 +622,14 @@ class AnalysisRunner:
         return replace(section, expected=expected) if expected else section
 
     def _traffic(self, model: str, window: Window, data: WindowData) -> Report:
-        versions = data.events.column("version").to_pylist()
-        by_version: dict[str, int] = {}
-        for v in versions:
-            by_version[v] = by_version.get(v, 0) + 1
+        counted_versions = pc.value_counts(data.events.column("version"))  # first seen first
+        by_version: dict[str, int] = dict(
+            zip(
+                counted_versions.field("values").to_pylist(),
+                counted_versions.field("counts").to_pylist(),
+                strict=True,
+            )
+        )
         first = self._first_event(model) or window.start
         history_start = first.replace(minute=0, second=0, microsecond=0)
         references: dict[str, int | None] = {}
@@ -641,7 +645,7 @@ class AnalysisRunner:
             references[name] = counted
         weekend = frozenset(self.settings.analysis.weekend_days)
         return Report(
-            traffic=traffic_section(window, len(versions), by_version, references, weekend)
+            traffic=traffic_section(window, data.events.num_rows, by_version, references, weekend)
         )
 
     def _reference(self, model: str, version: str, window: Window) -> Reference | None:

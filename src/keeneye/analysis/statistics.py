@@ -38,7 +38,10 @@ from keeneye.tables import type_family
 
 def rows_of_version(table: pa.Table, events: pa.Table, version: str) -> tuple[pa.Table, pa.Table]:
     """The feature and event rows of one version (rows are aligned)."""
-    mask = pc.equal(events.column("version"), version)
+    column = events.column("version")
+    mask = pc.equal(column, version)
+    if column.null_count == 0 and pc.all(mask).as_py() is True:
+        return table, events  # one version (the usual case): no copy of the window
     return table.filter(mask), events.filter(mask)
 
 
@@ -219,36 +222,32 @@ def performance_section(
     )
     if m == 0:
         return section
-    labels = labelled.column("label").to_pylist()
-    preds = labelled.column("prediction").to_pylist()
-    chosen = perf.infer_task(preds, labels) if task == "auto" else task
+    labels = labelled.column("label")
+    preds = labelled.column("prediction")
+    chosen = _infer_task(preds, labels) if task == "auto" else task
     metrics: perf.RegressionMetrics | perf.ClassificationMetrics
     if chosen == "regression":
-        y = np.asarray([np.nan if v is None else float(v) for v in labels], dtype=np.float64)
-        p = np.asarray(
-            [np.nan if v is None or isinstance(v, str) else float(v) for v in preds],
-            dtype=np.float64,
-        )
+        y = _floats(labels, strings=False)
+        p = _floats(preds, strings=True)
         metrics = perf.regression_metrics(y, p)
         bias = perf.regression_bias(y, p)
     else:
-        y_true = perf.class_labels(labels)
-        scores = perf.binary_scores(preds, y_true)
+        y_true = class_codes(labels)
+        scores = _binary_scores(preds, y_true)
         if scores is None:
-            scores = _probability_scores(labelled, positive_class or "1", y_true)
-            y_pred = perf.class_labels(preds)
+            scores = _probability_scores(labelled, positive_class or "1", y_true.objects())
+            y_pred = class_codes(preds)
         else:
             # The logged score is the positive class's probability: classes at 0.5.
-            y_pred = perf.class_labels(
-                [None if not np.isfinite(v) else int(v >= 0.5) for v in scores]
-            )
-        metrics = perf.classification_metrics(
+            cut = np.where(np.isfinite(scores), (scores >= 0.5).astype(np.int64), -1)
+            y_pred = perf.Classes(cut, ("0", "1"))
+        metrics = perf.classification_metrics_of(
             y_true, y_pred, scores=scores, positive_class=positive_class
         )
         bias = (
-            perf.probability_bias(y_true, scores, positive_class or "1")
+            perf.probability_bias_of(y_true, scores, positive_class or "1")
             if scores is not None
-            else perf.classification_bias(y_true, y_pred, positive_class)
+            else perf.classification_bias(y_true.objects(), y_pred.objects(), positive_class)
         )
     return replace(
         section,
@@ -256,6 +255,64 @@ def performance_section(
         performance=decode(PerformanceStats, json_safe(metrics.to_dict())),
         bias=None if bias is None else decode(BiasStats, json_safe(bias.to_dict())),
     )
+
+
+def class_codes(column: pa.ChunkedArray) -> perf.Classes:
+    """``Classes.of(class_labels(column.to_pylist()))``, naming each distinct value once."""
+    array = column.combine_chunks()
+    if pa.types.is_null(array.type) or pa.types.is_dictionary(array.type):
+        return perf.Classes.of(perf.class_labels(array.to_pylist()))
+    encoded = pc.dictionary_encode(array)
+    names = perf.class_labels(encoded.dictionary.to_pylist())
+    index: dict[str, int] = {}
+    # entry of the dictionary -> class code; the trailing -1 is for missing values
+    entry = np.array(
+        [*(-1 if n is None else index.setdefault(n, len(index)) for n in names), -1],
+        dtype=np.int64,
+    )
+    rows = encoded.indices.fill_null(len(names)).to_numpy(zero_copy_only=False)
+    return perf.Classes(entry[rows], tuple(index))
+
+
+def _numbers(column: pa.ChunkedArray) -> bool:
+    t = column.type
+    return pa.types.is_integer(t) or pa.types.is_floating(t)
+
+
+def _floats(column: pa.ChunkedArray, *, strings: bool) -> np.ndarray:
+    """The values as float64, NaN for missing ones (and for strings when ``strings``: a
+    prediction that is not a number), as ``float(v)`` of each value gives them."""
+    if _numbers(column):
+        values = pc.cast(column, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
+        return np.asarray(values, dtype=np.float64)
+    return np.asarray(
+        [
+            np.nan if v is None or (strings and isinstance(v, str)) else float(v)
+            for v in column.to_pylist()
+        ],
+        dtype=np.float64,
+    )
+
+
+def _infer_task(preds: pa.ChunkedArray, labels: pa.ChunkedArray) -> str:
+    """``perf.infer_task`` of the columns, without a Python object per row for typed ones."""
+    t = labels.type
+    if pa.types.is_boolean(t) or pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "classification"  # strings and booleans (or no label at all)
+    if _numbers(labels):
+        return perf.infer_task_of(_floats(labels, strings=False))
+    return perf.infer_task(preds.to_pylist(), labels.to_pylist())
+
+
+def _binary_scores(preds: pa.ChunkedArray, y_true: perf.Classes) -> np.ndarray | None:
+    """``perf.binary_scores`` of the prediction column against coded labels."""
+    counts = np.bincount(y_true.codes + 1, minlength=len(y_true.names) + 1)[1:]
+    present = {name for name, count in zip(y_true.names, counts, strict=True) if count}
+    if not present <= {"0", "1"}:
+        return None
+    if _numbers(preds):
+        return perf.probability_scores(_floats(preds, strings=True))
+    return perf.binary_scores(preds.to_pylist(), y_true.objects())
 
 
 def _probability_scores(labelled: pa.Table, positive: str, y_true: np.ndarray) -> np.ndarray | None:
