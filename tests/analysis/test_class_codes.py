@@ -36,3 +36,40 @@ def test_metrics_on_codes_equal_metrics_on_names() -> None:
     assert by_codes == by_names
     assert by_codes.classes == ("0", "1", "2", "3")
     assert sum(map(sum, by_codes.confusion_matrix)) == by_codes.n
+
+
+def _labelled(prediction: pa.Array, label: pa.Array) -> pa.Table:
+    from keeneye.analysis.expected import labelled_baseline
+
+    table = labelled_baseline(pa.table({"prediction": prediction, "label": label}))
+    assert table is not None
+    return table
+
+
+@pytest.mark.parametrize(
+    "kind", ["probabilities", "hard classes", "regression", "string labels", "missing labels"]
+)
+def test_the_metrics_of_a_subset_are_those_of_its_own_section(kind: str) -> None:
+    from keeneye.analysis.statistics import LabelledRows, performance_section
+
+    rng = np.random.default_rng(11)
+    n = 600
+    scores = rng.uniform(0, 1, n)
+    outcome = (rng.uniform(0, 1, n) < scores).astype(np.int64)
+    prediction, label = {
+        "probabilities": (pa.array(scores), pa.array(outcome)),
+        "hard classes": (pa.array(rng.integers(0, 3, n)), pa.array(rng.integers(0, 3, n))),
+        "regression": (pa.array(rng.normal(0, 1, n)), pa.array(rng.normal(0, 1, n))),
+        "string labels": (pa.array(scores), pa.array(rng.choice(["0", "1"], n))),
+        "missing labels": (
+            pa.array(scores),
+            pa.array([None if i % 4 == 0 else float(v) for i, v in enumerate(outcome)]),
+        ),
+    }[kind]
+    events = _labelled(prediction, label)
+    rows = LabelledRows(events, task="auto", positive_class=None)
+    assert rows.coded
+    for _ in range(5):
+        take = rng.permutation(n)[:200]
+        section = performance_section(events.take(pa.array(take)), task="auto")
+        assert rows.metrics(take) == dict(section.metrics)

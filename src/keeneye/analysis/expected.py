@@ -67,12 +67,13 @@ def expected_ranges(
 ) -> dict[str, ExpectedRange]:
     """Each metric's expected range on ``n`` labelled rows (``events``: a
     :func:`labelled_baseline`), at a family-wise ``level`` over the metrics judged."""
-    from keeneye.analysis.statistics import performance_section
+    from keeneye.analysis.statistics import LabelledRows, performance_section
 
     rows = events.num_rows
     if n < 2 or rows < 2 * n:
         return {}
     rng = np.random.default_rng(seed)
+    labelled = LabelledRows(events, task=task, positive_class=positive_class)
     order = _score_order(events)
     chosen = np.zeros(rows, dtype=bool)
     values: dict[str, list[float]] = {}
@@ -86,10 +87,13 @@ def expected_ranges(
             chosen[:] = False
             chosen[take] = True
             take = order[chosen[order]]
-        section = performance_section(
-            events.take(pa.array(take)), task=task, positive_class=positive_class
-        )
-        for metric, value in section.metrics.items():
+        if labelled.coded:  # the window's metrics without taking the chunk through Arrow
+            metrics = labelled.metrics(take)
+        else:
+            metrics = performance_section(
+                events.take(pa.array(take)), task=task, positive_class=positive_class
+            ).metrics
+        for metric, value in metrics.items():
             if value is not None and np.isfinite(value):
                 values.setdefault(metric, []).append(float(value))
     judged = [m for m in (*HIGHER_IS_BETTER, *LOWER_IS_BETTER) if len(values.get(m, [])) > 2]

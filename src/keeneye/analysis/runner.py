@@ -718,12 +718,15 @@ class AnalysisRunner:
 def fingerprint_of(data: WindowData) -> Fingerprint:
     """The fingerprint of the rows a window was computed from."""
     events = data.events
-    labelled = events.filter(pc.is_valid(events.column("label")))
+    label = events.column("label")
+    labels = len(label) - label.null_count
     newest = None
-    if labelled.num_rows:
-        value = pc.max(labelled.column("label_timestamp")).as_py()
+    if labels:
+        # the label times of the labelled rows only (no copy of the window's other columns)
+        times = pc.filter(events.column("label_timestamp"), pc.is_valid(label))
+        value = pc.max(times).as_py()
         newest = _utc(value).isoformat() if value is not None else None
-    return Fingerprint(events.num_rows, labelled.num_rows, newest)
+    return Fingerprint(events.num_rows, labels, newest)
 
 
 def needs_computing(current: Fingerprint, stored: Fingerprint | None, job: str) -> bool:

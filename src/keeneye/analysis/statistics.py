@@ -296,8 +296,7 @@ def _floats(column: pa.ChunkedArray, *, strings: bool) -> np.ndarray:
 
 def _infer_task(preds: pa.ChunkedArray, labels: pa.ChunkedArray) -> str:
     """``perf.infer_task`` of the columns, without a Python object per row for typed ones."""
-    t = labels.type
-    if pa.types.is_boolean(t) or pa.types.is_string(t) or pa.types.is_large_string(t):
+    if _text_or_flags(labels):
         return "classification"  # strings and booleans (or no label at all)
     if _numbers(labels):
         return perf.infer_task_of(_floats(labels, strings=False))
@@ -313,6 +312,99 @@ def _binary_scores(preds: pa.ChunkedArray, y_true: perf.Classes) -> np.ndarray |
     if _numbers(preds):
         return perf.probability_scores(_floats(preds, strings=True))
     return perf.binary_scores(preds.to_pylist(), y_true.objects())
+
+
+class LabelledRows:
+    """The metrics of subsets of one table of labelled events, as :func:`performance_section`
+    computes them on the subset's rows, from columns converted once.
+
+    The expected ranges (:mod:`keeneye.analysis.expected`) compute the metrics of 60 random
+    chunks of a baseline; taking each chunk through Arrow and coding its classes again cost
+    most of a large window's analysis. Here the labels are coded and the predictions
+    converted once, and a chunk is a numpy index. The same decisions are taken per chunk (task,
+    probability scores) with the same functions. ``coded`` is false for the tables this does
+    not cover (a ``probabilities`` column, labels or predictions of other types): their chunks
+    go through :func:`performance_section`.
+    """
+
+    def __init__(self, events: pa.Table, *, task: str, positive_class: str | None) -> None:
+        self.task = task
+        self.positive_class = positive_class
+        labels, preds = events.column("label"), events.column("prediction")
+        self._labels, self._preds = labels, preds
+        text = _text_or_flags(labels)
+        self.coded = (
+            "probabilities" not in events.column_names
+            and _numbers(preds)
+            and (_numbers(labels) or (text and task != "regression"))
+        )
+        self._valid = np.asarray(pc.is_valid(labels).to_numpy(zero_copy_only=False), dtype=bool)
+        self._label_floats = _floats(labels, strings=False) if _numbers(labels) else None
+        self._pred_floats = _floats(preds, strings=True)
+        # A task inferred as classification on all the rows is that of every subset (integral
+        # labels with few distinct values stay so); regression is inferred again per subset.
+        whole = self._label_floats
+        if text or (
+            task == "auto"
+            and whole is not None
+            and perf.infer_task_of(whole[self._valid]) == "classification"
+        ):
+            self._whole_task: str | None = "classification"
+        else:
+            self._whole_task = None
+        self._label_codes: perf.Classes | None = None
+        self._pred_codes: perf.Classes | None = None
+
+    def metrics(self, rows: np.ndarray) -> Mapping[str, float | None]:
+        """``performance_section(events.take(rows), ...).metrics`` (``coded`` tables only)."""
+        labelled = rows[self._valid[rows]]
+        if labelled.size == 0:
+            return {}
+        chosen = self.task
+        if chosen == "auto":
+            chosen = self._whole_task or perf.infer_task_of(self._floats_of_labels()[labelled])
+        metrics: perf.RegressionMetrics | perf.ClassificationMetrics
+        if chosen == "regression":
+            y = self._floats_of_labels()[labelled]
+            metrics = perf.regression_metrics(y, self._pred_floats[labelled])
+        else:
+            codes = self._classes_of_labels()
+            y_true = perf.Classes(codes.codes[labelled], codes.names)
+            counts = np.bincount(y_true.codes + 1, minlength=len(y_true.names) + 1)[1:]
+            present = {name for name, count in zip(y_true.names, counts, strict=True) if count}
+            scores = None
+            if present <= {"0", "1"}:
+                scores = perf.probability_scores(self._pred_floats[labelled])
+            if scores is None:
+                predicted = self._classes_of_predictions()
+                y_pred = perf.Classes(predicted.codes[labelled], predicted.names)
+            else:
+                cut = np.where(np.isfinite(scores), (scores >= 0.5).astype(np.int64), -1)
+                y_pred = perf.Classes(cut, ("0", "1"))
+            metrics = perf.classification_metrics_of(
+                y_true, y_pred, scores=scores, positive_class=self.positive_class
+            )
+        return dict(json_safe(metrics.metrics()))
+
+    def _floats_of_labels(self) -> np.ndarray:
+        if self._label_floats is None:
+            self._label_floats = _floats(self._labels, strings=False)
+        return self._label_floats
+
+    def _classes_of_labels(self) -> perf.Classes:
+        if self._label_codes is None:
+            self._label_codes = class_codes(self._labels)
+        return self._label_codes
+
+    def _classes_of_predictions(self) -> perf.Classes:
+        if self._pred_codes is None:
+            self._pred_codes = class_codes(self._preds)
+        return self._pred_codes
+
+
+def _text_or_flags(column: pa.ChunkedArray) -> bool:
+    t = column.type
+    return pa.types.is_boolean(t) or pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
 def _probability_scores(labelled: pa.Table, positive: str, y_true: np.ndarray) -> np.ndarray | None:
