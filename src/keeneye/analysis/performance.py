@@ -257,8 +257,11 @@ def classification_metrics_of(
             f"y_true has {truth_all.codes.size} rows but y_pred has {pred_all.codes.size}"
         )
     keep = (truth_all.codes >= 0) & (pred_all.codes >= 0)
-    truth, pred = truth_all.codes[keep], pred_all.codes[keep]
-    score = None if scores is None else np.asarray(scores, dtype=np.float64)[keep]
+    truth, pred = truth_all.codes, pred_all.codes
+    score = None if scores is None else np.asarray(scores, dtype=np.float64)
+    if not keep.all():
+        truth, pred = truth[keep], pred[keep]
+        score = None if score is None else score[keep]
     names = truth_all.names
     present = np.flatnonzero(np.bincount(np.concatenate([truth, pred]), minlength=len(names)) > 0)
     classes = tuple(sorted(names[c] for c in present))

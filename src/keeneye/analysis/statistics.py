@@ -339,6 +339,7 @@ class LabelledRows:
             and (_numbers(labels) or (text and task != "regression"))
         )
         self._valid = np.asarray(pc.is_valid(labels).to_numpy(zero_copy_only=False), dtype=bool)
+        self._all_valid = labels.null_count == 0
         self._label_floats = _floats(labels, strings=False) if _numbers(labels) else None
         self._pred_floats = _floats(preds, strings=True)
         # A task inferred as classification on all the rows is that of every subset (integral
@@ -357,7 +358,7 @@ class LabelledRows:
 
     def metrics(self, rows: np.ndarray) -> Mapping[str, float | None]:
         """``performance_section(events.take(rows), ...).metrics`` (``coded`` tables only)."""
-        labelled = rows[self._valid[rows]]
+        labelled = rows if self._all_valid else rows[self._valid[rows]]
         if labelled.size == 0:
             return {}
         chosen = self.task
