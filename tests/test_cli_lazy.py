@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -47,3 +48,22 @@ def test_a_lazy_command_runs_and_shows_its_own_help() -> None:
     listing = CliRunner().invoke(app, ["--help"])
     for name in LAZY_COMMANDS:
         assert name in listing.output
+
+
+def test_a_small_compare_imports_neither_the_sdk_nor_scipy(tmp_path: Path) -> None:
+    reference, current = tmp_path / "reference.csv", tmp_path / "current.csv"
+    reference.write_text("age,city\n" + "".join(f"{20 + i % 40},c{i % 3}\n" for i in range(200)))
+    current.write_text("age,city\n" + "".join(f"{25 + i % 40},c{i % 4}\n" for i in range(200)))
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from keeneye.cli import app\n"
+        f"result = CliRunner().invoke(app, ['compare', {str(reference)!r}, {str(current)!r}])\n"
+        "assert result.exit_code in (0, 1), result.output\n"
+        "heavy = [m for m in ('keeneye.sdk', 'httpx', 'prometheus_client', 'scipy', 'numba',"
+        " 'pandas', 'keeneye.analysis', 'keeneye.store') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -292,6 +292,10 @@ IMAGE_DESCRIPTORS: Mapping[str, FeatureKind] = {
 
 _SUFFIXES = frozenset({*TEXT_DESCRIPTORS, *IMAGE_DESCRIPTORS, SKETCH})
 
+#: Prefix of an embedding as the SDK encodes it (little-endian float32, base64): here, not in
+#: the SDK, so that recognising one does not import the SDK (httpx, prometheus_client).
+EMBEDDING_PREFIX = "f32:"
+
 
 def descriptor_name(feature: str, suffix: str) -> str:
     """The name a descriptor of ``feature`` travels and is tested under."""

@@ -82,3 +82,48 @@ def test_clean_windows_quiet_degraded_window_alerts(store: EventStore, clock: Ma
     assert alerts, "the degraded window must alert"
     assert {a.window_start for a in alerts} == {broken}
     assert any("expected from the baseline" in a.summary for a in alerts)
+
+
+def test_late_labels_and_a_new_baseline_give_the_ranges_of_the_baseline_in_use(
+    store: EventStore, clock: ManualClock
+) -> None:
+    """A runner keeps the ranges across runs; they stay those of the baseline registered."""
+    import pyarrow as pa
+
+    from keeneye.analysis.drift import window_alpha
+
+    rng = np.random.default_rng(8)
+    first, second = _baseline(rng, 3000), _baseline(rng, 3000)
+    second["label"] = 1 - second["label"]  # another baseline: other metrics, other ranges
+    register_baseline(store, "churn", "1", first, now=clock.now())
+    events = write_day(store, "churn", MONDAY, 400, rng=rng, prefix="e")
+    store.write_labels("churn", labels_for(events[:300], MONDAY + timedelta(hours=23), rng))
+    settings = Settings(analysis={"windows": ["daily"]})
+    runner = AnalysisRunner(store, settings, clock)
+    level = window_alpha(settings.analysis, timedelta(days=1))
+
+    def expected_now() -> dict[str, object]:
+        latest = max(store.load_results("churn", kind="performance"), key=lambda r: r.computed_at)
+        section = report_of(latest).performance
+        assert section is not None
+        return dict(section.expected)
+
+    def ranges_of(baseline: dict[str, np.ndarray], n: int) -> dict[str, object]:
+        events = labelled_baseline(pa.table(baseline))
+        assert events is not None
+        return dict(expected_ranges(events, n, level))
+
+    clock.set(MONDAY + timedelta(days=1, hours=1))
+    runner.run_once()
+    assert expected_now() == ranges_of(first, 300)
+    # one late label: the window is computed again, 301 labels round to 300
+    store.write_labels("churn", labels_for(events[300:301], clock.now(), rng))
+    clock.advance(minutes=5)
+    assert runner.run_once().windows == 1
+    assert expected_now() == ranges_of(first, 300)
+    # a new baseline of the version: the ranges come from it
+    register_baseline(store, "churn", "1", second, now=clock.now())
+    store.write_labels("churn", labels_for(events[301:302], clock.now(), rng))
+    clock.advance(minutes=5)
+    runner.run_once()
+    assert expected_now() == ranges_of(second, 300) != ranges_of(first, 300)

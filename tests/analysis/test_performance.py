@@ -110,3 +110,21 @@ def test_bias_and_label_delay() -> None:
         "p90_seconds": pytest.approx(np.quantile([86400, 2 * 86400, 3 * 86400], 0.9)),
         "max_seconds": 3 * 86400.0,
     }
+
+
+@pytest.mark.parametrize("shape", ["continuous", "heavy ties", "already sorted", "signed zeros"])
+def test_average_ranks_equal_scipy_rankdata(shape: str) -> None:
+    from scipy.stats import rankdata
+
+    from keeneye.analysis.performance import average_ranks
+
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 2, 57, 2000):
+        values = {
+            "continuous": rng.normal(size=n),
+            "heavy ties": rng.integers(0, 4, n).astype(np.float64),
+            "already sorted": np.sort(rng.integers(0, 30, n).astype(np.float64)),
+            "signed zeros": np.where(rng.uniform(size=n) < 0.5, -0.0, 0.0),
+        }[shape]
+        expected = rankdata(values) if n else np.empty(0)
+        assert np.array_equal(average_ranks(values), expected)

@@ -23,10 +23,12 @@ def column_kinds(table: pa.Table) -> dict[str, FeatureKind | None]:
 
 def to_columns(
     table: pa.Table, kinds: Mapping[str, FeatureKind | None]
-) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """``(columns, problems)``: each column of ``kinds`` that ``table`` has, cast to its kind,
-    as numpy; a column that cannot be cast is named in ``problems`` with the reason."""
-    columns: dict[str, np.ndarray] = {}
+) -> tuple[dict[str, np.ndarray | pa.ChunkedArray], dict[str, str]]:
+    """``(columns, problems)``: each column of ``kinds`` that ``table`` has, cast to its kind —
+    numbers as numpy float64, categories and booleans as the Arrow column (the summaries count
+    them with Arrow's hash kernel, the same counts as of a numpy object array without a Python
+    string per row); a column that cannot be cast is named in ``problems`` with the reason."""
+    columns: dict[str, np.ndarray | pa.ChunkedArray] = {}
     problems: dict[str, str] = {}
     for name, kind in kinds.items():
         if kind is None:
@@ -38,5 +40,5 @@ def to_columns(
         if isinstance(cast, str):
             problems[name] = cast
             continue
-        columns[name] = to_numpy(cast)
+        columns[name] = to_numpy(cast) if pa.types.is_floating(cast.type) else cast
     return columns, problems

@@ -12,7 +12,6 @@ without a hand-set ``performance_min`` and stay quiet on clean data.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from statistics import NormalDist
 
 import numpy as np
@@ -26,7 +25,6 @@ HIGHER_IS_BETTER = ("accuracy", "f1", "roc_auc", "r2")
 LOWER_IS_BETTER = ("log_loss", "rmse", "mae")
 #: Random chunks of the baseline per window size.
 CHUNKS = 60
-_T0 = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def labelled_baseline(table: pa.Table) -> pa.Table | None:
@@ -35,7 +33,8 @@ def labelled_baseline(table: pa.Table) -> pa.Table | None:
     if target is None or PREDICTION_COLUMN not in table.column_names:
         return None
     n = table.num_rows
-    stamps = pa.array([_T0] * n, pa.timestamp("us", tz="UTC"))
+    # every row at the epoch, from zeros: no Python datetime per row
+    stamps = pa.array(np.zeros(n, dtype=np.int64)).cast(pa.timestamp("us", tz="UTC"))
     return pa.table(
         {
             "timestamp": stamps,
@@ -44,6 +43,15 @@ def labelled_baseline(table: pa.Table) -> pa.Table | None:
             "label_timestamp": stamps,
         }
     )
+
+
+def _score_order(events: pa.Table) -> np.ndarray | None:
+    """The rows of ``events`` in the order of a numeric prediction (``None`` otherwise)."""
+    column = events.column("prediction")
+    if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
+        return None
+    scores = column.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
+    return np.argsort(np.asarray(scores, dtype=np.float64), kind="stable")
 
 
 def expected_ranges(
@@ -58,19 +66,33 @@ def expected_ranges(
 ) -> dict[str, ExpectedRange]:
     """Each metric's expected range on ``n`` labelled rows (``events``: a
     :func:`labelled_baseline`), at a family-wise ``level`` over the metrics judged."""
-    from keeneye.analysis.statistics import performance_section
+    from keeneye.analysis.statistics import LabelledRows, performance_section
 
     rows = events.num_rows
     if n < 2 or rows < 2 * n:
         return {}
     rng = np.random.default_rng(seed)
+    labelled = LabelledRows(events, task=task, positive_class=positive_class)
+    order = _score_order(events)
+    chosen = np.zeros(rows, dtype=bool)
     values: dict[str, list[float]] = {}
     for _ in range(chunks):
         take = np.sort(rng.choice(rows, size=n, replace=False))
-        section = performance_section(
-            events.take(pa.array(take)), task=task, positive_class=positive_class
-        )
-        for metric, value in section.metrics.items():
+        if order is not None:
+            # The same rows, in the order of their scores: ranking a chunk (ROC AUC) then
+            # sorts an already sorted array, a tenth of the time of the chunk's own sort.
+            # Counts and ranks do not depend on the row order; means (log loss) may differ
+            # in the last digit.
+            chosen[:] = False
+            chosen[take] = True
+            take = order[chosen[order]]
+        if labelled.coded:  # the window's metrics without taking the chunk through Arrow
+            metrics = labelled.metrics(take)
+        else:
+            metrics = performance_section(
+                events.take(pa.array(take)), task=task, positive_class=positive_class
+            ).metrics
+        for metric, value in metrics.items():
             if value is not None and np.isfinite(value):
                 values.setdefault(metric, []).append(float(value))
     judged = [m for m in (*HIGHER_IS_BETTER, *LOWER_IS_BETTER) if len(values.get(m, [])) > 2]

@@ -50,6 +50,56 @@ def class_labels(values: Sequence[Any] | npt.NDArray[Any]) -> npt.NDArray[np.obj
     return out
 
 
+@dataclass(frozen=True)
+class Classes:
+    """Class names as integer codes: row ``i`` is class ``names[codes[i]]``, or has none when
+    ``codes[i]`` is −1. The metrics then count with integer arrays instead of comparing a
+    Python object per row (a window's labels are a few distinct values repeated).
+
+    >>> c = Classes.of(["b", None, "a", "b"])
+    >>> c.codes.tolist(), c.names
+    ([0, -1, 1, 0], ('b', 'a'))
+    """
+
+    codes: npt.NDArray[np.int64]
+    names: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, values: Sequence[Any] | npt.NDArray[Any]) -> Classes:
+        """The codes of ``values`` as given (``None`` is no class), names in order of appearance."""
+        index: dict[Any, int] = {}
+        codes = np.fromiter(
+            (-1 if v is None else index.setdefault(v, len(index)) for v in values),
+            dtype=np.int64,
+            count=len(values),
+        )
+        return cls(codes, tuple(index))
+
+    def objects(self) -> npt.NDArray[np.object_]:
+        """The class of each row as an object array (``None`` for no class)."""
+        lookup = np.empty(len(self.names) + 1, dtype=object)
+        lookup[: len(self.names)] = self.names
+        return lookup[self.codes]  # code −1 takes the trailing None
+
+    def code(self, name: Any) -> int:
+        """The code of class ``name`` (−1 when no row has it)."""
+        return self.names.index(name) if name in self.names else -1
+
+    def with_names(self, names: tuple[Any, ...]) -> Classes:
+        """The same rows coded against ``names``, which must hold every name of this one."""
+        if names == self.names:
+            return self
+        position = {name: i for i, name in enumerate(names)}
+        remap = np.array([*(position[n] for n in self.names), -1], dtype=np.int64)
+        return Classes(remap[self.codes], names)
+
+
+def unify(a: Classes, b: Classes) -> tuple[Classes, Classes]:
+    """``a`` and ``b`` coded against one list of names (``a``'s, then ``b``'s new ones)."""
+    names = tuple(dict.fromkeys((*a.names, *b.names)))
+    return a.with_names(names), b.with_names(names)
+
+
 def infer_task(predictions: Sequence[Any], labels: Sequence[Any]) -> Task:
     """Guess the task from the values: strings or booleans, or a few integer classes, make a
     classification; anything else numeric is a regression.
@@ -64,7 +114,18 @@ def infer_task(predictions: Sequence[Any], labels: Sequence[Any]) -> Task:
         return "classification"
     if any(isinstance(v, str | bool | np.bool_) for v in seen):
         return "classification"
-    numbers = np.asarray(seen, dtype=np.float64)
+    return infer_task_of(np.asarray(seen, dtype=np.float64))
+
+
+def infer_task_of(labels: npt.NDArray[np.float64]) -> Task:
+    """:func:`infer_task` of numeric labels (NaN: no label).
+
+    >>> infer_task_of(np.array([0.0, 1.0, np.nan]))
+    'classification'
+    """
+    numbers = labels[~np.isnan(labels)]
+    if numbers.size == 0:
+        return "classification"
     finite = numbers[np.isfinite(numbers)]
     integral = bool(np.all(finite == np.round(finite)))
     if integral and len(np.unique(finite)) <= _MAX_INTEGER_CLASSES:
@@ -87,6 +148,12 @@ def binary_scores(
         )
     except (TypeError, ValueError):
         return None
+    return probability_scores(values)
+
+
+def probability_scores(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | None:
+    """``values`` when they read as probabilities of a binary classifier's positive class
+    (finite ones in [0, 1], not all 0/1; NaN: none logged), else ``None``."""
     finite = values[np.isfinite(values)]
     if finite.size == 0 or finite.min() < 0 or finite.max() > 1 or np.all(np.isin(finite, (0, 1))):
         return None
@@ -165,16 +232,48 @@ def classification_metrics(
     pred = np.asarray(y_pred, dtype=object)
     if truth.shape != pred.shape:
         raise ValueError(f"y_true has {truth.size} rows but y_pred has {pred.size}")
-    keep = np.array([t is not None and p is not None for t, p in zip(truth, pred, strict=True)])
-    keep = keep.astype(bool) if keep.size else np.zeros(0, dtype=bool)
-    truth, pred = truth[keep], pred[keep]
-    score = None if scores is None else np.asarray(scores, dtype=np.float64)[keep]
-    classes = tuple(sorted({*truth.tolist(), *pred.tolist()}))
+    return classification_metrics_of(
+        Classes.of(truth), Classes.of(pred), scores=scores, positive_class=positive_class
+    )
+
+
+def classification_metrics_of(
+    y_true: Classes,
+    y_pred: Classes,
+    *,
+    scores: npt.NDArray[np.float64] | None = None,
+    positive_class: str | None = None,
+) -> ClassificationMetrics:
+    """:func:`classification_metrics` of coded classes (the same numbers, counted on integer
+    codes).
+
+    >>> m = classification_metrics_of(Classes.of(["1", "0", "1"]), Classes.of(["1", "1", None]))
+    >>> m.n, m.accuracy, m.confusion_matrix
+    (2, 0.5, ((0, 1), (0, 1)))
+    """
+    truth_all, pred_all = unify(y_true, y_pred)
+    if truth_all.codes.shape != pred_all.codes.shape:
+        raise ValueError(
+            f"y_true has {truth_all.codes.size} rows but y_pred has {pred_all.codes.size}"
+        )
+    keep = (truth_all.codes >= 0) & (pred_all.codes >= 0)
+    truth, pred = truth_all.codes, pred_all.codes
+    score = None if scores is None else np.asarray(scores, dtype=np.float64)
+    if not keep.all():
+        truth, pred = truth[keep], pred[keep]
+        score = None if score is None else score[keep]
+    names = truth_all.names
+    present = np.flatnonzero(np.bincount(np.concatenate([truth, pred]), minlength=len(names)) > 0)
+    classes = tuple(sorted(names[c] for c in present))
     n = int(truth.size)
     index = {c: i for i, c in enumerate(classes)}
-    matrix = np.zeros((len(classes), len(classes)), dtype=np.int64)
-    if n:
-        np.add.at(matrix, ([index[t] for t in truth], [index[p] for p in pred]), 1)
+    # code -> row/column of the matrix
+    position = np.full(len(names), -1, dtype=np.int64)
+    for c in present:
+        position[c] = index[names[c]]
+    k = len(classes)
+    truth, pred = position[truth], position[pred]
+    matrix = np.bincount(truth * k + pred, minlength=k * k).astype(np.int64).reshape(k, k)
     accuracy = float(np.trace(matrix) / n) if n else float("nan")
     tp = np.diag(matrix).astype(np.float64)
     predicted = matrix.sum(axis=0).astype(np.float64)
@@ -204,7 +303,7 @@ def classification_metrics(
     roc_auc = log_loss = None
     if score is not None and binary and positive is not None:
         finite = np.isfinite(score)
-        y = (truth[finite] == positive).astype(np.float64)
+        y = (truth[finite] == index.get(positive, -1)).astype(np.float64)
         s = score[finite]
         if y.size and 0 < y.sum() < y.size:
             roc_auc = roc_auc_score(y, s)
@@ -237,12 +336,38 @@ def roc_auc_score(y: npt.NDArray[np.float64], scores: npt.NDArray[np.float64]) -
     >>> roc_auc_score(np.array([0., 0., 1., 1.]), np.array([0.1, 0.4, 0.35, 0.8]))
     0.75
     """
-    from scipy.stats import rankdata
-
-    ranks = rankdata(scores)
+    ranks = average_ranks(scores)
     n_pos = float(y.sum())
     n_neg = float(y.size - n_pos)
     return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def average_ranks(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """1-based ranks of ``values`` (no NaN), ties given their average rank: scipy's
+    ``rankdata(values)``, equal to the bit (half-integers are exact). Values already in order
+    (the expected ranges' chunks) are ranked without sorting.
+
+    >>> average_ranks(np.array([0.5, 0.1, 0.5, 0.7])).tolist()
+    [2.5, 1.0, 2.5, 4.0]
+    """
+    n = values.size
+    if n == 0:
+        return np.empty(0, dtype=np.float64)
+    ordered = bool(np.all(values[1:] >= values[:-1]))
+    order = None if ordered else np.argsort(values, kind="stable")
+    sorted_values = values if order is None else values[order]
+    first = np.empty(n, dtype=bool)
+    first[0] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    ends = np.append(starts[1:], n)
+    # a tie group holds ranks start+1 … end: its average is (start + end + 1) / 2
+    in_order = np.repeat((starts + ends + 1) / 2.0, ends - starts)
+    if order is None:
+        return in_order
+    ranks = np.empty(n, dtype=np.float64)
+    ranks[order] = in_order
+    return ranks
 
 
 @dataclass(frozen=True)
@@ -366,11 +491,18 @@ def probability_bias(
     >>> round(b.value, 3), round(b.standard_error, 4), round(b.z, 3)
     (0.05, 0.2092, 0.239)
     """
-    keep = np.array([t is not None for t in y_true], dtype=bool) & np.isfinite(scores)
+    return probability_bias_of(Classes.of(y_true), scores, positive_class)
+
+
+def probability_bias_of(
+    y_true: Classes, scores: npt.NDArray[np.float64], positive_class: str = "1"
+) -> PredictionBias | None:
+    """:func:`probability_bias` of coded classes."""
+    keep = (y_true.codes >= 0) & np.isfinite(scores)
     p = scores[keep]
     if p.size == 0:
         return None
-    y = (y_true[keep] == positive_class).astype(np.float64)
+    y = (y_true.codes[keep] == y_true.code(positive_class)).astype(np.float64)
     gap = float(p.mean() - y.mean())
     variance = float(np.sum(p * (1.0 - p)))
     se = math.sqrt(variance) / p.size if variance > 0 else None

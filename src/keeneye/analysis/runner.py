@@ -83,6 +83,8 @@ Progress = Callable[[int, int, str], None]
 _SAVE_EVERY = 200
 #: The default cache of fitted references, shared by the runners of a process.
 _SHARED_REFERENCES = ReferenceCache()
+#: Expected performance ranges a runner keeps across runs (most recent last).
+_KEEP_EXPECTED = 256
 #: Fitted outlier rules, shared the same way (``analysis.outliers``).
 _SHARED_OUTLIERS = OutlierModels()
 
@@ -156,6 +158,9 @@ class AnalysisRunner:
         # by this runner), by model and job: results are never deleted, so a window once
         # marked stays marked; a marker another process rewrote only costs a recomputation.
         self._marked: dict[tuple[str, str], dict[tuple[str, float], Fingerprint | None]] = {}
+        # Expected performance ranges by baseline digest, label count and window size, kept
+        # across runs (see _with_expected).
+        self._expected: dict[tuple[Any, ...], Any] = {}
         # The count windows of each model cut so far (results are never deleted, so a cut
         # stays; see keeneye.analysis.count_windows).
         self._counted: dict[str, list[Window]] = {}
@@ -465,7 +470,7 @@ class AnalysisRunner:
                 body = {"window": window.name, "fingerprint": fingerprint.to_dict(), **payload}
             return StoredResult(model, version, kind, window.start, window.end, computed_at, body)
 
-        versions = sorted(set(data.events.column("version").to_pylist()))
+        versions = sorted(pc.unique(data.events.column("version")).to_pylist())
         out: list[StoredResult] = []
         if "stats" in jobs:
             out.append(result(ALL_VERSIONS, "traffic", self._traffic(model, window, data)))
@@ -481,7 +486,7 @@ class AnalysisRunner:
                     task=self.settings.analysis.tasks.get(model, "auto"),
                     positive_class=self.settings.analysis.positive_class.get(model),
                 )
-                performance = self._with_expected(model, version, window, performance)
+                performance = self._with_expected(model, version, window, performance, reference)
                 out.append(result(version, "performance", Report(performance=performance)))
                 choice = self._choice(model, version)
                 level = window_alpha(self.settings.analysis, window.length)
@@ -589,25 +594,38 @@ class AnalysisRunner:
         return outliers_section(fitted, features, analysis, window.length)
 
     def _with_expected(
-        self, model: str, version: str, window: Window, section: PerformanceSection
+        self,
+        model: str,
+        version: str,
+        window: Window,
+        section: PerformanceSection,
+        reference: Reference | None,
     ) -> PerformanceSection:
         """The metrics' expected ranges from the baseline's labels, for this many labels (one
-        computation per baseline and label count, rounded to two significant digits)."""
+        computation per baseline and label count, rounded to two significant digits).
+
+        Ranges of a baseline whose digest is known are kept across runs: late labels re-open
+        a large window at every run, and its label count mostly rounds to the same two
+        digits (the ranges of a 1M-row baseline cost seconds)."""
         if section.labels < self.settings.alerts.min_labels:
             return section
         choice = self._choice(model, version)
         if choice is None or choice.version is None:
             return section
         n = int(float(f"{section.labels:.2g}"))
-        key = ("expected", model, choice.version, n, window.name)
-        if key not in self._memo:
+        digest = reference.digest if reference is not None else None
+        key = ("expected", model, choice.version, digest, n, window.name)
+        kept = self._expected if digest is not None else self._memo
+        if key not in kept:
             base_key = ("labelled", model, choice.version)
             if base_key not in self._memo:
                 table = self.store.load_baseline(model, choice.version)
                 self._memo[base_key] = None if table is None else labelled_baseline(table)
             events = self._memo[base_key]
             level = window_alpha(self.settings.analysis, window.length)
-            self._memo[key] = (
+            while len(self._expected) >= _KEEP_EXPECTED:
+                del self._expected[next(iter(self._expected))]  # the oldest
+            kept[key] = (
                 {}
                 if events is None
                 else expected_ranges(
@@ -618,14 +636,18 @@ class AnalysisRunner:
                     positive_class=self.settings.analysis.positive_class.get(model),
                 )
             )
-        expected = self._memo[key]
+        expected = kept[key]
         return replace(section, expected=expected) if expected else section
 
     def _traffic(self, model: str, window: Window, data: WindowData) -> Report:
-        versions = data.events.column("version").to_pylist()
-        by_version: dict[str, int] = {}
-        for v in versions:
-            by_version[v] = by_version.get(v, 0) + 1
+        counted_versions = pc.value_counts(data.events.column("version"))  # first seen first
+        by_version: dict[str, int] = dict(
+            zip(
+                counted_versions.field("values").to_pylist(),
+                counted_versions.field("counts").to_pylist(),
+                strict=True,
+            )
+        )
         first = self._first_event(model) or window.start
         history_start = first.replace(minute=0, second=0, microsecond=0)
         references: dict[str, int | None] = {}
@@ -641,7 +663,7 @@ class AnalysisRunner:
             references[name] = counted
         weekend = frozenset(self.settings.analysis.weekend_days)
         return Report(
-            traffic=traffic_section(window, len(versions), by_version, references, weekend)
+            traffic=traffic_section(window, data.events.num_rows, by_version, references, weekend)
         )
 
     def _reference(self, model: str, version: str, window: Window) -> Reference | None:
@@ -714,12 +736,15 @@ class AnalysisRunner:
 def fingerprint_of(data: WindowData) -> Fingerprint:
     """The fingerprint of the rows a window was computed from."""
     events = data.events
-    labelled = events.filter(pc.is_valid(events.column("label")))
+    label = events.column("label")
+    labels = len(label) - label.null_count
     newest = None
-    if labelled.num_rows:
-        value = pc.max(labelled.column("label_timestamp")).as_py()
+    if labels:
+        # the label times of the labelled rows only (no copy of the window's other columns)
+        times = pc.filter(events.column("label_timestamp"), pc.is_valid(label))
+        value = pc.max(times).as_py()
         newest = _utc(value).isoformat() if value is not None else None
-    return Fingerprint(events.num_rows, labelled.num_rows, newest)
+    return Fingerprint(events.num_rows, labels, newest)
 
 
 def needs_computing(current: Fingerprint, stored: Fingerprint | None, job: str) -> bool:

@@ -32,13 +32,17 @@ from keeneye.profile.report import (
 from keeneye.report.charts import baseline_grid, grid_counts
 from keeneye.schema import FeatureKind
 from keeneye.stats import check_quality, summarize
+from keeneye.stats._parallel import map_columns
 from keeneye.stats.results import json_safe
 from keeneye.tables import type_family
 
 
 def rows_of_version(table: pa.Table, events: pa.Table, version: str) -> tuple[pa.Table, pa.Table]:
     """The feature and event rows of one version (rows are aligned)."""
-    mask = pc.equal(events.column("version"), version)
+    column = events.column("version")
+    mask = pc.equal(column, version)
+    if column.null_count == 0 and pc.all(mask).as_py() is True:
+        return table, events  # one version (the usual case): no copy of the window
     return table.filter(mask), events.filter(mask)
 
 
@@ -87,8 +91,8 @@ def summary_section(
     for name, kind in column_kinds(features).items():
         kinds.setdefault(name, kind)
     columns, problems = to_columns(features, kinds)
-    out: dict[str, Any] = {}
-    for name in sorted(kinds):
+
+    def entry_of(name: str) -> dict[str, Any]:
         kind = kinds[name]
         markers = invalid.get(name, {})
         wrong = int(sum(v for k, v in markers.items() if k not in NOT_INVALID_MARKERS))
@@ -105,8 +109,7 @@ def summary_section(
             # Not sent at all: a schema change, not a missing share (no quality row either).
             entry.update(absent=True, missing_ratio=None, invalid_ratio=None)
             entry.pop("problem", None)
-            out[name] = entry
-            continue
+            return entry
         if name in columns and kind is not None:
             # Summaries and quality exactly as keeneye.compare reports them (nulls counted as
             # missing, not as NaN), against the baseline's summary when there is one.
@@ -129,7 +132,11 @@ def summary_section(
                 summary = with_nulls(summarize(values, kind), nulls)
                 entry["summary"] = summary.to_dict()
                 entry["missing_ratio"] = max(0.0, summary.missing_share - wrong / n) if n else None
-        out[name] = entry
+        return entry
+
+    # one column per thread (the numeric summaries sort; numpy releases the GIL meanwhile)
+    names = sorted(kinds)
+    out = dict(zip(names, map_columns(entry_of, names, n * len(names)), strict=True))
     payload = {
         "events": n,
         "absent_features": absent,
@@ -219,36 +226,32 @@ def performance_section(
     )
     if m == 0:
         return section
-    labels = labelled.column("label").to_pylist()
-    preds = labelled.column("prediction").to_pylist()
-    chosen = perf.infer_task(preds, labels) if task == "auto" else task
+    labels = labelled.column("label")
+    preds = labelled.column("prediction")
+    chosen = _infer_task(preds, labels) if task == "auto" else task
     metrics: perf.RegressionMetrics | perf.ClassificationMetrics
     if chosen == "regression":
-        y = np.asarray([np.nan if v is None else float(v) for v in labels], dtype=np.float64)
-        p = np.asarray(
-            [np.nan if v is None or isinstance(v, str) else float(v) for v in preds],
-            dtype=np.float64,
-        )
+        y = _floats(labels, strings=False)
+        p = _floats(preds, strings=True)
         metrics = perf.regression_metrics(y, p)
         bias = perf.regression_bias(y, p)
     else:
-        y_true = perf.class_labels(labels)
-        scores = perf.binary_scores(preds, y_true)
+        y_true = class_codes(labels)
+        scores = _binary_scores(preds, y_true)
         if scores is None:
-            scores = _probability_scores(labelled, positive_class or "1", y_true)
-            y_pred = perf.class_labels(preds)
+            scores = _probability_scores(labelled, positive_class or "1", y_true.objects())
+            y_pred = class_codes(preds)
         else:
             # The logged score is the positive class's probability: classes at 0.5.
-            y_pred = perf.class_labels(
-                [None if not np.isfinite(v) else int(v >= 0.5) for v in scores]
-            )
-        metrics = perf.classification_metrics(
+            cut = np.where(np.isfinite(scores), (scores >= 0.5).astype(np.int64), -1)
+            y_pred = perf.Classes(cut, ("0", "1"))
+        metrics = perf.classification_metrics_of(
             y_true, y_pred, scores=scores, positive_class=positive_class
         )
         bias = (
-            perf.probability_bias(y_true, scores, positive_class or "1")
+            perf.probability_bias_of(y_true, scores, positive_class or "1")
             if scores is not None
-            else perf.classification_bias(y_true, y_pred, positive_class)
+            else perf.classification_bias(y_true.objects(), y_pred.objects(), positive_class)
         )
     return replace(
         section,
@@ -256,6 +259,157 @@ def performance_section(
         performance=decode(PerformanceStats, json_safe(metrics.to_dict())),
         bias=None if bias is None else decode(BiasStats, json_safe(bias.to_dict())),
     )
+
+
+def class_codes(column: pa.ChunkedArray) -> perf.Classes:
+    """``Classes.of(class_labels(column.to_pylist()))``, naming each distinct value once."""
+    array = column.combine_chunks()
+    if pa.types.is_null(array.type) or pa.types.is_dictionary(array.type):
+        return perf.Classes.of(perf.class_labels(array.to_pylist()))
+    encoded = pc.dictionary_encode(array)
+    names = perf.class_labels(encoded.dictionary.to_pylist())
+    index: dict[str, int] = {}
+    # entry of the dictionary -> class code; the trailing -1 is for missing values
+    entry = np.array(
+        [*(-1 if n is None else index.setdefault(n, len(index)) for n in names), -1],
+        dtype=np.int64,
+    )
+    rows = encoded.indices.fill_null(len(names)).to_numpy(zero_copy_only=False)
+    return perf.Classes(entry[rows], tuple(index))
+
+
+def _numbers(column: pa.ChunkedArray) -> bool:
+    t = column.type
+    return pa.types.is_integer(t) or pa.types.is_floating(t)
+
+
+def _floats(column: pa.ChunkedArray, *, strings: bool) -> np.ndarray:
+    """The values as float64, NaN for missing ones (and for strings when ``strings``: a
+    prediction that is not a number), as ``float(v)`` of each value gives them."""
+    if _numbers(column):
+        values = pc.cast(column, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
+        return np.asarray(values, dtype=np.float64)
+    return np.asarray(
+        [
+            np.nan if v is None or (strings and isinstance(v, str)) else float(v)
+            for v in column.to_pylist()
+        ],
+        dtype=np.float64,
+    )
+
+
+def _infer_task(preds: pa.ChunkedArray, labels: pa.ChunkedArray) -> str:
+    """``perf.infer_task`` of the columns, without a Python object per row for typed ones."""
+    if _text_or_flags(labels):
+        return "classification"  # strings and booleans (or no label at all)
+    if _numbers(labels):
+        return perf.infer_task_of(_floats(labels, strings=False))
+    return perf.infer_task(preds.to_pylist(), labels.to_pylist())
+
+
+def _binary_scores(preds: pa.ChunkedArray, y_true: perf.Classes) -> np.ndarray | None:
+    """``perf.binary_scores`` of the prediction column against coded labels."""
+    counts = np.bincount(y_true.codes + 1, minlength=len(y_true.names) + 1)[1:]
+    present = {name for name, count in zip(y_true.names, counts, strict=True) if count}
+    if not present <= {"0", "1"}:
+        return None
+    if _numbers(preds):
+        return perf.probability_scores(_floats(preds, strings=True))
+    return perf.binary_scores(preds.to_pylist(), y_true.objects())
+
+
+class LabelledRows:
+    """The metrics of subsets of one table of labelled events, as :func:`performance_section`
+    computes them on the subset's rows, from columns converted once.
+
+    The expected ranges (:mod:`keeneye.analysis.expected`) compute the metrics of 60 random
+    chunks of a baseline; taking each chunk through Arrow and coding its classes again cost
+    most of a large window's analysis. Here the labels are coded and the predictions
+    converted once, and a chunk is a numpy index. The same decisions are taken per chunk (task,
+    probability scores) with the same functions. ``coded`` is false for the tables this does
+    not cover (a ``probabilities`` column, labels or predictions of other types): their chunks
+    go through :func:`performance_section`.
+    """
+
+    def __init__(self, events: pa.Table, *, task: str, positive_class: str | None) -> None:
+        self.task = task
+        self.positive_class = positive_class
+        labels, preds = events.column("label"), events.column("prediction")
+        self._labels, self._preds = labels, preds
+        text = _text_or_flags(labels)
+        self.coded = (
+            "probabilities" not in events.column_names
+            and _numbers(preds)
+            and (_numbers(labels) or (text and task != "regression"))
+        )
+        self._valid = np.asarray(pc.is_valid(labels).to_numpy(zero_copy_only=False), dtype=bool)
+        self._all_valid = labels.null_count == 0
+        self._label_floats = _floats(labels, strings=False) if _numbers(labels) else None
+        self._pred_floats = _floats(preds, strings=True)
+        # A task inferred as classification on all the rows is that of every subset (integral
+        # labels with few distinct values stay so); regression is inferred again per subset.
+        whole = self._label_floats
+        if text or (
+            task == "auto"
+            and whole is not None
+            and perf.infer_task_of(whole[self._valid]) == "classification"
+        ):
+            self._whole_task: str | None = "classification"
+        else:
+            self._whole_task = None
+        self._label_codes: perf.Classes | None = None
+        self._pred_codes: perf.Classes | None = None
+
+    def metrics(self, rows: np.ndarray) -> Mapping[str, float | None]:
+        """``performance_section(events.take(rows), ...).metrics`` (``coded`` tables only)."""
+        labelled = rows if self._all_valid else rows[self._valid[rows]]
+        if labelled.size == 0:
+            return {}
+        chosen = self.task
+        if chosen == "auto":
+            chosen = self._whole_task or perf.infer_task_of(self._floats_of_labels()[labelled])
+        metrics: perf.RegressionMetrics | perf.ClassificationMetrics
+        if chosen == "regression":
+            y = self._floats_of_labels()[labelled]
+            metrics = perf.regression_metrics(y, self._pred_floats[labelled])
+        else:
+            codes = self._classes_of_labels()
+            y_true = perf.Classes(codes.codes[labelled], codes.names)
+            counts = np.bincount(y_true.codes + 1, minlength=len(y_true.names) + 1)[1:]
+            present = {name for name, count in zip(y_true.names, counts, strict=True) if count}
+            scores = None
+            if present <= {"0", "1"}:
+                scores = perf.probability_scores(self._pred_floats[labelled])
+            if scores is None:
+                predicted = self._classes_of_predictions()
+                y_pred = perf.Classes(predicted.codes[labelled], predicted.names)
+            else:
+                cut = np.where(np.isfinite(scores), (scores >= 0.5).astype(np.int64), -1)
+                y_pred = perf.Classes(cut, ("0", "1"))
+            metrics = perf.classification_metrics_of(
+                y_true, y_pred, scores=scores, positive_class=self.positive_class
+            )
+        return dict(json_safe(metrics.metrics()))
+
+    def _floats_of_labels(self) -> np.ndarray:
+        if self._label_floats is None:
+            self._label_floats = _floats(self._labels, strings=False)
+        return self._label_floats
+
+    def _classes_of_labels(self) -> perf.Classes:
+        if self._label_codes is None:
+            self._label_codes = class_codes(self._labels)
+        return self._label_codes
+
+    def _classes_of_predictions(self) -> perf.Classes:
+        if self._pred_codes is None:
+            self._pred_codes = class_codes(self._preds)
+        return self._pred_codes
+
+
+def _text_or_flags(column: pa.ChunkedArray) -> bool:
+    t = column.type
+    return pa.types.is_boolean(t) or pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
 def _probability_scores(labelled: pa.Table, positive: str, y_true: np.ndarray) -> np.ndarray | None:

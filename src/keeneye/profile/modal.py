@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from keeneye.errors import InputError
 from keeneye.kinds import (
+    EMBEDDING_PREFIX,
     IMAGE_DESCRIPTORS,
     MODAL_KINDS,
     SKETCH,
@@ -35,7 +36,6 @@ from keeneye.kinds import (
     descriptor_name,
 )
 from keeneye.schema import FeatureKind
-from keeneye.sdk.descriptors import EMBEDDING_PREFIX, decode_embedding, describe_image
 from keeneye.stats._clean import CategoryCounts
 from keeneye.stats.text import (
     describe_text,
@@ -374,6 +374,8 @@ def _image_bytes(value: Any) -> Any:
 
 
 def _image_columns(name: str, values: list[Any], out: _Builder) -> None:
+    from keeneye.sdk.descriptors import describe_image  # the SDK: only for image columns
+
     described = [None if v is None else describe_image(_image_bytes(v)) for v in values]
     for suffix, kind in IMAGE_DESCRIPTORS.items():
         column = descriptor_name(name, suffix)
@@ -388,6 +390,8 @@ def _image_columns(name: str, values: list[Any], out: _Builder) -> None:
 
 
 def _embedding_matrix(name: str, values: list[Any]) -> NDArray[np.float64]:
+    from keeneye.sdk.descriptors import decode_embedding  # the SDK: only for embeddings
+
     vectors = [decode_embedding(v) for v in values if v is not None]
     if not vectors:
         return np.empty((0, 0))

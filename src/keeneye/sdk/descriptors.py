@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 
 from keeneye.errors import InputError, require
 from keeneye.kinds import (
+    EMBEDDING_PREFIX,
     IMAGE_DESCRIPTORS,
     MODAL_KINDS,
     SKETCH,
@@ -38,9 +39,6 @@ from keeneye.kinds import (
 from keeneye.schema import FeatureKind
 from keeneye.stats.image import brightness, rms_contrast, sharpness
 from keeneye.stats.text import describe_text, token_sketch
-
-#: Prefix of an encoded embedding (little-endian float32, base64).
-EMBEDDING_PREFIX = "f32:"
 
 
 def text_descriptors(feature: str, text: Any) -> dict[str, Any]:
