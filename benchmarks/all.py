@@ -1,4 +1,4 @@
-"""Every performance target of issue 14 in one run: drift, ingest, SDK and start-up.
+"""Every performance target of issue 14 in one run: drift, ingest, SDK, start-up, a day of analysis.
 
 One command::
 
