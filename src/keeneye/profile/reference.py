@@ -46,10 +46,8 @@ from keeneye.stats._clean import (
     counts_from_value_counts,
     sorted_numbers,
 )
-from keeneye.stats._ecdf import prepare
 from keeneye.stats._parallel import map_columns
-from keeneye.stats._robust import population_std
-from keeneye.stats.distance import DEFAULT_BINS, bin_counts, quantile_edges
+from keeneye.stats.distance import DEFAULT_BINS
 from keeneye.stats.drift import ColumnHook, detect_drift_with
 from keeneye.stats.methods import names_for
 from keeneye.stats.profile import (
@@ -57,9 +55,10 @@ from keeneye.stats.profile import (
     ColumnReference,
     NumericReference,
     UntestedReference,
+    numeric_reference,
 )
 from keeneye.stats.summary import summarize_sorted
-from keeneye.tables import as_kind, infer_kind, non_numbers, type_family
+from keeneye.tables import KindGuess, as_kind, infer_kind, non_numbers, type_family
 
 #: The binary format :meth:`Reference.to_bytes` writes.
 REFERENCE_FORMAT = 1
@@ -192,20 +191,32 @@ class Reference:
         overrides = dict(kinds or {})
         problems_in = dict(unconvertible or {})
         skip = set(exclude) | ({prediction_column} if prediction_column else set())
+        # Each column's kind is inferred once, the columns on several threads (a string
+        # column's inference hashes it: its value counts are then reused for its categories).
+        guesses = _guesses(table, [n for n in table.column_names if n not in skip], overrides)
         # Text, image and embedding columns are tested through descriptor columns.
-        modal_kinds, modal_problems = _modal.detect(table, overrides, [*skip, *problems_in])
+        modal_kinds, modal_problems = _modal.detect(
+            table, overrides, [*skip, *problems_in], guesses=guesses
+        )
         modal_profiles, expanded = _modal.fit(table, modal_kinds)
         if modal_problems:
             problems_in.update(modal_problems)
             table = table.drop_columns(list(modal_problems))
         table = expanded.table
         overrides.update(expanded.kinds)
-        plans: dict[str, ColumnPlan] = {}
-        cast: dict[str, tuple[pa.ChunkedArray, pa.StructArray | None]] = {}
+        replaced = {*modal_kinds, *expanded.kinds, *expanded.counts}
+        guesses = {n: g for n, g in guesses.items() if n not in replaced}
         names = [n for n in table.column_names if n not in skip]
         names += [n for n in problems_in if n not in skip and n not in names]
-        for name in names:
-            plan, values = _plan(name, table, overrides.get(name), problems_in.get(name), role)
+
+        def plan_one(name: str) -> tuple[ColumnPlan, _Cast | None]:
+            override, problem = overrides.get(name), problems_in.get(name)
+            return _plan(name, table, override, problem, role, guesses.get(name))
+
+        planned = map_columns(plan_one, names, _inference_size(table, names, guesses))
+        plans: dict[str, ColumnPlan] = {}
+        cast: dict[str, _Cast] = {}
+        for name, (plan, values) in zip(names, planned, strict=True):
             plans[name] = plan
             if values is not None:
                 cast[name] = values
@@ -228,9 +239,12 @@ class Reference:
             if not plans[n].all_missing and (kind := plans[n].kind) is not None
         }
         profile = ReferenceProfile.fit({n: engine[n] for n in fit_kinds}, fit_kinds, bins=bins)
-        summaries = {
-            name: _summary(plans[name], values, profile) for name, values in engine.items()
-        }
+        summarised = map_columns(
+            lambda item: _summary(plans[item[0]], item[1], profile),
+            list(engine.items()),
+            sum(column_size(values) for values in engine.values()),
+        )
+        summaries = dict(zip(engine, summarised, strict=True))
         prediction = None
         if prediction_column and prediction_column in table.column_names:
             prediction = cls.fit(table.select([prediction_column]), bins=bins, role=role)
@@ -605,15 +619,46 @@ def sorted_finite(values: object) -> tuple[np.ndarray, NumericCounts]:
     return numbers.values, numbers.counts
 
 
+#: A column cast to its kind, with the value counts kind inference took of a string column.
+_Cast: TypeAlias = tuple[pa.ChunkedArray, pa.StructArray | None]
+
+
+def _guesses(
+    table: pa.Table, names: Sequence[str], overrides: Mapping[str, FeatureKind]
+) -> dict[str, KindGuess]:
+    """:func:`~keeneye.tables.infer_kind` of the string columns without a declared kind,
+    on several threads (Arrow's hash kernel releases the GIL); the other columns' kinds cost
+    nothing to infer and are inferred where they are planned."""
+    schema = table.schema
+    strings = [
+        n for n in names if n not in overrides and type_family(schema.field(n).type) == "string"
+    ]
+    total = sum(len(table.column(n)) for n in strings)
+    inferred = map_columns(lambda n: infer_kind(table.column(n)), strings, total)
+    return dict(zip(strings, inferred, strict=True))
+
+
+def _inference_size(table: pa.Table, names: Sequence[str], done: Mapping[str, KindGuess]) -> int:
+    """Rows that planning ``names`` still has to hash (string columns not inferred yet)."""
+    present = set(table.column_names)
+    return sum(
+        len(table.column(n))
+        for n in names
+        if n in present and n not in done and type_family(table.schema.field(n).type) == "string"
+    )
+
+
 def _plan(
     name: str,
     table: pa.Table,
     override: FeatureKind | None,
     unconvertible: str | None,
     role: str,
-) -> tuple[ColumnPlan, tuple[pa.ChunkedArray, pa.StructArray | None] | None]:
+    guess: KindGuess | None = None,
+) -> tuple[ColumnPlan, _Cast | None]:
     """The column's plan and, when it can be fitted, its values cast to its kind (with the
-    value counts kind inference took of a string column, for counting its categories)."""
+    value counts kind inference took of a string column, for counting its categories).
+    ``guess``: the column's :func:`~keeneye.tables.infer_kind`, when already made."""
     if unconvertible is not None or name not in table.column_names:
         reason = f"{unconvertible or 'not readable'} in the {role} data"
         return ColumnPlan(name, override, "object", "object", override is not None, reason), None
@@ -636,7 +681,7 @@ def _plan(
     elif family == "null":
         return replace(base, kind=None), None
     else:
-        guess = infer_kind(column)
+        guess = guess or infer_kind(column)
         if guess.kind is None or guess.untested is not None:
             problem = guess.untested or "unsupported type"
             return replace(base, kind=guess.kind, problem=problem), None
@@ -677,25 +722,17 @@ def _summary(
     if KINDS[plan.kind].summary == "numeric":  # the table of kinds (keeneye.kinds)
         fitted = profile.column(plan.name) if plan.name in profile.features else None
         if isinstance(fitted, NumericReference):
-            ordered, counts = fitted.sorted_values, fitted.counts
+            summary = summarize_sorted(fitted.sorted_values, fitted.counts, moments=fitted.moments)
         else:
-            ordered, counts = sorted_finite(values)
-        return with_nulls(summarize_sorted(ordered, counts), plan.nulls)
+            summary = summarize_sorted(*sorted_finite(values))
+        return with_nulls(summary, plan.nulls)
     return summarize(values, plan.kind)
 
 
 def _numeric_from_sorted(ordered: np.ndarray, counts: NumericCounts, bins: int) -> NumericReference:
     """A fitted numeric column from its sorted finite values (what ``ReferenceProfile.fit``
     computes after sorting)."""
-    edges = quantile_edges(ordered, bins)
-    return NumericReference(
-        sorted_values=ordered,
-        prepared=prepare(ordered),
-        counts=counts,
-        std=population_std(ordered),
-        edges=edges,
-        bin_counts=bin_counts(ordered, edges),
-    )
+    return numeric_reference(ordered, counts, bins)
 
 
 def _engine_values(

@@ -8,6 +8,7 @@ in the stored reference.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,7 @@ from keeneye.stats._clean import (
 from keeneye.stats._ecdf import SortedReference, prepare
 from keeneye.stats._kernels import KERNEL_FROM, preload
 from keeneye.stats._parallel import map_columns
-from keeneye.stats._robust import population_std
+from keeneye.stats._robust import mean_std, population_std
 from keeneye.stats.distance import DEFAULT_BINS, bin_counts, quantile_edges
 
 FloatArray = NDArray[np.float64]
@@ -46,6 +47,33 @@ class NumericReference:
     std: float  # population std (ddof=0): the unit of the normed Wasserstein distance
     edges: FloatArray  # inner edges of the reference-quantile bins
     bin_counts: FloatArray
+    #: Mean and sample standard deviation (ddof = 1): the column summary's, computed in the
+    #: same pass as ``std``.
+    moments: tuple[float, float | None] | None = None
+
+
+def numeric_reference(ordered: FloatArray, counts: NumericCounts, bins: int) -> NumericReference:
+    """The fitted reference of a numeric column from its sorted finite values (at least one).
+
+    One pass over the values gives the mean and both standard deviations (the population one
+    normalises the Wasserstein distance, the sample one goes into the column's summary).
+    """
+    n = ordered.size
+    mean, sample_std = mean_std(ordered, ddof=1, is_sorted=True)
+    if sample_std is not None and math.isfinite(sample_std):
+        std = sample_std * math.sqrt((n - 1) / n)
+    else:  # one value, or a sample std beyond the largest float (values near ±1.8e308)
+        std = population_std(ordered)
+    edges = quantile_edges(ordered, bins)
+    return NumericReference(
+        sorted_values=ordered,
+        prepared=prepare(ordered),
+        counts=counts,
+        std=std,
+        edges=edges,
+        bin_counts=bin_counts(ordered, edges),
+        moments=(mean, sample_std),
+    )
 
 
 @dataclass(frozen=True)
@@ -133,15 +161,7 @@ def _fit_numeric(values: ColumnValues, bins: int) -> ColumnReference:
             "are uninformative; the quality check reports current values outside it",
             ordered.size,
         )
-    edges = quantile_edges(ordered, bins)
-    return NumericReference(
-        sorted_values=ordered,
-        prepared=prepare(ordered),
-        counts=counts,
-        std=population_std(ordered),
-        edges=edges,
-        bin_counts=bin_counts(ordered, edges),
-    )
+    return numeric_reference(ordered, counts, bins)
 
 
 def _fit_categorical(values: ColumnValues) -> ColumnReference:

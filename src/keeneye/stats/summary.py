@@ -118,12 +118,18 @@ def _numeric_summary(values: ColumnValues) -> ColumnSummary:
     return summarize_sorted(np.sort(finite), counts)
 
 
-def summarize_sorted(ordered: FloatArray, counts: NumericCounts) -> ColumnSummary:
+def summarize_sorted(
+    ordered: FloatArray,
+    counts: NumericCounts,
+    *,
+    moments: tuple[float, float | None] | None = None,
+) -> ColumnSummary:
     """The numeric summary of a column from its sorted finite values and the counts of the rest.
 
     What :func:`summarize` computes after sorting, for callers that already hold the sorted
     values (a fitted :class:`~keeneye.stats.ReferenceProfile` keeps them), so that nothing is
-    sorted twice.
+    sorted twice. ``moments``: the values' mean and sample standard deviation when already
+    computed (a fitted reference keeps them).
 
     >>> values, counts = numeric_values([3.0, 1.0, float("nan"), 2.0], "x")
     >>> s = summarize_sorted(np.sort(values), counts)
@@ -143,7 +149,7 @@ def summarize_sorted(ordered: FloatArray, counts: NumericCounts) -> ColumnSummar
         return ColumnSummary(distinct=0, **base)
     distinct = int(np.count_nonzero(ordered[1:] != ordered[:-1]) + 1)
     values = quantiles(ordered, np.asarray(QUANTILES))
-    mean, std = mean_std(ordered, ddof=1, is_sorted=True)
+    mean, std = moments if moments is not None else mean_std(ordered, ddof=1, is_sorted=True)
     return ColumnSummary(
         distinct=distinct,
         min=float(ordered[0]),
