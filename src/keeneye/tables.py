@@ -164,13 +164,37 @@ def _from_pandas(df: Any, role: str, name: str) -> LoadedTable:
     try:
         # Whole-frame conversion is zero-copy for numeric columns; fall back per column only
         # when a column refuses (mixed Python objects).
-        table = pa.Table.from_pandas(df, preserve_index=False)
-        table = table.rename_columns(names).replace_schema_metadata(None)
+        table = _pandas_table(df, names)
         return LoadedTable(role=role, source=name, table=table, columns=tuple(names))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         pass
     columns = {n: df.iloc[:, i] for i, n in enumerate(names)}
     return _from_columns(columns, role, name, from_pandas=True)
+
+
+def _pandas_table(df: Any, names: list[str]) -> pa.Table:
+    """``pa.Table.from_pandas(df)`` (NaN in float columns become nulls, as pandas means them),
+    with the float columns that hold no NaN taken as they are, without a copy.
+
+    ``from_pandas`` tests every float for NaN to build a validity bitmap (about 3 ms per
+    million values); one sum, which is NaN only if a value is NaN (or an infinity of either
+    sign is present), rules NaN out for a tenth of that.
+    """
+    plain: dict[int, pa.Array | pa.ChunkedArray] = {}
+    for index, dtype in enumerate(df.dtypes):
+        if isinstance(dtype, np.dtype) and dtype.kind == "f":
+            values = df.iloc[:, index].to_numpy()
+            with np.errstate(all="ignore"):
+                if np.isfinite(values.sum()):
+                    plain[index] = pa.array(values)
+    if not plain:
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        return table.rename_columns(names).replace_schema_metadata(None)
+    rest = [i for i in range(len(names)) if i not in plain]
+    if rest:
+        converted = pa.Table.from_pandas(df.iloc[:, rest], preserve_index=False)
+        plain.update(zip(rest, converted.columns, strict=True))
+    return pa.table([plain[i] for i in range(len(names))], names=names)
 
 
 def _from_polars(df: Any, role: str, name: str) -> LoadedTable:
