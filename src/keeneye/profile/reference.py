@@ -372,19 +372,9 @@ class Reference:
             if planned.untested is not None:
                 untested.append(planned.untested)
 
-        def engine_values(column: PreparedColumn) -> PreparedColumn:
-            # Categories are counted here; numeric columns stay in Arrow: the engine sorts each
-            # one in its own job (and hands it to the summaries there), so a wide window is
-            # never held sorted all at once.
-            if not isinstance(column.current, pa.ChunkedArray):
-                return column  # a text column's token shares arrive counted already
-            return replace(column, current=_engine_values(column.current, column.kind, role))
-
-        role = options.role
-        planned_columns = list(columns.values())
-        total = sum(column_size(c.current) for c in planned_columns)
-        converted = map_columns(engine_values, planned_columns, total)
-        columns = dict(zip(columns, converted, strict=True))
+        # Numeric columns stay in Arrow: the engine sorts each one in its own job (and hands it
+        # to the summaries there), so a wide window is never held sorted all at once;
+        # categorical ones are counted there too, in the same pass over the columns.
         return Prepared(table.num_rows, columns, tuple(untested), expanded)
 
     def compare(self, table: pa.Table, options: CompareOptions | None = None) -> Report:
