@@ -190,7 +190,9 @@ merge_statistics = _cached(_merge_statistics_python)
 
 
 def _moments_python(values: Any, out: Any) -> None:
-    """Mean and Σ(x − mean)² of ``values`` in two passes, without a temporary array.
+    """Mean and Σ(x − mean)² of ``values`` in two passes, without a temporary array, and the
+    number of k with ``values[k] != values[k − 1]`` (for sorted values: distinct values − 1),
+    counted in the first pass.
 
     Eight running sums per block of :data:`_BLOCK` values (independent chains the core
     overlaps), blocks added into the total: the rounding error stays near numpy's pairwise
@@ -198,22 +200,34 @@ def _moments_python(values: Any, out: Any) -> None:
     """
     n = values.shape[0]
     total = 0.0
+    changes = 0
+    previous = values[0] if n else 0.0
     for start in range(0, n, _BLOCK):
         stop = min(start + _BLOCK, n)
         s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
         k = start
         while k + 8 <= stop:
-            s0 += values[k]
-            s1 += values[k + 1]
-            s2 += values[k + 2]
-            s3 += values[k + 3]
-            s4 += values[k + 4]
-            s5 += values[k + 5]
-            s6 += values[k + 6]
-            s7 += values[k + 7]
+            x0, x1, x2, x3 = values[k], values[k + 1], values[k + 2], values[k + 3]
+            x4, x5, x6, x7 = values[k + 4], values[k + 5], values[k + 6], values[k + 7]
+            s0 += x0
+            s1 += x1
+            s2 += x2
+            s3 += x3
+            s4 += x4
+            s5 += x5
+            s6 += x6
+            s7 += x7
+            changes += (
+                (x0 != previous) + (x1 != x0) + (x2 != x1) + (x3 != x2)
+                + (x4 != x3) + (x5 != x4) + (x6 != x5) + (x7 != x6)
+            )  # fmt: skip
+            previous = x7
             k += 8
         while k < stop:
-            s0 += values[k]
+            x0 = values[k]
+            s0 += x0
+            changes += x0 != previous
+            previous = x0
             k += 1
         total += ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
     mean = total / n
@@ -247,6 +261,7 @@ def _moments_python(values: Any, out: Any) -> None:
         squares += ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
     out[0] = mean
     out[1] = squares
+    out[2] = changes
 
 
 moments = _cached(_moments_python)

@@ -293,12 +293,25 @@ def moments_compiled(values: FloatArray) -> tuple[float, float] | None:
     >>> m is None or m == (3.0, 14.0)
     True
     """
+    moments = sorted_moments_compiled(values)
+    return None if moments is None else moments[:2]
+
+
+def sorted_moments_compiled(values: FloatArray) -> tuple[float, float, int] | None:
+    """Mean, Σ(x − mean)² and the number of distinct values of a sorted finite sample, by the
+    compiled two-pass kernel; ``None`` without numba.
+
+    >>> m = sorted_moments_compiled(np.array([1.0, 2.0, 2.0, 7.0]))
+    >>> m is None or m == (3.0, 22.0, 3)
+    True
+    """
     kernels = _kernel()
     if kernels is None:
         return None
-    out = np.empty(2, dtype=np.float64)
+    out = np.empty(3, dtype=np.float64)
     kernels.moments(np.ascontiguousarray(values, dtype=np.float64), out)
-    return float(out[0]), float(out[1])
+    distinct = int(out[2]) + 1 if values.size else 0
+    return float(out[0]), float(out[1]), distinct
 
 
 def count_at_or_below_numpy(sorted_reference: FloatArray, sorted_keys: FloatArray) -> IntArray:

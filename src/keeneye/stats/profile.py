@@ -31,7 +31,7 @@ from keeneye.stats._clean import (
 from keeneye.stats._ecdf import SortedReference, prepare
 from keeneye.stats._kernels import KERNEL_FROM, preload
 from keeneye.stats._parallel import map_columns
-from keeneye.stats._robust import mean_std, population_std
+from keeneye.stats._robust import SortedMoments, population_std, sorted_moments
 from keeneye.stats.distance import DEFAULT_BINS, bin_counts, quantile_edges
 
 FloatArray = NDArray[np.float64]
@@ -47,19 +47,21 @@ class NumericReference:
     std: float  # population std (ddof=0): the unit of the normed Wasserstein distance
     edges: FloatArray  # inner edges of the reference-quantile bins
     bin_counts: FloatArray
-    #: Mean and sample standard deviation (ddof = 1): the column summary's, computed in the
-    #: same pass as ``std``.
-    moments: tuple[float, float | None] | None = None
+    #: Mean, sample standard deviation and distinct values: the column summary's, computed
+    #: in the same passes as ``std``.
+    moments: SortedMoments | None = None
 
 
 def numeric_reference(ordered: FloatArray, counts: NumericCounts, bins: int) -> NumericReference:
     """The fitted reference of a numeric column from its sorted finite values (at least one).
 
-    One pass over the values gives the mean and both standard deviations (the population one
-    normalises the Wasserstein distance, the sample one goes into the column's summary).
+    Two passes over the values give the mean, both standard deviations (the population one
+    normalises the Wasserstein distance, the sample one goes into the column's summary) and
+    the number of distinct values.
     """
     n = ordered.size
-    mean, sample_std = mean_std(ordered, ddof=1, is_sorted=True)
+    moments = sorted_moments(ordered)
+    sample_std = moments.std
     if sample_std is not None and math.isfinite(sample_std):
         std = sample_std * math.sqrt((n - 1) / n)
     else:  # one value, or a sample std beyond the largest float (values near ±1.8e308)
@@ -72,7 +74,7 @@ def numeric_reference(ordered: FloatArray, counts: NumericCounts, bins: int) -> 
         std=std,
         edges=edges,
         bin_counts=bin_counts(ordered, edges),
-        moments=(mean, sample_std),
+        moments=moments,
     )
 
 
