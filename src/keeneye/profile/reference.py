@@ -42,7 +42,6 @@ from keeneye.stats._clean import (
     NumericCounts,
     SortedNumbers,
     category_counts,
-    column_size,
     counts_from_value_counts,
     sorted_numbers,
 )
@@ -192,8 +191,11 @@ class Reference:
         problems_in = dict(unconvertible or {})
         skip = set(exclude) | ({prediction_column} if prediction_column else set())
         # Each column's kind is inferred once, the columns on several threads (a string
-        # column's inference hashes it: its value counts are then reused for its categories).
-        guesses = _guesses(table, [n for n in table.column_names if n not in skip], overrides)
+        # column's inference hashes it: its value counts are then reused for its categories),
+        # in one pass with the sorting of the float columns, which fills the threads.
+        guesses, presorted = _first_pass(
+            table, [n for n in table.column_names if n not in skip], overrides, role
+        )
         # Text, image and embedding columns are tested through descriptor columns.
         modal_kinds, modal_problems = _modal.detect(
             table, overrides, [*skip, *problems_in], guesses=guesses
@@ -206,6 +208,7 @@ class Reference:
         overrides.update(expanded.kinds)
         replaced = {*modal_kinds, *expanded.kinds, *expanded.counts}
         guesses = {n: g for n, g in guesses.items() if n not in replaced}
+        presorted = {n: v for n, v in presorted.items() if n not in replaced}
         names = [n for n in table.column_names if n not in skip]
         names += [n for n in problems_in if n not in skip and n not in names]
 
@@ -224,10 +227,18 @@ class Reference:
         def engine_values(name: str) -> EngineValues:
             kind = plans[name].kind
             assert kind is not None  # cast columns have a kind
+            if kind is FeatureKind.NUMERIC and name in presorted:
+                return presorted[name]
             column, value_counts = cast[name]
             return _engine_values(column, kind, role, value_counts)
 
-        converted = map_columns(engine_values, list(cast), sum(len(c) for c, _ in cast.values()))
+        # Only categorical columns without value counts still need a pass here.
+        counting = sum(
+            len(column)
+            for name, (column, counted) in cast.items()
+            if counted is None and KINDS[plans[name].kind or FeatureKind.NUMERIC].drift != "numeric"
+        )
+        converted = map_columns(engine_values, list(cast), counting)
         engine = dict(zip(cast, converted, strict=True))
         for name, counts in expanded.counts.items():
             plans[name] = _counted_plan(name, counts)
@@ -242,7 +253,15 @@ class Reference:
         summarised = map_columns(
             lambda item: _summary(plans[item[0]], item[1], profile),
             list(engine.items()),
-            sum(column_size(values) for values in engine.values()),
+            # Only columns not fitted already (not sorted, not counted) need a pass here.
+            sum(
+                len(values)
+                for name, values in engine.items()
+                if isinstance(values, pa.ChunkedArray)
+                and not (
+                    name in profile.features and isinstance(profile.column(name), NumericReference)
+                )
+            ),
         )
         summaries = dict(zip(engine, summarised, strict=True))
         prediction = None
@@ -613,19 +632,40 @@ def sorted_finite(values: object) -> tuple[np.ndarray, NumericCounts]:
 _Cast: TypeAlias = tuple[pa.ChunkedArray, pa.StructArray | None]
 
 
-def _guesses(
-    table: pa.Table, names: Sequence[str], overrides: Mapping[str, FeatureKind]
-) -> dict[str, KindGuess]:
-    """:func:`~keeneye.tables.infer_kind` of the string columns without a declared kind,
-    on several threads (Arrow's hash kernel releases the GIL); the other columns' kinds cost
-    nothing to infer and are inferred where they are planned."""
+def _first_pass(
+    table: pa.Table, names: Sequence[str], overrides: Mapping[str, FeatureKind], role: str
+) -> tuple[dict[str, KindGuess], dict[str, SortedNumbers]]:
+    """The work that needs no plan, for all columns at once on several threads (Arrow's hash
+    kernel and numpy's sort release the GIL): :func:`~keeneye.tables.infer_kind` of the
+    string columns without a declared kind, and the sorted values of the float64 columns that
+    are numeric (their kind is not declared otherwise). The hashing jobs go first: they are
+    the longest."""
     schema = table.schema
     strings = [
         n for n in names if n not in overrides and type_family(schema.field(n).type) == "string"
     ]
-    total = sum(len(table.column(n)) for n in strings)
-    inferred = map_columns(lambda n: infer_kind(table.column(n)), strings, total)
-    return dict(zip(strings, inferred, strict=True))
+    floats = [
+        n
+        for n in names
+        if schema.field(n).type == pa.float64()
+        and overrides.get(n, FeatureKind.NUMERIC) is FeatureKind.NUMERIC
+    ]
+
+    def work(name: str) -> KindGuess | SortedNumbers | None:
+        column = table.column(name)
+        if name in inferring:
+            return infer_kind(column)
+        try:
+            return sorted_numbers(column, f"the {role} column")
+        except InputError:
+            return None  # the fit says why
+
+    inferring = set(strings)
+    jobs = [*strings, *floats]
+    done = map_columns(work, jobs, sum(len(table.column(n)) for n in jobs))
+    guesses = {n: g for n, g in zip(jobs, done, strict=True) if isinstance(g, KindGuess)}
+    presorted = {n: v for n, v in zip(jobs, done, strict=True) if isinstance(v, SortedNumbers)}
+    return guesses, presorted
 
 
 def _inference_size(table: pa.Table, names: Sequence[str], done: Mapping[str, KindGuess]) -> int:
