@@ -180,13 +180,15 @@ def _pandas_table(df: Any, names: list[str]) -> pa.Table:
     million values); one sum, which is NaN only if a value is NaN (or an infinity of either
     sign is present), rules NaN out for a tenth of that.
     """
+    floats = {
+        index: df.iloc[:, index].to_numpy()
+        for index, dtype in enumerate(df.dtypes)
+        if isinstance(dtype, np.dtype) and dtype.kind == "f"
+    }
     plain: dict[int, pa.Array | pa.ChunkedArray] = {}
-    for index, dtype in enumerate(df.dtypes):
-        if isinstance(dtype, np.dtype) and dtype.kind == "f":
-            values = df.iloc[:, index].to_numpy()
-            with np.errstate(all="ignore"):
-                if np.isfinite(values.sum()):
-                    plain[index] = pa.array(values)
+    for index, clean in zip(floats, _without_nan(list(floats.values())), strict=True):
+        if clean:
+            plain[index] = pa.array(floats[index])
     if not plain:
         table = pa.Table.from_pandas(df, preserve_index=False)
         return table.rename_columns(names).replace_schema_metadata(None)
@@ -195,6 +197,22 @@ def _pandas_table(df: Any, names: list[str]) -> pa.Table:
         converted = pa.Table.from_pandas(df.iloc[:, rest], preserve_index=False)
         plain.update(zip(rest, converted.columns, strict=True))
     return pa.table([plain[i] for i in range(len(names))], names=names)
+
+
+def _without_nan(arrays: list[np.ndarray]) -> list[bool]:
+    """Whether each float array certainly holds no NaN (its sum is finite), the arrays summed
+    on a few threads when they are large (numpy's sum releases the GIL)."""
+
+    def clean(values: np.ndarray) -> bool:
+        with np.errstate(all="ignore"):
+            return bool(np.isfinite(values.sum()))
+
+    total = sum(a.size for a in arrays)
+    if total < 1_000_000 or len(arrays) < 2:
+        return [clean(a) for a in arrays]
+    from keeneye.stats._parallel import map_columns  # the engine's threads, for large frames
+
+    return map_columns(clean, arrays, total)
 
 
 def _from_polars(df: Any, role: str, name: str) -> LoadedTable:
@@ -365,7 +383,15 @@ class _StringStats:
 
 
 def _string_stats(column: pa.ChunkedArray) -> _StringStats:
-    counted = pc.value_counts(_as_strings(column))
+    # Large strings (pandas' Arrow-backed strings) are counted as they are: only the distinct
+    # values need to be strings, not a cast copy of the whole column.
+    plain = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+    counted = pc.value_counts(column if plain else _as_strings(column))
+    if pa.types.is_large_string(column.type):
+        counted = pa.StructArray.from_arrays(
+            [counted.field("values").cast(pa.string()), counted.field("counts")],
+            names=["values", "counts"],
+        )
     values, frequency = counted.field("values"), counted.field("counts")
     valid = pc.is_valid(values)
     values, frequency = pc.filter(values, valid), pc.filter(frequency, valid)
