@@ -198,7 +198,8 @@ merge_statistics = _cached(_merge_statistics_python)
 
 
 def _moments_python(values: Any, out: Any) -> None:
-    """Mean and Σ(x − mean)² of ``values`` in two passes, without a temporary array, and the
+    """Mean and Σ(x − mean)² of ``values`` in two passes, without a temporary array (the
+    second pass corrects the first pass's rounding of the mean), and the
     number of k with ``values[k] != values[k − 1]`` (for sorted values: distinct values − 1),
     counted in the first pass.
 
@@ -240,9 +241,11 @@ def _moments_python(values: Any, out: Any) -> None:
         total += ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
     mean = total / n
     squares = 0.0
+    residual = 0.0  # Σ(x − mean): the rounding error of the first pass's mean, times n
     for start in range(0, n, _BLOCK):
         stop = min(start + _BLOCK, n)
         s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+        r0 = r1 = r2 = r3 = 0.0
         k = start
         while k + 8 <= stop:
             d0 = values[k] - mean
@@ -261,14 +264,22 @@ def _moments_python(values: Any, out: Any) -> None:
             s5 += d5 * d5
             s6 += d6 * d6
             s7 += d7 * d7
+            r0 += d0 + d4
+            r1 += d1 + d5
+            r2 += d2 + d6
+            r3 += d3 + d7
             k += 8
         while k < stop:
             d0 = values[k] - mean
             s0 += d0 * d0
+            r0 += d0
             k += 1
         squares += ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
-    out[0] = mean
-    out[1] = squares
+        residual += (r0 + r1) + (r2 + r3)
+    # The corrected two-pass formula (Chan, Golub & LeVeque 1983): the first pass's rounding
+    # error in the mean, which a large offset amplifies, drops out to first order.
+    out[0] = mean + residual / n
+    out[1] = max(squares - residual * residual / n, 0.0)
     out[2] = changes
 
 
