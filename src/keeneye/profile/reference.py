@@ -45,6 +45,7 @@ from keeneye.stats._clean import (
     counts_from_value_counts,
     sorted_numbers,
 )
+from keeneye.stats._kernels import KERNEL_FROM, preload
 from keeneye.stats._parallel import map_columns
 from keeneye.stats.distance import DEFAULT_BINS
 from keeneye.stats.drift import ColumnHook, detect_drift_with
@@ -662,6 +663,8 @@ def _first_pass(
 
     inferring = set(strings)
     jobs = [*strings, *floats]
+    if any(len(table.column(n)) >= KERNEL_FROM for n in floats):
+        preload()  # numba loads while the columns are hashed and sorted
     done = map_columns(work, jobs, sum(len(table.column(n)) for n in jobs))
     guesses = {n: g for n, g in zip(jobs, done, strict=True) if isinstance(g, KindGuess)}
     presorted = {n: v for n, v in zip(jobs, done, strict=True) if isinstance(v, SortedNumbers)}
