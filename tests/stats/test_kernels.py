@@ -169,3 +169,19 @@ def test_preload_loads_the_kernels_on_a_background_thread() -> None:
         thread.join(timeout=120)
         assert not thread.is_alive()
     assert _kernels._module is not None
+
+
+def test_sorted_moments_source_runs_as_plain_python() -> None:
+    """The one-pass moments kernel, run uncompiled, gives the compiled results and numpy's."""
+    from keeneye.stats import _compiled
+
+    rng = np.random.default_rng(9)
+    ordered = np.sort(rng.poisson(3.0, 2_003).astype(float) * 0.5 + 1e6)
+    out = np.empty(3)
+    _compiled._sorted_moments_python(ordered, out)
+    compiled = _kernels.sorted_moments_compiled(ordered)
+    assert compiled is not None
+    assert (float(out[0]), float(out[1]), int(out[2]) + 1) == compiled
+    assert out[0] == pytest.approx(ordered.mean(), rel=1e-15)
+    assert out[1] == pytest.approx(ordered.var() * ordered.size, rel=1e-12)
+    assert int(out[2]) + 1 == np.unique(ordered).size

@@ -199,9 +199,7 @@ merge_statistics = _cached(_merge_statistics_python)
 
 def _moments_python(values: Any, out: Any) -> None:
     """Mean and Σ(x − mean)² of ``values`` in two passes, without a temporary array (the
-    second pass corrects the first pass's rounding of the mean), and the
-    number of k with ``values[k] != values[k − 1]`` (for sorted values: distinct values − 1),
-    counted in the first pass.
+    second pass corrects the first pass's rounding of the mean).
 
     Eight running sums per block of :data:`_BLOCK` values (independent chains the core
     overlaps), blocks added into the total: the rounding error stays near numpy's pairwise
@@ -209,34 +207,22 @@ def _moments_python(values: Any, out: Any) -> None:
     """
     n = values.shape[0]
     total = 0.0
-    changes = 0
-    previous = values[0] if n else 0.0
     for start in range(0, n, _BLOCK):
         stop = min(start + _BLOCK, n)
         s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
         k = start
         while k + 8 <= stop:
-            x0, x1, x2, x3 = values[k], values[k + 1], values[k + 2], values[k + 3]
-            x4, x5, x6, x7 = values[k + 4], values[k + 5], values[k + 6], values[k + 7]
-            s0 += x0
-            s1 += x1
-            s2 += x2
-            s3 += x3
-            s4 += x4
-            s5 += x5
-            s6 += x6
-            s7 += x7
-            changes += (
-                (x0 != previous) + (x1 != x0) + (x2 != x1) + (x3 != x2)
-                + (x4 != x3) + (x5 != x4) + (x6 != x5) + (x7 != x6)
-            )  # fmt: skip
-            previous = x7
+            s0 += values[k]
+            s1 += values[k + 1]
+            s2 += values[k + 2]
+            s3 += values[k + 3]
+            s4 += values[k + 4]
+            s5 += values[k + 5]
+            s6 += values[k + 6]
+            s7 += values[k + 7]
             k += 8
         while k < stop:
-            x0 = values[k]
-            s0 += x0
-            changes += x0 != previous
-            previous = x0
+            s0 += values[k]
             k += 1
         total += ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
     mean = total / n
@@ -280,7 +266,59 @@ def _moments_python(values: Any, out: Any) -> None:
     # error in the mean, which a large offset amplifies, drops out to first order.
     out[0] = mean + residual / n
     out[1] = max(squares - residual * residual / n, 0.0)
-    out[2] = changes
 
 
 moments = _cached(_moments_python)
+
+
+def _sorted_moments_python(values: Any, out: Any) -> None:
+    """Mean, Σ(x − mean)² and the number of distinct values of a sorted, non-empty sample,
+    in one pass.
+
+    The deviations are taken from the median m (O(1) in sorted values): with S₁ = Σ(x − m)
+    and S₂ = Σ(x − m)², the mean is m + S₁/n and Σ(x − mean)² = S₂ − S₁²/n. Because
+    |mean − median| ≤ σ, S₁²/n ≤ S₂ and the subtraction loses at most a bit (the shifted-data
+    algorithm; Chan, Golub & LeVeque 1983): as exact as two passes, for half the memory
+    traffic. Sums as in :func:`_moments_python` (eight chains, blocks of :data:`_BLOCK`).
+    """
+    n = values.shape[0]
+    shift = values[n // 2]
+    first = 0.0
+    second = 0.0
+    changes = 0
+    previous = values[0]
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        s0 = s1 = s2 = s3 = 0.0
+        q0 = q1 = q2 = q3 = 0.0
+        k = start
+        while k + 4 <= stop:
+            x0, x1, x2, x3 = values[k], values[k + 1], values[k + 2], values[k + 3]
+            d0, d1, d2, d3 = x0 - shift, x1 - shift, x2 - shift, x3 - shift
+            s0 += d0
+            s1 += d1
+            s2 += d2
+            s3 += d3
+            q0 += d0 * d0
+            q1 += d1 * d1
+            q2 += d2 * d2
+            q3 += d3 * d3
+            changes += (x0 != previous) + (x1 != x0) + (x2 != x1) + (x3 != x2)
+            previous = x3
+            k += 4
+        while k < stop:
+            x0 = values[k]
+            d0 = x0 - shift
+            s0 += d0
+            q0 += d0 * d0
+            changes += x0 != previous
+            previous = x0
+            k += 1
+        first += (s0 + s1) + (s2 + s3)
+        second += (q0 + q1) + (q2 + q3)
+    out[0] = shift + first / n
+    out[1] = max(second - first * first / n, 0.0)
+    out[2] = changes
+
+
+sorted_moments = _cached(_sorted_moments_python)

@@ -119,6 +119,7 @@ def _warm() -> None:
     padded = np.array([0.0, 1.0, np.inf])
     merge_statistics(padded, padded)
     moments_compiled(padded[:2])
+    sorted_moments_compiled(padded[:2])
     count_at_or_below_compiled(padded[:2], padded[:1])
 
 
@@ -293,13 +294,17 @@ def moments_compiled(values: FloatArray) -> tuple[float, float] | None:
     >>> m is None or m == (3.0, 14.0)
     True
     """
-    moments = sorted_moments_compiled(values)
-    return None if moments is None else moments[:2]
+    kernels = _kernel()
+    if kernels is None:
+        return None
+    out = np.empty(2, dtype=np.float64)
+    kernels.moments(np.ascontiguousarray(values, dtype=np.float64), out)
+    return float(out[0]), float(out[1])
 
 
 def sorted_moments_compiled(values: FloatArray) -> tuple[float, float, int] | None:
     """Mean, Σ(x − mean)² and the number of distinct values of a sorted finite sample, by the
-    compiled two-pass kernel; ``None`` without numba.
+    compiled one-pass kernel (deviations from the median); ``None`` without numba.
 
     >>> m = sorted_moments_compiled(np.array([1.0, 2.0, 2.0, 7.0]))
     >>> m is None or m == (3.0, 22.0, 3)
@@ -308,10 +313,11 @@ def sorted_moments_compiled(values: FloatArray) -> tuple[float, float, int] | No
     kernels = _kernel()
     if kernels is None:
         return None
+    if values.size == 0:
+        return math.nan, 0.0, 0
     out = np.empty(3, dtype=np.float64)
-    kernels.moments(np.ascontiguousarray(values, dtype=np.float64), out)
-    distinct = int(out[2]) + 1 if values.size else 0
-    return float(out[0]), float(out[1]), distinct
+    kernels.sorted_moments(np.ascontiguousarray(values, dtype=np.float64), out)
+    return float(out[0]), float(out[1]), int(out[2]) + 1
 
 
 def count_at_or_below_numpy(sorted_reference: FloatArray, sorted_keys: FloatArray) -> IntArray:
