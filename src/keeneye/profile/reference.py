@@ -380,11 +380,16 @@ class Reference:
         names += [n for n in counted if n not in names]
         untested: list[FeatureDrift] = []
         columns: dict[str, PreparedColumn] = {}
+        cast = [n for n in names if n not in counted]
+        done = map_columns(
+            lambda name: self._prepare_one(name, table, options), cast, _casting_size(table, cast)
+        )
+        prepared = dict(zip(cast, done, strict=True))
         for name in names:
             if name in counted:
                 columns[name] = counted[name]
                 continue
-            planned = self._prepare_one(name, table, options)
+            planned = prepared[name]
             if isinstance(planned, FeatureDrift):
                 untested.append(planned)
                 continue
@@ -672,12 +677,26 @@ def _first_pass(
 
 
 def _inference_size(table: pa.Table, names: Sequence[str], done: Mapping[str, KindGuess]) -> int:
-    """Rows that planning ``names`` still has to hash (string columns not inferred yet)."""
+    """Rows that planning ``names`` still has to hash (string columns not inferred yet) or
+    cast (see :func:`_casting_size`)."""
+    present = set(table.column_names)
+    hashing = sum(
+        len(table.column(n))
+        for n in names
+        if n in present and n not in done and type_family(table.schema.field(n).type) == "string"
+    )
+    return hashing + _casting_size(table, names)
+
+
+def _casting_size(table: pa.Table, names: Sequence[str]) -> int:
+    """Rows of the columns of ``names`` that casting to their kind's type copies: those that
+    are neither float64 nor string (large strings from pandas, integers, dictionaries …)."""
+    schema = table.schema
     present = set(table.column_names)
     return sum(
         len(table.column(n))
         for n in names
-        if n in present and n not in done and type_family(table.schema.field(n).type) == "string"
+        if n in present and schema.field(n).type not in (pa.float64(), pa.string())
     )
 
 
