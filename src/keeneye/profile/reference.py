@@ -662,7 +662,7 @@ def _first_pass(
         if name in inferring:
             return infer_kind(column)
         try:
-            return sorted_numbers(column, f"the {role} column")
+            return sorted_numbers(column, f"the {role} column", moments=True)
         except InputError:
             return None  # the fit says why
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from keeneye.errors import InputError
 from keeneye.stats._kernels import padded_buffer, sort_with_sentinel
+from keeneye.stats._robust import SortedMoments, sorted_moments
 
 FloatArray = NDArray[np.float64]
 
@@ -65,6 +66,9 @@ class SortedNumbers:
 
     values: FloatArray
     counts: NumericCounts
+    #: The values' mean, standard deviation and distinct count, when computed right after the
+    #: sort (``sorted_numbers(..., moments=True)``): the values are still in the cache then.
+    moments: SortedMoments | None = None
 
 
 def _is_missing(value: object) -> bool:
@@ -184,7 +188,9 @@ def numeric_values(values: object, what: str) -> tuple[FloatArray, NumericCounts
     )
 
 
-def sorted_numbers(values: object, what: str, *, buffer: FloatArray | None = None) -> SortedNumbers:
+def sorted_numbers(
+    values: object, what: str, *, buffer: FloatArray | None = None, moments: bool = False
+) -> SortedNumbers:
     """The sorted finite values of a numeric column and the counts of the rest.
 
     A float64 column (Arrow chunks without nulls, or a numpy array) is copied straight into
@@ -192,6 +198,8 @@ def sorted_numbers(values: object, what: str, *, buffer: FloatArray | None = Non
     NaN sort last and infinities to the ends, so two comparisons replace a pass over the
     values; nulls count as NaN, as :func:`arrow_numbers` reads them. ``buffer``: storage to
     sort in when it is large enough (the caller must not use it while the result is in use).
+    ``moments``: also compute the values' :func:`~keeneye.stats._robust.sorted_moments` while
+    they are still in the cache (about half the cost of reading them back later).
 
     >>> s = sorted_numbers(pa.chunked_array([[3.0, None], [1.0, float("inf")]]), "x")
     >>> s.values.tolist(), s.counts.nan, s.counts.pos_inf
@@ -201,6 +209,13 @@ def sorted_numbers(values: object, what: str, *, buffer: FloatArray | None = Non
     """
     if isinstance(values, SortedNumbers):
         return values
+    ordered = _sorted_numbers(values, what, buffer)
+    if moments and ordered.values.size:
+        return replace(ordered, moments=sorted_moments(ordered.values))
+    return ordered
+
+
+def _sorted_numbers(values: object, what: str, buffer: FloatArray | None) -> SortedNumbers:
     parts = _float_parts(values)
     if parts is not None:
         if buffer is not None and any(np.may_share_memory(p, buffer) for p in parts):

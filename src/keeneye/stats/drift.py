@@ -471,7 +471,9 @@ def detect_drift_with(
             # Sorted once, for the test and the hook; if it cannot be, the test says why.
             with contextlib.suppress(InputError):
                 buffer = buffers.pop(thread, None) if reuse else None
-                values = sorted_numbers(values, "the current column", buffer=buffer)
+                values = sorted_numbers(
+                    values, "the current column", buffer=buffer, moments=after_column is not None
+                )
         elif isinstance(ref, CategoricalReference) and after_column is not None:
             with contextlib.suppress(InputError):  # counted once, for the test and the hook
                 values = category_counts(values, "the current column")

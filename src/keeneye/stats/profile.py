@@ -23,6 +23,7 @@ from keeneye.stats._clean import (
     CategoryCounts,
     ColumnValues,
     NumericCounts,
+    SortedNumbers,
     category_counts,
     column_size,
     numeric_values,
@@ -52,15 +53,17 @@ class NumericReference:
     moments: SortedMoments | None = None
 
 
-def numeric_reference(ordered: FloatArray, counts: NumericCounts, bins: int) -> NumericReference:
+def numeric_reference(
+    ordered: FloatArray, counts: NumericCounts, bins: int, *, moments: SortedMoments | None = None
+) -> NumericReference:
     """The fitted reference of a numeric column from its sorted finite values (at least one).
 
     Two passes over the values give the mean, both standard deviations (the population one
     normalises the Wasserstein distance, the sample one goes into the column's summary) and
-    the number of distinct values.
+    the number of distinct values (``moments``: those, when already computed).
     """
     n = ordered.size
-    moments = sorted_moments(ordered)
+    moments = moments or sorted_moments(ordered)
     sample_std = moments.std
     if sample_std is not None and math.isfinite(sample_std):
         std = sample_std * math.sqrt((n - 1) / n)
@@ -163,7 +166,8 @@ def _fit_numeric(values: ColumnValues, bins: int) -> ColumnReference:
             "are uninformative; the quality check reports current values outside it",
             ordered.size,
         )
-    return numeric_reference(ordered, counts, bins)
+    known = values.moments if isinstance(values, SortedNumbers) else None
+    return numeric_reference(ordered, counts, bins, moments=known)
 
 
 def _fit_categorical(values: ColumnValues) -> ColumnReference:
