@@ -121,6 +121,13 @@ def test_sentinel_is_reused_or_added() -> None:
     padded = _kernels.with_sentinel(plain)
     assert padded.tolist() == [1.0, 2.0, np.inf] and plain.tolist() == [1.0, 2.0]
     assert _kernels.with_sentinel(plain[:1]).tolist() == [1.0, np.inf]
+    # The front of a larger reused buffer: no copy for a merge run at once, a copy to keep.
+    buffer = np.zeros(10)
+    front = _kernels.sort_with_sentinel(np.array([3.0, 1.0, 2.0]), buffer)
+    at_once = _kernels.with_sentinel(front, in_buffer=True)
+    assert at_once.tolist() == [1.0, 2.0, 3.0, np.inf] and np.shares_memory(at_once, buffer)
+    kept = _kernels.with_sentinel(front)
+    assert kept.tolist() == [1.0, 2.0, 3.0, np.inf] and not np.shares_memory(kept, buffer)
 
 
 def test_merge_of_huge_values_is_finite_and_exact() -> None:

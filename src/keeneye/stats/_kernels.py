@@ -188,10 +188,14 @@ def padded_buffer(n: int, buffer: FloatArray | None = None) -> FloatArray:
     return np.empty(n + 1, dtype=np.float64)
 
 
-def with_sentinel(sorted_values: FloatArray) -> FloatArray:
-    """The padded buffer behind ``sorted_values`` (``n + 1`` values, the last ``+inf``).
+def with_sentinel(sorted_values: FloatArray, *, in_buffer: bool = False) -> FloatArray:
+    """``sorted_values`` followed by ``+inf`` (``n + 1`` values), for the merge.
 
-    No copy for arrays from :func:`sort_with_sentinel`; a padded copy otherwise.
+    No copy for arrays from :func:`sort_with_sentinel` (the ``+inf`` is the last element of
+    their storage); with ``in_buffer`` also none when a larger storage holds the ``+inf`` right
+    after them (the front of a reused sort buffer) — for a merge run at once, never for a
+    padded array kept for later, whose storage beyond the values could change meanwhile.
+    A padded copy otherwise.
     """
     base = sorted_values.base
     n = sorted_values.size
@@ -199,14 +203,15 @@ def with_sentinel(sorted_values: FloatArray) -> FloatArray:
         isinstance(base, np.ndarray)
         and base.dtype == np.float64
         and base.ndim == 1
-        and base.size == n + 1
         and base.flags.c_contiguous
         and sorted_values.flags.c_contiguous
         and n > 0
-        and base.ctypes.data == sorted_values.ctypes.data
-        and base[n] == np.inf
     ):
-        return base
+        start, extra = divmod(sorted_values.ctypes.data - base.ctypes.data, 8)
+        end = start + n + 1
+        fits = end == base.size or (in_buffer and end < base.size)
+        if extra == 0 and start >= 0 and fits and base[end - 1] == np.inf:
+            return base[start:end]
     padded = np.empty(n + 1, dtype=np.float64)
     padded[:n] = sorted_values
     padded[n] = np.inf
