@@ -32,6 +32,7 @@ from keeneye.errors import InputError
 from keeneye.kinds import KINDS, descriptor_name, numeric, untested_reason
 from keeneye.profile import modal as _modal
 from keeneye.profile._codec import decode, encode
+from keeneye.profile._passes import casting_size, first_pass, inference_size
 from keeneye.profile.classes import class_labels, is_class_column
 from keeneye.profile.modal_compare import compare_modal, modal_from_header, modal_header
 from keeneye.profile.report import DriftSection, Report
@@ -45,7 +46,6 @@ from keeneye.stats._clean import (
     counts_from_value_counts,
     sorted_numbers,
 )
-from keeneye.stats._kernels import KERNEL_FROM, preload
 from keeneye.stats._parallel import map_columns
 from keeneye.stats.distance import DEFAULT_BINS
 from keeneye.stats.drift import ColumnHook, detect_drift_with
@@ -194,7 +194,7 @@ class Reference:
         # Each column's kind is inferred once, the columns on several threads (a string
         # column's inference hashes it: its value counts are then reused for its categories),
         # in one pass with the sorting of the float columns, which fills the threads.
-        guesses, presorted = _first_pass(
+        guesses, presorted = first_pass(
             table, [n for n in table.column_names if n not in skip], overrides, role
         )
         # Text, image and embedding columns are tested through descriptor columns.
@@ -217,7 +217,7 @@ class Reference:
             override, problem = overrides.get(name), problems_in.get(name)
             return _plan(name, table, override, problem, role, guesses.get(name))
 
-        planned = map_columns(plan_one, names, _inference_size(table, names, guesses))
+        planned = map_columns(plan_one, names, inference_size(table, names, guesses))
         plans: dict[str, ColumnPlan] = {}
         cast: dict[str, _Cast] = {}
         for name, (plan, values) in zip(names, planned, strict=True):
@@ -382,7 +382,7 @@ class Reference:
         columns: dict[str, PreparedColumn] = {}
         cast = [n for n in names if n not in counted]
         done = map_columns(
-            lambda name: self._prepare_one(name, table, options), cast, _casting_size(table, cast)
+            lambda name: self._prepare_one(name, table, options), cast, casting_size(table, cast)
         )
         prepared = dict(zip(cast, done, strict=True))
         for name in names:
@@ -636,68 +636,6 @@ def sorted_finite(values: object) -> tuple[np.ndarray, NumericCounts]:
 
 #: A column cast to its kind, with the value counts kind inference took of a string column.
 _Cast: TypeAlias = tuple[pa.ChunkedArray, pa.StructArray | None]
-
-
-def _first_pass(
-    table: pa.Table, names: Sequence[str], overrides: Mapping[str, FeatureKind], role: str
-) -> tuple[dict[str, KindGuess], dict[str, SortedNumbers]]:
-    """The work that needs no plan, for all columns at once on several threads (Arrow's hash
-    kernel and numpy's sort release the GIL): :func:`~keeneye.tables.infer_kind` of the
-    string columns without a declared kind, and the sorted values of the float64 columns that
-    are numeric (their kind is not declared otherwise). The hashing jobs go first: they are
-    the longest."""
-    schema = table.schema
-    strings = [
-        n for n in names if n not in overrides and type_family(schema.field(n).type) == "string"
-    ]
-    floats = [
-        n
-        for n in names
-        if schema.field(n).type == pa.float64()
-        and overrides.get(n, FeatureKind.NUMERIC) is FeatureKind.NUMERIC
-    ]
-
-    def work(name: str) -> KindGuess | SortedNumbers | None:
-        column = table.column(name)
-        if name in inferring:
-            return infer_kind(column)
-        try:
-            return sorted_numbers(column, f"the {role} column", moments=True)
-        except InputError:
-            return None  # the fit says why
-
-    inferring = set(strings)
-    jobs = [*strings, *floats]
-    if any(len(table.column(n)) >= KERNEL_FROM for n in floats):
-        preload()  # numba loads while the columns are hashed and sorted
-    done = map_columns(work, jobs, sum(len(table.column(n)) for n in jobs))
-    guesses = {n: g for n, g in zip(jobs, done, strict=True) if isinstance(g, KindGuess)}
-    presorted = {n: v for n, v in zip(jobs, done, strict=True) if isinstance(v, SortedNumbers)}
-    return guesses, presorted
-
-
-def _inference_size(table: pa.Table, names: Sequence[str], done: Mapping[str, KindGuess]) -> int:
-    """Rows that planning ``names`` still has to hash (string columns not inferred yet) or
-    cast (see :func:`_casting_size`)."""
-    present = set(table.column_names)
-    hashing = sum(
-        len(table.column(n))
-        for n in names
-        if n in present and n not in done and type_family(table.schema.field(n).type) == "string"
-    )
-    return hashing + _casting_size(table, names)
-
-
-def _casting_size(table: pa.Table, names: Sequence[str]) -> int:
-    """Rows of the columns of ``names`` that casting to their kind's type copies: those that
-    are neither float64 nor string (large strings from pandas, integers, dictionaries …)."""
-    schema = table.schema
-    present = set(table.column_names)
-    return sum(
-        len(table.column(n))
-        for n in names
-        if n in present and schema.field(n).type not in (pa.float64(), pa.string())
-    )
 
 
 def _plan(
