@@ -46,6 +46,7 @@ from keeneye.stats._clean import (
     counts_from_value_counts,
     sorted_numbers,
 )
+from keeneye.stats._kernels import with_sentinel
 from keeneye.stats._parallel import map_columns
 from keeneye.stats.distance import DEFAULT_BINS
 from keeneye.stats.drift import ColumnHook, detect_drift_with
@@ -576,7 +577,10 @@ class Reference:
         columns: dict[str, ColumnReference] = {}
         for name, info in header["fitted"].items():
             if info["type"] == "numeric":
-                ordered = np.asarray(arrays[info["values"]], dtype=np.float64)
+                # Stored with the merge's +inf behind it: the merge then reads it in place
+                # (no second, padded copy of every reference column on the first comparison).
+                stored = np.asarray(arrays[info["values"]], dtype=np.float64)
+                ordered = with_sentinel(stored)[: stored.size]
                 columns[name] = _numeric_from_sorted(
                     ordered, decode(NumericCounts, info["counts"]), bins
                 )
