@@ -39,7 +39,7 @@ from keeneye.stats import (
     check_quality_sorted,
     summarize,
 )
-from keeneye.stats._clean import ColumnValues, column_size
+from keeneye.stats._clean import ColumnValues, SortedNumbers, column_size
 from keeneye.stats._parallel import map_columns
 from keeneye.stats.methods import METHODS
 from keeneye.tables import LoadedTable, load_table, parse_kind
@@ -364,8 +364,10 @@ def _numeric_profile(
     """Summary, quality and histogram of a numeric feature, each side sorted once (the
     reference's sorted values come from the fitted reference)."""
     ref_sorted = fitted.sorted_values(name)
-    cur_sorted, cur_counts = sorted_finite(column.current)
-    quality = check_quality_sorted(reference, cur_sorted, cur_counts)
+    values = column.current
+    moments = values.moments if isinstance(values, SortedNumbers) else None
+    cur_sorted, cur_counts = sorted_finite(values)
+    quality = check_quality_sorted(reference, cur_sorted, cur_counts, moments=moments)
     current = with_nulls(quality.current, column.current_nulls)
     return FeatureProfile(
         reference=reference,

@@ -240,3 +240,28 @@ def test_pandas_and_polars_are_not_imported_by_keeneye() -> None:
     code = "import sys, keeneye.tables\nprint('pandas' in sys.modules, 'polars' in sys.modules)\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+@pytest.mark.parametrize("rows", [10, 300_000])  # the larger frame is checked on threads
+def test_pandas_frames_read_as_from_pandas_reads_them(rows: int) -> None:
+    """Float columns without NaN are taken without pyarrow's NaN scan: the same table."""
+    rng = np.random.default_rng(5)
+    with_nan = rng.normal(size=rows)
+    with_nan[::7] = np.nan
+    with_inf = rng.normal(size=rows)
+    with_inf[1] = np.inf
+    frame = pd.DataFrame(
+        {
+            "plain": rng.normal(size=rows),
+            "nan": with_nan,
+            "inf": with_inf,
+            "f32": rng.normal(size=rows).astype(np.float32),
+            "int": rng.integers(0, 9, rows),
+            7: rng.normal(size=rows),
+            "text": pd.Series(rng.choice(["a", "b", None], rows), dtype="str"),
+        }
+    )
+    loaded = load_table(frame, role="reference").table
+    expected = pa.Table.from_pandas(frame.rename(columns=str), preserve_index=False)
+    assert loaded.equals(expected.replace_schema_metadata(None))
+    assert loaded.column("nan").null_count == len(with_nan[::7])

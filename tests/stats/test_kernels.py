@@ -121,6 +121,13 @@ def test_sentinel_is_reused_or_added() -> None:
     padded = _kernels.with_sentinel(plain)
     assert padded.tolist() == [1.0, 2.0, np.inf] and plain.tolist() == [1.0, 2.0]
     assert _kernels.with_sentinel(plain[:1]).tolist() == [1.0, np.inf]
+    # The front of a larger reused buffer: no copy for a merge run at once, a copy to keep.
+    buffer = np.zeros(10)
+    front = _kernels.sort_with_sentinel(np.array([3.0, 1.0, 2.0]), buffer)
+    at_once = _kernels.with_sentinel(front, in_buffer=True)
+    assert at_once.tolist() == [1.0, 2.0, 3.0, np.inf] and np.shares_memory(at_once, buffer)
+    kept = _kernels.with_sentinel(front)
+    assert kept.tolist() == [1.0, 2.0, 3.0, np.inf] and not np.shares_memory(kept, buffer)
 
 
 def test_merge_of_huge_values_is_finite_and_exact() -> None:
@@ -169,3 +176,19 @@ def test_preload_loads_the_kernels_on_a_background_thread() -> None:
         thread.join(timeout=120)
         assert not thread.is_alive()
     assert _kernels._module is not None
+
+
+def test_sorted_moments_source_runs_as_plain_python() -> None:
+    """The one-pass moments kernel, run uncompiled, gives the compiled results and numpy's."""
+    from keeneye.stats import _compiled
+
+    rng = np.random.default_rng(9)
+    ordered = np.sort(rng.poisson(3.0, 2_003).astype(float) * 0.5 + 1e6)
+    out = np.empty(3)
+    _compiled._sorted_moments_python(ordered, out)
+    compiled = _kernels.sorted_moments_compiled(ordered)
+    assert compiled is not None
+    assert (float(out[0]), float(out[1]), int(out[2]) + 1) == compiled
+    assert out[0] == pytest.approx(ordered.mean(), rel=1e-15)
+    assert out[1] == pytest.approx(ordered.var() * ordered.size, rel=1e-12)
+    assert int(out[2]) + 1 == np.unique(ordered).size

@@ -45,7 +45,7 @@ from keeneye.stats.text import (
     token_hash,
     tokenize,
 )
-from keeneye.tables import infer_kind
+from keeneye.tables import KindGuess, infer_kind
 
 #: Tokens of the baseline whose share ``f.top_tokens`` follows; the rest count as ``OTHER``.
 TOP_K = 20
@@ -108,12 +108,18 @@ def descriptor_kinds(profile: ModalProfile) -> dict[str, FeatureKind]:
 
 
 def detect(
-    table: pa.Table, overrides: Mapping[str, FeatureKind], skip: Sequence[str] = ()
+    table: pa.Table,
+    overrides: Mapping[str, FeatureKind],
+    skip: Sequence[str] = (),
+    *,
+    guesses: Mapping[str, KindGuess] | None = None,
 ) -> tuple[dict[str, FeatureKind], dict[str, str]]:
     """The text, image and embedding columns of ``table`` — declared in ``overrides``, or
     inferred: binary columns are images, lists of numbers embeddings, and strings of several
     words that :func:`keeneye.tables.infer_kind` calls free text are text — and, for declared
-    columns whose type cannot hold the kind, why not."""
+    columns whose type cannot hold the kind, why not. ``guesses``: the columns'
+    :func:`~keeneye.tables.infer_kind` where already made (a string column's costs a hash
+    pass)."""
     found: dict[str, FeatureKind] = {}
     problems: dict[str, str] = {}
     for name in table.column_names:
@@ -126,7 +132,7 @@ def detect(
             # The SDK's descriptors of a text (a rolling reference from production data).
             found[source] = FeatureKind.TEXT
         elif declared is None:
-            kind = _inferred(column)
+            kind = _inferred(column, (guesses or {}).get(name))
             if kind is not None:
                 found[name] = kind
         elif declared in MODAL_KINDS:
@@ -157,7 +163,7 @@ def _fits(t: pa.DataType, kind: FeatureKind) -> bool:
     return text or lists
 
 
-def _inferred(column: pa.ChunkedArray) -> FeatureKind | None:
+def _inferred(column: pa.ChunkedArray, guess: KindGuess | None = None) -> FeatureKind | None:
     t = column.type
     if pa.types.is_binary(t) or pa.types.is_large_binary(t):
         return FeatureKind.IMAGE
@@ -169,7 +175,7 @@ def _inferred(column: pa.ChunkedArray) -> FeatureKind | None:
         first = next((v for v in column.drop_null().slice(0, 1).to_pylist()), None)
         if isinstance(first, str) and first.startswith(EMBEDDING_PREFIX):
             return FeatureKind.EMBEDDING  # vectors as the SDK sends them
-        if infer_kind(column).kind is not FeatureKind.TEXT:
+        if (guess or infer_kind(column)).kind is not FeatureKind.TEXT:
             return None
         words = pc.mean(pc.list_value_length(pc.utf8_split_whitespace(column))).as_py()
         if words is not None and words >= TEXT_MIN_WORDS:

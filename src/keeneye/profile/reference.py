@@ -32,6 +32,7 @@ from keeneye.errors import InputError
 from keeneye.kinds import KINDS, descriptor_name, numeric, untested_reason
 from keeneye.profile import modal as _modal
 from keeneye.profile._codec import decode, encode
+from keeneye.profile._passes import casting_size, first_pass, inference_size
 from keeneye.profile.classes import class_labels, is_class_column
 from keeneye.profile.modal_compare import compare_modal, modal_from_header, modal_header
 from keeneye.profile.report import DriftSection, Report
@@ -42,14 +43,12 @@ from keeneye.stats._clean import (
     NumericCounts,
     SortedNumbers,
     category_counts,
-    column_size,
     counts_from_value_counts,
     sorted_numbers,
 )
-from keeneye.stats._ecdf import prepare
+from keeneye.stats._kernels import with_sentinel
 from keeneye.stats._parallel import map_columns
-from keeneye.stats._robust import population_std
-from keeneye.stats.distance import DEFAULT_BINS, bin_counts, quantile_edges
+from keeneye.stats.distance import DEFAULT_BINS
 from keeneye.stats.drift import ColumnHook, detect_drift_with
 from keeneye.stats.methods import names_for
 from keeneye.stats.profile import (
@@ -57,9 +56,10 @@ from keeneye.stats.profile import (
     ColumnReference,
     NumericReference,
     UntestedReference,
+    numeric_reference,
 )
 from keeneye.stats.summary import summarize_sorted
-from keeneye.tables import as_kind, infer_kind, non_numbers, type_family
+from keeneye.tables import KindGuess, as_kind, infer_kind, non_numbers, type_family
 
 #: The binary format :meth:`Reference.to_bytes` writes.
 REFERENCE_FORMAT = 1
@@ -192,20 +192,36 @@ class Reference:
         overrides = dict(kinds or {})
         problems_in = dict(unconvertible or {})
         skip = set(exclude) | ({prediction_column} if prediction_column else set())
+        # Each column's kind is inferred once, the columns on several threads (a string
+        # column's inference hashes it: its value counts are then reused for its categories),
+        # in one pass with the sorting of the float columns, which fills the threads.
+        guesses, presorted = first_pass(
+            table, [n for n in table.column_names if n not in skip], overrides, role
+        )
         # Text, image and embedding columns are tested through descriptor columns.
-        modal_kinds, modal_problems = _modal.detect(table, overrides, [*skip, *problems_in])
+        modal_kinds, modal_problems = _modal.detect(
+            table, overrides, [*skip, *problems_in], guesses=guesses
+        )
         modal_profiles, expanded = _modal.fit(table, modal_kinds)
         if modal_problems:
             problems_in.update(modal_problems)
             table = table.drop_columns(list(modal_problems))
         table = expanded.table
         overrides.update(expanded.kinds)
-        plans: dict[str, ColumnPlan] = {}
-        cast: dict[str, tuple[pa.ChunkedArray, pa.StructArray | None]] = {}
+        replaced = {*modal_kinds, *expanded.kinds, *expanded.counts}
+        guesses = {n: g for n, g in guesses.items() if n not in replaced}
+        presorted = {n: v for n, v in presorted.items() if n not in replaced}
         names = [n for n in table.column_names if n not in skip]
         names += [n for n in problems_in if n not in skip and n not in names]
-        for name in names:
-            plan, values = _plan(name, table, overrides.get(name), problems_in.get(name), role)
+
+        def plan_one(name: str) -> tuple[ColumnPlan, _Cast | None]:
+            override, problem = overrides.get(name), problems_in.get(name)
+            return _plan(name, table, override, problem, role, guesses.get(name))
+
+        planned = map_columns(plan_one, names, inference_size(table, names, guesses))
+        plans: dict[str, ColumnPlan] = {}
+        cast: dict[str, _Cast] = {}
+        for name, (plan, values) in zip(names, planned, strict=True):
             plans[name] = plan
             if values is not None:
                 cast[name] = values
@@ -213,10 +229,18 @@ class Reference:
         def engine_values(name: str) -> EngineValues:
             kind = plans[name].kind
             assert kind is not None  # cast columns have a kind
+            if kind is FeatureKind.NUMERIC and name in presorted:
+                return presorted[name]
             column, value_counts = cast[name]
             return _engine_values(column, kind, role, value_counts)
 
-        converted = map_columns(engine_values, list(cast), sum(len(c) for c, _ in cast.values()))
+        # Only categorical columns without value counts still need a pass here.
+        counting = sum(
+            len(column)
+            for name, (column, counted) in cast.items()
+            if counted is None and KINDS[plans[name].kind or FeatureKind.NUMERIC].drift != "numeric"
+        )
+        converted = map_columns(engine_values, list(cast), counting)
         engine = dict(zip(cast, converted, strict=True))
         for name, counts in expanded.counts.items():
             plans[name] = _counted_plan(name, counts)
@@ -228,9 +252,20 @@ class Reference:
             if not plans[n].all_missing and (kind := plans[n].kind) is not None
         }
         profile = ReferenceProfile.fit({n: engine[n] for n in fit_kinds}, fit_kinds, bins=bins)
-        summaries = {
-            name: _summary(plans[name], values, profile) for name, values in engine.items()
-        }
+        summarised = map_columns(
+            lambda item: _summary(plans[item[0]], item[1], profile),
+            list(engine.items()),
+            # Only columns not fitted already (not sorted, not counted) need a pass here.
+            sum(
+                len(values)
+                for name, values in engine.items()
+                if isinstance(values, pa.ChunkedArray)
+                and not (
+                    name in profile.features and isinstance(profile.column(name), NumericReference)
+                )
+            ),
+        )
+        summaries = dict(zip(engine, summarised, strict=True))
         prediction = None
         if prediction_column and prediction_column in table.column_names:
             prediction = cls.fit(table.select([prediction_column]), bins=bins, role=role)
@@ -346,11 +381,16 @@ class Reference:
         names += [n for n in counted if n not in names]
         untested: list[FeatureDrift] = []
         columns: dict[str, PreparedColumn] = {}
+        cast = [n for n in names if n not in counted]
+        done = map_columns(
+            lambda name: self._prepare_one(name, table, options), cast, casting_size(table, cast)
+        )
+        prepared = dict(zip(cast, done, strict=True))
         for name in names:
             if name in counted:
                 columns[name] = counted[name]
                 continue
-            planned = self._prepare_one(name, table, options)
+            planned = prepared[name]
             if isinstance(planned, FeatureDrift):
                 untested.append(planned)
                 continue
@@ -358,19 +398,9 @@ class Reference:
             if planned.untested is not None:
                 untested.append(planned.untested)
 
-        def engine_values(column: PreparedColumn) -> PreparedColumn:
-            # Categories are counted here; numeric columns stay in Arrow: the engine sorts each
-            # one in its own job (and hands it to the summaries there), so a wide window is
-            # never held sorted all at once.
-            if not isinstance(column.current, pa.ChunkedArray):
-                return column  # a text column's token shares arrive counted already
-            return replace(column, current=_engine_values(column.current, column.kind, role))
-
-        role = options.role
-        planned_columns = list(columns.values())
-        total = sum(column_size(c.current) for c in planned_columns)
-        converted = map_columns(engine_values, planned_columns, total)
-        columns = dict(zip(columns, converted, strict=True))
+        # Numeric columns stay in Arrow: the engine sorts each one in its own job (and hands it
+        # to the summaries there), so a wide window is never held sorted all at once;
+        # categorical ones are counted there too, in the same pass over the columns.
         return Prepared(table.num_rows, columns, tuple(untested), expanded)
 
     def compare(self, table: pa.Table, options: CompareOptions | None = None) -> Report:
@@ -547,7 +577,10 @@ class Reference:
         columns: dict[str, ColumnReference] = {}
         for name, info in header["fitted"].items():
             if info["type"] == "numeric":
-                ordered = np.asarray(arrays[info["values"]], dtype=np.float64)
+                # Stored with the merge's +inf behind it: the merge then reads it in place
+                # (no second, padded copy of every reference column on the first comparison).
+                stored = np.asarray(arrays[info["values"]], dtype=np.float64)
+                ordered = with_sentinel(stored)[: stored.size]
                 columns[name] = _numeric_from_sorted(
                     ordered, decode(NumericCounts, info["counts"]), bins
                 )
@@ -605,15 +638,21 @@ def sorted_finite(values: object) -> tuple[np.ndarray, NumericCounts]:
     return numbers.values, numbers.counts
 
 
+#: A column cast to its kind, with the value counts kind inference took of a string column.
+_Cast: TypeAlias = tuple[pa.ChunkedArray, pa.StructArray | None]
+
+
 def _plan(
     name: str,
     table: pa.Table,
     override: FeatureKind | None,
     unconvertible: str | None,
     role: str,
-) -> tuple[ColumnPlan, tuple[pa.ChunkedArray, pa.StructArray | None] | None]:
+    guess: KindGuess | None = None,
+) -> tuple[ColumnPlan, _Cast | None]:
     """The column's plan and, when it can be fitted, its values cast to its kind (with the
-    value counts kind inference took of a string column, for counting its categories)."""
+    value counts kind inference took of a string column, for counting its categories).
+    ``guess``: the column's :func:`~keeneye.tables.infer_kind`, when already made."""
     if unconvertible is not None or name not in table.column_names:
         reason = f"{unconvertible or 'not readable'} in the {role} data"
         return ColumnPlan(name, override, "object", "object", override is not None, reason), None
@@ -636,7 +675,7 @@ def _plan(
     elif family == "null":
         return replace(base, kind=None), None
     else:
-        guess = infer_kind(column)
+        guess = guess or infer_kind(column)
         if guess.kind is None or guess.untested is not None:
             problem = guess.untested or "unsupported type"
             return replace(base, kind=guess.kind, problem=problem), None
@@ -677,25 +716,17 @@ def _summary(
     if KINDS[plan.kind].summary == "numeric":  # the table of kinds (keeneye.kinds)
         fitted = profile.column(plan.name) if plan.name in profile.features else None
         if isinstance(fitted, NumericReference):
-            ordered, counts = fitted.sorted_values, fitted.counts
+            summary = summarize_sorted(fitted.sorted_values, fitted.counts, moments=fitted.moments)
         else:
-            ordered, counts = sorted_finite(values)
-        return with_nulls(summarize_sorted(ordered, counts), plan.nulls)
+            summary = summarize_sorted(*sorted_finite(values))
+        return with_nulls(summary, plan.nulls)
     return summarize(values, plan.kind)
 
 
 def _numeric_from_sorted(ordered: np.ndarray, counts: NumericCounts, bins: int) -> NumericReference:
     """A fitted numeric column from its sorted finite values (what ``ReferenceProfile.fit``
     computes after sorting)."""
-    edges = quantile_edges(ordered, bins)
-    return NumericReference(
-        sorted_values=ordered,
-        prepared=prepare(ordered),
-        counts=counts,
-        std=population_std(ordered),
-        edges=edges,
-        bin_counts=bin_counts(ordered, edges),
-    )
+    return numeric_reference(ordered, counts, bins)
 
 
 def _engine_values(

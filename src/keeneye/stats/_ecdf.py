@@ -209,7 +209,7 @@ def compare(ref: SortedReference, current_sorted: FloatArray) -> EcdfComparison:
     """
     n1, n2 = ref.n, current_sorted.size
     if n2 >= KERNEL_FROM and n1 <= MERGE_RATIO * n2:
-        merged = merge_statistics(ref.padded, with_sentinel(current_sorted))
+        merged = merge_statistics(ref.padded, with_sentinel(current_sorted, in_buffer=True))
         if merged is not None:
             return EcdfComparison(merged.ks, merged.wasserstein_scaled, merged.scale)
     if ref.scaled_values is None and _needs_scaling(current_sorted):

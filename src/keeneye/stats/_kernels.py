@@ -119,6 +119,7 @@ def _warm() -> None:
     padded = np.array([0.0, 1.0, np.inf])
     merge_statistics(padded, padded)
     moments_compiled(padded[:2])
+    sorted_moments_compiled(padded[:2])
     count_at_or_below_compiled(padded[:2], padded[:1])
 
 
@@ -187,10 +188,14 @@ def padded_buffer(n: int, buffer: FloatArray | None = None) -> FloatArray:
     return np.empty(n + 1, dtype=np.float64)
 
 
-def with_sentinel(sorted_values: FloatArray) -> FloatArray:
-    """The padded buffer behind ``sorted_values`` (``n + 1`` values, the last ``+inf``).
+def with_sentinel(sorted_values: FloatArray, *, in_buffer: bool = False) -> FloatArray:
+    """``sorted_values`` followed by ``+inf`` (``n + 1`` values), for the merge.
 
-    No copy for arrays from :func:`sort_with_sentinel`; a padded copy otherwise.
+    No copy for arrays from :func:`sort_with_sentinel` (the ``+inf`` is the last element of
+    their storage); with ``in_buffer`` also none when a larger storage holds the ``+inf`` right
+    after them (the front of a reused sort buffer) — for a merge run at once, never for a
+    padded array kept for later, whose storage beyond the values could change meanwhile.
+    A padded copy otherwise.
     """
     base = sorted_values.base
     n = sorted_values.size
@@ -198,14 +203,15 @@ def with_sentinel(sorted_values: FloatArray) -> FloatArray:
         isinstance(base, np.ndarray)
         and base.dtype == np.float64
         and base.ndim == 1
-        and base.size == n + 1
         and base.flags.c_contiguous
         and sorted_values.flags.c_contiguous
         and n > 0
-        and base.ctypes.data == sorted_values.ctypes.data
-        and base[n] == np.inf
     ):
-        return base
+        start, extra = divmod(sorted_values.ctypes.data - base.ctypes.data, 8)
+        end = start + n + 1
+        fits = end == base.size or (in_buffer and end < base.size)
+        if extra == 0 and start >= 0 and fits and base[end - 1] == np.inf:
+            return base[start:end]
     padded = np.empty(n + 1, dtype=np.float64)
     padded[:n] = sorted_values
     padded[n] = np.inf
@@ -299,6 +305,24 @@ def moments_compiled(values: FloatArray) -> tuple[float, float] | None:
     out = np.empty(2, dtype=np.float64)
     kernels.moments(np.ascontiguousarray(values, dtype=np.float64), out)
     return float(out[0]), float(out[1])
+
+
+def sorted_moments_compiled(values: FloatArray) -> tuple[float, float, int] | None:
+    """Mean, Σ(x − mean)² and the number of distinct values of a sorted finite sample, by the
+    compiled one-pass kernel (deviations from the median); ``None`` without numba.
+
+    >>> m = sorted_moments_compiled(np.array([1.0, 2.0, 2.0, 7.0]))
+    >>> m is None or m == (3.0, 22.0, 3)
+    True
+    """
+    kernels = _kernel()
+    if kernels is None:
+        return None
+    if values.size == 0:
+        return math.nan, 0.0, 0
+    out = np.empty(3, dtype=np.float64)
+    kernels.sorted_moments(np.ascontiguousarray(values, dtype=np.float64), out)
+    return float(out[0]), float(out[1]), int(out[2]) + 1
 
 
 def count_at_or_below_numpy(sorted_reference: FloatArray, sorted_keys: FloatArray) -> IntArray:

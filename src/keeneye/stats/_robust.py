@@ -16,11 +16,12 @@ with ddof = 1, e.g. of [-1.7e308, 1.7e308]) is returned as ``inf``.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from keeneye.stats._kernels import KERNEL_FROM, moments_compiled
+from keeneye.stats._kernels import KERNEL_FROM, moments_compiled, sorted_moments_compiled
 
 FloatArray = NDArray[np.float64]
 
@@ -59,6 +60,38 @@ def mean_std(
     if is_sorted:  # rounding can put the mean of near-equal values just outside them
         mean = min(max(mean, float(values[0])), float(values[-1]))
     return mean, std
+
+
+@dataclass(frozen=True)
+class SortedMoments:
+    """Mean, sample standard deviation (ddof = 1; ``None`` for one value) and number of
+    distinct values of a sorted sample."""
+
+    mean: float
+    std: float | None
+    distinct: int
+
+
+def sorted_moments(ordered: FloatArray) -> SortedMoments:
+    """:func:`mean_std` (ddof = 1) and the number of distinct values of a sorted, finite,
+    non-empty sample; for large ordinary samples in one compiled two-pass kernel (the distinct
+    values counted in the first pass), without a sample-sized temporary.
+
+    >>> sorted_moments(np.array([1.0, 2.0, 2.0, 7.0]))
+    SortedMoments(mean=3.0, std=2.70801280154532, distinct=3)
+    """
+    n = ordered.size
+    magnitude = abs_max(ordered, is_sorted=True)
+    ordinary = _TINY_FOR_SQUARES <= magnitude <= _SAFE_FOR_SQUARES or magnitude == 0.0
+    if n >= KERNEL_FROM and ordinary:
+        compiled = sorted_moments_compiled(ordered)
+        if compiled is not None:
+            mean, squares, distinct = compiled
+            # Rounding can put the mean of near-equal values just outside them.
+            mean = min(max(mean, float(ordered[0])), float(ordered[-1]))
+            return SortedMoments(mean, math.sqrt(squares / (n - 1)), distinct)
+    mean, std = mean_std(ordered, ddof=1, is_sorted=True)
+    return SortedMoments(mean, std, int(np.count_nonzero(ordered[1:] != ordered[:-1]) + 1))
 
 
 def _moments(values: FloatArray, ddof: int) -> tuple[float, float | None]:

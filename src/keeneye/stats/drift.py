@@ -31,7 +31,13 @@ from numpy.typing import NDArray
 
 from keeneye.errors import ColumnError, InputError
 from keeneye.schema import FeatureKind
-from keeneye.stats._clean import ColumnValues, SortedNumbers, column_size, sorted_numbers
+from keeneye.stats._clean import (
+    ColumnValues,
+    SortedNumbers,
+    category_counts,
+    column_size,
+    sorted_numbers,
+)
 from keeneye.stats._ecdf import compare
 from keeneye.stats._parallel import map_columns
 from keeneye.stats.contingency import aligned_counts, proportion_z_from_counts, table_test
@@ -461,22 +467,27 @@ def detect_drift_with(
         values = current[name]
         reuse = method == AUTO or method in BUILTIN
         thread = threading.get_ident()
-        if after_column is not None and isinstance(ref, NumericReference):
+        if isinstance(ref, NumericReference) and (reuse or after_column is not None):
             # Sorted once, for the test and the hook; if it cannot be, the test says why.
             with contextlib.suppress(InputError):
                 buffer = buffers.pop(thread, None) if reuse else None
-                values = sorted_numbers(values, "the current column", buffer=buffer)
+                values = sorted_numbers(
+                    values, "the current column", buffer=buffer, moments=after_column is not None
+                )
+        elif isinstance(ref, CategoricalReference) and after_column is not None:
+            with contextlib.suppress(InputError):  # counted once, for the test and the hook
+                values = category_counts(values, "the current column")
         outcome = _run_one(name, kind, ref, values, method, thresholds, options)
         if after_column is not None:
             after_column(name, values)
-            sorted_here = isinstance(values, SortedNumbers) and values is not current[name]
-            if reuse and sorted_here:  # storage this job allocated: the next column's buffer
-                assert isinstance(values, SortedNumbers)
-                base = values.values.base
-                if isinstance(base, np.ndarray) and (
-                    thread not in buffers or base.size > buffers[thread].size
-                ):
-                    buffers[thread] = base
+        sorted_here = isinstance(values, SortedNumbers) and values is not current[name]
+        if reuse and sorted_here:  # storage this job allocated: the next column's buffer
+            assert isinstance(values, SortedNumbers)
+            base = values.values.base
+            if isinstance(base, np.ndarray) and (
+                thread not in buffers or base.size > buffers[thread].size
+            ):
+                buffers[thread] = base
         return outcome
 
     total = sum(column_size(current[name]) for name, _, _, _ in jobs)

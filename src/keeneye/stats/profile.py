@@ -8,6 +8,7 @@ in the stored reference.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from keeneye.stats._clean import (
     CategoryCounts,
     ColumnValues,
     NumericCounts,
+    SortedNumbers,
     category_counts,
     column_size,
     numeric_values,
@@ -30,7 +32,7 @@ from keeneye.stats._clean import (
 from keeneye.stats._ecdf import SortedReference, prepare
 from keeneye.stats._kernels import KERNEL_FROM, preload
 from keeneye.stats._parallel import map_columns
-from keeneye.stats._robust import population_std
+from keeneye.stats._robust import SortedMoments, population_std, sorted_moments
 from keeneye.stats.distance import DEFAULT_BINS, bin_counts, quantile_edges
 
 FloatArray = NDArray[np.float64]
@@ -46,6 +48,37 @@ class NumericReference:
     std: float  # population std (ddof=0): the unit of the normed Wasserstein distance
     edges: FloatArray  # inner edges of the reference-quantile bins
     bin_counts: FloatArray
+    #: Mean, sample standard deviation and distinct values: the column summary's, computed
+    #: in the same passes as ``std``.
+    moments: SortedMoments | None = None
+
+
+def numeric_reference(
+    ordered: FloatArray, counts: NumericCounts, bins: int, *, moments: SortedMoments | None = None
+) -> NumericReference:
+    """The fitted reference of a numeric column from its sorted finite values (at least one).
+
+    Two passes over the values give the mean, both standard deviations (the population one
+    normalises the Wasserstein distance, the sample one goes into the column's summary) and
+    the number of distinct values (``moments``: those, when already computed).
+    """
+    n = ordered.size
+    moments = moments or sorted_moments(ordered)
+    sample_std = moments.std
+    if sample_std is not None and math.isfinite(sample_std):
+        std = sample_std * math.sqrt((n - 1) / n)
+    else:  # one value, or a sample std beyond the largest float (values near ±1.8e308)
+        std = population_std(ordered)
+    edges = quantile_edges(ordered, bins)
+    return NumericReference(
+        sorted_values=ordered,
+        prepared=prepare(ordered),
+        counts=counts,
+        std=std,
+        edges=edges,
+        bin_counts=bin_counts(ordered, edges),
+        moments=moments,
+    )
 
 
 @dataclass(frozen=True)
@@ -133,15 +166,8 @@ def _fit_numeric(values: ColumnValues, bins: int) -> ColumnReference:
             "are uninformative; the quality check reports current values outside it",
             ordered.size,
         )
-    edges = quantile_edges(ordered, bins)
-    return NumericReference(
-        sorted_values=ordered,
-        prepared=prepare(ordered),
-        counts=counts,
-        std=population_std(ordered),
-        edges=edges,
-        bin_counts=bin_counts(ordered, edges),
-    )
+    known = values.moments if isinstance(values, SortedNumbers) else None
+    return numeric_reference(ordered, counts, bins, moments=known)
 
 
 def _fit_categorical(values: ColumnValues) -> ColumnReference:

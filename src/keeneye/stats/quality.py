@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 from keeneye.kinds import numeric
 from keeneye.schema import FeatureKind
 from keeneye.stats._clean import ColumnValues, NumericCounts, numeric_values
+from keeneye.stats._robust import SortedMoments
 from keeneye.stats.results import json_safe
 from keeneye.stats.summary import ColumnSummary, summarize, summarize_sorted
 
@@ -110,7 +111,11 @@ def _retyped(summary: ColumnSummary, wrong_type: int) -> ColumnSummary:
 
 
 def check_quality_sorted(
-    reference: ColumnSummary, ordered: FloatArray, counts: NumericCounts
+    reference: ColumnSummary,
+    ordered: FloatArray,
+    counts: NumericCounts,
+    *,
+    moments: SortedMoments | None = None,
 ) -> QualityReport:
     """:func:`check_quality` of a numeric column given as its sorted finite values and counts.
 
@@ -121,7 +126,7 @@ def check_quality_sorted(
     >>> check_quality_sorted(ref, np.sort(values), counts).out_of_range_share
     0.5
     """
-    summary = summarize_sorted(ordered, counts)
+    summary = summarize_sorted(ordered, counts, moments=moments)
     out_count: int | None = None
     if ordered.size and reference.min is not None and reference.max is not None:
         below = int(np.searchsorted(ordered, reference.min, side="left"))

@@ -13,7 +13,7 @@ from keeneye.errors import InputError
 from keeneye.kinds import KINDS
 from keeneye.schema import FeatureKind
 from keeneye.stats._clean import ColumnValues, NumericCounts, category_counts, numeric_values
-from keeneye.stats._robust import mean_std, quantiles
+from keeneye.stats._robust import SortedMoments, quantiles, sorted_moments
 from keeneye.stats.results import json_safe
 
 FloatArray = NDArray[np.float64]
@@ -118,12 +118,18 @@ def _numeric_summary(values: ColumnValues) -> ColumnSummary:
     return summarize_sorted(np.sort(finite), counts)
 
 
-def summarize_sorted(ordered: FloatArray, counts: NumericCounts) -> ColumnSummary:
+def summarize_sorted(
+    ordered: FloatArray,
+    counts: NumericCounts,
+    *,
+    moments: SortedMoments | None = None,
+) -> ColumnSummary:
     """The numeric summary of a column from its sorted finite values and the counts of the rest.
 
     What :func:`summarize` computes after sorting, for callers that already hold the sorted
     values (a fitted :class:`~keeneye.stats.ReferenceProfile` keeps them), so that nothing is
-    sorted twice.
+    sorted twice. ``moments``: the values' :func:`~keeneye.stats._robust.sorted_moments` when
+    already computed (a fitted reference keeps them).
 
     >>> values, counts = numeric_values([3.0, 1.0, float("nan"), 2.0], "x")
     >>> s = summarize_sorted(np.sort(values), counts)
@@ -141,11 +147,11 @@ def summarize_sorted(ordered: FloatArray, counts: NumericCounts) -> ColumnSummar
     }
     if ordered.size == 0:
         return ColumnSummary(distinct=0, **base)
-    distinct = int(np.count_nonzero(ordered[1:] != ordered[:-1]) + 1)
     values = quantiles(ordered, np.asarray(QUANTILES))
-    mean, std = mean_std(ordered, ddof=1, is_sorted=True)
+    moments = moments or sorted_moments(ordered)
+    mean, std = moments.mean, moments.std
     return ColumnSummary(
-        distinct=distinct,
+        distinct=moments.distinct,
         min=float(ordered[0]),
         max=float(ordered[-1]),
         mean=mean,
