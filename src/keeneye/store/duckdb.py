@@ -27,6 +27,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from keeneye.errors import InputError, StoreError
 from keeneye.store._batch import (
@@ -43,6 +44,7 @@ from keeneye.store._duckdb_results import _ResultsMixin
 from keeneye.store._duckdb_schema import LABEL_COLUMNS, PREDICTION_COLUMNS, SQL_TYPES
 from keeneye.store._duckdb_services import _ServicesMixin
 from keeneye.store._duckdb_versions import _VersionsMixin
+from keeneye.store._order import in_time_order
 from keeneye.store._values import (
     BOOLEAN,
     CATEGORICAL,
@@ -592,18 +594,41 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin, _ServicesMixin):
         wanted = list(stored) if features is None else list(features)
         selected = [(n, stored[n]) for n in wanted if n in stored]
         feature_sql = "".join(f", e.{column}" for _, column in selected)
-        sql = (
-            f"SELECT e.event_id, e.version, e.ts AS timestamp, e.{prediction} AS prediction, "
-            "e.probabilities, e.latency_seconds, l."
-            f"{label} AS label, l.label_ts AS label_timestamp{feature_sql} "
-            f"FROM {table} e LEFT JOIN labels l ON l.model = ? AND l.event_id = e.event_id "
-            "WHERE e.ts >= ? AND e.ts < ?"
+        where = "e.ts >= ? AND e.ts < ?" + ("" if version is None else " AND e.version = ?")
+        filters: list[Any] = [start, end] + ([] if version is None else [version])
+        # The events and their labels in two scans of one snapshot, joined here: a join's
+        # output is not in the order of the scan (sorting a day of rows costs more than
+        # reading them), a scan's is: in insertion order, which is time order almost always.
+        rows, labels = self._read_arrow_snapshot(
+            (
+                f"SELECT e.event_id, e.version, e.ts AS timestamp, e.{prediction} AS prediction, "
+                f"e.probabilities, e.latency_seconds{feature_sql} FROM {table} e WHERE {where}",
+                filters,
+            ),
+            (
+                f"SELECT l.event_id, l.{label} AS label, l.label_ts AS label_timestamp "
+                f"FROM labels l WHERE l.model = ? AND l.event_id IN "
+                f"(SELECT e.event_id FROM {table} e WHERE {where})",
+                [model, *filters],
+            ),
         )
-        params: list[Any] = [model, start, end]
-        if version is not None:
-            sql += " AND e.version = ?"
-            params.append(version)
-        result = self._read_arrow(sql + " ORDER BY e.ts, e.event_id", params)
+        rows = in_time_order(rows, "timestamp", "event_id")
+        # labels.event_id is unique per model (the primary key): at most one label per event
+        at = pc.index_in(rows.column("event_id"), value_set=labels.column("event_id"))
+        result = pa.Table.from_arrays(
+            [
+                *rows.columns[:6],
+                labels.column("label").take(at),
+                labels.column("label_timestamp").take(at),
+                *rows.columns[6:],
+            ],
+            names=[
+                *rows.column_names[:6],
+                "label",
+                "label_timestamp",
+                *rows.column_names[6:],
+            ],
+        )
         n_system = 8
         events = result.select(list(range(n_system)))
         columns: dict[str, pa.Array | pa.ChunkedArray] = {}
