@@ -11,7 +11,12 @@ import pytest
 from sklearn import metrics as skm
 
 from keeneye.analysis.clock import ManualClock
-from keeneye.analysis.expected import expected_ranges, labelled_baseline
+from keeneye.analysis.expected import (
+    ExpectedCache,
+    expected_ranges,
+    labelled_baseline,
+    prepare_baseline,
+)
 from keeneye.analysis.rules import evaluate
 from keeneye.analysis.runner import AnalysisRunner
 from keeneye.baseline import register_baseline
@@ -56,6 +61,24 @@ def test_expected_ranges_are_the_chunk_spread() -> None:
     assert acc.sd == pytest.approx(np.sqrt(0.8 * 0.2 / 300), rel=0.35)  # binomial error
     assert acc.low is not None and acc.low < acc.mean and acc.high is None
     assert ranges["log_loss"].high is not None and ranges["log_loss"].low is None
+
+
+def test_a_prepared_baseline_gives_the_same_ranges_for_any_label_count() -> None:
+    import pyarrow as pa
+
+    rng = np.random.default_rng(2)
+    events = labelled_baseline(pa.table(_baseline(rng, 4000)))
+    assert events is not None
+    prepared = prepare_baseline(events)  # what a runner keeps per baseline digest
+    for n in (150, 900):
+        assert expected_ranges(prepared, n, 0.01, chunks=20) == expected_ranges(
+            events, n, 0.01, chunks=20
+        )
+    cache = ExpectedCache(ranges=1)
+    first = cache.ranges("a", lambda: expected_ranges(prepared, 150, 0.01, chunks=20))
+    assert cache.ranges("a", dict) is first  # kept: not computed again
+    cache.ranges("b", dict)
+    assert cache.ranges("a", dict) == {}  # the oldest dropped beyond the size
 
 
 def test_clean_windows_quiet_degraded_window_alerts(store: EventStore, clock: ManualClock) -> None:

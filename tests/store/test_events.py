@@ -219,6 +219,31 @@ def test_windows_are_half_open_and_filter_versions(store: EventStore) -> None:
         store.read_window("m", datetime(2026, 11, 2), T0)
 
 
+def test_a_window_is_ordered_by_time_then_event_id_whatever_the_write_order(
+    store: EventStore,
+) -> None:
+    # written late and out of order, with equal timestamps; labels on some of them
+    minutes = {"e5": 3, "e1": 1, "e4": 2, "e3": 2, "e0": 0, "e2": 2}
+    for batch in (["e5", "e1"], ["e4", "e3"], ["e0", "e2"]):
+        store.write_predictions(
+            "m",
+            [
+                PredictionEvent(i, "1", T0 + timedelta(minutes=minutes[i]), {"x": int(i[1])}, 0)
+                for i in batch
+            ],
+        )
+    store.write_labels("m", [LabelEvent("e3", 1, T0), LabelEvent("e5", 0, T0)])
+    data = window(store)
+    ids = ["e0", "e1", "e2", "e3", "e4", "e5"]
+    assert data.events.column("event_id").to_pylist() == ids
+    assert data.features.column("x").to_pylist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert data.events.column("label").to_pylist() == [None, None, None, 1, None, 0]
+    assert data.events.column("label_timestamp").null_count == 4
+    later = store.read_window("m", T0 + timedelta(minutes=2), T0 + timedelta(hours=1))
+    assert later.events.column("event_id").to_pylist() == ids[2:]
+    assert later.events.column("label").to_pylist() == [None, 1, None, 0]
+
+
 def test_timestamps_in_other_offsets_are_utc(store: EventStore) -> None:
     from datetime import timezone
 

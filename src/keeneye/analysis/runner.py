@@ -31,7 +31,13 @@ from keeneye.analysis import rules
 from keeneye.analysis.batching import WindowReader, column_micros, earlier_counts, micros
 from keeneye.analysis.count_windows import COUNT, cut_windows
 from keeneye.analysis.drift import drift_section, window_alpha
-from keeneye.analysis.expected import expected_ranges, labelled_baseline
+from keeneye.analysis.expected import (
+    ExpectedCache,
+    PreparedBaseline,
+    expected_ranges,
+    labelled_baseline,
+    prepare_baseline,
+)
 from keeneye.analysis.fitted import SHARED_FITTED, BaselineModels
 from keeneye.analysis.outliers import OutlierModels, outliers_section
 from keeneye.analysis.reference import Reference, ReferenceCache, build_reference
@@ -59,7 +65,13 @@ from keeneye.config import Settings
 from keeneye.errors import NotFoundError
 from keeneye.notify.alert import Alert
 from keeneye.privacy.dp import privatize
-from keeneye.profile.report import OutliersSection, PerformanceSection, ReferenceUsed, Report
+from keeneye.profile.report import (
+    ExpectedRange,
+    OutliersSection,
+    PerformanceSection,
+    ReferenceUsed,
+    Report,
+)
 from keeneye.profile.stored import latest_results
 from keeneye.store.base import EventStore
 from keeneye.store.records import StoredResult, WindowData
@@ -83,8 +95,9 @@ Progress = Callable[[int, int, str], None]
 _SAVE_EVERY = 200
 #: The default cache of fitted references, shared by the runners of a process.
 _SHARED_REFERENCES = ReferenceCache()
-#: Expected performance ranges a runner keeps across runs (most recent last).
-_KEEP_EXPECTED = 256
+#: Expected performance ranges (and the prepared baselines they come from) by baseline
+#: digest, shared by the runners of a process and kept across runs (see _with_expected).
+_SHARED_EXPECTED = ExpectedCache()
 #: Fitted outlier rules, shared the same way (``analysis.outliers``).
 _SHARED_OUTLIERS = OutlierModels()
 
@@ -158,9 +171,6 @@ class AnalysisRunner:
         # by this runner), by model and job: results are never deleted, so a window once
         # marked stays marked; a marker another process rewrote only costs a recomputation.
         self._marked: dict[tuple[str, str], dict[tuple[str, float], Fingerprint | None]] = {}
-        # Expected performance ranges by baseline digest, label count and window size, kept
-        # across runs (see _with_expected).
-        self._expected: dict[tuple[Any, ...], Any] = {}
         # The count windows of each model cut so far (results are never deleted, so a cut
         # stays; see keeneye.analysis.count_windows).
         self._counted: dict[str, list[Window]] = {}
@@ -614,30 +624,41 @@ class AnalysisRunner:
             return section
         n = int(float(f"{section.labels:.2g}"))
         digest = reference.digest if reference is not None else None
-        key = ("expected", model, choice.version, digest, n, window.name)
-        kept = self._expected if digest is not None else self._memo
-        if key not in kept:
-            base_key = ("labelled", model, choice.version)
-            if base_key not in self._memo:
-                table = self.store.load_baseline(model, choice.version)
-                self._memo[base_key] = None if table is None else labelled_baseline(table)
-            events = self._memo[base_key]
-            level = window_alpha(self.settings.analysis, window.length)
-            while len(self._expected) >= _KEEP_EXPECTED:
-                del self._expected[next(iter(self._expected))]  # the oldest
-            kept[key] = (
-                {}
-                if events is None
-                else expected_ranges(
-                    events,
-                    n,
-                    level,
-                    task=self.settings.analysis.tasks.get(model, "auto"),
-                    positive_class=self.settings.analysis.positive_class.get(model),
+        level = window_alpha(self.settings.analysis, window.length)
+        task = self.settings.analysis.tasks.get(model, "auto")
+        positive = self.settings.analysis.positive_class.get(model)
+        shape = (task, positive)
+        key = ("expected", model, choice.version, digest, n, level, *shape)
+        if digest is None:  # no digest to know the baseline by: kept for this run only
+            if key not in self._memo:
+                base_key = ("labelled", model, choice.version, *shape)
+                if base_key not in self._memo:
+                    self._memo[base_key] = self._prepared(model, choice.version, shape)
+                prepared = self._memo[base_key]
+                self._memo[key] = {} if prepared is None else expected_ranges(prepared, n, level)
+            expected = self._memo[key]
+        else:
+            version_of_baseline = choice.version
+
+            def compute() -> dict[str, ExpectedRange]:
+                prepared = _SHARED_EXPECTED.baseline(
+                    ("labelled", model, version_of_baseline, digest, *shape),
+                    lambda: self._prepared(model, version_of_baseline, shape),
                 )
-            )
-        expected = kept[key]
+                return {} if prepared is None else expected_ranges(prepared, n, level)
+
+            expected = _SHARED_EXPECTED.ranges(key, compute)
         return replace(section, expected=expected) if expected else section
+
+    def _prepared(
+        self, model: str, version: str, shape: tuple[str, str | None]
+    ) -> PreparedBaseline | None:
+        """The baseline's labelled rows prepared for expected ranges (``None`` without)."""
+        table = self.store.load_baseline(model, version)
+        events = None if table is None else labelled_baseline(table)
+        if events is None:
+            return None
+        return prepare_baseline(events, task=shape[0], positive_class=shape[1])
 
     def _traffic(self, model: str, window: Window, data: WindowData) -> Report:
         counted_versions = pc.value_counts(data.events.column("version"))  # first seen first

@@ -87,9 +87,11 @@ def summary_section(
             or features.column(name).null_count < features.num_rows
         ]
     )
-    kinds = dict(known) if reference is not None else column_kinds(features)
-    for name, kind in column_kinds(features).items():
-        kinds.setdefault(name, kind)
+    kinds = dict(known)
+    # the window's own kinds only for the columns the baseline does not know (inferring a
+    # string column's kind is a hash pass over it)
+    others = [name for name in features.column_names if name not in kinds]
+    kinds.update(column_kinds(features.select(others)))
     columns, problems = to_columns(features, kinds)
 
     def entry_of(name: str) -> dict[str, Any]:

@@ -210,6 +210,22 @@ class _DuckDBBase:
             self._note_failure(exc)
             raise StoreError(f"DuckDB store {self.path!r}: {exc}") from exc
 
+    def _read_arrow_snapshot(self, *queries: tuple[str, Sequence[Any]]) -> tuple[pa.Table, ...]:
+        """Several queries' results from one snapshot (one read transaction)."""
+        cursor = self._reader()
+        try:
+            cursor.begin()
+            try:
+                out = tuple(
+                    cursor.sql(sql, params=list(params)).to_arrow_table() for sql, params in queries
+                )
+            finally:
+                cursor.rollback()  # read only: nothing to keep
+            return out
+        except duckdb.Error as exc:
+            self._note_failure(exc)
+            raise StoreError(f"DuckDB store {self.path!r}: {exc}") from exc
+
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError(f"the store {self.path!r} is closed")

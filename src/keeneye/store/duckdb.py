@@ -27,6 +27,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from keeneye.errors import InputError, StoreError
 from keeneye.store._batch import (
@@ -43,6 +44,7 @@ from keeneye.store._duckdb_results import _ResultsMixin
 from keeneye.store._duckdb_schema import LABEL_COLUMNS, PREDICTION_COLUMNS, SQL_TYPES
 from keeneye.store._duckdb_services import _ServicesMixin
 from keeneye.store._duckdb_versions import _VersionsMixin
+from keeneye.store._order import in_time_order
 from keeneye.store._values import (
     BOOLEAN,
     CATEGORICAL,
@@ -592,18 +594,41 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin, _ServicesMixin):
         wanted = list(stored) if features is None else list(features)
         selected = [(n, stored[n]) for n in wanted if n in stored]
         feature_sql = "".join(f", e.{column}" for _, column in selected)
-        sql = (
-            f"SELECT e.event_id, e.version, e.ts AS timestamp, e.{prediction} AS prediction, "
-            "e.probabilities, e.latency_seconds, l."
-            f"{label} AS label, l.label_ts AS label_timestamp{feature_sql} "
-            f"FROM {table} e LEFT JOIN labels l ON l.model = ? AND l.event_id = e.event_id "
-            "WHERE e.ts >= ? AND e.ts < ?"
+        where = "e.ts >= ? AND e.ts < ?" + ("" if version is None else " AND e.version = ?")
+        filters: list[Any] = [start, end] + ([] if version is None else [version])
+        # The events and their labels in two scans of one snapshot, joined here: a join's
+        # output is not in the order of the scan (sorting a day of rows costs more than
+        # reading them), a scan's is: in insertion order, which is time order almost always.
+        rows, labels = self._read_arrow_snapshot(
+            (
+                f"SELECT e.event_id, e.version, e.ts AS timestamp, e.{prediction} AS prediction, "
+                f"e.probabilities, e.latency_seconds{feature_sql} FROM {table} e WHERE {where}",
+                filters,
+            ),
+            (
+                f"SELECT l.event_id, l.{label} AS label, l.label_ts AS label_timestamp "
+                f"FROM labels l WHERE l.model = ? AND l.event_id IN "
+                f"(SELECT e.event_id FROM {table} e WHERE {where})",
+                [model, *filters],
+            ),
         )
-        params: list[Any] = [model, start, end]
-        if version is not None:
-            sql += " AND e.version = ?"
-            params.append(version)
-        result = self._read_arrow(sql + " ORDER BY e.ts, e.event_id", params)
+        rows = in_time_order(rows, "timestamp", "event_id")
+        # labels.event_id is unique per model (the primary key): at most one label per event
+        at = pc.index_in(rows.column("event_id"), value_set=labels.column("event_id"))
+        result = pa.Table.from_arrays(
+            [
+                *rows.columns[:6],
+                labels.column("label").take(at),
+                labels.column("label_timestamp").take(at),
+                *rows.columns[6:],
+            ],
+            names=[
+                *rows.column_names[:6],
+                "label",
+                "label_timestamp",
+                *rows.column_names[6:],
+            ],
+        )
         n_system = 8
         events = result.select(list(range(n_system)))
         columns: dict[str, pa.Array | pa.ChunkedArray] = {}
@@ -804,9 +829,10 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin, _ServicesMixin):
             out[int(idx)].setdefault(key, {}).setdefault(str(feature), {})[str(reason)] = int(count)
         # Missing values, counted from the typed columns in one scan: NULLs that are not invalid
         # markers, for versions that send the feature. (NaN and ±inf are values, not problems
-        # of storage: the statistics count them from the window's data.)
-        counters: list[tuple[str, str]] = []  # (feature, SQL filter)
-        counter_params: list[Any] = []
+        # of storage: the statistics count them from the window's data.) The scan counts each
+        # column's NULLs per window and version (plain aggregates, no per-row test of the
+        # version); the versions that send the feature are picked here.
+        counters: list[tuple[str, str, frozenset[str]]] = []  # (feature, column, versions)
         for name, column, seen in self._read(
             "SELECT f.feature, f.column_name, list(v.version) FILTER (WHERE v.version IS NOT NULL) "
             "FROM features f LEFT JOIN version_features v "
@@ -815,26 +841,38 @@ class DuckDBStore(_VersionsMixin, _ResultsMixin, _ServicesMixin):
         ):
             if column is None or not seen:
                 continue
-            counters.append((str(name), f"{column} IS NULL AND list_contains(?, x.version)"))
-            counter_params.append([str(v) for v in seen])
+            counters.append((str(name), str(column), frozenset(str(v) for v in seen)))
         if not counters:
             return out
-        parts = ", ".join(f"count(*) FILTER (WHERE {sql})" for _, sql in counters)
-        rows = self._read(
-            f"SELECT w.idx, {group}, {parts} FROM {table} x "
-            f"JOIN {spans} w ON x.ts >= w.ws AND x.ts < w.we "
-            f"WHERE x.ts >= ? AND x.ts < ?{version_sql} GROUP BY ALL",
-            [*counter_params, *span_params, lowest, highest, *version_params],
-        )
-        for idx, key, *counts in rows:
-            groups = out[int(idx)]
-            for (name, _), count in zip(counters, counts, strict=True):
-                found = int(count)
-                # Invalid markers are NULL in the typed column too: they are not missing.
-                known = groups.get(key, {}).get(name, {})
-                found -= known.get(REASON_TYPE, 0) + known.get(REASON_UNSUPPORTED, 0)
-                if found > 0:
-                    groups.setdefault(key, {}).setdefault(name, {})[REASON_MISSING] = found
+        parts = ", ".join(f"count(*) - count({column})" for _, column, _ in counters)
+        if len(windows) == 1:  # one window: a plain filter (a range join runs on one thread)
+            source, window_params = f"0 AS idx, x.version, {parts} FROM {table} x", []
+        else:
+            source = f"w.idx, x.version, {parts} FROM {table} x JOIN {spans} w "
+            source += "ON x.ts >= w.ws AND x.ts < w.we"
+            window_params = span_params
+        missing: list[dict[str | None, dict[str, int]]] = [{} for _ in windows]
+        for idx, row_version, *nulls in self._read(
+            f"SELECT {source} WHERE x.ts >= ? AND x.ts < ?{version_sql} GROUP BY ALL",
+            [*window_params, lowest, highest, *version_params],
+        ):
+            key = row_version if by_version else None
+            tally = missing[int(idx)].setdefault(key, {})
+            for (name, _, versions), count in zip(counters, nulls, strict=True):
+                if row_version in versions:
+                    tally[name] = tally.get(name, 0) + int(count)
+        for groups, found_in in zip(out, missing, strict=True):
+            for key, tally in found_in.items():
+                for name, _, _ in counters:
+                    if name not in tally:
+                        continue
+                    # Invalid markers are NULL in the typed column too: they are not missing.
+                    known = groups.get(key, {}).get(name, {})
+                    found = (
+                        tally[name] - known.get(REASON_TYPE, 0) - known.get(REASON_UNSUPPORTED, 0)
+                    )
+                    if found > 0:
+                        groups.setdefault(key, {}).setdefault(name, {})[REASON_MISSING] = found
         return out
 
     def feature_types(self, model: str) -> Mapping[str, str]:
