@@ -288,20 +288,34 @@ def day(args: argparse.Namespace, work: Path) -> list[Row]:
     if not out.exists():
         return [Row("day", "day of analysis benchmark", f"failed (exit {code}, see day.log)")]
     r = json.loads(out.read_text())
-    phases = sorted(r["phases"].items(), key=lambda kv: -kv[1]["cpu_s"])[:4]
-    top = ", ".join(f"{name} {phase['cpu_s']:.2f}" for name, phase in phases)
+
+    def top(phases: dict[str, dict[str, float]]) -> str:
+        largest = sorted(phases.items(), key=lambda kv: -kv[1]["cpu_s"])[:4]
+        return ", ".join(f"{name} {phase['cpu_s']:.2f}" for name, phase in largest)
+
+    size = f"{r['rows']:,} events × 25"
+    steady = r["steady"]
     return [
         Row(
             "day",
-            f"all jobs of a daily window of {r['rows']:,} events × 25, store read included, "
-            "≤ 1.5 s (DuckDB)",
+            f"all jobs of a daily window of {size}, store read included, ≤ 1.5 s (DuckDB): "
+            "a running worker's next day",
+            f"{steady['wall_s']:.2f} s",
+            f"CPU {steady['cpu_s']:.2f} s; store read {steady['store_read_s']:.2f} s; "
+            f"most CPU: {top(steady['phases'])}",
+            r["steady_met"],
+        ),
+        Row(
+            "day",
+            "the same, the first day after a worker starts (baseline not yet loaded)",
             f"{r['wall_s']:.2f} s",
-            f"CPU {r['cpu_s']:.2f} s; store read {r['store_read_s']:.2f} s; most CPU: {top}",
+            f"CPU {r['cpu_s']:.2f} s; store read {r['store_read_s']:.2f} s; "
+            f"most CPU: {top(r['phases'])}",
             r["met"],
         ),
         Row(
             "day",
-            "the same day re-opened by 1,000 late labels",
+            "a day re-opened by 1,000 late labels",
             f"{r['reopened_wall_s']:.2f} s",
             f"CPU {r['reopened_cpu_s']:.2f} s",
         ),
