@@ -105,8 +105,12 @@ class _DrainedHistogram(Histogram):
         return super().collect()
 
 
-def observe_all(histogram: Histogram, values: Sequence[float]) -> None:
+def observe_all(
+    histogram: Histogram, values: Sequence[float], pause: Callable[[], None] | None = None
+) -> None:
     """``histogram.observe(v)`` for each of ``values``: one locked addition per bucket.
+
+    ``pause`` is called every :data:`_PAUSE_EVERY` values (the sender hands the GIL over).
 
     Reaches into prometheus_client's histogram child (its bounds, bucket and sum values); a
     release without them gets one ``observe`` per value.
@@ -128,7 +132,9 @@ def observe_all(histogram: Histogram, values: Sequence[float]) -> None:
             histogram.observe(value)
         return
     counts = [0] * len(bounds)
-    for value in values:
+    for i, value in enumerate(values):
+        if pause is not None and i % _PAUSE_EVERY == _PAUSE_EVERY - 1:
+            pause()
         # le semantics: the first bound >= value; NaN lands in no bucket, as with observe()
         if value == value:  # false for NaN only
             counts[bisect_left(bounds, value)] += 1  # the last bound is +Inf
@@ -373,11 +379,11 @@ class ModelMetrics:
                     classes[prediction] = classes.get(prediction, 0) + 1
             self.predictions.inc(n)
             if latencies:
-                observe_all(self.latency, latencies)
+                observe_all(self.latency, latencies, pause)
             if values:
-                observe_all(self.value, values)
+                observe_all(self.value, values, pause)
             if confidences:
-                observe_all(self.confidence, confidences)
+                observe_all(self.confidence, confidences, pause)
             if nonfinite:
                 self.nonfinite.inc(nonfinite)
             for predicted, count in classes.items():
